@@ -1,0 +1,5 @@
+export * from "./codec";
+export * from "./enroll";
+export * from "./messages";
+export * from "./snapshot";
+export * from "./version";

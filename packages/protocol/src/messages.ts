@@ -1,0 +1,61 @@
+import { z } from "zod";
+import { snapshotSchema } from "./snapshot";
+
+/**
+ * The message catalog. Every frame on the agent WebSocket is one JSON envelope
+ * `{v, type, id, payload}`; `type` selects the payload schema, per direction.
+ */
+const envelope = <T extends string, P extends z.ZodType>(type: T, payload: P) =>
+  z.object({
+    v: z.number().int(),
+    type: z.literal(type),
+    id: z.string().min(1).max(64),
+    payload,
+  });
+
+// ----- agent → console -----
+export const helloPayload = z.object({
+  name: z.string().min(1).max(128),
+  softwareVersion: z.string().max(64),
+  protocolVersions: z.array(z.number().int()).min(1),
+  capabilities: z.array(z.string()).default([]),
+  appliedVersion: z.number().int().nullable(),
+  appliedHash: z.string().nullable().default(null),
+});
+export const ackPayload = z.object({ version: z.number().int(), hash: z.string() });
+export const nackPayload = z.object({ version: z.number().int(), reason: z.string().max(4000) });
+export const heartbeatPayload = z.object({ appliedVersion: z.number().int().nullable(), uptimeMs: z.number() });
+export const errorPayload = z.object({ code: z.string(), message: z.string() });
+
+export const agentMessageSchema = z.discriminatedUnion("type", [
+  envelope("hello", helloPayload),
+  envelope("ack", ackPayload),
+  envelope("nack", nackPayload),
+  envelope("heartbeat", heartbeatPayload),
+  envelope("error", errorPayload),
+]);
+export type AgentMessage = z.infer<typeof agentMessageSchema>;
+
+// ----- console → agent -----
+export const welcomePayload = z.object({
+  agentId: z.string(),
+  clusterId: z.string(),
+  protocolVersion: z.number().int(),
+  heartbeatIntervalMs: z.number().int().positive(),
+});
+export const snapshotPayload = z.object({ snapshot: snapshotSchema });
+export const pingPayload = z.object({});
+
+export const consoleMessageSchema = z.discriminatedUnion("type", [
+  envelope("welcome", welcomePayload),
+  envelope("snapshot", snapshotPayload),
+  envelope("ping", pingPayload),
+  envelope("error", errorPayload),
+]);
+export type ConsoleMessage = z.infer<typeof consoleMessageSchema>;
+
+type PayloadOf<U, T> = U extends { type: T; payload: infer P } ? P : never;
+export type AgentMessageType = AgentMessage["type"];
+export type ConsoleMessageType = ConsoleMessage["type"];
+export type AgentPayload<T extends AgentMessageType> = PayloadOf<AgentMessage, T>;
+export type ConsolePayload<T extends ConsoleMessageType> = PayloadOf<ConsoleMessage, T>;

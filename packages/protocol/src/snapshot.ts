@@ -1,0 +1,121 @@
+import { z } from "zod";
+
+export const POLICIES = [
+  "round_robin",
+  "weighted_round_robin",
+  "random",
+  "weighted_random",
+  "least_connections",
+  "power_of_two",
+  "least_response_time",
+  "source_ip_hash",
+  "consistent_hash",
+  "first_available",
+] as const;
+export const policySchema = z.enum(POLICIES);
+export type Policy = z.infer<typeof policySchema>;
+
+export const backendStateSchema = z.enum(["enabled", "draining", "disabled"]);
+export type BackendState = z.infer<typeof backendStateSchema>;
+
+export const listenerProtocolSchema = z.enum(["http", "tcp"]);
+export type ListenerProtocol = z.infer<typeof listenerProtocolSchema>;
+
+export const healthCheckSchema = z.object({
+  type: z.enum(["none", "http", "tcp"]).default("none"),
+  intervalMs: z.number().int().min(100).max(3_600_000).default(5000),
+  timeoutMs: z.number().int().min(50).max(60_000).default(2000),
+  rise: z.number().int().min(1).max(100).default(2),
+  fall: z.number().int().min(1).max(100).default(3),
+  path: z.string().startsWith("/").default("/"),
+  method: z.enum(["GET", "HEAD", "OPTIONS"]).default("GET"),
+  expectStatus: z
+    .tuple([z.number().int().min(100).max(599), z.number().int().min(100).max(599)])
+    .default([200, 399]),
+  expectBody: z.string().max(1024).optional(),
+});
+export type HealthCheck = z.infer<typeof healthCheckSchema>;
+
+export const persistenceSchema = z.object({
+  type: z.enum(["none", "cookie", "source_ip"]).default("none"),
+  cookieName: z.string().min(1).max(64).default("FULCRUM_STICKY"),
+  ttlSeconds: z.number().int().min(1).max(7 * 24 * 3600).default(3600),
+});
+export type Persistence = z.infer<typeof persistenceSchema>;
+
+export const snapshotBackendSchema = z.object({
+  id: z.string().min(1),
+  name: z.string(),
+  address: z.string().min(1),
+  port: z.number().int().min(1).max(65535),
+  weight: z.number().int().min(0).max(256),
+  state: backendStateSchema,
+  backup: z.boolean(),
+});
+export type SnapshotBackend = z.infer<typeof snapshotBackendSchema>;
+
+export const snapshotPoolSchema = z.object({
+  id: z.string().min(1),
+  name: z.string().min(1),
+  policy: policySchema,
+  policyOptions: z.record(z.string(), z.unknown()),
+  healthCheck: healthCheckSchema,
+  persistence: persistenceSchema,
+  backends: z.array(snapshotBackendSchema),
+});
+export type SnapshotPool = z.infer<typeof snapshotPoolSchema>;
+
+export const snapshotRouteSchema = z.object({
+  id: z.string().min(1),
+  /** "" matches any host. */
+  host: z.string(),
+  pathPrefix: z.string().startsWith("/"),
+  priority: z.number().int(),
+  poolId: z.string().min(1),
+});
+export type SnapshotRoute = z.infer<typeof snapshotRouteSchema>;
+
+export const snapshotListenerSchema = z.object({
+  id: z.string().min(1),
+  name: z.string().min(1),
+  protocol: listenerProtocolSchema,
+  bindAddress: z.string().min(1),
+  port: z.number().int().min(1).max(65535),
+  routes: z.array(snapshotRouteSchema),
+});
+export type SnapshotListener = z.infer<typeof snapshotListenerSchema>;
+
+/** The compiled, self-contained configuration an agent runs. */
+export const snapshotSchema = z
+  .object({
+    version: z.number().int().min(1),
+    /** sha256 (hex) of the canonical JSON of listeners and pools. */
+    hash: z.string().regex(/^[0-9a-f]{64}$/),
+    clusterId: z.string().min(1),
+    createdAt: z.string(),
+    listeners: z.array(snapshotListenerSchema),
+    pools: z.array(snapshotPoolSchema),
+  })
+  .superRefine((snap, ctx) => {
+    const poolIds = new Set(snap.pools.map((p) => p.id));
+    for (const [li, l] of snap.listeners.entries()) {
+      for (const [ri, r] of l.routes.entries()) {
+        if (!poolIds.has(r.poolId)) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["listeners", li, "routes", ri, "poolId"],
+            message: `route ${r.id} points at pool ${r.poolId}, which is not in the snapshot`,
+          });
+        }
+      }
+    }
+    const binds = new Set<string>();
+    for (const [li, l] of snap.listeners.entries()) {
+      const key = `${l.bindAddress}:${l.port}`;
+      if (binds.has(key)) {
+        ctx.addIssue({ code: "custom", path: ["listeners", li, "port"], message: `two listeners bind ${key}` });
+      }
+      binds.add(key);
+    }
+  });
+export type Snapshot = z.infer<typeof snapshotSchema>;
