@@ -1,0 +1,128 @@
+import type { PrismaClient } from "@fulcrum/db";
+import type { EnrollRequest, EnrollResponse } from "@fulcrum/protocol";
+import { z } from "zod";
+import { ConflictError, NotFoundError, TokenInvalidError } from "../errors";
+import type { Actor } from "./actor";
+import { recordAudit } from "./audit";
+import { translatePrismaError } from "./prisma-errors";
+import { hashSecret, newSecret } from "./secrets";
+
+export const ENROLLMENT_TOKEN_PREFIX = "fe";
+export const AGENT_CREDENTIAL_PREFIX = "fa";
+
+export const newEnrollmentTokenInput = z.object({
+  clusterId: z.string().uuid(),
+  name: z.string().trim().min(1, "Say what the token is for.").max(100).default("agent enrollment"),
+  expiresInHours: z.coerce.number().int().min(1).max(24 * 30).default(24),
+  maxUses: z.coerce.number().int().min(1).max(1000).default(1),
+});
+
+export async function createEnrollmentToken(
+  prisma: PrismaClient,
+  actor: Actor,
+  input: z.infer<typeof newEnrollmentTokenInput>,
+) {
+  const cluster = await prisma.cluster.findUnique({ where: { id: input.clusterId } });
+  if (!cluster) throw new NotFoundError("Cluster", input.clusterId);
+  const { secret, hash } = newSecret(ENROLLMENT_TOKEN_PREFIX);
+  const token = await prisma.$transaction(async (tx) => {
+    const token = await tx.enrollmentToken.create({
+      data: {
+        clusterId: input.clusterId,
+        name: input.name,
+        tokenHash: hash,
+        expiresAt: new Date(Date.now() + input.expiresInHours * 3_600_000),
+        maxUses: input.maxUses,
+        createdById: actor.id,
+      },
+      select: { id: true, name: true, expiresAt: true, maxUses: true, uses: true, createdAt: true },
+    });
+    await recordAudit(tx, actor, {
+      action: "agent.enrollment_token.create",
+      targetType: "enrollment_token",
+      targetId: token.id,
+      clusterId: input.clusterId,
+      after: token,
+    });
+    return token;
+  });
+  return { ...token, secret };
+}
+
+export async function listEnrollmentTokens(prisma: PrismaClient, clusterId: string) {
+  return prisma.enrollmentToken.findMany({
+    where: { clusterId },
+    orderBy: { createdAt: "desc" },
+    select: { id: true, name: true, expiresAt: true, maxUses: true, uses: true, revokedAt: true, createdAt: true },
+  });
+}
+
+export async function revokeEnrollmentToken(prisma: PrismaClient, actor: Actor, id: string) {
+  return prisma.$transaction(async (tx) => {
+    const before = await tx.enrollmentToken.findUnique({ where: { id } });
+    if (!before) throw new NotFoundError("Enrollment token", id);
+    await tx.enrollmentToken.update({ where: { id }, data: { revokedAt: before.revokedAt ?? new Date() } });
+    await recordAudit(tx, actor, {
+      action: "agent.enrollment_token.revoke",
+      targetType: "enrollment_token",
+      targetId: id,
+      clusterId: before.clusterId,
+    });
+    return { id };
+  });
+}
+
+/** Trades a valid enrollment token for a per-agent credential, counting one use of the token. */
+export async function enrollAgent(prisma: PrismaClient, req: EnrollRequest): Promise<EnrollResponse> {
+  const { secret, hash } = newSecret(AGENT_CREDENTIAL_PREFIX);
+  try {
+    return await prisma.$transaction(async (tx) => {
+      const token = await tx.enrollmentToken.findUnique({ where: { tokenHash: hashSecret(req.token) } });
+      if (!token) throw new TokenInvalidError("Unknown enrollment token.");
+      if (token.revokedAt) throw new TokenInvalidError("This enrollment token was revoked.");
+      if (token.expiresAt < new Date()) throw new TokenInvalidError("This enrollment token has expired.");
+      // Conditional increment: two agents racing for the last use cannot both win.
+      const claimed = await tx.enrollmentToken.updateMany({
+        where: { id: token.id, uses: { lt: token.maxUses } },
+        data: { uses: { increment: 1 } },
+      });
+      if (claimed.count === 0) throw new TokenInvalidError("This enrollment token has been used up.");
+      const existing = await tx.agent.findUnique({ where: { clusterId_name: { clusterId: token.clusterId, name: req.name } } });
+      if (existing && !existing.revokedAt) {
+        throw new ConflictError(`An agent named ${req.name} is already enrolled; pick another --name or revoke it first.`);
+      }
+      if (existing) await tx.agent.delete({ where: { id: existing.id } });
+      const agent = await tx.agent.create({ data: { clusterId: token.clusterId, name: req.name, credentialHash: hash } });
+      await recordAudit(tx, { kind: "system", id: null, name: `agent ${req.name}`, role: "viewer" }, {
+        action: "agent.enroll",
+        targetType: "agent",
+        targetId: agent.id,
+        clusterId: token.clusterId,
+        after: { name: agent.name, enrollmentToken: token.name },
+      });
+      return { agentId: agent.id, clusterId: agent.clusterId, credential: secret };
+    });
+  } catch (err) {
+    throw translatePrismaError(err);
+  }
+}
+
+export async function authenticateAgent(prisma: PrismaClient, credential: string) {
+  const agent = await prisma.agent.findUnique({ where: { credentialHash: hashSecret(credential) } });
+  if (!agent || agent.revokedAt) return null;
+  return agent;
+}
+
+export async function listAgents(prisma: PrismaClient, clusterId: string) {
+  return prisma.agent.findMany({ where: { clusterId }, orderBy: { name: "asc" } });
+}
+
+export async function revokeAgent(prisma: PrismaClient, actor: Actor, id: string) {
+  return prisma.$transaction(async (tx) => {
+    const before = await tx.agent.findUnique({ where: { id } });
+    if (!before) throw new NotFoundError("Agent", id);
+    await tx.agent.update({ where: { id }, data: { revokedAt: before.revokedAt ?? new Date() } });
+    await recordAudit(tx, actor, { action: "agent.revoke", targetType: "agent", targetId: id, clusterId: before.clusterId });
+    return before;
+  });
+}

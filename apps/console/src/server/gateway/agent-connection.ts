@@ -1,0 +1,146 @@
+import type { PrismaClient } from "@fulcrum/db";
+import {
+  type AgentMessage,
+  decodeAgentMessage,
+  encodeConsoleMessage,
+  type Snapshot,
+  SUPPORTED_PROTOCOL_VERSIONS,
+} from "@fulcrum/protocol";
+import type { WebSocket } from "ws";
+import type { Logger } from "../logger";
+import { CloseCode } from "./close-codes";
+
+export const HEARTBEAT_INTERVAL_MS = 5000;
+const HELLO_TIMEOUT_MS = 10_000;
+
+export interface AgentIdentity {
+  id: string;
+  name: string;
+  clusterId: string;
+}
+
+/** One connected agent: speaks the protocol and records what the agent reports. */
+export class AgentConnection {
+  private helloDone = false;
+  /** Hash of the last snapshot sent or reported applied, so unchanged configs are not re-sent. */
+  private lastHash: string | null = null;
+  private readonly helloTimer: NodeJS.Timeout;
+
+  constructor(
+    readonly agent: AgentIdentity,
+    private readonly ws: WebSocket,
+    private readonly deps: {
+      prisma: PrismaClient;
+      log: Logger;
+      currentSnapshot: (clusterId: string) => Promise<Snapshot>;
+      onClose: (conn: AgentConnection) => void;
+    },
+  ) {
+    this.helloTimer = setTimeout(() => this.close(CloseCode.badHello, "no hello within 10 s"), HELLO_TIMEOUT_MS);
+    ws.on("message", (data) => {
+      void this.onFrame(data.toString()).catch((err: unknown) => this.deps.log.error("agent frame failed", { agent: agent.name, err }));
+    });
+    ws.on("close", () => {
+      clearTimeout(this.helloTimer);
+      this.deps.onClose(this);
+      void this.record({ disconnectedAt: new Date() });
+    });
+  }
+
+  get ready(): boolean {
+    return this.helloDone;
+  }
+
+  close(code: number, reason: string): void {
+    this.ws.close(code, reason);
+  }
+
+  /** Sends the cluster's current snapshot unless the agent already has it. */
+  async pushCurrent(): Promise<void> {
+    if (!this.helloDone) return;
+    const snapshot = await this.deps.currentSnapshot(this.agent.clusterId);
+    if (snapshot.hash === this.lastHash) return;
+    this.lastHash = snapshot.hash;
+    this.send(encodeConsoleMessage("snapshot", { snapshot }));
+  }
+
+  private send(frame: string): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(frame);
+  }
+
+  private async onFrame(raw: string): Promise<void> {
+    const decoded = decodeAgentMessage(raw);
+    if (!decoded.ok) {
+      this.deps.log.warn("invalid agent message", { agent: this.agent.name, error: decoded.error });
+      this.send(encodeConsoleMessage("error", { code: "INVALID_MESSAGE", message: decoded.error }));
+      return;
+    }
+    await this.onMessage(decoded.message);
+  }
+
+  private async onMessage(msg: AgentMessage): Promise<void> {
+    if (msg.type !== "hello" && !this.helloDone) {
+      this.send(encodeConsoleMessage("error", { code: "HELLO_FIRST", message: "send hello first" }));
+      return;
+    }
+    switch (msg.type) {
+      case "hello": {
+        const common = msg.payload.protocolVersions.filter((v) => SUPPORTED_PROTOCOL_VERSIONS.includes(v));
+        if (common.length === 0) {
+          const message = `this console speaks protocol ${SUPPORTED_PROTOCOL_VERSIONS.join(", ")}; the agent speaks ${msg.payload.protocolVersions.join(", ")}. Upgrade the older side.`;
+          this.send(encodeConsoleMessage("error", { code: "PROTOCOL_UNSUPPORTED", message }));
+          this.close(CloseCode.protocolUnsupported, "protocol version unsupported");
+          return;
+        }
+        clearTimeout(this.helloTimer);
+        this.helloDone = true;
+        this.lastHash = msg.payload.appliedHash;
+        await this.record({
+          connectedAt: new Date(),
+          lastHeartbeatAt: new Date(),
+          softwareVersion: msg.payload.softwareVersion,
+          appliedVersion: msg.payload.appliedVersion,
+        });
+        this.send(
+          encodeConsoleMessage("welcome", {
+            agentId: this.agent.id,
+            clusterId: this.agent.clusterId,
+            protocolVersion: Math.max(...common),
+            heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
+          }),
+        );
+        await this.pushCurrent();
+        return;
+      }
+      case "ack":
+        this.lastHash = msg.payload.hash;
+        await this.record({ appliedVersion: msg.payload.version, lastError: null, lastHeartbeatAt: new Date() });
+        return;
+      case "nack":
+        this.deps.log.warn("agent refused snapshot", { agent: this.agent.name, version: msg.payload.version, reason: msg.payload.reason });
+        await this.record({ lastError: `v${msg.payload.version}: ${msg.payload.reason}`, lastHeartbeatAt: new Date() });
+        return;
+      case "heartbeat":
+        await this.record({ lastHeartbeatAt: new Date() });
+        return;
+      case "error":
+        this.deps.log.warn("agent reported an error", { agent: this.agent.name, ...msg.payload });
+        return;
+    }
+  }
+
+  private async record(data: {
+    connectedAt?: Date;
+    disconnectedAt?: Date;
+    lastHeartbeatAt?: Date;
+    softwareVersion?: string;
+    appliedVersion?: number | null;
+    lastError?: string | null;
+  }): Promise<void> {
+    try {
+      await this.deps.prisma.agent.update({ where: { id: this.agent.id }, data });
+    } catch (err) {
+      this.deps.log.error("could not record agent status", { agent: this.agent.name, err });
+    }
+  }
+}

@@ -1,0 +1,116 @@
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import type { PrismaClient } from "@fulcrum/db";
+import type { Snapshot } from "@fulcrum/protocol";
+import { WebSocketServer } from "ws";
+import { SYSTEM_ACTOR } from "../domain/actor";
+import { authenticateAgent } from "../domain/agents";
+import { latestSnapshot, lockCluster, recordConfigVersion } from "../domain/config-versions";
+import type { ConfigPublisher } from "../domain/topology-change";
+import type { Logger } from "../logger";
+import { AgentConnection, HEARTBEAT_INTERVAL_MS } from "./agent-connection";
+import { CloseCode } from "./close-codes";
+
+/**
+ * Hosts the agents' WebSockets inside the console process. Agents are
+ * authenticated at the HTTP upgrade; each cluster's changes are pushed to its
+ * own agents only, and a burst of changes is coalesced into one push.
+ */
+export class AgentGateway implements ConfigPublisher {
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
+  private readonly connections = new Map<string, AgentConnection>();
+  private readonly pendingClusters = new Set<string>();
+  private flushScheduled = false;
+  private readonly liveness: NodeJS.Timeout;
+
+  constructor(private readonly deps: { prisma: PrismaClient; log: Logger }) {
+    this.wss.on("error", (err) => deps.log.error("agent gateway error", { err }));
+    // Protocol-level pings find half-open TCP connections that would otherwise look connected for hours.
+    const alive = new WeakSet<object>();
+    this.liveness = setInterval(() => {
+      for (const ws of this.wss.clients) {
+        if (!alive.has(ws)) {
+          ws.terminate();
+          continue;
+        }
+        alive.delete(ws);
+        ws.ping();
+      }
+    }, HEARTBEAT_INTERVAL_MS * 2);
+    this.liveness.unref();
+    this.wss.on("connection", (ws) => {
+      alive.add(ws);
+      ws.on("pong", () => alive.add(ws));
+    });
+  }
+
+  async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on("error", (err) => this.deps.log.warn("agent socket error", { err: err.message }));
+    const credential = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? "")?.[1];
+    const agent = credential ? await authenticateAgent(this.deps.prisma, credential) : null;
+    if (!agent) {
+      socket.end("HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.on("error", (err) => this.deps.log.warn("agent websocket error", { agent: agent.name, err: err.message }));
+      this.wss.emit("connection", ws, req);
+      // One live connection per agent: a reconnecting agent replaces its stale twin.
+      this.connections.get(agent.id)?.close(CloseCode.goingAway, "replaced by a newer connection");
+      const conn = new AgentConnection({ id: agent.id, name: agent.name, clusterId: agent.clusterId }, ws, {
+        prisma: this.deps.prisma,
+        log: this.deps.log,
+        currentSnapshot: (clusterId) => this.currentSnapshot(clusterId),
+        onClose: (c) => {
+          if (this.connections.get(c.agent.id) === c) this.connections.delete(c.agent.id);
+        },
+      });
+      this.connections.set(agent.id, conn);
+      this.deps.log.info("agent connected", { agent: agent.name });
+    });
+  }
+
+  clusterChanged(clusterId: string): void {
+    this.pendingClusters.add(clusterId);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      const clusters = [...this.pendingClusters];
+      this.pendingClusters.clear();
+      for (const id of clusters) {
+        for (const conn of this.connections.values()) {
+          if (conn.agent.clusterId !== id) continue;
+          conn.pushCurrent().catch((err: unknown) => this.deps.log.error("snapshot push failed", { agent: conn.agent.name, err }));
+        }
+      }
+    });
+  }
+
+  disconnect(agentId: string, code: number, reason: string): void {
+    this.connections.get(agentId)?.close(code, reason);
+  }
+
+  connectedAgentIds(): Set<string> {
+    return new Set([...this.connections.values()].filter((c) => c.ready).map((c) => c.agent.id));
+  }
+
+  close(): void {
+    clearInterval(this.liveness);
+    for (const conn of this.connections.values()) conn.close(CloseCode.goingAway, "console shutting down");
+    this.wss.close();
+  }
+
+  /** The latest version, compiling a first one for a cluster that has never had any. */
+  private async currentSnapshot(clusterId: string): Promise<Snapshot> {
+    const existing = await latestSnapshot(this.deps.prisma, clusterId);
+    if (existing) return existing;
+    await this.deps.prisma.$transaction(async (tx) => {
+      await lockCluster(tx, clusterId);
+      await recordConfigVersion(tx, clusterId, SYSTEM_ACTOR);
+    });
+    const created = await latestSnapshot(this.deps.prisma, clusterId);
+    if (!created) throw new Error(`cluster ${clusterId} has no configuration`);
+    return created;
+  }
+}

@@ -1,0 +1,15 @@
+import type { PrismaClient } from "@fulcrum/db";
+import type { Auth } from "./auth/auth";
+import type { ConsoleConfig } from "./config";
+import type { TopologyDeps } from "./domain/topology-change";
+import type { AgentGateway } from "./gateway/agent-gateway";
+import type { Logger } from "./logger";
+
+/** Everything a request handler may use, built once at start by `server.ts`. */
+export interface Services extends TopologyDeps {
+  config: ConsoleConfig;
+  prisma: PrismaClient;
+  auth: Auth;
+  gateway: AgentGateway;
+  log: Logger;
+}

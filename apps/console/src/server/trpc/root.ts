@@ -1,0 +1,25 @@
+import { router } from "./init";
+import { agentRouter } from "./routers/agents";
+import { auditRouter } from "./routers/audit";
+import { clusterRouter } from "./routers/clusters";
+import { configRouter } from "./routers/config";
+import { listenerRouter, routeRouter } from "./routers/listeners";
+import { backendRouter, poolRouter } from "./routers/pools";
+import { setupRouter } from "./routers/setup";
+import { tokenRouter, userRouter } from "./routers/users";
+
+export const appRouter = router({
+  setup: setupRouter,
+  cluster: clusterRouter,
+  listener: listenerRouter,
+  route: routeRouter,
+  pool: poolRouter,
+  backend: backendRouter,
+  agent: agentRouter,
+  config: configRouter,
+  audit: auditRouter,
+  user: userRouter,
+  token: tokenRouter,
+});
+
+export type AppRouter = typeof appRouter;
