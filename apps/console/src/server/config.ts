@@ -5,7 +5,8 @@ import { type DatabaseConfig, parseDatabaseConfig } from "@fulcrum/db";
 import { z } from "zod";
 
 const envSchema = z.object({
-  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  /** 0 picks a free port (tests). */
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default("0.0.0.0"),
   /** The URL people and agents use to reach this console; used for cookies and agent command lines. */
   FULCRUM_PUBLIC_URL: z.url().optional(),

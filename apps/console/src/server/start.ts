@@ -1,4 +1,6 @@
-import http from "node:http";
+import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import path from "node:path";
 import { openDatabase } from "@fulcrum/db";
 import { AGENT_GATEWAY_PATH } from "@fulcrum/protocol";
@@ -15,10 +17,18 @@ export interface StartOptions {
   /** The console app directory (where next.config.ts lives). */
   dir: string;
   env: NodeJS.ProcessEnv;
+  /** false serves only the APIs and the agent gateway (integration tests need no Next build). */
+  pages?: boolean;
 }
 
 /** Builds every service, then serves pages, APIs and the agent gateway on one port. */
-export async function startConsole(opts: StartOptions): Promise<{ close(): Promise<void>; port: number }> {
+export interface RunningConsole {
+  port: number;
+  services: Services;
+  close(): Promise<void>;
+}
+
+export async function startConsole(opts: StartOptions): Promise<RunningConsole> {
   const config = loadConsoleConfig(opts.env, { dev: opts.dev });
   const db = await openDatabase(config.database, {
     migrationsDir: path.resolve(opts.dir, "../../prisma/migrations"),
@@ -40,13 +50,8 @@ export async function startConsole(opts: StartOptions): Promise<{ close(): Promi
   };
   await bootstrapAdmin(services);
 
-  // Imported lazily so tests and tools can use the services without loading Next.
-  const { default: next } = await import("next");
-  const app = next({ dev: opts.dev, dir: opts.dir, quiet: !opts.dev });
-  await app.prepare();
-  const nextUpgrade = app.getUpgradeHandler();
-
-  const server = http.createServer(createRequestHandler(services, app.getRequestHandler()));
+  const pages = opts.pages === false ? undefined : await loadPages(opts);
+  const server = http.createServer(createRequestHandler(services, pages?.handle ?? notFound));
   server.headersTimeout = 20_000;
   server.requestTimeout = 60_000;
   server.on("clientError", (err, socket) => {
@@ -61,8 +66,8 @@ export async function startConsole(opts: StartOptions): Promise<{ close(): Promi
         log.error("agent upgrade failed", { err });
         socket.destroy();
       });
-    } else if (opts.dev) {
-      void nextUpgrade(req, socket, head);
+    } else if (opts.dev && pages) {
+      void pages.upgrade(req, socket, head);
     } else {
       socket.destroy();
     }
@@ -71,16 +76,39 @@ export async function startConsole(opts: StartOptions): Promise<{ close(): Promi
     server.once("error", reject);
     server.listen(config.port, config.host, resolve);
   });
-  log.info("console ready", { url: config.publicUrl, database: config.database.kind });
+  const port = (server.address() as AddressInfo).port;
+  log.info("console ready", { url: config.publicUrl, port, database: config.database.kind });
 
   return {
-    port: config.port,
+    port,
+    services,
     async close() {
       gateway.close();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
-      await app.close?.();
+      await pages?.close();
       await db.close();
+    },
+  };
+}
+
+function notFound(_req: IncomingMessage, res: ServerResponse): void {
+  res.writeHead(404, { "content-type": "text/plain" });
+  res.end("pages are not served by this process\n");
+}
+
+/** Next.js is imported lazily so API-only processes (tests, tools) never load it. */
+async function loadPages(opts: StartOptions) {
+  const { default: next } = await import("next");
+  const app = next({ dev: opts.dev, dir: opts.dir, quiet: !opts.dev });
+  await app.prepare();
+  const handle = app.getRequestHandler();
+  const upgrade = app.getUpgradeHandler();
+  return {
+    handle: (req: IncomingMessage, res: ServerResponse) => handle(req, res),
+    upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => upgrade(req, socket, head),
+    close: async () => {
+      await app.close?.();
     },
   };
 }

@@ -1,0 +1,129 @@
+import { TRPCError } from "@trpc/server";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { actors, callerAs, startTestConsole, type TestConsole } from "./harness";
+
+async function failure(p: Promise<unknown>): Promise<{ code: string; message: string; fieldErrors: Record<string, string> }> {
+  try {
+    await p;
+  } catch (err) {
+    if (!(err instanceof TRPCError)) throw err;
+    const cause = err.cause as { fieldErrors?: Record<string, string>; issues?: Array<{ path: PropertyKey[]; message: string }> };
+    const fieldErrors: Record<string, string> = { ...(cause?.fieldErrors ?? {}) };
+    for (const issue of cause?.issues ?? []) fieldErrors[issue.path.join(".")] ??= issue.message;
+    return { code: err.code, message: err.message, fieldErrors };
+  }
+  throw new Error("expected the call to fail");
+}
+
+describe("topology API", () => {
+  let c: TestConsole;
+  let op: ReturnType<typeof callerAs>;
+  let clusterId: string;
+
+  beforeAll(async () => {
+    c = await startTestConsole();
+    op = callerAs(c, actors.operator);
+    clusterId = (await op.cluster.create({ name: "prod" })).id;
+  });
+  afterAll(async () => {
+    await c?.stop();
+  });
+
+  const auditCount = () => c.services.prisma.auditEntry.count();
+  const latestVersion = async () =>
+    (await c.services.prisma.configVersion.findFirst({ where: { clusterId }, orderBy: { version: "desc" } }))?.version ?? 0;
+
+  it("creates a listener, pool, backends and a route, each with an audit entry and a new config version", async () => {
+    const audits = await auditCount();
+    const listener = await op.listener.create({ clusterId, name: "web", port: 8080 });
+    const pool = await op.pool.create({ clusterId, name: "app" });
+    await op.backend.create({ poolId: pool.id, address: "10.0.0.1", port: 80 });
+    await op.backend.create({ poolId: pool.id, address: "app-2.internal", port: 80, weight: 50 });
+    await op.route.create({ listenerId: listener.id, poolId: pool.id, host: "Example.COM", pathPrefix: "/api" });
+    expect(await auditCount()).toBe(audits + 5);
+    expect(await latestVersion()).toBe(5);
+
+    const snapshot = (await c.services.prisma.configVersion.findFirst({ where: { clusterId, version: 5 } }))!.snapshot as {
+      listeners: Array<{ routes: Array<{ host: string }> }>;
+      pools: Array<{ backends: unknown[] }>;
+    };
+    expect(snapshot.listeners[0]!.routes[0]!.host).toBe("example.com");
+    expect(snapshot.pools[0]!.backends).toHaveLength(2);
+
+    const entry = await c.services.prisma.auditEntry.findFirst({ where: { action: "backend.create" }, orderBy: { createdAt: "desc" } });
+    expect(entry?.actorName).toBe("operator@test");
+    expect((entry?.after as { address: string }).address).toBe("app-2.internal");
+  });
+
+  it("records no new version when a change leaves the compiled snapshot as it was", async () => {
+    const listener = (await op.listener.list({ clusterId }))[0]!;
+    const before = await latestVersion();
+    await op.listener.update({ id: listener.id, port: listener.port });
+    expect(await latestVersion()).toBe(before);
+  });
+
+  it("explains invalid input per field, in words", async () => {
+    const pool = (await op.pool.list({ clusterId }))[0]!;
+    const badPort = await failure(op.listener.create({ clusterId, name: "x", port: 0 }));
+    expect(badPort.code).toBe("BAD_REQUEST");
+    expect(badPort.fieldErrors.port).toMatch(/1 to 65535/);
+    const badAddress = await failure(op.backend.create({ poolId: pool.id, address: "300.1.1.1", port: 80 }));
+    expect(badAddress.fieldErrors.address).toMatch(/IPv4 address, an IPv6 address or a hostname/);
+    const badWeight = await failure(op.backend.create({ poolId: pool.id, address: "::1", port: 80, weight: 300 }));
+    expect(badWeight.fieldErrors.weight).toMatch(/0 to 256/);
+    const badName = await failure(op.pool.create({ clusterId, name: "has space" }));
+    expect(badName.fieldErrors.name).toMatch(/letters, digits/);
+    const badPolicy = await failure(op.pool.create({ clusterId, name: "p2", policy: "fastest" as "random" }));
+    expect(badPolicy.code).toBe("BAD_REQUEST");
+  });
+
+  it("refuses duplicates with a CONFLICT naming the field, and changes nothing", async () => {
+    const pool = (await op.pool.list({ clusterId }))[0]!;
+    const audits = await auditCount();
+    const version = await latestVersion();
+    const dupPool = await failure(op.pool.create({ clusterId, name: "app" }));
+    expect(dupPool.code).toBe("CONFLICT");
+    expect(dupPool.fieldErrors.name).toMatch(/already taken/);
+    const dupBackend = await failure(op.backend.create({ poolId: pool.id, address: "10.0.0.1", port: 80 }));
+    expect(dupBackend.code).toBe("CONFLICT");
+    expect(dupBackend.fieldErrors.address).toMatch(/already has a backend/);
+    const dupPort = await failure(op.listener.create({ clusterId, name: "web2", port: 8080 }));
+    expect(dupPort.code).toBe("CONFLICT");
+    expect(dupPort.fieldErrors.port).toMatch(/address and port/);
+    expect(await auditCount()).toBe(audits);
+    expect(await latestVersion()).toBe(version);
+  });
+
+  it("keeps a pool that routes still point at", async () => {
+    const pool = (await op.pool.list({ clusterId }))[0]!;
+    const err = await failure(op.pool.delete({ id: pool.id }));
+    expect(err.code).toBe("CONFLICT");
+    expect(err.message).toMatch(/target of 1 route/);
+  });
+
+  it("drains a backend through setState and reports NOT_FOUND for unknown ids", async () => {
+    const pool = (await op.pool.list({ clusterId }))[0]!;
+    const b = pool.backends[0]!;
+    const drained = await op.backend.setState({ id: b.id, state: "draining" });
+    expect(drained.state).toBe("draining");
+    const entry = await c.services.prisma.auditEntry.findFirst({ where: { targetId: b.id }, orderBy: { createdAt: "desc" } });
+    expect(entry?.action).toBe("backend.draining");
+    expect((entry?.before as { state: string }).state).toBe("enabled");
+    const missing = await failure(op.backend.setState({ id: "00000000-0000-4000-8000-000000000000", state: "enabled" }));
+    expect(missing.code).toBe("NOT_FOUND");
+  });
+
+  it("numbers config versions without gaps under concurrent writers", async () => {
+    const pool = await op.pool.create({ clusterId, name: "burst" });
+    const before = await latestVersion();
+    await Promise.all(
+      Array.from({ length: 8 }, (_, i) => op.backend.create({ poolId: pool.id, address: `10.1.0.${i + 1}`, port: 80 })),
+    );
+    const versions = await c.services.prisma.configVersion.findMany({
+      where: { clusterId, version: { gt: before } },
+      orderBy: { version: "asc" },
+    });
+    expect(versions.map((v) => v.version)).toEqual(Array.from({ length: 8 }, (_, i) => before + i + 1));
+    expect(new Set(versions.map((v) => v.hash)).size).toBe(8);
+  });
+});
