@@ -1,0 +1,54 @@
+# Installs what the two top-level commands need on a fresh Debian machine with Node 20+.
+# Sourced by scripts/start.sh and scripts/test.sh.
+
+PNPM_VERSION=10.34.9
+
+say() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
+die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"
+  elif command -v sudo >/dev/null 2>&1; then sudo "$@"
+  else die "need root to run: $*"
+  fi
+}
+
+ensure_node() {
+  command -v node >/dev/null 2>&1 || die "Node.js 20 or newer is required (https://nodejs.org or apt-get install nodejs)."
+  local major
+  major=$(node -p 'process.versions.node.split(".")[0]')
+  [ "$major" -ge 20 ] || die "Node.js 20 or newer is required; this is $(node -v)."
+}
+
+# corepack's signature check fails offline, so pnpm comes from npm.
+ensure_pnpm() {
+  if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm -v 2>/dev/null)" != "$PNPM_VERSION" ]; then
+    say "installing pnpm $PNPM_VERSION with npm"
+    npm install -g "pnpm@$PNPM_VERSION" >/dev/null 2>&1 || as_root npm install -g "pnpm@$PNPM_VERSION" >/dev/null
+  fi
+}
+
+ensure_deps() {
+  say "installing dependencies (pnpm install)"
+  pnpm install --frozen-lockfile --reporter=silent
+  say "generating the Prisma client"
+  pnpm --silent db:generate >/dev/null
+}
+
+# Browser tests use Debian's Chromium; Playwright's own browser download cannot work offline.
+ensure_chromium() {
+  if [ -x /usr/bin/chromium ]; then return; fi
+  say "installing Chromium with apt-get (for the browser tests)"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium >/dev/null
+}
+
+# Builds the console when its sources are newer than the last build.
+ensure_console_build() {
+  local build_id=apps/console/.next/BUILD_ID
+  if [ -f "$build_id" ] && [ -z "$(find apps/console/src apps/console/next.config.ts packages/protocol/src -newer "$build_id" -print -quit)" ]; then
+    return
+  fi
+  say "building the console (next build)"
+  pnpm --filter @fulcrum/console build >/dev/null
+}
