@@ -1,0 +1,187 @@
+import {
+  AGENT_GATEWAY_PATH,
+  type AgentMessageType,
+  type AgentPayload,
+  type ConsoleMessage,
+  decodeConsoleMessage,
+  encodeAgentMessage,
+  type Snapshot,
+  SUPPORTED_PROTOCOL_VERSIONS,
+} from "@fulcrum/protocol";
+import WebSocket from "ws";
+import { ConsoleRefusedError, errorMessage } from "../errors";
+import type { Logger } from "../log";
+import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF, sleep } from "./backoff";
+import { CLOSE_PROTOCOL_UNSUPPORTED, closeCodeForHttpStatus, fatalClose } from "./close-codes";
+import { consoleEndpoint } from "./endpoints";
+
+export type ApplyOutcome = { ok: true; version: number; hash: string } | { ok: false; reason: string };
+
+export interface ConnectionOptions {
+  consoleUrl: URL;
+  credential: string;
+  log: Logger;
+  hello: () => AgentPayload<"hello">;
+  appliedVersion: () => number | null;
+  applySnapshot: (snapshot: Snapshot) => Promise<ApplyOutcome>;
+  backoff?: BackoffOptions;
+  handshakeTimeoutMs?: number;
+}
+
+interface SessionEnd {
+  code: number;
+  reason: string;
+  welcomed: boolean;
+}
+
+const MAX_FRAME_BYTES = 32 * 1024 * 1024;
+const started = Date.now();
+
+/**
+ * The agent's one connection to the console: hello, then serve snapshots and
+ * pings, forever; reconnects with jittered back-off on anything but a refusal.
+ */
+export class ConsoleConnection {
+  private readonly abort = new AbortController();
+  private socket: WebSocket | undefined;
+
+  constructor(private readonly opts: ConnectionOptions) {}
+
+  /** Resolves after stop(); rejects with ConsoleRefusedError when the console says to give up. */
+  async run(): Promise<void> {
+    const backoff = this.opts.backoff ?? DEFAULT_BACKOFF;
+    let attempt = 0;
+    while (!this.abort.signal.aborted) {
+      const end = await this.session();
+      if (this.abort.signal.aborted) return;
+      const fatal = fatalClose(end.code);
+      if (fatal) {
+        throw new ConsoleRefusedError(
+          `${fatal.message} (close ${end.code}${end.reason ? `: ${end.reason}` : ""})`,
+          end.code,
+        );
+      }
+      if (end.welcomed) attempt = 0;
+      const delay = backoffDelay(attempt++, backoff);
+      this.opts.log.info("console connection lost; reconnecting", {
+        code: end.code,
+        reason: end.reason,
+        inMs: delay,
+      });
+      await sleep(delay, this.abort.signal);
+    }
+  }
+
+  stop(): void {
+    this.abort.abort();
+    this.socket?.close(1001, "agent shutting down");
+  }
+
+  private session(): Promise<SessionEnd> {
+    const { log } = this.opts;
+    const url = consoleEndpoint(this.opts.consoleUrl, AGENT_GATEWAY_PATH, true);
+    return new Promise((resolve) => {
+      let welcomed = false;
+      let settled = false;
+      let heartbeat: NodeJS.Timeout | undefined;
+      let lastHeard = Date.now();
+      const finish = (code: number, reason: string) => {
+        clearInterval(heartbeat);
+        if (settled) return;
+        settled = true;
+        this.socket = undefined;
+        resolve({ code, reason, welcomed });
+      };
+
+      const ws = new WebSocket(url, {
+        headers: { authorization: `Bearer ${this.opts.credential}` },
+        handshakeTimeout: this.opts.handshakeTimeoutMs ?? 10_000,
+        maxPayload: MAX_FRAME_BYTES,
+      });
+      this.socket = ws;
+      const send = <T extends AgentMessageType>(type: T, payload: AgentPayload<T>) => {
+        if (ws.readyState === WebSocket.OPEN) ws.send(encodeAgentMessage(type, payload));
+      };
+
+      ws.on("error", (e) => log.warn("console connection error", { url: url.href, error: errorMessage(e) }));
+      ws.on("unexpected-response", (_req, res) => {
+        const code = closeCodeForHttpStatus(res.statusCode) ?? 1006;
+        res.resume();
+        ws.terminate();
+        finish(code, `handshake answered HTTP ${res.statusCode}`);
+      });
+      ws.on("close", (code, reason) => finish(code, reason.toString()));
+      ws.on("pong", () => {
+        lastHeard = Date.now();
+      });
+      ws.on("open", () => {
+        log.info("connected to console", { url: url.href });
+        send("hello", this.opts.hello());
+      });
+
+      const onWelcome = (m: Extract<ConsoleMessage, { type: "welcome" }>) => {
+        const p = m.payload;
+        if (!SUPPORTED_PROTOCOL_VERSIONS.includes(p.protocolVersion)) {
+          ws.close(CLOSE_PROTOCOL_UNSUPPORTED, `agent speaks ${SUPPORTED_PROTOCOL_VERSIONS.join(",")}`);
+          finish(CLOSE_PROTOCOL_UNSUPPORTED, `console chose protocol ${p.protocolVersion}`);
+          return;
+        }
+        welcomed = true;
+        log.info("welcomed by console", {
+          agentId: p.agentId,
+          clusterId: p.clusterId,
+          heartbeatMs: p.heartbeatIntervalMs,
+        });
+        clearInterval(heartbeat);
+        // Pings at the transport level catch a dead peer even if the console sends nothing for a while.
+        heartbeat = setInterval(() => {
+          if (Date.now() - lastHeard > 3 * p.heartbeatIntervalMs + 5_000) {
+            log.warn("console stopped answering; dropping the connection");
+            ws.terminate();
+            return;
+          }
+          send("heartbeat", { appliedVersion: this.opts.appliedVersion(), uptimeMs: Date.now() - started });
+          ws.ping();
+        }, p.heartbeatIntervalMs);
+        heartbeat.unref();
+      };
+
+      ws.on("message", (data, isBinary) => {
+        lastHeard = Date.now();
+        const raw = isBinary ? undefined : data.toString();
+        const decoded =
+          raw === undefined
+            ? ({ ok: false, error: "binary frames are not part of the protocol" } as const)
+            : decodeConsoleMessage(raw);
+        if (!decoded.ok) {
+          log.warn("invalid frame from console", { error: decoded.error });
+          send("error", { code: "invalid_message", message: decoded.error });
+          return;
+        }
+        const m = decoded.message;
+        switch (m.type) {
+          case "welcome":
+            return onWelcome(m);
+          case "ping":
+            return send("heartbeat", {
+              appliedVersion: this.opts.appliedVersion(),
+              uptimeMs: Date.now() - started,
+            });
+          case "error":
+            return log.warn("console reported an error", {
+              code: m.payload.code,
+              message: m.payload.message,
+            });
+          case "snapshot": {
+            const { snapshot } = m.payload;
+            this.opts.applySnapshot(snapshot).then((r) => {
+              if (r.ok) send("ack", { version: r.version, hash: r.hash });
+              else send("nack", { version: snapshot.version, reason: r.reason.slice(0, 4000) });
+            });
+            return;
+          }
+        }
+      });
+    });
+  }
+}

@@ -1,0 +1,23 @@
+import type { Snapshot } from "@fulcrum/protocol";
+
+export interface AppliedSnapshot {
+  readonly version: number;
+  readonly hash: string;
+}
+
+/**
+ * What the agent needs from a data plane. Kept this small so an HAProxy (or
+ * nginx) engine can implement it by rendering a config and reloading.
+ */
+export interface Engine {
+  /**
+   * Builds the new configuration aside and swaps it in. On failure the old
+   * configuration keeps serving and the promise rejects with an AgentError
+   * whose message is fit for a NACK reason.
+   */
+  apply(snapshot: Snapshot): Promise<void>;
+  /** The snapshot currently being served, if any. */
+  readonly applied: AppliedSnapshot | undefined;
+  /** Stops accepting, lets in-flight work finish up to the grace period, then closes. */
+  stop(): Promise<void>;
+}

@@ -1,0 +1,90 @@
+/**
+ * Header rewriting on raw header arrays ([name, value, name, value, ...]):
+ * cheaper than building and editing header objects (see the proxy speed notes),
+ * and it keeps the client's header order and casing.
+ */
+
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+]);
+
+/** Headers named in Connection are hop-by-hop too (RFC 9110 §7.6.1). */
+function connectionTokens(raw: readonly string[]): Set<string> | undefined {
+  let tokens: Set<string> | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.toLowerCase() !== "connection") continue;
+    for (const t of raw[i + 1]!.split(",")) {
+      const name = t.trim().toLowerCase();
+      if (!name) continue;
+      tokens ??= new Set();
+      tokens.add(name);
+    }
+  }
+  return tokens;
+}
+
+export interface ForwardedFor {
+  clientIp: string;
+  proto: "http" | "https";
+  /** The Host the client asked for, as sent. */
+  host: string | undefined;
+}
+
+/**
+ * Request headers for the backend: hop-by-hop dropped, X-Forwarded-For appended
+ * to, X-Forwarded-Proto/Host set by us (a client must not choose them).
+ * `keepUpgrade` retains Connection/Upgrade for WebSocket passthrough.
+ */
+export function upstreamRequestHeaders(
+  raw: readonly string[],
+  fwd: ForwardedFor,
+  keepUpgrade = false,
+): string[] {
+  const extra = connectionTokens(raw);
+  const out: string[] = [];
+  let xff: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    const value = raw[i + 1]!;
+    const lower = name.toLowerCase();
+    if (lower === "x-forwarded-for") {
+      xff = xff === undefined ? value : `${xff}, ${value}`;
+      continue;
+    }
+    if (lower === "x-forwarded-proto" || lower === "x-forwarded-host") continue;
+    if (keepUpgrade && (lower === "connection" || lower === "upgrade")) {
+      out.push(name, value);
+      continue;
+    }
+    if (HOP_BY_HOP.has(lower) || extra?.has(lower)) continue;
+    out.push(name, value);
+  }
+  out.push("X-Forwarded-For", xff === undefined ? fwd.clientIp : `${xff}, ${fwd.clientIp}`);
+  out.push("X-Forwarded-Proto", fwd.proto);
+  if (fwd.host !== undefined) out.push("X-Forwarded-Host", fwd.host);
+  return out;
+}
+
+/** Response headers for the client: hop-by-hop dropped; Node re-frames the body itself. */
+export function downstreamResponseHeaders(raw: readonly string[]): string[] {
+  const extra = connectionTokens(raw);
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const lower = raw[i]!.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || extra?.has(lower)) continue;
+    out.push(raw[i]!, raw[i + 1]!);
+  }
+  return out;
+}
+
+/** "::ffff:127.0.0.1" → "127.0.0.1", so X-Forwarded-For reads like nginx's. */
+export const clientIpOf = (addr: string | undefined): string =>
+  addr?.startsWith("::ffff:") ? addr.slice(7) : (addr ?? "unknown");

@@ -1,0 +1,44 @@
+import { type ServerResponse, STATUS_CODES } from "node:http";
+import type { Duplex } from "node:stream";
+
+/**
+ * Answers the proxy makes itself. `x-fulcrum-reason` lets operators tell them
+ * from a backend's own 404/502/503 without reading logs.
+ */
+export type LocalReason =
+  | "no-route"
+  | "no-backend"
+  | "upstream-connect-failed"
+  | "upstream-error"
+  | "upstream-connect-timeout"
+  | "upstream-response-timeout"
+  | "upstream-idle-timeout";
+
+export function replyLocal(res: ServerResponse, status: number, reason: LocalReason, text: string): void {
+  if (res.headersSent) {
+    // Too late for a status: cutting the connection is the only honest signal left.
+    res.destroy();
+    return;
+  }
+  const body = `${text}\n`;
+  res.writeHead(status, {
+    "content-type": "text/plain; charset=utf-8",
+    "content-length": Buffer.byteLength(body),
+    "cache-control": "no-store",
+    "x-fulcrum-reason": reason,
+  });
+  res.end(body);
+}
+
+/** Same, on a raw socket (upgrade requests have no ServerResponse). */
+export function replyLocalRaw(socket: Duplex, status: number, reason: LocalReason): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\nconnection: close\r\ncontent-length: 0\r\nx-fulcrum-reason: ${reason}\r\n\r\n`,
+  );
+  // end() flushes the reply; the timer covers a client that never closes its side.
+  setTimeout(() => socket.destroy(), 1_000).unref();
+}

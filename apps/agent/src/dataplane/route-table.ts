@@ -1,0 +1,56 @@
+import type { PoolRuntime } from "./pool-runtime";
+
+export interface CompiledRoute {
+  readonly id: string;
+  /** Lower-cased; "" matches any host. */
+  readonly host: string;
+  readonly pathPrefix: string;
+  readonly priority: number;
+  readonly pool: PoolRuntime;
+}
+
+/** "Example.com:8080" → "example.com", "[::1]:80" → "::1". */
+export function normalizeHost(raw: string | undefined): string {
+  if (!raw) return "";
+  let host = raw.trim().toLowerCase();
+  if (host.startsWith("[")) {
+    const end = host.indexOf("]");
+    return end === -1 ? host : host.slice(1, end);
+  }
+  const colon = host.indexOf(":");
+  if (colon !== -1 && colon === host.lastIndexOf(":")) host = host.slice(0, colon);
+  return host.endsWith(".") ? host.slice(0, -1) : host;
+}
+
+/** Immutable: a new snapshot builds a new table and the listener swaps the reference. */
+export class RouteTable {
+  private readonly ordered: readonly CompiledRoute[];
+
+  constructor(routes: readonly CompiledRoute[]) {
+    // Highest priority first, then the longest prefix, then a named host before the "" wildcard.
+    this.ordered = [...routes].sort(
+      (a, b) =>
+        b.priority - a.priority ||
+        b.pathPrefix.length - a.pathPrefix.length ||
+        Number(b.host !== "") - Number(a.host !== ""),
+    );
+  }
+
+  get size(): number {
+    return this.ordered.length;
+  }
+
+  /** `host` is already normalized; `path` may carry a query string. */
+  match(host: string, path: string): CompiledRoute | undefined {
+    for (const r of this.ordered) {
+      if (r.host !== "" && r.host !== host) continue;
+      if (path.startsWith(r.pathPrefix)) return r;
+    }
+    return undefined;
+  }
+
+  /** TCP listeners have no host or path: the top route decides the pool. */
+  first(): CompiledRoute | undefined {
+    return this.ordered[0];
+  }
+}

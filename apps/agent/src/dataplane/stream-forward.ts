@@ -1,0 +1,17 @@
+import type { Readable, Writable } from "node:stream";
+
+/**
+ * Moves a body with data/end listeners instead of pipe(): measurably cheaper
+ * per request here, while still honouring back-pressure. `end` is called once
+ * the source ends; errors are left to the caller's listeners on both streams.
+ */
+export function forwardBody(src: Readable, dst: Writable, end: () => void): void {
+  const onDrain = () => src.resume();
+  src.on("data", (chunk: Buffer) => {
+    if (!dst.write(chunk)) {
+      src.pause();
+      dst.once("drain", onDrain);
+    }
+  });
+  src.once("end", end);
+}

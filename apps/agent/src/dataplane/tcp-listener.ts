@@ -1,0 +1,51 @@
+import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
+import type { Logger } from "../log";
+import { closeServer, type Listener, listen, nextBindId } from "./listener";
+import type { RouteTable } from "./route-table";
+import { handleTcpConnection, type TcpProxyContext } from "./tcp-proxy";
+import type { DataPlaneTimeouts } from "./timeouts";
+
+export class TcpListener implements Listener {
+  readonly protocol = "tcp" as const;
+  bindId = 0;
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+  private ctx: TcpProxyContext;
+
+  constructor(
+    readonly bindAddress: string,
+    readonly port: number,
+    table: RouteTable,
+    timeouts: DataPlaneTimeouts,
+    private readonly log: Logger,
+  ) {
+    this.ctx = { table, timeouts, log };
+    this.server = createServer({ allowHalfOpen: true }, (socket) => {
+      this.sockets.add(socket);
+      socket.once("close", () => this.sockets.delete(socket));
+      handleTcpConnection(this.ctx, socket);
+    });
+  }
+
+  setTable(table: RouteTable): void {
+    this.ctx = { ...this.ctx, table };
+  }
+
+  address(): AddressInfo {
+    return this.server.address() as AddressInfo;
+  }
+
+  async bind(): Promise<void> {
+    await listen(this.server, this.bindAddress, this.port);
+    this.bindId = nextBindId();
+    this.server.on("error", (e) =>
+      this.log.error("tcp listener error", { port: this.port, error: e.message }),
+    );
+  }
+
+  close(graceMs: number): Promise<void> {
+    return closeServer(this.server, graceMs, () => {
+      for (const s of this.sockets) s.destroy();
+    });
+  }
+}

@@ -1,0 +1,21 @@
+import type { LocalReason } from "./local-reply";
+import { UpstreamTimeoutError } from "./proxy-errors";
+
+const CONNECT_FAILURES = new Set([
+  "ECONNREFUSED",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EADDRNOTAVAIL",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+]);
+
+/** Maps a backend-side failure to the status and reason the client sees. */
+export function classifyUpstreamFailure(err: unknown): { status: 502 | 504; reason: LocalReason } {
+  if (err instanceof UpstreamTimeoutError) {
+    return { status: 504, reason: err.code.replaceAll("_", "-") as LocalReason };
+  }
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code && CONNECT_FAILURES.has(code)) return { status: 502, reason: "upstream-connect-failed" };
+  return { status: 502, reason: "upstream-error" };
+}

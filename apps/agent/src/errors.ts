@@ -1,0 +1,54 @@
+/**
+ * One class per failure mode; `code` is stable so logs, NACK reasons and
+ * tests can match on it without parsing messages.
+ */
+export abstract class AgentError extends Error {
+  abstract readonly code: string;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+export class ConfigError extends AgentError {
+  readonly code = "config_invalid";
+}
+
+export class SnapshotInvalidError extends AgentError {
+  readonly code = "snapshot_invalid";
+}
+
+export class ListenerBindError extends AgentError {
+  readonly code = "listener_bind_failed";
+}
+
+export class PolicyUnsupportedError extends AgentError {
+  readonly code = "policy_unsupported";
+}
+
+export class StateStoreError extends AgentError {
+  readonly code = "state_store_failed";
+}
+
+export class EnrollRejectedError extends AgentError {
+  readonly code = "enroll_rejected";
+}
+
+export class EnrollUnavailableError extends AgentError {
+  readonly code = "enroll_unavailable";
+}
+
+/** The console told us to stop: our credential is not (or no longer) accepted. */
+export class ConsoleRefusedError extends AgentError {
+  readonly code = "console_refused";
+  constructor(
+    message: string,
+    readonly closeCode: number,
+  ) {
+    super(message);
+  }
+}
+
+export const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+export const errorCode = (e: unknown): string =>
+  e instanceof AgentError ? e.code : ((e as { code?: unknown })?.code?.toString() ?? "internal");

@@ -1,0 +1,87 @@
+import { backoffDelay, DEFAULT_BACKOFF, sleep } from "./console/backoff";
+import { ConsoleConnection } from "./console/connection";
+import { enroll } from "./console/enroll";
+import type { Engine } from "./dataplane/engine";
+import { ConfigError, EnrollUnavailableError, errorMessage } from "./errors";
+import type { Logger } from "./log";
+import { snapshotApplier } from "./snapshot-applier";
+import { CredentialStore, type StoredCredential } from "./state/credential-store";
+import { SnapshotStore } from "./state/snapshot-store";
+import { ensureStateDir } from "./state/state-dir";
+import { SOFTWARE_VERSION } from "./version";
+
+export interface ConsoleModeOptions {
+  consoleUrl: URL;
+  token: string | undefined;
+  stateDir: string;
+  name: string;
+}
+
+/** Console mode: serve the last good snapshot at once, then enroll if needed and follow the console. */
+export async function runConsole(opts: ConsoleModeOptions, engine: Engine, log: Logger, signal: AbortSignal) {
+  await ensureStateDir(opts.stateDir);
+  const snapshots = new SnapshotStore(opts.stateDir, log);
+  const apply = snapshotApplier(engine, snapshots, log);
+
+  const stored = await snapshots.load();
+  if (stored) {
+    const r = await apply(stored);
+    if (r.ok) log.info("serving stored snapshot until the console answers", { version: stored.version });
+  }
+
+  const credentials = new CredentialStore(opts.stateDir);
+  const cred = (await credentials.load()) ?? (await enrollUntilDone(opts, credentials, log, signal));
+  if (!cred) return;
+  if (cred.consoleUrl !== opts.consoleUrl.href) {
+    log.warn("credential was issued by another console URL", {
+      issuedBy: cred.consoleUrl,
+      using: opts.consoleUrl.href,
+    });
+  }
+
+  const connection = new ConsoleConnection({
+    consoleUrl: opts.consoleUrl,
+    credential: cred.credential,
+    log,
+    hello: () => ({
+      name: opts.name,
+      softwareVersion: SOFTWARE_VERSION,
+      protocolVersions: [1],
+      capabilities: ["http", "tcp"],
+      appliedVersion: engine.applied?.version ?? null,
+      appliedHash: engine.applied?.hash ?? null,
+    }),
+    appliedVersion: () => engine.applied?.version ?? null,
+    applySnapshot: apply,
+  });
+  signal.addEventListener("abort", () => connection.stop(), { once: true });
+  await connection.run();
+}
+
+async function enrollUntilDone(
+  opts: ConsoleModeOptions,
+  store: CredentialStore,
+  log: Logger,
+  signal: AbortSignal,
+): Promise<StoredCredential | undefined> {
+  if (!opts.token) {
+    throw new ConfigError(
+      `no credential in ${opts.stateDir}: pass --token (or FULCRUM_AGENT_TOKEN) to enroll`,
+    );
+  }
+  for (let attempt = 0; !signal.aborted; attempt++) {
+    try {
+      const r = await enroll(opts.consoleUrl, opts.token, opts.name);
+      const cred = { ...r, consoleUrl: opts.consoleUrl.href };
+      await store.save(cred);
+      log.info("enrolled", { agentId: r.agentId, clusterId: r.clusterId, credential: store.path });
+      return cred;
+    } catch (e) {
+      if (!(e instanceof EnrollUnavailableError)) throw e;
+      const delay = backoffDelay(attempt, DEFAULT_BACKOFF);
+      log.warn("enrollment failed; retrying", { error: errorMessage(e), inMs: delay });
+      await sleep(delay, signal);
+    }
+  }
+  return undefined;
+}

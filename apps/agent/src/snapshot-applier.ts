@@ -1,0 +1,36 @@
+import type { Snapshot } from "@fulcrum/protocol";
+import type { ApplyOutcome } from "./console/connection";
+import type { Engine } from "./dataplane/engine";
+import { errorCode, errorMessage } from "./errors";
+import type { Logger } from "./log";
+import type { SnapshotStore } from "./state/snapshot-store";
+
+/**
+ * Applies a snapshot to the engine and, once it serves, remembers it as the
+ * last good one. Never rejects: the outcome becomes an ack or a nack.
+ */
+export function snapshotApplier(engine: Engine, store: SnapshotStore | undefined, log: Logger) {
+  return async (snapshot: Snapshot): Promise<ApplyOutcome> => {
+    const applied = engine.applied;
+    if (applied?.version === snapshot.version && applied.hash === snapshot.hash) {
+      return { ok: true, version: snapshot.version, hash: snapshot.hash };
+    }
+    try {
+      await engine.apply(snapshot);
+    } catch (e) {
+      const reason = `${errorCode(e)}: ${errorMessage(e)}`;
+      log.error("snapshot rejected; still serving the previous one", {
+        version: snapshot.version,
+        serving: applied?.version ?? "none",
+        reason,
+      });
+      return { ok: false, reason };
+    }
+    log.info("applied snapshot", { version: snapshot.version, hash: snapshot.hash.slice(0, 12) });
+    // Serving matters more than remembering: a failed save is logged, not nacked.
+    await store
+      ?.save(snapshot)
+      .catch((e) => log.error("could not store snapshot", { error: errorMessage(e) }));
+    return { ok: true, version: snapshot.version, hash: snapshot.hash };
+  };
+}

@@ -1,0 +1,59 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const BIN = fileURLToPath(new URL("../../bin/fulcrum-agent.js", import.meta.url));
+
+export interface AgentProcess {
+  child: ChildProcess;
+  stderr(): string;
+  waitFor(pattern: RegExp, ms?: number): Promise<void>;
+  exited: Promise<number | null>;
+  stop(): Promise<number | null>;
+}
+
+/** Runs the real CLI as a child process, as an operator would. */
+export function spawnAgent(args: string[], env: Record<string, string> = {}): AgentProcess {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { PATH: process.env.PATH ?? "", FULCRUM_LOG_LEVEL: "debug", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let err = "";
+  const waiters = new Set<() => void>();
+  child.stderr?.on("data", (d) => {
+    err += d;
+    for (const w of waiters) w();
+  });
+  child.stdout?.on("data", (d) => {
+    err += d;
+  });
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  return {
+    child,
+    stderr: () => err,
+    exited,
+    waitFor(pattern, ms = 10_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (!pattern.test(err)) return;
+          cleanup();
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`timed out waiting for ${pattern}; stderr so far:\n${err}`));
+        }, ms);
+        const cleanup = () => {
+          clearTimeout(timer);
+          waiters.delete(check);
+        };
+        waiters.add(check);
+        exited.then(() => setTimeout(check, 0));
+        check();
+      });
+    },
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      return exited;
+    },
+  };
+}

@@ -1,0 +1,61 @@
+import { createHash } from "node:crypto";
+import {
+  type Snapshot,
+  type SnapshotBackend,
+  type SnapshotListener,
+  snapshotSchema,
+} from "@fulcrum/protocol";
+
+export function backend(id: string, port: number, over: Partial<SnapshotBackend> = {}): SnapshotBackend {
+  return { id, name: id, address: "127.0.0.1", port, weight: 1, state: "enabled", backup: false, ...over };
+}
+
+export function httpListener(port: number, over: Partial<SnapshotListener> = {}): SnapshotListener {
+  return {
+    id: `l-${port}`,
+    name: `http-${port}`,
+    protocol: "http",
+    bindAddress: "127.0.0.1",
+    port,
+    routes: [{ id: `r-${port}`, host: "", pathPrefix: "/", priority: 0, poolId: "p1" }],
+    ...over,
+  };
+}
+
+/** A schema-valid snapshot; the hash is computed so tests exercise real values. */
+export function makeSnapshot(
+  version: number,
+  listeners: SnapshotListener[],
+  backends: SnapshotBackend[],
+  policy: Snapshot["pools"][number]["policy"] = "round_robin",
+  extraPools: { id: string; backends: SnapshotBackend[] }[] = [],
+): Snapshot {
+  const pools = [
+    {
+      id: "p1",
+      name: "web",
+      policy,
+      policyOptions: {},
+      healthCheck: {},
+      persistence: {},
+      backends,
+    },
+    ...extraPools.map((p) => ({
+      ...p,
+      name: p.id,
+      policy,
+      policyOptions: {},
+      healthCheck: {},
+      persistence: {},
+    })),
+  ];
+  const hash = createHash("sha256").update(JSON.stringify({ listeners, pools })).digest("hex");
+  return snapshotSchema.parse({
+    version,
+    hash,
+    clusterId: "c1",
+    createdAt: new Date().toISOString(),
+    listeners,
+    pools,
+  });
+}

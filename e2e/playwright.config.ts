@@ -1,0 +1,55 @@
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { defineConfig } from "@playwright/test";
+
+const port = Number(process.env.E2E_PORT ?? 3199);
+const dataDir = mkdtempSync(path.join(os.tmpdir(), "fulcrum-e2e-"));
+
+export default defineConfig({
+  testDir: "./tests",
+  outputDir: "./artifacts/test-results",
+  timeout: 120_000,
+  expect: { timeout: 15_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  reporter: [["list"]],
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    screenshot: "only-on-failure",
+    trace: "retain-on-failure",
+    launchOptions: {
+      // Debian's Chromium: Playwright's own browser download cannot work offline.
+      executablePath: "/usr/bin/chromium",
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    },
+  },
+  webServer: {
+    command: "node --import tsx server.ts",
+    cwd: "../apps/console",
+    // /api/health touches the database, so it answers only once PGlite is up and migrated.
+    url: `http://127.0.0.1:${port}/api/health`,
+    timeout: 120_000,
+    reuseExistingServer: false,
+    stdout: "pipe",
+    stderr: "pipe",
+    env: {
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      FULCRUM_PUBLIC_URL: `http://127.0.0.1:${port}`,
+      FULCRUM_DATA_DIR: dataDir,
+      FULCRUM_SECRET: "e2e-secret-e2e-secret-e2e-secret-0123456789",
+      FULCRUM_LOGIN_RATE_LIMIT: "50",
+    },
+  },
+});
