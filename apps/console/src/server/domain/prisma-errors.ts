@@ -12,17 +12,33 @@ const UNIQUE_MESSAGES: Array<{ fields: string[]; field: string; message: string 
 
 interface PrismaLikeError {
   code?: string;
-  meta?: { target?: unknown; driverAdapterError?: { cause?: { constraint?: { fields?: string[] } } } };
+  meta?: {
+    target?: unknown;
+    driverAdapterError?: { cause?: { table?: string; constraint?: { fields?: string[]; index?: string } } };
+  };
+}
+
+/**
+ * The columns a unique violation names. Drivers differ: PGlite reports the
+ * fields, node-postgres only the index, named by Prisma `<table>_<col>_<col>_key`
+ * (our columns are camelCase, so `_` separates them).
+ */
+function violatedFields(e: PrismaLikeError): string[] {
+  if (Array.isArray(e.meta?.target)) return e.meta.target.map(String);
+  const cause = e.meta?.driverAdapterError?.cause;
+  if (cause?.constraint?.fields) return cause.constraint.fields.map((f) => f.replaceAll('"', ""));
+  const index = cause?.constraint?.index;
+  if (index && cause?.table && index.startsWith(`${cause.table}_`) && index.endsWith("_key")) {
+    return index.slice(cause.table.length + 1, -"_key".length).split("_");
+  }
+  return [];
 }
 
 /** Turns a unique-violation from the database into a ConflictError with a per-field message. */
 export function translatePrismaError(err: unknown): unknown {
   const e = err as PrismaLikeError;
   if (e?.code === "P2002") {
-    const fromMeta = e.meta?.target;
-    const fields = (
-      Array.isArray(fromMeta) ? fromMeta : (e.meta?.driverAdapterError?.cause?.constraint?.fields ?? [])
-    ).map((f) => String(f).replaceAll('"', ""));
+    const fields = violatedFields(e);
     const known = UNIQUE_MESSAGES.find((u) => u.fields.length === fields.length && u.fields.every((f) => fields.includes(f)));
     if (known) return new ConflictError(known.message, { [known.field]: known.message });
     return new ConflictError("That would duplicate something that must be unique.");
