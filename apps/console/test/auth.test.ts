@@ -66,7 +66,10 @@ describe("sign-in, sessions, roles and API tokens over real HTTP", () => {
     const login = await signIn(c.url, "otto@example.com", "operator password");
     const asOtto = httpCaller(c.url, { cookie: login.cookie });
     expect((await asOtto.mutate("pool.create", { clusterId, name: "otto-pool" })).status).toBe(200);
-    expect((await asOtto.mutate("user.create", { name: "x", email: "x@example.com", password: "0123456789ab" })).status).toBe(403);
+    expect(
+      (await asOtto.mutate("user.create", { name: "x", email: "x@example.com", password: "0123456789ab" }))
+        .status,
+    ).toBe(403);
 
     expect((await admin.mutate("user.revokeSessions", { userId: otto.id })).status).toBe(200);
     expect((await asOtto.query("setup.me")).status).toBe(401);

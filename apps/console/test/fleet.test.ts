@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { type AgentProcess, spawnAgent } from "@fulcrum/agent/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startNamedBackend, get } from "./backends";
+import { get, startNamedBackend } from "./backends";
 import { actors, callerAs, freePort, startTestConsole, type TestConsole, waitFor } from "./harness";
 
 describe("walking skeleton: console → agent process → backends", () => {
@@ -22,9 +22,15 @@ describe("walking skeleton: console → agent process → backends", () => {
     const op = callerAs(c, actors.operator);
     clusterId = (await op.cluster.create({ name: "edge" })).id;
     listenerPort = await freePort();
-    const listener = await op.listener.create({ clusterId, name: "web", bindAddress: "127.0.0.1", port: listenerPort });
+    const listener = await op.listener.create({
+      clusterId,
+      name: "web",
+      bindAddress: "127.0.0.1",
+      port: listenerPort,
+    });
     poolId = (await op.pool.create({ clusterId, name: "app" })).id;
-    for (const b of backends) await op.backend.create({ poolId, name: b.name, address: "127.0.0.1", port: b.port });
+    for (const b of backends)
+      await op.backend.create({ poolId, name: b.name, address: "127.0.0.1", port: b.port });
     await op.route.create({ listenerId: listener.id, poolId });
   });
   afterAll(async () => {
@@ -38,7 +44,16 @@ describe("walking skeleton: console → agent process → backends", () => {
     const token = await callerAs(c, actors.admin).agent.createEnrollmentToken({ clusterId });
     expect(token.command).toContain(`--console ${c.url}`);
     const stateDir = mkdtempSync(path.join(os.tmpdir(), "fulcrum-agent-"));
-    agent = spawnAgent(["--console", c.url, "--token", token.secret, "--state-dir", stateDir, "--name", "edge-1"]);
+    agent = spawnAgent([
+      "--console",
+      c.url,
+      "--token",
+      token.secret,
+      "--state-dir",
+      stateDir,
+      "--name",
+      "edge-1",
+    ]);
 
     await waitFor("the agent to serve the listener", async () => (await get(listenerPort)).status === 200);
     const bodies: string[] = [];
@@ -46,7 +61,10 @@ describe("walking skeleton: console → agent process → backends", () => {
     expect(new Set(bodies)).toEqual(new Set(["alpha", "bravo"]));
     for (let i = 1; i < bodies.length; i++) expect(bodies[i]).not.toBe(bodies[i - 1]);
 
-    const latest = await c.services.prisma.configVersion.findFirst({ where: { clusterId }, orderBy: { version: "desc" } });
+    const latest = await c.services.prisma.configVersion.findFirst({
+      where: { clusterId },
+      orderBy: { version: "desc" },
+    });
     const row = await waitFor("the agent to ack", async () => {
       const a = await c.services.prisma.agent.findFirst({ where: { name: "edge-1" } });
       return a?.appliedVersion === latest?.version ? a : undefined;
@@ -82,7 +100,12 @@ describe("walking skeleton: console → agent process → backends", () => {
     blocker = net.createServer();
     await new Promise<void>((r) => blocker!.listen(blockedPort, "127.0.0.1", r));
     const op = callerAs(c, actors.operator);
-    const l2 = await op.listener.create({ clusterId, name: "blocked", bindAddress: "127.0.0.1", port: blockedPort });
+    const l2 = await op.listener.create({
+      clusterId,
+      name: "blocked",
+      bindAddress: "127.0.0.1",
+      port: blockedPort,
+    });
     await op.route.create({ listenerId: l2.id, poolId });
     const row = await waitFor("the agent to nack", async () => {
       const a = await c.services.prisma.agent.findFirst({ where: { name: "edge-1" } });
@@ -100,7 +123,10 @@ describe("walking skeleton: console → agent process → backends", () => {
   it("disconnects a revoked agent at once; its credential stops working", async () => {
     const row = (await c.services.prisma.agent.findFirst({ where: { name: "edge-1" } }))!;
     await callerAs(c, actors.admin).agent.revoke({ id: row.id });
-    const code = await Promise.race([agent.exited, new Promise((r) => setTimeout(() => r("still running"), 10_000))]);
+    const code = await Promise.race([
+      agent.exited,
+      new Promise((r) => setTimeout(() => r("still running"), 10_000)),
+    ]);
     expect(code).toBe(3);
     expect(agent.stderr()).toMatch(/revoked/i);
   });

@@ -19,7 +19,10 @@ const missing = "00000000-0000-4000-8000-000000000000";
  */
 const SPEC: Record<string, { allowed: Who[]; input?: unknown }> = {
   "setup.status": { allowed: ANYONE },
-  "setup.createAdmin": { allowed: ANYONE, input: { name: "x", email: "x@example.com", password: "0123456789ab" } },
+  "setup.createAdmin": {
+    allowed: ANYONE,
+    input: { name: "x", email: "x@example.com", password: "0123456789ab" },
+  },
   "setup.me": { allowed: SIGNED_IN },
   "cluster.list": { allowed: SIGNED_IN },
   "cluster.create": { allowed: OPERATORS, input: { name: "c" } },
@@ -51,7 +54,10 @@ const SPEC: Record<string, { allowed: Who[]; input?: unknown }> = {
   "config.get": { allowed: SIGNED_IN, input: { clusterId: missing, version: 1 } },
   "audit.list": { allowed: SIGNED_IN, input: {} },
   "user.list": { allowed: ADMINS },
-  "user.create": { allowed: ADMINS, input: { name: "n", email: "n@example.com", password: "0123456789ab", role: "viewer" } },
+  "user.create": {
+    allowed: ADMINS,
+    input: { name: "n", email: "n@example.com", password: "0123456789ab", role: "viewer" },
+  },
   "user.update": { allowed: ADMINS, input: { id: missing, role: "viewer" } },
   "user.resetPassword": { allowed: ADMINS, input: { id: missing, password: "0123456789ab" } },
   "user.sessions": { allowed: ADMINS, input: { userId: missing } },
@@ -87,7 +93,10 @@ describe("every procedure is authorized on the server", () => {
     const spec = SPEC[path];
     if (!spec) throw new Error(`no spec for ${path}`);
     const actor: Actor | null = who === "anonymous" ? null : actors[who];
-    const caller = callerAs(c, actor) as unknown as Record<string, Record<string, (i: unknown) => Promise<unknown>>>;
+    const caller = callerAs(c, actor) as unknown as Record<
+      string,
+      Record<string, (i: unknown) => Promise<unknown>>
+    >;
     const [ns, name] = path.split(".") as [string, string];
     const call = () => caller[ns]![name]!(spec.input);
     let code: string | null = null;
@@ -97,7 +106,10 @@ describe("every procedure is authorized on the server", () => {
       code = err instanceof TRPCError ? err.code : "OTHER";
     }
     if (spec.allowed.includes(who)) {
-      expect(code === "UNAUTHORIZED" || code === "FORBIDDEN", `${path} must be allowed for ${who}, got ${code}`).toBe(false);
+      expect(
+        code === "UNAUTHORIZED" || code === "FORBIDDEN",
+        `${path} must be allowed for ${who}, got ${code}`,
+      ).toBe(false);
     } else {
       expect(code).toBe(who === "anonymous" ? "UNAUTHORIZED" : "FORBIDDEN");
     }

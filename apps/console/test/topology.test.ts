@@ -2,12 +2,17 @@ import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { actors, callerAs, startTestConsole, type TestConsole } from "./harness";
 
-async function failure(p: Promise<unknown>): Promise<{ code: string; message: string; fieldErrors: Record<string, string> }> {
+async function failure(
+  p: Promise<unknown>,
+): Promise<{ code: string; message: string; fieldErrors: Record<string, string> }> {
   try {
     await p;
   } catch (err) {
     if (!(err instanceof TRPCError)) throw err;
-    const cause = err.cause as { fieldErrors?: Record<string, string>; issues?: Array<{ path: PropertyKey[]; message: string }> };
+    const cause = err.cause as {
+      fieldErrors?: Record<string, string>;
+      issues?: Array<{ path: PropertyKey[]; message: string }>;
+    };
     const fieldErrors: Record<string, string> = { ...(cause?.fieldErrors ?? {}) };
     for (const issue of cause?.issues ?? []) fieldErrors[issue.path.join(".")] ??= issue.message;
     return { code: err.code, message: err.message, fieldErrors };
@@ -31,7 +36,8 @@ describe("topology API", () => {
 
   const auditCount = () => c.services.prisma.auditEntry.count();
   const latestVersion = async () =>
-    (await c.services.prisma.configVersion.findFirst({ where: { clusterId }, orderBy: { version: "desc" } }))?.version ?? 0;
+    (await c.services.prisma.configVersion.findFirst({ where: { clusterId }, orderBy: { version: "desc" } }))
+      ?.version ?? 0;
 
   it("creates a listener, pool, backends and a route, each with an audit entry and a new config version", async () => {
     const audits = await auditCount();
@@ -39,20 +45,29 @@ describe("topology API", () => {
     const pool = await op.pool.create({ clusterId, name: "app" });
     await op.backend.create({ poolId: pool.id, address: "10.0.0.1", port: 80 });
     await op.backend.create({ poolId: pool.id, address: "app-2.internal", port: 80, weight: 50 });
-    await op.route.create({ listenerId: listener.id, poolId: pool.id, host: "Example.COM", pathPrefix: "/api" });
+    await op.route.create({
+      listenerId: listener.id,
+      poolId: pool.id,
+      host: "Example.COM",
+      pathPrefix: "/api",
+    });
     expect(await auditCount()).toBe(audits + 5);
     expect(await latestVersion()).toBe(5);
 
-    const snapshot = (await c.services.prisma.configVersion.findFirst({ where: { clusterId, version: 5 } }))!.snapshot as {
+    const snapshot = (await c.services.prisma.configVersion.findFirst({ where: { clusterId, version: 5 } }))!
+      .snapshot as {
       listeners: Array<{ routes: Array<{ host: string }> }>;
       pools: Array<{ backends: unknown[] }>;
     };
     expect(snapshot.listeners[0]!.routes[0]!.host).toBe("example.com");
     expect(snapshot.pools[0]!.backends).toHaveLength(2);
 
-    const entry = await c.services.prisma.auditEntry.findFirst({ where: { action: "backend.create" }, orderBy: { createdAt: "desc" } });
+    const entry = await c.services.prisma.auditEntry.findFirst({
+      where: { action: "backend.create" },
+      orderBy: { createdAt: "desc" },
+    });
     expect(entry?.actorName).toBe("operator@test");
-    expect((entry?.after as { address: string }).address).toBe("app-2.internal");
+    expect((entry!.after as { address: string }).address).toBe("app-2.internal");
   });
 
   it("records no new version when a change leaves the compiled snapshot as it was", async () => {
@@ -69,7 +84,9 @@ describe("topology API", () => {
     expect(badPort.fieldErrors.port).toMatch(/1 to 65535/);
     const badAddress = await failure(op.backend.create({ poolId: pool.id, address: "300.1.1.1", port: 80 }));
     expect(badAddress.fieldErrors.address).toMatch(/IPv4 address, an IPv6 address or a hostname/);
-    const badWeight = await failure(op.backend.create({ poolId: pool.id, address: "::1", port: 80, weight: 300 }));
+    const badWeight = await failure(
+      op.backend.create({ poolId: pool.id, address: "::1", port: 80, weight: 300 }),
+    );
     expect(badWeight.fieldErrors.weight).toMatch(/0 to 256/);
     const badName = await failure(op.pool.create({ clusterId, name: "has space" }));
     expect(badName.fieldErrors.name).toMatch(/letters, digits/);
@@ -106,10 +123,15 @@ describe("topology API", () => {
     const b = pool.backends[0]!;
     const drained = await op.backend.setState({ id: b.id, state: "draining" });
     expect(drained.state).toBe("draining");
-    const entry = await c.services.prisma.auditEntry.findFirst({ where: { targetId: b.id }, orderBy: { createdAt: "desc" } });
+    const entry = await c.services.prisma.auditEntry.findFirst({
+      where: { targetId: b.id },
+      orderBy: { createdAt: "desc" },
+    });
     expect(entry?.action).toBe("backend.draining");
-    expect((entry?.before as { state: string }).state).toBe("enabled");
-    const missing = await failure(op.backend.setState({ id: "00000000-0000-4000-8000-000000000000", state: "enabled" }));
+    expect((entry!.before as { state: string }).state).toBe("enabled");
+    const missing = await failure(
+      op.backend.setState({ id: "00000000-0000-4000-8000-000000000000", state: "enabled" }),
+    );
     expect(missing.code).toBe("NOT_FOUND");
   });
 
@@ -117,7 +139,9 @@ describe("topology API", () => {
     const pool = await op.pool.create({ clusterId, name: "burst" });
     const before = await latestVersion();
     await Promise.all(
-      Array.from({ length: 8 }, (_, i) => op.backend.create({ poolId: pool.id, address: `10.1.0.${i + 1}`, port: 80 })),
+      Array.from({ length: 8 }, (_, i) =>
+        op.backend.create({ poolId: pool.id, address: `10.1.0.${i + 1}`, port: 80 }),
+      ),
     );
     const versions = await c.services.prisma.configVersion.findMany({
       where: { clusterId, version: { gt: before } },

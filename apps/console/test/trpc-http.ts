@@ -1,13 +1,26 @@
 /** A minimal tRPC-over-HTTP client for tests, speaking the wire format the browser uses (superjson). */
 export interface HttpCaller {
-  query(path: string, input?: unknown): Promise<{ status: number; data: unknown; error?: { message: string; data?: { code?: string } } }>;
-  mutate(path: string, input?: unknown): Promise<{ status: number; data: unknown; error?: { message: string; data?: { code?: string } } }>;
+  query(
+    path: string,
+    input?: unknown,
+  ): Promise<{ status: number; data: unknown; error?: { message: string; data?: { code?: string } } }>;
+  mutate(
+    path: string,
+    input?: unknown,
+  ): Promise<{ status: number; data: unknown; error?: { message: string; data?: { code?: string } } }>;
 }
 
 export function httpCaller(baseUrl: string, headers: Record<string, string> = {}): HttpCaller {
   async function parse(res: Response) {
-    const body = (await res.json()) as { result?: { data?: { json?: unknown } }; error?: { json?: { message: string; data?: { code?: string } } } };
-    return { status: res.status, data: body.result?.data?.json, ...(body.error?.json ? { error: body.error.json } : {}) };
+    const body = (await res.json()) as {
+      result?: { data?: { json?: unknown } };
+      error?: { json?: { message: string; data?: { code?: string } } };
+    };
+    return {
+      status: res.status,
+      data: body.result?.data?.json,
+      ...(body.error?.json ? { error: body.error.json } : {}),
+    };
   }
   return {
     async query(path, input) {

@@ -42,6 +42,9 @@ export const decodeConsoleMessage = (raw: string) => decode<ConsoleMessage>(cons
 export function encodeAgentMessage<T extends AgentMessageType>(type: T, payload: AgentPayload<T>): string {
   return JSON.stringify({ v: PROTOCOL_VERSION, type, id: nextMessageId(), payload });
 }
-export function encodeConsoleMessage<T extends ConsoleMessageType>(type: T, payload: ConsolePayload<T>): string {
+export function encodeConsoleMessage<T extends ConsoleMessageType>(
+  type: T,
+  payload: ConsolePayload<T>,
+): string {
   return JSON.stringify({ v: PROTOCOL_VERSION, type, id: nextMessageId(), payload });
 }

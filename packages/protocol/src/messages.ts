@@ -24,7 +24,10 @@ export const helloPayload = z.object({
 });
 export const ackPayload = z.object({ version: z.number().int(), hash: z.string() });
 export const nackPayload = z.object({ version: z.number().int(), reason: z.string().max(4000) });
-export const heartbeatPayload = z.object({ appliedVersion: z.number().int().nullable(), uptimeMs: z.number() });
+export const heartbeatPayload = z.object({
+  appliedVersion: z.number().int().nullable(),
+  uptimeMs: z.number(),
+});
 export const errorPayload = z.object({ code: z.string(), message: z.string() });
 
 export const agentMessageSchema = z.discriminatedUnion("type", [

@@ -39,7 +39,12 @@ export type HealthCheck = z.infer<typeof healthCheckSchema>;
 export const persistenceSchema = z.object({
   type: z.enum(["none", "cookie", "source_ip"]).default("none"),
   cookieName: z.string().min(1).max(64).default("FULCRUM_STICKY"),
-  ttlSeconds: z.number().int().min(1).max(7 * 24 * 3600).default(3600),
+  ttlSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 3600)
+    .default(3600),
 });
 export type Persistence = z.infer<typeof persistenceSchema>;
 
@@ -113,7 +118,11 @@ export const snapshotSchema = z
     for (const [li, l] of snap.listeners.entries()) {
       const key = `${l.bindAddress}:${l.port}`;
       if (binds.has(key)) {
-        ctx.addIssue({ code: "custom", path: ["listeners", li, "port"], message: `two listeners bind ${key}` });
+        ctx.addIssue({
+          code: "custom",
+          path: ["listeners", li, "port"],
+          message: `two listeners bind ${key}`,
+        });
       }
       binds.add(key);
     }

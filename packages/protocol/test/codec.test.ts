@@ -32,7 +32,9 @@ const snapshot: Snapshot = {
       policyOptions: {},
       healthCheck: {} as never,
       persistence: {} as never,
-      backends: [{ id: "b1", name: "", address: "10.0.0.1", port: 80, weight: 1, state: "enabled", backup: false }],
+      backends: [
+        { id: "b1", name: "", address: "10.0.0.1", port: 80, weight: 1, state: "enabled", backup: false },
+      ],
     },
   ],
 };
@@ -62,11 +64,15 @@ describe("message codec", () => {
     expect(decodeAgentMessage("{not json")).toEqual({ ok: false, error: "frame is not valid JSON" });
     const unknown = decodeAgentMessage(JSON.stringify({ v: 1, type: "teleport", id: "1", payload: {} }));
     expect(unknown.ok).toBe(false);
-    const badAck = decodeAgentMessage(JSON.stringify({ v: 1, type: "ack", id: "1", payload: { version: "three" } }));
+    const badAck = decodeAgentMessage(
+      JSON.stringify({ v: 1, type: "ack", id: "1", payload: { version: "three" } }),
+    );
     expect(badAck).toMatchObject({ ok: false, error: expect.stringContaining("payload.version") });
     // A console message is not accepted where an agent message is expected, and vice versa.
     expect(decodeAgentMessage(encodeConsoleMessage("ping", {})).ok).toBe(false);
-    expect(decodeConsoleMessage(encodeAgentMessage("heartbeat", { appliedVersion: 1, uptimeMs: 1 })).ok).toBe(false);
+    expect(decodeConsoleMessage(encodeAgentMessage("heartbeat", { appliedVersion: 1, uptimeMs: 1 })).ok).toBe(
+      false,
+    );
   });
 });
 

@@ -14,7 +14,8 @@ export interface AgentProcess {
 /** Runs the real CLI as a child process, as an operator would. */
 export function spawnAgent(args: string[], env: Record<string, string> = {}): AgentProcess {
   const child = spawn(process.execPath, [BIN, ...args], {
-    env: { PATH: process.env.PATH ?? "", FULCRUM_LOG_LEVEL: "debug", ...env },
+    // Cast: apps that augment ProcessEnv (Next adds NODE_ENV) import this helper too.
+    env: { PATH: process.env.PATH ?? "", FULCRUM_LOG_LEVEL: "debug", ...env } as unknown as NodeJS.ProcessEnv,
     stdio: ["ignore", "pipe", "pipe"],
   });
   let err = "";
