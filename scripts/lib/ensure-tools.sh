@@ -2,6 +2,8 @@
 # Sourced by scripts/start.sh and scripts/test.sh.
 
 PNPM_VERSION=10.34.9
+# Next.js telemetry would try the network on every build.
+export NEXT_TELEMETRY_DISABLED=1
 
 say() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }

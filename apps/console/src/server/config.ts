@@ -12,7 +12,10 @@ const envSchema = z.object({
   FULCRUM_PUBLIC_URL: z.url().optional(),
   FULCRUM_SECRET: z.string().min(32, "FULCRUM_SECRET must be at least 32 characters").optional(),
   FULCRUM_ADMIN_EMAIL: z.email("FULCRUM_ADMIN_EMAIL must be an email address").optional(),
-  FULCRUM_ADMIN_PASSWORD: z.string().min(10, "FULCRUM_ADMIN_PASSWORD needs at least 10 characters").optional(),
+  FULCRUM_ADMIN_PASSWORD: z
+    .string()
+    .min(10, "FULCRUM_ADMIN_PASSWORD needs at least 10 characters")
+    .optional(),
   FULCRUM_LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).default(5),
   NODE_ENV: z.enum(["development", "production", "test"]).default("production"),
 });

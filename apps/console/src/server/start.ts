@@ -1,7 +1,7 @@
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Duplex } from "node:stream";
 import path from "node:path";
+import type { Duplex } from "node:stream";
 import { openDatabase } from "@fulcrum/db";
 import { AGENT_GATEWAY_PATH } from "@fulcrum/protocol";
 import { createAuth } from "./auth/auth";

@@ -23,7 +23,9 @@ function LoginForm() {
     });
     setPending(false);
     if (error) {
-      setError(error.status === 429 ? "Too many attempts. Wait a minute and try again." : "Wrong email or password.");
+      setError(
+        error.status === 429 ? "Too many attempts. Wait a minute and try again." : "Wrong email or password.",
+      );
       return;
     }
     const next = params.get("next");
@@ -36,7 +38,10 @@ function LoginForm() {
       <Field label="Email" name="email" type="email" autoComplete="username" required autoFocus />
       <Field label="Password" name="password" type="password" autoComplete="current-password" required />
       {error ? (
-        <p role="alert" className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-700 dark:bg-red-950 dark:text-red-300">
+        <p
+          role="alert"
+          className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-700 dark:bg-red-950 dark:text-red-300"
+        >
           {error}
         </p>
       ) : null}

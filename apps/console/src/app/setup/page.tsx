@@ -40,10 +40,20 @@ export default function SetupPage() {
   }
 
   return (
-    <AuthCard title="Set up Fulcrum" subtitle="Create the first admin. You can add operators and viewers afterwards.">
+    <AuthCard
+      title="Set up Fulcrum"
+      subtitle="Create the first admin. You can add operators and viewers afterwards."
+    >
       <form onSubmit={onSubmit} className="space-y-4">
         <Field label="Your name" name="name" required autoFocus error={errors.name} />
-        <Field label="Email" name="email" type="email" autoComplete="username" required error={errors.email} />
+        <Field
+          label="Email"
+          name="email"
+          type="email"
+          autoComplete="username"
+          required
+          error={errors.email}
+        />
         <Field
           label="Password"
           name="password"

@@ -13,7 +13,12 @@ export const AGENT_CREDENTIAL_PREFIX = "fa";
 export const newEnrollmentTokenInput = z.object({
   clusterId: z.string().uuid(),
   name: z.string().trim().min(1, "Say what the token is for.").max(100).default("agent enrollment"),
-  expiresInHours: z.coerce.number().int().min(1).max(24 * 30).default(24),
+  expiresInHours: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 30)
+    .default(24),
   maxUses: z.coerce.number().int().min(1).max(1000).default(1),
 });
 
@@ -53,7 +58,15 @@ export async function listEnrollmentTokens(prisma: PrismaClient, clusterId: stri
   return prisma.enrollmentToken.findMany({
     where: { clusterId },
     orderBy: { createdAt: "desc" },
-    select: { id: true, name: true, expiresAt: true, maxUses: true, uses: true, revokedAt: true, createdAt: true },
+    select: {
+      id: true,
+      name: true,
+      expiresAt: true,
+      maxUses: true,
+      uses: true,
+      revokedAt: true,
+      createdAt: true,
+    },
   });
 }
 
@@ -87,19 +100,29 @@ export async function enrollAgent(prisma: PrismaClient, req: EnrollRequest): Pro
         data: { uses: { increment: 1 } },
       });
       if (claimed.count === 0) throw new TokenInvalidError("This enrollment token has been used up.");
-      const existing = await tx.agent.findUnique({ where: { clusterId_name: { clusterId: token.clusterId, name: req.name } } });
+      const existing = await tx.agent.findUnique({
+        where: { clusterId_name: { clusterId: token.clusterId, name: req.name } },
+      });
       if (existing && !existing.revokedAt) {
-        throw new ConflictError(`An agent named ${req.name} is already enrolled; pick another --name or revoke it first.`);
+        throw new ConflictError(
+          `An agent named ${req.name} is already enrolled; pick another --name or revoke it first.`,
+        );
       }
       if (existing) await tx.agent.delete({ where: { id: existing.id } });
-      const agent = await tx.agent.create({ data: { clusterId: token.clusterId, name: req.name, credentialHash: hash } });
-      await recordAudit(tx, { kind: "system", id: null, name: `agent ${req.name}`, role: "viewer" }, {
-        action: "agent.enroll",
-        targetType: "agent",
-        targetId: agent.id,
-        clusterId: token.clusterId,
-        after: { name: agent.name, enrollmentToken: token.name },
+      const agent = await tx.agent.create({
+        data: { clusterId: token.clusterId, name: req.name, credentialHash: hash },
       });
+      await recordAudit(
+        tx,
+        { kind: "system", id: null, name: `agent ${req.name}`, role: "viewer" },
+        {
+          action: "agent.enroll",
+          targetType: "agent",
+          targetId: agent.id,
+          clusterId: token.clusterId,
+          after: { name: agent.name, enrollmentToken: token.name },
+        },
+      );
       return { agentId: agent.id, clusterId: agent.clusterId, credential: secret };
     });
   } catch (err) {
@@ -122,7 +145,12 @@ export async function revokeAgent(prisma: PrismaClient, actor: Actor, id: string
     const before = await tx.agent.findUnique({ where: { id } });
     if (!before) throw new NotFoundError("Agent", id);
     await tx.agent.update({ where: { id }, data: { revokedAt: before.revokedAt ?? new Date() } });
-    await recordAudit(tx, actor, { action: "agent.revoke", targetType: "agent", targetId: id, clusterId: before.clusterId });
+    await recordAudit(tx, actor, {
+      action: "agent.revoke",
+      targetType: "agent",
+      targetId: id,
+      clusterId: before.clusterId,
+    });
     return before;
   });
 }

@@ -14,7 +14,11 @@ export const newApiTokenInput = z.object({
   expiresInDays: z.coerce.number().int().min(1).max(3650).optional(),
 });
 
-export async function createApiToken(prisma: PrismaClient, actor: Actor, input: z.infer<typeof newApiTokenInput>) {
+export async function createApiToken(
+  prisma: PrismaClient,
+  actor: Actor,
+  input: z.infer<typeof newApiTokenInput>,
+) {
   if (!actor.id) throw new Error("API tokens are created by a person");
   const { secret, hash, display } = newSecret(API_TOKEN_PREFIX);
   const token = await prisma.$transaction(async (tx) => {
@@ -29,7 +33,12 @@ export async function createApiToken(prisma: PrismaClient, actor: Actor, input: 
       },
       select: { id: true, name: true, role: true, prefix: true, createdAt: true, expiresAt: true },
     });
-    await recordAudit(tx, actor, { action: "token.create", targetType: "api_token", targetId: token.id, after: token });
+    await recordAudit(tx, actor, {
+      action: "token.create",
+      targetType: "api_token",
+      targetId: token.id,
+      after: token,
+    });
     return token;
   });
   return { ...token, secret };
@@ -54,10 +63,22 @@ export async function listApiTokens(prisma: PrismaClient) {
 
 export async function revokeApiToken(prisma: PrismaClient, actor: Actor, id: string) {
   return prisma.$transaction(async (tx) => {
-    const before = await tx.apiToken.findUnique({ where: { id }, select: { id: true, name: true, revokedAt: true } });
+    const before = await tx.apiToken.findUnique({
+      where: { id },
+      select: { id: true, name: true, revokedAt: true },
+    });
     if (!before) throw new NotFoundError("API token", id);
-    const after = await tx.apiToken.update({ where: { id }, data: { revokedAt: before.revokedAt ?? new Date() } });
-    await recordAudit(tx, actor, { action: "token.revoke", targetType: "api_token", targetId: id, before, after: { revokedAt: after.revokedAt } });
+    const after = await tx.apiToken.update({
+      where: { id },
+      data: { revokedAt: before.revokedAt ?? new Date() },
+    });
+    await recordAudit(tx, actor, {
+      action: "token.revoke",
+      targetType: "api_token",
+      targetId: id,
+      before,
+      after: { revokedAt: after.revokedAt },
+    });
     return { id };
   });
 }

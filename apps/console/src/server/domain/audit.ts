@@ -11,7 +11,11 @@ export interface AuditInput {
 }
 
 /** Called inside the transaction that makes the change, so a change never lands without its audit entry. */
-export async function recordAudit(tx: Prisma.TransactionClient, actor: Actor, entry: AuditInput): Promise<void> {
+export async function recordAudit(
+  tx: Prisma.TransactionClient,
+  actor: Actor,
+  entry: AuditInput,
+): Promise<void> {
   await tx.auditEntry.create({
     data: {
       actorId: actor.id,

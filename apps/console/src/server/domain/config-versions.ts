@@ -52,7 +52,10 @@ export async function lockCluster(tx: Prisma.TransactionClient, clusterId: strin
   await tx.$queryRaw`SELECT id FROM clusters WHERE id = ${clusterId} FOR UPDATE`;
 }
 
-export async function latestSnapshot(tx: Prisma.TransactionClient, clusterId: string): Promise<Snapshot | null> {
+export async function latestSnapshot(
+  tx: Prisma.TransactionClient,
+  clusterId: string,
+): Promise<Snapshot | null> {
   const latest = await tx.configVersion.findFirst({ where: { clusterId }, orderBy: { version: "desc" } });
   return latest ? (latest.snapshot as unknown as Snapshot) : null;
 }

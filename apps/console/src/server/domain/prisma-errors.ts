@@ -2,10 +2,22 @@ import { ConflictError } from "../errors";
 
 /** Friendly words for the database's unique constraints, keyed by the columns they cover. */
 const UNIQUE_MESSAGES: Array<{ fields: string[]; field: string; message: string }> = [
-  { fields: ["clusterId", "bindAddress", "port"], field: "port", message: "Another listener already uses this address and port." },
+  {
+    fields: ["clusterId", "bindAddress", "port"],
+    field: "port",
+    message: "Another listener already uses this address and port.",
+  },
   { fields: ["clusterId", "name"], field: "name", message: "That name is already taken in this cluster." },
-  { fields: ["poolId", "address", "port"], field: "address", message: "This pool already has a backend at that address and port." },
-  { fields: ["listenerId", "host", "pathPrefix"], field: "pathPrefix", message: "This listener already has a route for that host and path." },
+  {
+    fields: ["poolId", "address", "port"],
+    field: "address",
+    message: "This pool already has a backend at that address and port.",
+  },
+  {
+    fields: ["listenerId", "host", "pathPrefix"],
+    field: "pathPrefix",
+    message: "This listener already has a route for that host and path.",
+  },
   { fields: ["email"], field: "email", message: "A user with that email already exists." },
   { fields: ["name"], field: "name", message: "That name is already taken." },
 ];
@@ -39,12 +51,16 @@ export function translatePrismaError(err: unknown): unknown {
   const e = err as PrismaLikeError;
   if (e?.code === "P2002") {
     const fields = violatedFields(e);
-    const known = UNIQUE_MESSAGES.find((u) => u.fields.length === fields.length && u.fields.every((f) => fields.includes(f)));
+    const known = UNIQUE_MESSAGES.find(
+      (u) => u.fields.length === fields.length && u.fields.every((f) => fields.includes(f)),
+    );
     if (known) return new ConflictError(known.message, { [known.field]: known.message });
     return new ConflictError("That would duplicate something that must be unique.");
   }
   if (e?.code === "P2003") {
-    return new ConflictError("That is still referenced by something else (for example a route uses this pool).");
+    return new ConflictError(
+      "That is still referenced by something else (for example a route uses this pool).",
+    );
   }
   return err;
 }

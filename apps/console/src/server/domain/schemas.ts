@@ -12,7 +12,10 @@ export const nameSchema = z
   .trim()
   .min(1, "Give it a name.")
   .max(63, "Keep names to 63 characters.")
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "Use letters, digits, dots, dashes and underscores; start with a letter or digit.");
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+    "Use letters, digits, dots, dashes and underscores; start with a letter or digit.",
+  );
 
 export const portSchema = z.coerce
   .number({ message: "Enter a port number." })
@@ -49,7 +52,10 @@ export const hostMatchSchema = z
   .trim()
   .toLowerCase()
   .max(253)
-  .refine((v) => v === "" || z.hostname().safeParse(v).success, "Enter a hostname, or leave empty to match any host.");
+  .refine(
+    (v) => v === "" || z.hostname().safeParse(v).success,
+    "Enter a hostname, or leave empty to match any host.",
+  );
 
 export const pathPrefixSchema = z
   .string()

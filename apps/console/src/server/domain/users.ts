@@ -64,7 +64,12 @@ export async function createFirstAdmin(prisma: PrismaClient, input: Omit<NewUser
       if ((await tx.user.count()) > 0) throw new SetupDoneError();
       const user = await insertUser(tx, { ...input, role: "admin" });
       const actor: Actor = { kind: "user", id: user.id, name: user.email, role: "admin" };
-      await recordAudit(tx, actor, { action: "user.setup", targetType: "user", targetId: user.id, after: user });
+      await recordAudit(tx, actor, {
+        action: "user.setup",
+        targetType: "user",
+        targetId: user.id,
+        after: user,
+      });
       if ((await tx.cluster.count()) === 0) {
         const cluster = await tx.cluster.create({ data: { name: "default" } });
         await recordAudit(tx, actor, {
@@ -93,7 +98,12 @@ export async function createUser(prisma: PrismaClient, actor: Actor, input: NewU
   try {
     return await prisma.$transaction(async (tx) => {
       const user = await insertUser(tx, input);
-      await recordAudit(tx, actor, { action: "user.create", targetType: "user", targetId: user.id, after: user });
+      await recordAudit(tx, actor, {
+        action: "user.create",
+        targetType: "user",
+        targetId: user.id,
+        after: user,
+      });
       return user;
     });
   } catch (err) {
@@ -121,13 +131,16 @@ export async function updateUser(
   return prisma.$transaction(async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(7242002)`;
     const before = await getUser(tx, input.id);
-    const losesAdmin = before.role === "admin" && (input.role !== undefined && input.role !== "admin");
-    if (losesAdmin || (before.role === "admin" && input.disabled === true)) await assertAnotherAdmin(tx, input.id);
-    if (input.disabled && actor.id === input.id) throw new ForbiddenError("You cannot disable your own account.");
+    const losesAdmin = before.role === "admin" && input.role !== undefined && input.role !== "admin";
+    if (losesAdmin || (before.role === "admin" && input.disabled === true))
+      await assertAnotherAdmin(tx, input.id);
+    if (input.disabled && actor.id === input.id)
+      throw new ForbiddenError("You cannot disable your own account.");
     const { id, ...data } = input;
     const after = await tx.user.update({ where: { id }, data, select: publicUser });
     // Disabling someone or changing their role ends their sessions at once.
-    if (input.disabled || (input.role && input.role !== before.role)) await tx.session.deleteMany({ where: { userId: id } });
+    if (input.disabled || (input.role && input.role !== before.role))
+      await tx.session.deleteMany({ where: { userId: id } });
     await recordAudit(tx, actor, { action: "user.update", targetType: "user", targetId: id, before, after });
     return after;
   });
@@ -137,14 +150,22 @@ export async function resetPassword(prisma: PrismaClient, actor: Actor, id: stri
   const hash = await hashPassword(password);
   return prisma.$transaction(async (tx) => {
     const user = await getUser(tx, id);
-    const updated = await tx.account.updateMany({ where: { userId: id, providerId: "credential" }, data: { password: hash } });
+    const updated = await tx.account.updateMany({
+      where: { userId: id, providerId: "credential" },
+      data: { password: hash },
+    });
     if (updated.count === 0) {
       await tx.account.create({
         data: { id: randomUUID(), accountId: id, providerId: "credential", userId: id, password: hash },
       });
     }
     await tx.session.deleteMany({ where: { userId: id } });
-    await recordAudit(tx, actor, { action: "user.reset_password", targetType: "user", targetId: id, after: { email: user.email } });
+    await recordAudit(tx, actor, {
+      action: "user.reset_password",
+      targetType: "user",
+      targetId: id,
+      after: { email: user.email },
+    });
     return { id };
   });
 }
@@ -159,7 +180,9 @@ export async function listSessions(prisma: PrismaClient, userId: string) {
 
 export async function revokeSessions(prisma: PrismaClient, actor: Actor, userId: string, sessionId?: string) {
   return prisma.$transaction(async (tx) => {
-    const { count } = await tx.session.deleteMany({ where: { userId, ...(sessionId ? { id: sessionId } : {}) } });
+    const { count } = await tx.session.deleteMany({
+      where: { userId, ...(sessionId ? { id: sessionId } : {}) },
+    });
     await recordAudit(tx, actor, {
       action: "session.revoke",
       targetType: "user",

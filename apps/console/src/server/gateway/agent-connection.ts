@@ -36,9 +36,14 @@ export class AgentConnection {
       onClose: (conn: AgentConnection) => void;
     },
   ) {
-    this.helloTimer = setTimeout(() => this.close(CloseCode.badHello, "no hello within 10 s"), HELLO_TIMEOUT_MS);
+    this.helloTimer = setTimeout(
+      () => this.close(CloseCode.badHello, "no hello within 10 s"),
+      HELLO_TIMEOUT_MS,
+    );
     ws.on("message", (data) => {
-      void this.onFrame(data.toString()).catch((err: unknown) => this.deps.log.error("agent frame failed", { agent: agent.name, err }));
+      void this.onFrame(data.toString()).catch((err: unknown) =>
+        this.deps.log.error("agent frame failed", { agent: agent.name, err }),
+      );
     });
     ws.on("close", () => {
       clearTimeout(this.helloTimer);
@@ -114,11 +119,22 @@ export class AgentConnection {
       }
       case "ack":
         this.lastHash = msg.payload.hash;
-        await this.record({ appliedVersion: msg.payload.version, lastError: null, lastHeartbeatAt: new Date() });
+        await this.record({
+          appliedVersion: msg.payload.version,
+          lastError: null,
+          lastHeartbeatAt: new Date(),
+        });
         return;
       case "nack":
-        this.deps.log.warn("agent refused snapshot", { agent: this.agent.name, version: msg.payload.version, reason: msg.payload.reason });
-        await this.record({ lastError: `v${msg.payload.version}: ${msg.payload.reason}`, lastHeartbeatAt: new Date() });
+        this.deps.log.warn("agent refused snapshot", {
+          agent: this.agent.name,
+          version: msg.payload.version,
+          reason: msg.payload.reason,
+        });
+        await this.record({
+          lastError: `v${msg.payload.version}: ${msg.payload.reason}`,
+          lastHeartbeatAt: new Date(),
+        });
         return;
       case "heartbeat":
         await this.record({ lastHeartbeatAt: new Date() });

@@ -53,7 +53,9 @@ export class AgentGateway implements ConfigPublisher {
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      ws.on("error", (err) => this.deps.log.warn("agent websocket error", { agent: agent.name, err: err.message }));
+      ws.on("error", (err) =>
+        this.deps.log.warn("agent websocket error", { agent: agent.name, err: err.message }),
+      );
       this.wss.emit("connection", ws, req);
       // One live connection per agent: a reconnecting agent replaces its stale twin.
       this.connections.get(agent.id)?.close(CloseCode.goingAway, "replaced by a newer connection");
@@ -81,7 +83,11 @@ export class AgentGateway implements ConfigPublisher {
       for (const id of clusters) {
         for (const conn of this.connections.values()) {
           if (conn.agent.clusterId !== id) continue;
-          conn.pushCurrent().catch((err: unknown) => this.deps.log.error("snapshot push failed", { agent: conn.agent.name, err }));
+          conn
+            .pushCurrent()
+            .catch((err: unknown) =>
+              this.deps.log.error("snapshot push failed", { agent: conn.agent.name, err }),
+            );
         }
       }
     });

@@ -6,14 +6,19 @@ import type { Services } from "../services";
 import { readJsonBody, sendError, sendJson } from "./respond";
 
 /** POST /api/agents/enroll: an agent trades its enrollment token for its own credential. */
-export async function handleEnroll(services: Services, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function handleEnroll(
+  services: Services,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   if (req.method !== "POST") {
     sendJson(res, 405, { error: { code: "METHOD_NOT_ALLOWED", message: "use POST" } });
     return;
   }
   try {
     const parsed = enrollRequestSchema.safeParse(await readJsonBody(req, 16 * 1024));
-    if (!parsed.success) throw new InvalidInputError(`invalid enrollment request: ${parsed.error.issues[0]?.message}`);
+    if (!parsed.success)
+      throw new InvalidInputError(`invalid enrollment request: ${parsed.error.issues[0]?.message}`);
     sendJson(res, 200, await enrollAgent(services.prisma, parsed.data));
   } catch (err) {
     sendError(services, res, err);

@@ -35,7 +35,8 @@ export function createRequestHandler(services: Services, nextHandler: NodeHandle
     basePath: "/api/trpc/",
     createContext: ({ req }) => createContext(services, toHeaders(req.headers)),
     onError: ({ error, path }) => {
-      if (error.code === "INTERNAL_SERVER_ERROR") services.log.error("tRPC procedure failed", { path, err: error.cause ?? error });
+      if (error.code === "INTERNAL_SERVER_ERROR")
+        services.log.error("tRPC procedure failed", { path, err: error.cause ?? error });
     },
   });
 

@@ -21,7 +21,9 @@ describe("snapshot compiler golden files", () => {
     if (process.env.UPDATE_GOLDEN === "1") writeFileSync(goldenPath, out);
     expect(out).toBe(readFileSync(goldenPath, "utf8"));
     // What the compiler emits must be a snapshot the agent accepts.
-    expect(snapshotSchema.safeParse({ version: 1, clusterId: "c", createdAt: "t", ...JSON.parse(out) }).success).toBe(true);
+    expect(
+      snapshotSchema.safeParse({ version: 1, clusterId: "c", createdAt: "t", ...JSON.parse(out) }).success,
+    ).toBe(true);
   });
 
   it("hashes equal topologies equally, whatever the row and key order", () => {
@@ -33,7 +35,9 @@ describe("snapshot compiler golden files", () => {
     expect(hashSnapshotBody(compileSnapshotBody(shuffled))).toBe(hashSnapshotBody(compileSnapshotBody(rows)));
     const changed = structuredClone(rows);
     changed.pools[0]!.backends[0]!.weight = 7;
-    expect(hashSnapshotBody(compileSnapshotBody(changed))).not.toBe(hashSnapshotBody(compileSnapshotBody(rows)));
+    expect(hashSnapshotBody(compileSnapshotBody(changed))).not.toBe(
+      hashSnapshotBody(compileSnapshotBody(rows)),
+    );
   });
 
   it("writes canonical JSON with sorted keys", () => {

@@ -61,7 +61,13 @@ export function compileSnapshotBody(rows: TopologyRows): SnapshotBody {
       bindAddress: l.bindAddress,
       port: l.port,
       routes: l.routes
-        .map((r) => ({ id: r.id, host: r.host, pathPrefix: r.pathPrefix, priority: r.priority, poolId: r.poolId }))
+        .map((r) => ({
+          id: r.id,
+          host: r.host,
+          pathPrefix: r.pathPrefix,
+          priority: r.priority,
+          poolId: r.poolId,
+        }))
         .sort(
           (a, b) =>
             b.priority - a.priority ||

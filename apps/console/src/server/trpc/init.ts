@@ -64,7 +64,8 @@ const mapErrors = t.middleware(async ({ next }) => {
 
 const authorize = t.middleware(({ ctx, meta, next }) => {
   const access = meta?.access;
-  if (!access) throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: "procedure declares no access" });
+  if (!access)
+    throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: "procedure declares no access" });
   if (access === "public") return next({ ctx: { ...ctx, actor: ctx.actor } });
   if (!ctx.actor) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in first." });
   if (access !== "authenticated" && !can(ctx.actor.role, access)) {

@@ -15,7 +15,10 @@ export async function createBackend(deps: TopologyDeps, actor: Actor, input: z.i
   const pool = await getPool(deps, input.poolId);
   return commitTopologyChange(deps, actor, pool.clusterId, async (tx) => {
     const after = await tx.backend.create({ data: input });
-    return { result: after, audit: { action: "backend.create", targetType: "backend", targetId: after.id, after } };
+    return {
+      result: after,
+      audit: { action: "backend.create", targetType: "backend", targetId: after.id, after },
+    };
   });
 }
 
@@ -33,6 +36,9 @@ export async function deleteBackend(deps: TopologyDeps, actor: Actor, id: string
   const { pool, ...before } = await getBackend(deps, id);
   return commitTopologyChange(deps, actor, pool.clusterId, async (tx) => {
     await tx.backend.delete({ where: { id } });
-    return { result: { id }, audit: { action: "backend.delete", targetType: "backend", targetId: id, before } };
+    return {
+      result: { id },
+      audit: { action: "backend.delete", targetType: "backend", targetId: id, before },
+    };
   });
 }

@@ -41,7 +41,10 @@ export async function renameCluster(deps: TopologyDeps, actor: Actor, id: string
   const before = await getCluster(deps, id);
   return commitTopologyChange(deps, actor, id, async (tx) => {
     const after = await tx.cluster.update({ where: { id }, data: { name } });
-    return { result: after, audit: { action: "cluster.update", targetType: "cluster", targetId: id, before, after } };
+    return {
+      result: after,
+      audit: { action: "cluster.update", targetType: "cluster", targetId: id, before, after },
+    };
   });
 }
 

@@ -9,7 +9,9 @@ export async function listListeners(deps: TopologyDeps, clusterId: string) {
   return deps.prisma.listener.findMany({
     where: { clusterId },
     orderBy: [{ port: "asc" }, { name: "asc" }],
-    include: { routes: { include: { pool: { select: { id: true, name: true } } }, orderBy: { priority: "desc" } } },
+    include: {
+      routes: { include: { pool: { select: { id: true, name: true } } }, orderBy: { priority: "desc" } },
+    },
   });
 }
 
@@ -23,16 +25,26 @@ export async function createListener(deps: TopologyDeps, actor: Actor, input: z.
   await getCluster(deps, input.clusterId);
   return commitTopologyChange(deps, actor, input.clusterId, async (tx) => {
     const after = await tx.listener.create({ data: input });
-    return { result: after, audit: { action: "listener.create", targetType: "listener", targetId: after.id, after } };
+    return {
+      result: after,
+      audit: { action: "listener.create", targetType: "listener", targetId: after.id, after },
+    };
   });
 }
 
-export async function updateListener(deps: TopologyDeps, actor: Actor, input: z.infer<typeof listenerUpdate>) {
+export async function updateListener(
+  deps: TopologyDeps,
+  actor: Actor,
+  input: z.infer<typeof listenerUpdate>,
+) {
   const before = await getListener(deps, input.id);
   const { id, ...data } = input;
   return commitTopologyChange(deps, actor, before.clusterId, async (tx) => {
     const after = await tx.listener.update({ where: { id }, data });
-    return { result: after, audit: { action: "listener.update", targetType: "listener", targetId: id, before, after } };
+    return {
+      result: after,
+      audit: { action: "listener.update", targetType: "listener", targetId: id, before, after },
+    };
   });
 }
 
@@ -40,6 +52,9 @@ export async function deleteListener(deps: TopologyDeps, actor: Actor, id: strin
   const before = await getListener(deps, id);
   return commitTopologyChange(deps, actor, before.clusterId, async (tx) => {
     await tx.listener.delete({ where: { id } });
-    return { result: { id }, audit: { action: "listener.delete", targetType: "listener", targetId: id, before } };
+    return {
+      result: { id },
+      audit: { action: "listener.delete", targetType: "listener", targetId: id, before },
+    };
   });
 }

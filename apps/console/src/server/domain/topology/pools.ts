@@ -53,7 +53,10 @@ export async function updatePool(deps: TopologyDeps, actor: Actor, input: z.infe
         ...(persistence ? { persistence: json(persistence) } : {}),
       },
     });
-    return { result: after, audit: { action: "pool.update", targetType: "pool", targetId: id, before, after } };
+    return {
+      result: after,
+      audit: { action: "pool.update", targetType: "pool", targetId: id, before, after },
+    };
   });
 }
 

@@ -26,7 +26,10 @@ export async function createRoute(deps: TopologyDeps, actor: Actor, input: z.inf
   await assertPoolInCluster(deps, input.poolId, listener.clusterId);
   return commitTopologyChange(deps, actor, listener.clusterId, async (tx) => {
     const after = await tx.route.create({ data: input });
-    return { result: after, audit: { action: "route.create", targetType: "route", targetId: after.id, after } };
+    return {
+      result: after,
+      audit: { action: "route.create", targetType: "route", targetId: after.id, after },
+    };
   });
 }
 
@@ -36,7 +39,10 @@ export async function updateRoute(deps: TopologyDeps, actor: Actor, input: z.inf
   const { id, ...data } = input;
   return commitTopologyChange(deps, actor, listener.clusterId, async (tx) => {
     const after = await tx.route.update({ where: { id }, data });
-    return { result: after, audit: { action: "route.update", targetType: "route", targetId: id, before, after } };
+    return {
+      result: after,
+      audit: { action: "route.update", targetType: "route", targetId: id, before, after },
+    };
   });
 }
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { NotFoundError } from "../../errors";
 import { byCluster, idSchema } from "../../domain/schemas";
+import { NotFoundError } from "../../errors";
 import { procedure, router } from "../init";
 
 export const configRouter = router({

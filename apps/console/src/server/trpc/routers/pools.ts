@@ -1,23 +1,47 @@
 import { z } from "zod";
-import { backendInput, backendUpdate, byCluster, byId, idSchema, poolInput, poolUpdate } from "../../domain/schemas";
+import {
+  backendInput,
+  backendUpdate,
+  byCluster,
+  byId,
+  idSchema,
+  poolInput,
+  poolUpdate,
+} from "../../domain/schemas";
 import { createBackend, deleteBackend, updateBackend } from "../../domain/topology/backends";
 import { createPool, deletePool, getPool, listPools, updatePool } from "../../domain/topology/pools";
 import { procedure, router } from "../init";
 
 export const poolRouter = router({
-  list: procedure("pool.read").input(byCluster).query(({ ctx, input }) => listPools(ctx.services, input.clusterId)),
-  get: procedure("pool.read").input(byId).query(({ ctx, input }) => getPool(ctx.services, input.id)),
-  create: procedure("pool.write").input(poolInput).mutation(({ ctx, input }) => createPool(ctx.services, ctx.actor, input)),
-  update: procedure("pool.write").input(poolUpdate).mutation(({ ctx, input }) => updatePool(ctx.services, ctx.actor, input)),
-  delete: procedure("pool.write").input(byId).mutation(({ ctx, input }) => deletePool(ctx.services, ctx.actor, input.id)),
+  list: procedure("pool.read")
+    .input(byCluster)
+    .query(({ ctx, input }) => listPools(ctx.services, input.clusterId)),
+  get: procedure("pool.read")
+    .input(byId)
+    .query(({ ctx, input }) => getPool(ctx.services, input.id)),
+  create: procedure("pool.write")
+    .input(poolInput)
+    .mutation(({ ctx, input }) => createPool(ctx.services, ctx.actor, input)),
+  update: procedure("pool.write")
+    .input(poolUpdate)
+    .mutation(({ ctx, input }) => updatePool(ctx.services, ctx.actor, input)),
+  delete: procedure("pool.write")
+    .input(byId)
+    .mutation(({ ctx, input }) => deletePool(ctx.services, ctx.actor, input.id)),
 });
 
 export const backendRouter = router({
-  create: procedure("backend.write").input(backendInput).mutation(({ ctx, input }) => createBackend(ctx.services, ctx.actor, input)),
-  update: procedure("backend.write").input(backendUpdate).mutation(({ ctx, input }) => updateBackend(ctx.services, ctx.actor, input)),
+  create: procedure("backend.write")
+    .input(backendInput)
+    .mutation(({ ctx, input }) => createBackend(ctx.services, ctx.actor, input)),
+  update: procedure("backend.write")
+    .input(backendUpdate)
+    .mutation(({ ctx, input }) => updateBackend(ctx.services, ctx.actor, input)),
   /** Drain, enable or disable: separate from editing so it can be granted on its own. */
   setState: procedure("backend.drain")
     .input(z.object({ id: idSchema, state: z.enum(["enabled", "draining", "disabled"]) }))
     .mutation(({ ctx, input }) => updateBackend(ctx.services, ctx.actor, input)),
-  delete: procedure("backend.write").input(byId).mutation(({ ctx, input }) => deleteBackend(ctx.services, ctx.actor, input.id)),
+  delete: procedure("backend.write")
+    .input(byId)
+    .mutation(({ ctx, input }) => deleteBackend(ctx.services, ctx.actor, input.id)),
 });

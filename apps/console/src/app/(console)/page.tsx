@@ -1,0 +1,213 @@
+"use client";
+
+import { useQuery } from "@tanstack/react-query";
+import Link from "next/link";
+import type { ReactNode } from "react";
+import { Card, cx, Skeleton } from "../../components/ui";
+import { useCan, useCluster } from "../../lib/console-context";
+import { formatDateTime, relativeTime, shortHash, useNow } from "../../lib/format";
+import { useTRPC } from "../../lib/trpc";
+
+/**
+ * Link names here avoid the words "Pools", "Listeners" and "Agents" so the
+ * sidebar's links stay the only ones with those names.
+ */
+function Stat({
+  label,
+  value,
+  detail,
+  href,
+  linkText,
+  loading,
+}: {
+  label: string;
+  value: ReactNode;
+  detail?: ReactNode;
+  href: string;
+  linkText: string;
+  loading: boolean;
+}) {
+  return (
+    <Card className="flex flex-col p-4">
+      <div className="text-xs font-medium uppercase tracking-wide text-zinc-500 dark:text-zinc-400">
+        {label}
+      </div>
+      <div className="mt-2 h-8 text-2xl font-semibold tabular-nums">
+        {loading ? <Skeleton className="h-7 w-16" /> : value}
+      </div>
+      <div className="mt-1 h-4 truncate text-xs text-zinc-500 dark:text-zinc-400">
+        {loading ? null : detail}
+      </div>
+      <Link
+        href={href}
+        className="mt-3 text-xs font-medium text-indigo-600 hover:text-indigo-500 dark:text-indigo-400 dark:hover:text-indigo-300"
+      >
+        {linkText} →
+      </Link>
+    </Card>
+  );
+}
+
+function Step({
+  done,
+  title,
+  children,
+  href,
+  cta,
+}: {
+  done: boolean;
+  title: string;
+  children: ReactNode;
+  href: string;
+  cta: string;
+}) {
+  return (
+    <li className="flex items-start gap-3 py-3">
+      <span
+        aria-hidden
+        className={cx(
+          "mt-0.5 flex h-5 w-5 shrink-0 items-center justify-center rounded-full text-[11px] font-semibold",
+          done ? "bg-emerald-500 text-white" : "border border-zinc-300 text-zinc-400 dark:border-zinc-700",
+        )}
+      >
+        {done ? "✓" : ""}
+      </span>
+      <div className="min-w-0 flex-1">
+        <div className={cx("text-sm font-medium", done && "text-zinc-400 line-through dark:text-zinc-500")}>
+          {title}
+          <span className="sr-only">{done ? " (done)" : " (to do)"}</span>
+        </div>
+        <div className="text-xs text-zinc-500 dark:text-zinc-400">{children}</div>
+      </div>
+      {done ? null : (
+        <Link
+          href={href}
+          className="shrink-0 text-xs font-medium text-indigo-600 hover:text-indigo-500 dark:text-indigo-400"
+        >
+          {cta}
+        </Link>
+      )}
+    </li>
+  );
+}
+
+export default function OverviewPage() {
+  const trpc = useTRPC();
+  const allowed = useCan();
+  const now = useNow(10_000);
+  const { clusterId, cluster } = useCluster();
+  const pools = useQuery(trpc.pool.list.queryOptions({ clusterId }));
+  const listeners = useQuery(trpc.listener.list.queryOptions({ clusterId }));
+  const agents = useQuery({ ...trpc.agent.list.queryOptions({ clusterId }), refetchInterval: 5000 });
+  const versions = useQuery(trpc.config.versions.queryOptions({ clusterId }));
+
+  const backends = pools.data?.flatMap((p) => p.backends) ?? [];
+  const liveAgents = agents.data?.filter((a) => !a.revokedAt) ?? [];
+  const connected = liveAgents.filter((a) => a.connected);
+  const latest = versions.data?.[0];
+  const behind = connected.filter((a) => latest && a.appliedVersion !== latest.version).length;
+  const routes = listeners.data?.reduce((n, l) => n + l.routes.length, 0) ?? 0;
+  const loaded = pools.isSuccess && listeners.isSuccess && agents.isSuccess;
+  const ready = loaded && backends.length > 0 && routes > 0 && connected.length > 0;
+
+  return (
+    <>
+      <div className="mb-6">
+        <h1 className="text-xl font-semibold tracking-tight">{cluster.name}</h1>
+        <p className="mt-1 text-sm text-zinc-500 dark:text-zinc-400">Cluster overview</p>
+      </div>
+
+      <div className="grid gap-4 sm:grid-cols-2 xl:grid-cols-5">
+        <Stat
+          label="Listeners"
+          loading={listeners.isPending}
+          value={listeners.data?.length ?? 0}
+          detail={`${routes} route${routes === 1 ? "" : "s"}`}
+          href="/listeners"
+          linkText="Ports and routes"
+        />
+        <Stat
+          label="Pools"
+          loading={pools.isPending}
+          value={pools.data?.length ?? 0}
+          detail={pools.data?.map((p) => p.name).join(", ") || "none yet"}
+          href="/pools"
+          linkText="Balancing setup"
+        />
+        <Stat
+          label="Backends"
+          loading={pools.isPending}
+          value={backends.length}
+          detail={`${backends.filter((b) => b.state === "enabled").length} enabled · ${backends.filter((b) => b.state === "draining").length} draining`}
+          href="/pools"
+          linkText="Backend states"
+        />
+        <Stat
+          label="Agents connected"
+          loading={agents.isPending}
+          value={
+            <span>
+              {connected.length}
+              <span className="text-base font-normal text-zinc-400"> / {liveAgents.length}</span>
+            </span>
+          }
+          detail={
+            behind > 0 ? (
+              <span className="text-amber-600 dark:text-amber-400">{behind} behind the latest config</span>
+            ) : connected.length > 0 ? (
+              "all on the latest config"
+            ) : (
+              "no node connected"
+            )
+          }
+          href="/agents"
+          linkText="Node status"
+        />
+        <Stat
+          label="Latest config"
+          loading={versions.isPending}
+          value={latest ? <span className="font-mono">v{latest.version}</span> : "—"}
+          detail={
+            latest ? (
+              <span title={formatDateTime(latest.createdAt)}>
+                {relativeTime(latest.createdAt, now)} by {latest.authorName} ·{" "}
+                <span className="font-mono">{shortHash(latest.hash)}</span>
+              </span>
+            ) : (
+              "nothing compiled yet"
+            )
+          }
+          href="/config"
+          linkText="Version history"
+        />
+      </div>
+
+      {loaded && !ready ? (
+        <Card className="mt-6 max-w-2xl p-5">
+          <h2 className="text-sm font-semibold">Get traffic flowing</h2>
+          <p className="mt-1 text-xs text-zinc-500 dark:text-zinc-400">
+            {allowed("pool.write")
+              ? "Four steps from an empty cluster to a node serving requests."
+              : "What this cluster still needs before it serves traffic; an operator can set it up."}
+          </p>
+          <ol className="mt-2 divide-y divide-zinc-100 dark:divide-zinc-800">
+            <Step done={(pools.data?.length ?? 0) > 0} title="Create a pool" href="/pools" cta="Open">
+              Pick a balancing policy and a health check.
+            </Step>
+            <Step done={backends.length > 0} title="Add backends" href="/pools" cta="Open">
+              The servers that receive the traffic, with their weights.
+            </Step>
+            <Step done={routes > 0} title="Create a listener and a route" href="/listeners" cta="Open">
+              A port to accept connections on, and a route from host and path to the pool.
+            </Step>
+            <Step done={connected.length > 0} title="Enroll an agent" href="/agents" cta="Open">
+              {allowed("agent.enroll")
+                ? "Run the one-time enrollment command on a load-balancer node."
+                : "An admin creates the enrollment command for each node."}
+            </Step>
+          </ol>
+        </Card>
+      ) : null}
+    </>
+  );
+}

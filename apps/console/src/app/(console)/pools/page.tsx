@@ -1,0 +1,79 @@
+"use client";
+
+import { useQuery } from "@tanstack/react-query";
+import { useState } from "react";
+import { PlusIcon, PoolIcon } from "../../../components/icons";
+import { PoolCard } from "../../../components/pools/pool-card";
+import { PoolForm } from "../../../components/pools/pool-form";
+import { Button, Card, EmptyState, ErrorNotice, PageHeader, Skeleton } from "../../../components/ui";
+import { useCan, useCluster } from "../../../lib/console-context";
+import { useTRPC } from "../../../lib/trpc";
+
+export default function PoolsPage() {
+  const trpc = useTRPC();
+  const { clusterId, cluster } = useCluster();
+  const allowed = useCan();
+  const pools = useQuery(trpc.pool.list.queryOptions({ clusterId }));
+  const [creating, setCreating] = useState(false);
+  const mayWrite = allowed("pool.write");
+
+  return (
+    <>
+      <PageHeader
+        title="Pools"
+        description={
+          <>
+            Groups of backends that share a balancing policy, health check and persistence in{" "}
+            <span className="font-medium text-zinc-700 dark:text-zinc-200">{cluster.name}</span>.
+          </>
+        }
+        actions={
+          mayWrite ? (
+            <Button variant="primary" onClick={() => setCreating(true)} aria-expanded={creating}>
+              <PlusIcon />
+              New pool
+            </Button>
+          ) : null
+        }
+      />
+
+      {creating ? (
+        <Card className="mb-6 p-5">
+          <h2 className="mb-4 text-sm font-semibold">New pool</h2>
+          <PoolForm clusterId={clusterId} onDone={() => setCreating(false)} />
+        </Card>
+      ) : null}
+
+      {pools.error ? <ErrorNotice error={pools.error} /> : null}
+
+      {pools.isPending ? (
+        <div className="grid gap-4 2xl:grid-cols-2" role="status" aria-busy="true" aria-label="Loading pools">
+          {[0, 1, 2, 3].map((i) => (
+            <Skeleton key={i} className="h-48" />
+          ))}
+        </div>
+      ) : pools.data && pools.data.length === 0 && !creating ? (
+        <EmptyState
+          icon={<PoolIcon />}
+          title="No pools yet"
+          action={
+            mayWrite ? (
+              <Button variant="primary" onClick={() => setCreating(true)}>
+                Create your first pool
+              </Button>
+            ) : null
+          }
+        >
+          A pool is a set of backends that share a balancing policy. Create one, add its backends, then point
+          a listener&apos;s route at it.
+        </EmptyState>
+      ) : (
+        <div className="grid items-start gap-4 2xl:grid-cols-2">
+          {pools.data?.map((p) => (
+            <PoolCard key={p.id} pool={p} clusterId={clusterId} />
+          ))}
+        </div>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,217 @@
+"use client";
+
+import { useMutation } from "@tanstack/react-query";
+import { useState } from "react";
+import type { Listener, Pool } from "../../lib/api-types";
+import { useCan } from "../../lib/console-context";
+import { plural } from "../../lib/format";
+import { useInvalidateTopology } from "../../lib/invalidate";
+import { useTRPC } from "../../lib/trpc";
+import { PlusIcon } from "../icons";
+import { Badge, Button, Card, ConfirmButton } from "../ui";
+import { ListenerForm } from "./listener-form";
+import { RouteForm } from "./route-form";
+
+function bind(l: Listener): string {
+  return l.bindAddress.includes(":") ? `[${l.bindAddress}]:${l.port}` : `${l.bindAddress}:${l.port}`;
+}
+
+export function ListenerCard({
+  listener,
+  pools,
+  clusterId,
+}: {
+  listener: Listener;
+  pools: Pool[] | undefined;
+  clusterId: string;
+}) {
+  const trpc = useTRPC();
+  const allowed = useCan();
+  const invalidate = useInvalidateTopology();
+  const delListener = useMutation(trpc.listener.delete.mutationOptions());
+  const delRoute = useMutation(trpc.route.delete.mutationOptions());
+  const [editing, setEditing] = useState(false);
+  const [adding, setAdding] = useState(false);
+  const [editingRoute, setEditingRoute] = useState<string | null>(null);
+  const mayWriteListener = allowed("listener.write");
+  const mayWriteRoute = allowed("route.write");
+
+  return (
+    <Card data-testid={`listener-${listener.name}`}>
+      <div className="flex flex-wrap items-center justify-between gap-3 px-4 py-3">
+        <div className="flex min-w-0 flex-wrap items-center gap-x-3 gap-y-1">
+          <h2 className="truncate font-mono text-[15px] font-semibold">{listener.name}</h2>
+          <Badge tone={listener.protocol === "http" ? "sky" : "amber"}>
+            {listener.protocol.toUpperCase()}
+          </Badge>
+          <span className="font-mono text-[13px] text-zinc-600 dark:text-zinc-300">{bind(listener)}</span>
+          <span className="text-xs text-zinc-500 dark:text-zinc-400">
+            {plural(listener.routes.length, "route")}
+          </span>
+        </div>
+        <div className="flex items-center gap-1">
+          {mayWriteRoute ? (
+            <Button
+              size="sm"
+              variant={adding ? "secondary" : "ghost"}
+              aria-expanded={adding}
+              onClick={() => {
+                setAdding((v) => !v);
+                setEditing(false);
+              }}
+            >
+              <PlusIcon />
+              Add route
+            </Button>
+          ) : null}
+          {mayWriteListener ? (
+            <>
+              <Button
+                size="sm"
+                variant="ghost"
+                aria-expanded={editing}
+                onClick={() => {
+                  setEditing((v) => !v);
+                  setAdding(false);
+                }}
+              >
+                Edit<span className="sr-only"> listener {listener.name}</span>
+              </Button>
+              <ConfirmButton
+                size="sm"
+                title={`Delete listener ${listener.name}?`}
+                body={
+                  <>
+                    Nodes stop accepting connections on <span className="font-mono">{bind(listener)}</span> at
+                    the next config push
+                    {listener.routes.length > 0
+                      ? `, and its ${plural(listener.routes.length, "route")} go too`
+                      : ""}
+                    .
+                  </>
+                }
+                onConfirm={async () => {
+                  await delListener.mutateAsync({ id: listener.id });
+                  await invalidate();
+                }}
+              >
+                Delete<span className="sr-only"> listener {listener.name}</span>
+              </ConfirmButton>
+            </>
+          ) : null}
+        </div>
+      </div>
+
+      {editing ? (
+        <div className="border-t border-zinc-100 p-4 dark:border-zinc-800">
+          <ListenerForm clusterId={clusterId} listener={listener} onDone={() => setEditing(false)} />
+        </div>
+      ) : null}
+
+      {listener.routes.length > 0 ? (
+        <div className="overflow-x-auto border-t border-zinc-100 dark:border-zinc-800">
+          <table className="w-full border-collapse text-left text-sm">
+            <thead>
+              <tr className="text-[11px] uppercase tracking-wide text-zinc-500 dark:text-zinc-400">
+                <th scope="col" className="py-1.5 pl-4 pr-2 font-medium">
+                  Host
+                </th>
+                <th scope="col" className="px-2 py-1.5 font-medium">
+                  Path prefix
+                </th>
+                <th scope="col" className="px-2 py-1.5 text-right font-medium">
+                  Priority
+                </th>
+                <th scope="col" className="px-2 py-1.5 font-medium">
+                  Target
+                </th>
+                {mayWriteRoute ? <th scope="col" className="w-32" /> : null}
+              </tr>
+            </thead>
+            <tbody>
+              {listener.routes.map((r) =>
+                editingRoute === r.id ? (
+                  <tr key={r.id}>
+                    <td colSpan={5} className="border-t border-zinc-100 p-3 dark:border-zinc-800/70">
+                      <RouteForm
+                        listenerId={listener.id}
+                        route={r}
+                        pools={pools}
+                        onDone={() => setEditingRoute(null)}
+                      />
+                    </td>
+                  </tr>
+                ) : (
+                  <tr key={r.id} className="border-t border-zinc-100 dark:border-zinc-800/70">
+                    <td className="py-2 pl-4 pr-2">
+                      {r.host ? (
+                        <span className="font-mono text-[13px]">{r.host}</span>
+                      ) : (
+                        <span className="text-zinc-400 italic dark:text-zinc-500">any host</span>
+                      )}
+                    </td>
+                    <td className="px-2 py-2 font-mono text-[13px]">{r.pathPrefix}</td>
+                    <td className="px-2 py-2 text-right font-mono text-xs tabular-nums">{r.priority}</td>
+                    <td className="px-2 py-2">
+                      <span className="text-zinc-400" aria-hidden>
+                        →{" "}
+                      </span>
+                      <span className="font-mono text-[13px] font-medium">{r.pool.name}</span>
+                    </td>
+                    {mayWriteRoute ? (
+                      <td className="py-1 pl-2 pr-3 text-right">
+                        <div className="flex justify-end gap-0.5">
+                          <Button size="xs" variant="ghost" onClick={() => setEditingRoute(r.id)}>
+                            Edit
+                            <span className="sr-only">
+                              {" "}
+                              route {r.host || "any host"}
+                              {r.pathPrefix}
+                            </span>
+                          </Button>
+                          <ConfirmButton
+                            title="Delete this route?"
+                            body={
+                              <>
+                                Requests for{" "}
+                                <span className="font-mono">{(r.host || "any host") + r.pathPrefix}</span> on{" "}
+                                {listener.name} stop going to <span className="font-mono">{r.pool.name}</span>
+                                .
+                              </>
+                            }
+                            onConfirm={async () => {
+                              await delRoute.mutateAsync({ id: r.id });
+                              await invalidate();
+                            }}
+                          >
+                            Delete
+                            <span className="sr-only">
+                              {" "}
+                              route {r.host || "any host"}
+                              {r.pathPrefix}
+                            </span>
+                          </ConfirmButton>
+                        </div>
+                      </td>
+                    ) : null}
+                  </tr>
+                ),
+              )}
+            </tbody>
+          </table>
+        </div>
+      ) : (
+        <div className="border-t border-zinc-100 px-4 py-3 text-sm text-zinc-500 dark:border-zinc-800 dark:text-zinc-400">
+          No routes: connections to this listener have nowhere to go.
+          {mayWriteRoute ? " Add a route to send them to a pool." : ""}
+        </div>
+      )}
+
+      {adding ? (
+        <div className="border-t border-zinc-100 p-3 dark:border-zinc-800">
+          <RouteForm listenerId={listener.id} pools={pools} onDone={() => setAdding(false)} />
+        </div>
+      ) : null}
+    </Card>
+  );
+}

@@ -1,0 +1,112 @@
+"use client";
+
+import { useMutation } from "@tanstack/react-query";
+import { useState } from "react";
+import type { Listener } from "../../lib/api-types";
+import { useInvalidateTopology } from "../../lib/invalidate";
+import { useTRPC } from "../../lib/trpc";
+import { mergeErrors, numberOrUndefined, validate } from "../../lib/validate";
+import { listenerInput, listenerUpdate } from "../../server/domain/schemas";
+import { FormActions, FormError, SelectField, TextField } from "../form";
+import { Button } from "../ui";
+
+const SHOWN = ["name", "protocol", "bindAddress", "port"] as const;
+
+export function ListenerForm({
+  clusterId,
+  listener,
+  onDone,
+}: {
+  clusterId: string;
+  listener?: Listener;
+  onDone: () => void;
+}) {
+  const trpc = useTRPC();
+  const invalidate = useInvalidateTopology();
+  const create = useMutation(trpc.listener.create.mutationOptions());
+  const update = useMutation(trpc.listener.update.mutationOptions());
+  const mutation = listener ? update : create;
+  const [clientErrors, setClientErrors] = useState<Record<string, string> | null>(null);
+  const errors = mergeErrors(clientErrors, mutation.error);
+
+  async function onSubmit(e: React.FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    const f = new FormData(e.currentTarget);
+    const base = {
+      name: String(f.get("name") ?? ""),
+      protocol: String(f.get("protocol") ?? "http") as "http" | "tcp",
+      bindAddress: String(f.get("bindAddress") ?? "").trim() || "0.0.0.0",
+      port: numberOrUndefined(f.get("port")),
+    };
+    try {
+      if (listener) {
+        const input = { id: listener.id, ...base };
+        const invalid = validate(listenerUpdate, input);
+        setClientErrors(invalid);
+        if (invalid) return;
+        await update.mutateAsync(input);
+      } else {
+        const input = { clusterId, ...base };
+        const invalid = validate(listenerInput, input);
+        setClientErrors(invalid);
+        if (invalid) return;
+        await create.mutateAsync(input);
+      }
+      await invalidate();
+      onDone();
+    } catch {
+      // errors render from the mutation
+    }
+  }
+
+  return (
+    <form onSubmit={onSubmit} noValidate className="space-y-4">
+      <div className="grid gap-4 sm:grid-cols-2 lg:grid-cols-[minmax(0,1.3fr)_minmax(0,0.8fr)_minmax(0,1.2fr)_minmax(0,0.7fr)]">
+        <TextField
+          label="Name"
+          name="name"
+          defaultValue={listener?.name ?? ""}
+          placeholder="public-https"
+          autoFocus
+          autoComplete="off"
+          error={errors.name}
+        />
+        <SelectField
+          label="Protocol"
+          name="protocol"
+          defaultValue={listener?.protocol ?? "http"}
+          error={errors.protocol}
+          hint="HTTP routes by host and path; TCP forwards bytes."
+        >
+          <option value="http">HTTP</option>
+          <option value="tcp">TCP</option>
+        </SelectField>
+        <TextField
+          label="Bind address"
+          name="bindAddress"
+          defaultValue={listener?.bindAddress ?? "0.0.0.0"}
+          autoComplete="off"
+          error={errors.bindAddress}
+          hint="0.0.0.0 listens on every interface."
+        />
+        <TextField
+          label="Port"
+          name="port"
+          type="number"
+          min={1}
+          max={65535}
+          defaultValue={listener?.port ?? ""}
+          placeholder="80"
+          error={errors.port}
+        />
+      </div>
+      <FormError error={mutation.error} fields={errors} shown={SHOWN} />
+      <FormActions>
+        <Button onClick={onDone}>Cancel</Button>
+        <Button type="submit" variant="primary" disabled={mutation.isPending}>
+          {mutation.isPending ? "Saving…" : listener ? "Save listener" : "Create listener"}
+        </Button>
+      </FormActions>
+    </form>
+  );
+}

@@ -1,0 +1,146 @@
+"use client";
+
+import { useMutation } from "@tanstack/react-query";
+import Link from "next/link";
+import { useState } from "react";
+import type { Pool, Route } from "../../lib/api-types";
+import { useInvalidateTopology } from "../../lib/invalidate";
+import { useTRPC } from "../../lib/trpc";
+import { mergeErrors, numberOrUndefined, validate } from "../../lib/validate";
+import { routeInput, routeUpdate } from "../../server/domain/schemas";
+import { FormActions, FormError, SelectField, TextField } from "../form";
+import { Button, Skeleton } from "../ui";
+
+const SHOWN = ["poolId", "host", "pathPrefix", "priority"] as const;
+
+export function RouteForm({
+  listenerId,
+  route,
+  pools,
+  onDone,
+}: {
+  listenerId: string;
+  route?: Route;
+  /** undefined while the cluster's pools are still loading */
+  pools: Pool[] | undefined;
+  onDone: () => void;
+}) {
+  const trpc = useTRPC();
+  const invalidate = useInvalidateTopology();
+  const create = useMutation(trpc.route.create.mutationOptions());
+  const update = useMutation(trpc.route.update.mutationOptions());
+  const mutation = route ? update : create;
+  const [clientErrors, setClientErrors] = useState<Record<string, string> | null>(null);
+  const errors = mergeErrors(clientErrors, mutation.error);
+
+  async function onSubmit(e: React.FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    const f = new FormData(e.currentTarget);
+    const base = {
+      poolId: String(f.get("poolId") ?? ""),
+      host: String(f.get("host") ?? ""),
+      pathPrefix: String(f.get("pathPrefix") ?? ""),
+      priority: numberOrUndefined(f.get("priority")) ?? 0,
+    };
+    try {
+      if (route) {
+        const input = { id: route.id, ...base };
+        const invalid = validate(routeUpdate, input);
+        setClientErrors(invalid);
+        if (invalid) return;
+        await update.mutateAsync(input);
+      } else {
+        const input = { listenerId, ...base };
+        const invalid = validate(routeInput, input);
+        setClientErrors(invalid);
+        if (invalid) return;
+        await create.mutateAsync(input);
+      }
+      await invalidate();
+      onDone();
+    } catch {
+      // errors render from the mutation
+    }
+  }
+
+  if (pools === undefined) return <Skeleton className="h-24 w-full" />;
+
+  if (pools.length === 0) {
+    return (
+      <div className="flex items-center justify-between gap-3 rounded-md border border-dashed border-zinc-300 px-3 py-3 text-sm text-zinc-600 dark:border-zinc-700 dark:text-zinc-300">
+        <span>A route sends traffic to a pool, and this cluster has none yet.</span>
+        <div className="flex gap-2">
+          <Button size="sm" onClick={onDone}>
+            Cancel
+          </Button>
+          <Link
+            href="/pools"
+            className="inline-flex h-8 items-center rounded-md bg-indigo-600 px-2.5 text-[13px] font-medium text-white hover:bg-indigo-500"
+          >
+            Create a pool first
+          </Link>
+        </div>
+      </div>
+    );
+  }
+
+  return (
+    <form
+      onSubmit={onSubmit}
+      noValidate
+      className="space-y-3 rounded-md border border-zinc-200 bg-zinc-50/70 p-3 dark:border-zinc-800 dark:bg-zinc-950/40"
+    >
+      <div className="grid gap-3 sm:grid-cols-2 lg:grid-cols-[minmax(0,1.2fr)_minmax(0,1fr)_minmax(0,5.5rem)_minmax(0,1fr)]">
+        <TextField
+          label="Host"
+          name="host"
+          defaultValue={route?.host ?? ""}
+          placeholder="any host"
+          autoFocus
+          autoComplete="off"
+          error={errors.host}
+          hint="Leave empty to match any host."
+        />
+        <TextField
+          label="Path prefix"
+          name="pathPrefix"
+          defaultValue={route?.pathPrefix ?? "/"}
+          autoComplete="off"
+          error={errors.pathPrefix}
+          inputClassName="font-mono"
+        />
+        <TextField
+          label="Priority"
+          name="priority"
+          type="number"
+          min={-1000}
+          max={1000}
+          defaultValue={route?.priority ?? 0}
+          error={errors.priority}
+          hint="Higher wins."
+        />
+        <SelectField
+          label="Pool"
+          name="poolId"
+          defaultValue={route?.poolId ?? pools[0]?.id}
+          error={errors.poolId}
+        >
+          {pools.map((p) => (
+            <option key={p.id} value={p.id}>
+              {p.name}
+            </option>
+          ))}
+        </SelectField>
+      </div>
+      <FormError error={mutation.error} fields={errors} shown={SHOWN} />
+      <FormActions>
+        <Button size="sm" onClick={onDone}>
+          Cancel
+        </Button>
+        <Button size="sm" type="submit" variant="primary" disabled={mutation.isPending}>
+          {mutation.isPending ? "Saving…" : route ? "Save route" : "Create route"}
+        </Button>
+      </FormActions>
+    </form>
+  );
+}

@@ -1,0 +1,131 @@
+"use client";
+
+import { useMutation } from "@tanstack/react-query";
+import { useState } from "react";
+import type { Backend } from "../../lib/api-types";
+import { useInvalidateTopology } from "../../lib/invalidate";
+import { useTRPC } from "../../lib/trpc";
+import { mergeErrors, numberOrUndefined, validate } from "../../lib/validate";
+import { backendInput, backendUpdate, WEIGHT_MAX, WEIGHT_MIN } from "../../server/domain/schemas";
+import { CheckboxField, FormActions, FormError, TextField } from "../form";
+import { Button } from "../ui";
+
+const SHOWN = ["name", "address", "port", "weight", "backup"] as const;
+
+/** Add a backend to a pool (no `backend`) or edit one. The submit button reads "Save backend". */
+export function BackendForm({
+  poolId,
+  backend,
+  onDone,
+}: {
+  poolId: string;
+  backend?: Backend;
+  onDone: () => void;
+}) {
+  const trpc = useTRPC();
+  const invalidate = useInvalidateTopology();
+  const create = useMutation(trpc.backend.create.mutationOptions());
+  const update = useMutation(trpc.backend.update.mutationOptions());
+  const mutation = backend ? update : create;
+  const [clientErrors, setClientErrors] = useState<Record<string, string> | null>(null);
+  const errors = mergeErrors(clientErrors, mutation.error);
+
+  async function onSubmit(e: React.FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    const f = new FormData(e.currentTarget);
+    const base = {
+      name: String(f.get("name") ?? ""),
+      address: String(f.get("address") ?? ""),
+      port: numberOrUndefined(f.get("port")),
+      weight: numberOrUndefined(f.get("weight")),
+      backup: f.get("backup") === "on",
+    };
+    try {
+      if (backend) {
+        const input = { id: backend.id, ...base };
+        const invalid = validate(backendUpdate, input);
+        setClientErrors(invalid);
+        if (invalid) return;
+        await update.mutateAsync(input);
+      } else {
+        const input = { poolId, ...base };
+        const invalid = validate(backendInput, input);
+        setClientErrors(invalid);
+        if (invalid) return;
+        await create.mutateAsync(input);
+      }
+      await invalidate();
+      onDone();
+    } catch {
+      // errors render from the mutation
+    }
+  }
+
+  return (
+    <form
+      onSubmit={onSubmit}
+      noValidate
+      className="space-y-3 rounded-md border border-zinc-200 bg-zinc-50/70 p-3 dark:border-zinc-800 dark:bg-zinc-950/40"
+    >
+      <div className="grid gap-3 sm:grid-cols-4">
+        <TextField
+          label="Address"
+          name="address"
+          defaultValue={backend?.address ?? ""}
+          placeholder="10.0.0.12 or app-1.internal"
+          autoFocus
+          autoComplete="off"
+          error={errors.address}
+          className="sm:col-span-2"
+        />
+        <TextField
+          label="Port"
+          name="port"
+          type="number"
+          min={1}
+          max={65535}
+          defaultValue={backend?.port ?? ""}
+          placeholder="8080"
+          error={errors.port}
+        />
+        <TextField
+          label="Weight"
+          name="weight"
+          type="number"
+          min={WEIGHT_MIN}
+          max={WEIGHT_MAX}
+          defaultValue={backend?.weight ?? 100}
+          error={errors.weight}
+          hint={`${WEIGHT_MIN}–${WEIGHT_MAX}; 0 takes no new traffic`}
+        />
+        <TextField
+          label="Backend name"
+          name="name"
+          defaultValue={backend?.name ?? ""}
+          placeholder="optional, e.g. app-1"
+          autoComplete="off"
+          error={errors.name}
+          className="sm:col-span-2"
+        />
+        <CheckboxField
+          label="Backup"
+          name="backup"
+          defaultChecked={backend?.backup ?? false}
+          hint="Only takes traffic when every primary backend is down."
+          className="sm:col-span-2 sm:pt-6"
+        />
+      </div>
+      <div className="flex items-center justify-end">
+        <FormActions>
+          <Button size="sm" onClick={onDone}>
+            Cancel
+          </Button>
+          <Button size="sm" type="submit" variant="primary" disabled={mutation.isPending}>
+            {mutation.isPending ? "Saving…" : "Save backend"}
+          </Button>
+        </FormActions>
+      </div>
+      <FormError error={mutation.error} fields={errors} shown={SHOWN} />
+    </form>
+  );
+}

@@ -1,0 +1,279 @@
+"use client";
+
+import { useMutation } from "@tanstack/react-query";
+import { useState } from "react";
+import type { Backend, Pool } from "../../lib/api-types";
+import { useCan } from "../../lib/console-context";
+import { plural } from "../../lib/format";
+import { useInvalidateTopology } from "../../lib/invalidate";
+import { useTRPC } from "../../lib/trpc";
+import { WEIGHT_MAX } from "../../server/domain/schemas";
+import { PlusIcon } from "../icons";
+import { Badge, Button, Card, ConfirmButton, cx, StatusDot } from "../ui";
+import { BackendForm } from "./backend-form";
+import {
+  describeHealthCheck,
+  describePersistence,
+  policyLabel,
+  readHealthCheck,
+  readPersistence,
+} from "./policies";
+import { PoolForm } from "./pool-form";
+
+type State = Backend["state"];
+const STATE_DOT: Record<State, "green" | "amber" | "zinc"> = {
+  enabled: "green",
+  draining: "amber",
+  disabled: "zinc",
+};
+
+export function BackendState({ state }: { state: State }) {
+  return <StatusDot color={STATE_DOT[state]} label={state} />;
+}
+
+function endpoint(b: Backend): string {
+  return b.address.includes(":") ? `[${b.address}]:${b.port}` : `${b.address}:${b.port}`;
+}
+
+function BackendRow({ backend, onEdit }: { backend: Backend; onEdit: () => void }) {
+  const trpc = useTRPC();
+  const allowed = useCan();
+  const invalidate = useInvalidateTopology();
+  const setState = useMutation(trpc.backend.setState.mutationOptions({ onSuccess: () => invalidate() }));
+  const del = useMutation(trpc.backend.delete.mutationOptions());
+  const label = backend.name || endpoint(backend);
+  const mayDrain = allowed("backend.drain");
+  const mayWrite = allowed("backend.write");
+  const pendingState = setState.isPending ? setState.variables?.state : null;
+
+  const stateButton = (state: State, text: string) =>
+    backend.state !== state ? (
+      <Button
+        size="xs"
+        variant="ghost"
+        disabled={setState.isPending}
+        onClick={() => setState.mutate({ id: backend.id, state })}
+      >
+        {pendingState === state ? `${text}…` : text}
+        <span className="sr-only"> {label}</span>
+      </Button>
+    ) : null;
+
+  return (
+    <tr className={cx("group", backend.state === "disabled" && "text-zinc-400 dark:text-zinc-500")}>
+      <td className="w-28 border-b border-zinc-100 py-2 pl-4 pr-2 dark:border-zinc-800/70">
+        <BackendState state={backend.state} />
+      </td>
+      <td className="min-w-0 border-b border-zinc-100 px-2 py-2 dark:border-zinc-800/70">
+        <div className="flex min-w-0 items-center gap-2">
+          <div className="min-w-0">
+            {backend.name ? <div className="truncate text-[13px] font-medium">{backend.name}</div> : null}
+            <div
+              className={cx(
+                "truncate font-mono text-xs",
+                backend.name
+                  ? "text-zinc-500 dark:text-zinc-400"
+                  : "text-[13px] text-zinc-800 dark:text-zinc-200",
+              )}
+            >
+              {endpoint(backend)}
+            </div>
+          </div>
+          {backend.backup ? <Badge tone="violet">backup</Badge> : null}
+        </div>
+        {setState.error ? (
+          <p role="alert" className="mt-1 text-xs text-red-600 dark:text-red-400">
+            {setState.error.message}
+          </p>
+        ) : null}
+      </td>
+      <td className="w-28 border-b border-zinc-100 px-2 py-2 dark:border-zinc-800/70">
+        <div className="flex items-center gap-2" title={`Weight ${backend.weight} of ${WEIGHT_MAX}`}>
+          <span className="w-7 text-right font-mono text-xs tabular-nums">{backend.weight}</span>
+          <span className="h-1.5 w-14 overflow-hidden rounded-full bg-zinc-100 dark:bg-zinc-800">
+            <span
+              className={cx(
+                "block h-full rounded-full",
+                backend.weight === 0 ? "bg-zinc-300" : "bg-indigo-500/70",
+              )}
+              style={{ width: `${Math.max(2, (backend.weight / WEIGHT_MAX) * 100)}%` }}
+            />
+          </span>
+        </div>
+      </td>
+      {mayDrain || mayWrite ? (
+        <td className="border-b border-zinc-100 py-2 pl-2 pr-3 text-right dark:border-zinc-800/70">
+          <div className="flex justify-end gap-0.5">
+            {mayDrain ? (
+              <>
+                {stateButton("enabled", "Enable")}
+                {backend.state === "enabled" ? stateButton("draining", "Drain") : null}
+                {stateButton("disabled", "Disable")}
+              </>
+            ) : null}
+            {mayWrite ? (
+              <>
+                <Button size="xs" variant="ghost" onClick={onEdit}>
+                  Edit<span className="sr-only"> {label}</span>
+                </Button>
+                <ConfirmButton
+                  title={`Delete ${label}?`}
+                  body={
+                    <>
+                      The backend <span className="font-mono">{endpoint(backend)}</span> leaves the pool and
+                      its open connections are cut at the next config push. To let connections finish, drain
+                      it first.
+                    </>
+                  }
+                  onConfirm={async () => {
+                    await del.mutateAsync({ id: backend.id });
+                    await invalidate();
+                  }}
+                >
+                  Delete<span className="sr-only"> {label}</span>
+                </ConfirmButton>
+              </>
+            ) : null}
+          </div>
+        </td>
+      ) : null}
+    </tr>
+  );
+}
+
+export function PoolCard({ pool, clusterId }: { pool: Pool; clusterId: string }) {
+  const trpc = useTRPC();
+  const allowed = useCan();
+  const invalidate = useInvalidateTopology();
+  const del = useMutation(trpc.pool.delete.mutationOptions());
+  const [editing, setEditing] = useState(false);
+  const [adding, setAdding] = useState(false);
+  const [editingBackend, setEditingBackend] = useState<string | null>(null);
+  const hc = readHealthCheck(pool.healthCheck);
+  const ps = readPersistence(pool.persistence);
+  const mayWritePool = allowed("pool.write");
+  const mayWriteBackend = allowed("backend.write");
+  const counts = {
+    enabled: pool.backends.filter((b) => b.state === "enabled").length,
+    draining: pool.backends.filter((b) => b.state === "draining").length,
+  };
+
+  return (
+    <Card data-testid={`pool-${pool.name}`} className="flex flex-col">
+      <div className="flex items-start justify-between gap-3 border-b border-zinc-100 px-4 py-3 dark:border-zinc-800">
+        <div className="min-w-0">
+          <div className="flex flex-wrap items-center gap-2">
+            <h2 className="truncate font-mono text-[15px] font-semibold">{pool.name}</h2>
+            <Badge tone="indigo">{policyLabel(pool.policy)}</Badge>
+          </div>
+          <p className="mt-1 text-xs text-zinc-500 dark:text-zinc-400">
+            {describeHealthCheck(hc)} · {describePersistence(ps)} · {plural(pool._count.routes, "route")}
+          </p>
+        </div>
+        <div className="flex shrink-0 items-center gap-1">
+          {mayWriteBackend ? (
+            <Button
+              size="sm"
+              variant={adding ? "secondary" : "ghost"}
+              aria-expanded={adding}
+              onClick={() => {
+                setAdding((v) => !v);
+                setEditing(false);
+              }}
+            >
+              <PlusIcon />
+              Add backend
+            </Button>
+          ) : null}
+          {mayWritePool ? (
+            <>
+              <Button
+                size="sm"
+                variant="ghost"
+                aria-expanded={editing}
+                onClick={() => {
+                  setEditing((v) => !v);
+                  setAdding(false);
+                }}
+              >
+                Edit<span className="sr-only"> pool {pool.name}</span>
+              </Button>
+              <ConfirmButton
+                size="sm"
+                title={`Delete pool ${pool.name}?`}
+                body={
+                  pool._count.routes > 0 ? (
+                    <>
+                      Routes still send traffic here ({plural(pool._count.routes, "route")}). Point them at
+                      another pool on the Listeners page first.
+                    </>
+                  ) : (
+                    <>
+                      The pool and its {plural(pool.backends.length, "backend")} are removed from the
+                      configuration. This cannot be undone.
+                    </>
+                  )
+                }
+                onConfirm={async () => {
+                  await del.mutateAsync({ id: pool.id });
+                  await invalidate();
+                }}
+              >
+                Delete<span className="sr-only"> pool {pool.name}</span>
+              </ConfirmButton>
+            </>
+          ) : null}
+        </div>
+      </div>
+
+      {editing ? (
+        <div className="border-b border-zinc-100 p-4 dark:border-zinc-800">
+          <PoolForm clusterId={clusterId} pool={pool} onDone={() => setEditing(false)} />
+        </div>
+      ) : null}
+
+      {pool.backends.length === 0 ? (
+        <div className="px-4 py-6 text-center text-sm text-zinc-500 dark:text-zinc-400">
+          No backends yet.
+          {mayWriteBackend ? " Add one to start sending traffic to this pool." : ""}
+        </div>
+      ) : (
+        <table className="w-full table-fixed border-collapse text-left text-sm">
+          <colgroup>
+            <col className="w-28" />
+            <col />
+            <col className="w-28" />
+            {mayWriteBackend || allowed("backend.drain") ? <col className="w-[15.5rem]" /> : null}
+          </colgroup>
+          <tbody>
+            {pool.backends.map((b) =>
+              editingBackend === b.id ? (
+                <tr key={b.id}>
+                  <td colSpan={4} className="border-b border-zinc-100 p-3 dark:border-zinc-800/70">
+                    <BackendForm poolId={pool.id} backend={b} onDone={() => setEditingBackend(null)} />
+                  </td>
+                </tr>
+              ) : (
+                <BackendRow key={b.id} backend={b} onEdit={() => setEditingBackend(b.id)} />
+              ),
+            )}
+          </tbody>
+        </table>
+      )}
+
+      {adding ? (
+        <div className="p-3">
+          <BackendForm poolId={pool.id} onDone={() => setAdding(false)} />
+        </div>
+      ) : null}
+
+      <div className="mt-auto flex items-center gap-3 border-t border-zinc-100 px-4 py-2 text-xs text-zinc-500 dark:border-zinc-800 dark:text-zinc-400">
+        <span>{plural(pool.backends.length, "backend")}</span>
+        <span>{counts.enabled} enabled</span>
+        {counts.draining > 0 ? (
+          <span className="text-amber-600 dark:text-amber-400">{counts.draining} draining</span>
+        ) : null}
+      </div>
+    </Card>
+  );
+}

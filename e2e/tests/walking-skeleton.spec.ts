@@ -1,0 +1,111 @@
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { expect, test } from "@playwright/test";
+import { argsOf, freePort, spawnAgent, startNamedBackend } from "./helpers";
+
+const ADMIN = { name: "Erin Example", email: "erin@example.com", password: "a long admin password" };
+const shots = path.resolve(import.meta.dirname, "../artifacts/screenshots");
+
+test("first admin → login → topology in the browser → real agent → traffic alternates", async ({ page }) => {
+  const alpha = await startNamedBackend("alpha");
+  const bravo = await startNamedBackend("bravo");
+  const listenerPort = await freePort();
+  let agent: ReturnType<typeof spawnAgent> | undefined;
+  try {
+    // First run: every page leads to setup.
+    await page.goto("/");
+    await expect(page).toHaveURL(/\/setup$/);
+    await page.getByLabel("Your name").fill(ADMIN.name);
+    await page.getByLabel("Email").fill(ADMIN.email);
+    await page.getByLabel("Password").fill(ADMIN.password);
+    await page.getByRole("button", { name: "Create admin and sign in" }).click();
+    await expect(page.getByRole("button", { name: "Sign out" })).toBeVisible();
+
+    // Sign out and back in through the login page.
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await expect(page).toHaveURL(/\/login/);
+    await page.getByLabel("Email").fill(ADMIN.email);
+    await page.getByLabel("Password").fill("not the password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page.getByText("Wrong email or password.")).toBeVisible();
+    await page.getByLabel("Password").fill(ADMIN.password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page.getByRole("button", { name: "Sign out" })).toBeVisible();
+
+    // A pool with two backends.
+    await page.getByRole("link", { name: "Pools" }).click();
+    await page.getByRole("button", { name: "New pool" }).click();
+    await page.getByLabel("Name").fill("app");
+    await page.getByLabel("Policy").selectOption("round_robin");
+    await page.getByRole("button", { name: "Create pool" }).click();
+    const pool = page.getByTestId("pool-app");
+    await expect(pool).toBeVisible();
+    for (const b of [alpha, bravo]) {
+      await pool.getByRole("button", { name: "Add backend" }).click();
+      const form = pool;
+      await form.getByLabel("Backend name").fill(b.name);
+      await form.getByLabel("Address").fill("127.0.0.1");
+      await form.getByLabel("Port").fill(String(b.port));
+      await form.getByRole("button", { name: "Save backend" }).click();
+      await expect(pool).toContainText(b.name);
+    }
+
+    // A listener routing everything to the pool.
+    await page.getByRole("link", { name: "Listeners" }).click();
+    await page.getByRole("button", { name: "New listener" }).click();
+    await page.getByLabel("Name").fill("web");
+    await page.getByLabel("Protocol").selectOption("http");
+    await page.getByLabel("Bind address").fill("127.0.0.1");
+    await page.getByLabel("Port").fill(String(listenerPort));
+    await page.getByRole("button", { name: "Create listener" }).click();
+    await expect(page.getByText(`127.0.0.1:${listenerPort}`)).toBeVisible();
+    const listener = page.getByTestId("listener-web");
+    await listener.getByRole("button", { name: "Add route" }).click();
+    await listener.getByLabel("Pool").selectOption({ label: "app" });
+    await listener.getByRole("button", { name: "Create route" }).click();
+    await expect(listener).toContainText("any host");
+
+    // Enroll a real agent with the command the console shows.
+    await page.getByRole("link", { name: "Agents" }).click();
+    await page.getByRole("button", { name: "Enroll an agent" }).click();
+    await page.getByRole("button", { name: "Create token" }).click();
+    const command = (await page.getByTestId("enroll-command").innerText()).trim();
+    expect(command).toMatch(/^fulcrum-agent --console \S+ --token fe_\S+$/);
+    const stateDir = mkdtempSync(path.join(os.tmpdir(), "fulcrum-e2e-agent-"));
+    agent = spawnAgent([...argsOf(command), "--state-dir", stateDir, "--name", "lb-1"]);
+    await page.keyboard.press("Escape");
+    const agentRow = page.getByTestId("agent-lb-1");
+    await expect(agentRow).toContainText("connected", { timeout: 30_000 });
+    await expect(agentRow).not.toContainText("disconnected");
+
+    // Requests through the agent's listener alternate between the two backends.
+    const bodies: string[] = [];
+    await expect
+      .poll(
+        async () => {
+          const res = await fetch(`http://127.0.0.1:${listenerPort}/`).catch(() => null);
+          return res?.status ?? 0;
+        },
+        { timeout: 20_000 },
+      )
+      .toBe(200);
+    for (let i = 0; i < 6; i++) bodies.push(await (await fetch(`http://127.0.0.1:${listenerPort}/`)).text());
+    expect(new Set(bodies)).toEqual(new Set(["alpha", "bravo"]));
+    for (let i = 1; i < bodies.length; i++) expect(bodies[i]).not.toBe(bodies[i - 1]);
+
+    await page.screenshot({ path: path.join(shots, "agents.png"), fullPage: true });
+    await page.getByRole("link", { name: "Pools" }).click();
+    await expect(page.getByTestId("pool-app")).toContainText("bravo");
+    await page.screenshot({ path: path.join(shots, "pools.png"), fullPage: true });
+    await page.getByRole("link", { name: "Listeners" }).click();
+    await page.screenshot({ path: path.join(shots, "listeners.png"), fullPage: true });
+  } finally {
+    if (agent) {
+      if (test.info().status !== test.info().expectedStatus) console.log(agent.output());
+      await agent.stop();
+    }
+    await alpha.close();
+    await bravo.close();
+  }
+});
