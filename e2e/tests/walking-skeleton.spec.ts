@@ -70,7 +70,7 @@ test("first admin → login → topology in the browser → real agent → traff
     await page.getByRole("link", { name: "Agents" }).click();
     await page.getByRole("button", { name: "Enroll an agent" }).click();
     await page.getByRole("button", { name: "Create token" }).click();
-    const command = (await page.getByTestId("enroll-command").innerText()).trim();
+    const command = ((await page.getByTestId("enroll-command").textContent()) ?? "").trim();
     expect(command).toMatch(/^fulcrum-agent --console \S+ --token fe_\S+$/);
     const stateDir = mkdtempSync(path.join(os.tmpdir(), "fulcrum-e2e-agent-"));
     agent = spawnAgent([...argsOf(command), "--state-dir", stateDir, "--name", "lb-1"]);
@@ -108,4 +108,44 @@ test("first admin → login → topology in the browser → real agent → traff
     await alpha.close();
     await bravo.close();
   }
+});
+
+test("a viewer sees no mutation controls, and the server refuses the mutation anyway", async ({ page }) => {
+  // Runs after the first test on the same console: the admin and the pool "app" exist.
+  await page.goto("/login");
+  await page.getByLabel("Email").fill(ADMIN.email);
+  await page.getByLabel("Password").fill(ADMIN.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("link", { name: "Users" }).click();
+  await page.getByRole("button", { name: "Add user" }).click();
+  await page.getByLabel("Name", { exact: true }).fill("Vic Viewer");
+  await page.getByLabel("Email").fill("vic@example.com");
+  await page.getByLabel("Password").fill("viewer password!");
+  await page.getByLabel("Role", { exact: true }).selectOption("viewer");
+  await page.getByRole("button", { name: "Create user" }).click();
+  await expect(page.getByText("vic@example.com", { exact: true })).toBeVisible();
+  await page.getByRole("button", { name: "Sign out" }).click();
+
+  await page.getByLabel("Email").fill("vic@example.com");
+  await page.getByLabel("Password").fill("viewer password!");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByText("viewer", { exact: true })).toBeVisible();
+  await page.getByRole("link", { name: "Pools" }).click();
+  const pool = page.getByTestId("pool-app");
+  await expect(pool).toContainText("alpha");
+  for (const name of ["New pool", "Add backend", "Drain", "Disable", "Edit", "Delete"]) {
+    await expect(page.getByRole("button", { name })).toHaveCount(0);
+  }
+  await expect(page.getByRole("link", { name: "Users" })).toHaveCount(0);
+  await page.getByRole("link", { name: "Listeners" }).click();
+  await expect(page.getByTestId("listener-web")).toBeVisible();
+  await expect(page.getByRole("button", { name: "New listener" })).toHaveCount(0);
+  await expect(page.getByRole("button", { name: "Add route" })).toHaveCount(0);
+  await page.screenshot({ path: path.join(shots, "listeners-as-viewer.png"), fullPage: true });
+
+  // The same session calling the API directly is refused.
+  const clusters = await page.request.get("/api/trpc/cluster.list");
+  const clusterId = ((await clusters.json()) as { result: { data: { json: Array<{ id: string }> } } }).result.data.json[0]!.id;
+  const res = await page.request.post("/api/trpc/pool.create", { data: { json: { clusterId, name: "sneaky" } } });
+  expect(res.status()).toBe(403);
 });
