@@ -145,7 +145,10 @@ test("a viewer sees no mutation controls, and the server refuses the mutation an
 
   // The same session calling the API directly is refused.
   const clusters = await page.request.get("/api/trpc/cluster.list");
-  const clusterId = ((await clusters.json()) as { result: { data: { json: Array<{ id: string }> } } }).result.data.json[0]!.id;
-  const res = await page.request.post("/api/trpc/pool.create", { data: { json: { clusterId, name: "sneaky" } } });
+  const clusterId = ((await clusters.json()) as { result: { data: { json: Array<{ id: string }> } } }).result
+    .data.json[0]!.id;
+  const res = await page.request.post("/api/trpc/pool.create", {
+    data: { json: { clusterId, name: "sneaky" } },
+  });
   expect(res.status()).toBe(403);
 });
