@@ -32,6 +32,6 @@ fi
 
 say "browser tests (Playwright, Debian Chromium)"
 ensure_console_build
-env -u DATABASE_URL pnpm --filter @fulcrum/e2e test
+env -u DATABASE_URL pnpm --filter @fulcrum/e2e e2e
 
 say "all tests passed"
