@@ -121,3 +121,25 @@ describe("login rate limit", () => {
     expect((await signIn(c.url, ADMIN.email, ADMIN.password)).status).toBe(429);
   });
 });
+
+describe("first admin from the environment", () => {
+  let c: TestConsole;
+  beforeAll(async () => {
+    c = await startTestConsole({
+      FULCRUM_ADMIN_EMAIL: "Ops@Example.com",
+      FULCRUM_ADMIN_PASSWORD: "bootstrap password",
+    });
+  });
+  afterAll(async () => {
+    await c?.stop();
+  });
+
+  it("creates the admin at start, so automation needs no setup page", async () => {
+    const health = await (await fetch(`${c.url}/api/health`)).json();
+    expect(health).toMatchObject({ needsSetup: false });
+    const login = await signIn(c.url, "ops@example.com", "bootstrap password");
+    expect(login.status).toBe(200);
+    const me = await httpCaller(c.url, { cookie: login.cookie }).query("setup.me");
+    expect(me.data).toMatchObject({ role: "admin" });
+  });
+});
