@@ -30,11 +30,25 @@ export const heartbeatPayload = z.object({
 });
 export const errorPayload = z.object({ code: z.string(), message: z.string() });
 
+/** A backend's health or drain state changed on this agent. */
+export const healthEventSchema = z.object({
+  poolId: z.string(),
+  backendId: z.string(),
+  address: z.string(),
+  port: z.number().int(),
+  state: z.enum(["up", "down", "ejected", "restored", "drained"]),
+  reason: z.string().max(500).optional(),
+  at: z.string(),
+});
+export type HealthEvent = z.infer<typeof healthEventSchema>;
+export const healthPayload = z.object({ events: z.array(healthEventSchema).max(1000) });
+
 export const agentMessageSchema = z.discriminatedUnion("type", [
   envelope("hello", helloPayload),
   envelope("ack", ackPayload),
   envelope("nack", nackPayload),
   envelope("heartbeat", heartbeatPayload),
+  envelope("health", healthPayload),
   envelope("error", errorPayload),
 ]);
 export type AgentMessage = z.infer<typeof agentMessageSchema>;

@@ -48,6 +48,53 @@ export const persistenceSchema = z.object({
 });
 export type Persistence = z.infer<typeof persistenceSchema>;
 
+/** Passive outlier detection: consecutive failures eject a backend for a growing time. */
+export const outlierDetectionSchema = z.object({
+  enabled: z.boolean().default(true),
+  consecutiveFailures: z.number().int().min(1).max(1000).default(5),
+  baseEjectionMs: z.number().int().min(100).max(3_600_000).default(30_000),
+  maxEjectionMs: z.number().int().min(100).max(86_400_000).default(300_000),
+  /** Never eject more than this share of a pool's backends. */
+  maxEjectedPercent: z.number().int().min(0).max(100).default(50),
+});
+export type OutlierDetection = z.infer<typeof outlierDetectionSchema>;
+
+/** Retries of a failed connect, or of an idempotent request that failed before any response byte. */
+export const retriesSchema = z.object({
+  enabled: z.boolean().default(true),
+  attempts: z.number().int().min(0).max(5).default(1),
+  /** Retries allowed as a share of recent requests, so retries cannot multiply an outage. */
+  budgetPercent: z.number().int().min(0).max(100).default(20),
+});
+export type Retries = z.infer<typeof retriesSchema>;
+
+export const poolLimitsSchema = z.object({
+  /** Per-backend connection limit; 0 = unlimited. A backend's own maxConnections wins. */
+  maxConnectionsPerBackend: z.number().int().min(0).max(1_000_000).default(0),
+  /** Requests waiting for a backend under its limit; beyond it they get 503. */
+  queueSize: z.number().int().min(0).max(100_000).default(100),
+  queueTimeoutMs: z.number().int().min(1).max(600_000).default(5000),
+});
+export type PoolLimits = z.infer<typeof poolLimitsSchema>;
+
+export const listenerSettingsSchema = z.object({
+  /** Keep the client's X-Forwarded-* (append) instead of overwriting them. */
+  trustForwarded: z.boolean().default(false),
+  maxConnections: z.number().int().min(1).max(1_000_000).default(50_000),
+  maxHeaderBytes: z.number().int().min(1024).max(1_048_576).default(16_384),
+  timeouts: z
+    .object({
+      connectMs: z.number().int().min(1).max(600_000).default(5000),
+      /** Time for a client to send a complete request head (slowloris guard). */
+      headMs: z.number().int().min(1).max(600_000).default(10_000),
+      idleMs: z.number().int().min(1).max(3_600_000).default(60_000),
+      /** Time for the backend to start its response. */
+      responseMs: z.number().int().min(1).max(3_600_000).default(60_000),
+    })
+    .default({ connectMs: 5000, headMs: 10_000, idleMs: 60_000, responseMs: 60_000 }),
+});
+export type ListenerSettings = z.infer<typeof listenerSettingsSchema>;
+
 export const snapshotBackendSchema = z.object({
   id: z.string().min(1),
   name: z.string(),
@@ -56,6 +103,8 @@ export const snapshotBackendSchema = z.object({
   weight: z.number().int().min(0).max(256),
   state: backendStateSchema,
   backup: z.boolean(),
+  /** null: the pool's maxConnectionsPerBackend applies. */
+  maxConnections: z.number().int().min(1).max(1_000_000).nullable().default(null),
 });
 export type SnapshotBackend = z.infer<typeof snapshotBackendSchema>;
 
@@ -66,6 +115,11 @@ export const snapshotPoolSchema = z.object({
   policyOptions: z.record(z.string(), z.unknown()),
   healthCheck: healthCheckSchema,
   persistence: persistenceSchema,
+  /** 0 = off: a backend that comes back takes its full weight at once. */
+  slowStartMs: z.number().int().min(0).max(3_600_000).default(0),
+  outlierDetection: outlierDetectionSchema.default(outlierDetectionSchema.parse({})),
+  retries: retriesSchema.default(retriesSchema.parse({})),
+  limits: poolLimitsSchema.default(poolLimitsSchema.parse({})),
   backends: z.array(snapshotBackendSchema),
 });
 export type SnapshotPool = z.infer<typeof snapshotPoolSchema>;
@@ -86,6 +140,7 @@ export const snapshotListenerSchema = z.object({
   protocol: listenerProtocolSchema,
   bindAddress: z.string().min(1),
   port: z.number().int().min(1).max(65535),
+  settings: listenerSettingsSchema.default(listenerSettingsSchema.parse({})),
   routes: z.array(snapshotRouteSchema),
 });
 export type SnapshotListener = z.infer<typeof snapshotListenerSchema>;
@@ -128,3 +183,5 @@ export const snapshotSchema = z
     }
   });
 export type Snapshot = z.infer<typeof snapshotSchema>;
+/** A snapshot as written by hand or by tools: settings with defaults may be left out. */
+export type SnapshotInput = z.input<typeof snapshotSchema>;

@@ -5,11 +5,11 @@ import {
   encodeAgentMessage,
   encodeConsoleMessage,
   PROTOCOL_VERSION,
-  type Snapshot,
+  type SnapshotInput,
   snapshotSchema,
 } from "../src/index";
 
-const snapshot: Snapshot = {
+const snapshot: SnapshotInput = {
   version: 3,
   hash: "a".repeat(64),
   clusterId: "c1",
@@ -52,7 +52,9 @@ describe("message codec", () => {
       }),
     );
     expect(hello.ok && hello.message.type === "hello" && hello.message.v).toBe(PROTOCOL_VERSION);
-    const snap = decodeConsoleMessage(encodeConsoleMessage("snapshot", { snapshot }));
+    const snap = decodeConsoleMessage(
+      encodeConsoleMessage("snapshot", { snapshot: snapshotSchema.parse(snapshot) }),
+    );
     expect(snap.ok).toBe(true);
     if (snap.ok && snap.message.type === "snapshot") {
       // Defaults fill in health-check and persistence settings the sender left out.

@@ -1,10 +1,8 @@
 import { createHash } from "node:crypto";
-import {
-  type Snapshot,
-  type SnapshotBackend,
-  type SnapshotListener,
-  snapshotSchema,
-} from "@fulcrum/protocol";
+import { type Snapshot, type SnapshotInput, snapshotSchema } from "@fulcrum/protocol";
+
+type SnapshotBackend = SnapshotInput["pools"][number]["backends"][number];
+type SnapshotListener = SnapshotInput["listeners"][number];
 
 export function backend(id: string, port: number, over: Partial<SnapshotBackend> = {}): SnapshotBackend {
   return { id, name: id, address: "127.0.0.1", port, weight: 1, state: "enabled", backup: false, ...over };

@@ -1,4 +1,12 @@
-import { healthCheckSchema, persistenceSchema, policySchema } from "@fulcrum/protocol";
+import {
+  healthCheckSchema,
+  listenerSettingsSchema,
+  outlierDetectionSchema,
+  persistenceSchema,
+  policySchema,
+  poolLimitsSchema,
+  retriesSchema,
+} from "@fulcrum/protocol";
 import { z } from "zod";
 
 /**
@@ -72,6 +80,7 @@ export const listenerInput = z.object({
   protocol: z.enum(["http", "tcp"]).default("http"),
   bindAddress: bindAddressSchema.default("0.0.0.0"),
   port: portSchema,
+  settings: listenerSettingsSchema.default(listenerSettingsSchema.parse({})),
 });
 export const listenerUpdate = listenerInput.omit({ clusterId: true }).partial().extend({ id: idSchema });
 
@@ -91,6 +100,10 @@ export const poolInput = z.object({
   policyOptions: z.record(z.string(), z.unknown()).default({}),
   healthCheck: healthCheckSchema.default(healthCheckSchema.parse({})),
   persistence: persistenceSchema.default(persistenceSchema.parse({})),
+  slowStartMs: z.coerce.number().int().min(0, "Slow start cannot be negative.").max(3_600_000).default(0),
+  outlierDetection: outlierDetectionSchema.default(outlierDetectionSchema.parse({})),
+  retries: retriesSchema.default(retriesSchema.parse({})),
+  limits: poolLimitsSchema.default(poolLimitsSchema.parse({})),
 });
 export const poolUpdate = poolInput.omit({ clusterId: true }).partial().extend({ id: idSchema });
 
@@ -102,6 +115,12 @@ export const backendInput = z.object({
   weight: weightSchema.default(100),
   state: z.enum(["enabled", "draining", "disabled"]).default("enabled"),
   backup: z.boolean().default(false),
+  maxConnections: z.coerce
+    .number()
+    .int()
+    .min(1, "Leave empty for no limit, or enter at least 1.")
+    .nullable()
+    .default(null),
 });
 export const backendUpdate = backendInput.omit({ poolId: true }).partial().extend({ id: idSchema });
 

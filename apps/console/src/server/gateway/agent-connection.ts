@@ -139,6 +139,16 @@ export class AgentConnection {
       case "heartbeat":
         await this.record({ lastHeartbeatAt: new Date() });
         return;
+      case "health":
+        for (const e of msg.payload.events) {
+          this.deps.log.info("backend health", {
+            agent: this.agent.name,
+            backend: `${e.address}:${e.port}`,
+            state: e.state,
+            reason: e.reason ?? "",
+          });
+        }
+        return;
       case "error":
         this.deps.log.warn("agent reported an error", { agent: this.agent.name, ...msg.payload });
         return;

@@ -1,8 +1,12 @@
 import { createHash } from "node:crypto";
 import {
   healthCheckSchema,
+  listenerSettingsSchema,
+  outlierDetectionSchema,
   persistenceSchema,
   policySchema,
+  poolLimitsSchema,
+  retriesSchema,
   type Snapshot,
   type SnapshotListener,
   type SnapshotPool,
@@ -16,6 +20,7 @@ export interface TopologyRows {
     protocol: "http" | "tcp";
     bindAddress: string;
     port: number;
+    settings?: unknown;
     routes: Array<{ id: string; host: string; pathPrefix: string; priority: number; poolId: string }>;
   }>;
   pools: Array<{
@@ -25,6 +30,10 @@ export interface TopologyRows {
     policyOptions: unknown;
     healthCheck: unknown;
     persistence: unknown;
+    slowStartMs?: number;
+    outlierDetection?: unknown;
+    retries?: unknown;
+    limits?: unknown;
     backends: Array<{
       id: string;
       name: string;
@@ -33,6 +42,7 @@ export interface TopologyRows {
       weight: number;
       state: "enabled" | "draining" | "disabled";
       backup: boolean;
+      maxConnections?: number | null;
     }>;
   }>;
 }
@@ -60,6 +70,7 @@ export function compileSnapshotBody(rows: TopologyRows): SnapshotBody {
       protocol: l.protocol,
       bindAddress: l.bindAddress,
       port: l.port,
+      settings: listenerSettingsSchema.parse(l.settings ?? {}),
       routes: l.routes
         .map((r) => ({
           id: r.id,
@@ -85,6 +96,10 @@ export function compileSnapshotBody(rows: TopologyRows): SnapshotBody {
       policyOptions: isRecord(p.policyOptions) ? p.policyOptions : {},
       healthCheck: healthCheckSchema.parse(p.healthCheck ?? {}),
       persistence: persistenceSchema.parse(p.persistence ?? {}),
+      slowStartMs: p.slowStartMs ?? 0,
+      outlierDetection: outlierDetectionSchema.parse(p.outlierDetection ?? {}),
+      retries: retriesSchema.parse(p.retries ?? {}),
+      limits: poolLimitsSchema.parse(p.limits ?? {}),
       backends: p.backends
         .map((b) => ({
           id: b.id,
@@ -94,6 +109,7 @@ export function compileSnapshotBody(rows: TopologyRows): SnapshotBody {
           weight: b.weight,
           state: b.state,
           backup: b.backup,
+          maxConnections: b.maxConnections ?? null,
         }))
         .sort(byKey((b) => `${b.address}:${String(b.port).padStart(5, "0")}`)),
     }))

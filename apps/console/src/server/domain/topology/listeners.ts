@@ -1,9 +1,12 @@
+import type { Prisma } from "@fulcrum/db";
 import type { z } from "zod";
 import { NotFoundError } from "../../errors";
 import type { Actor } from "../actor";
 import type { listenerInput, listenerUpdate } from "../schemas";
 import { commitTopologyChange, type TopologyDeps } from "../topology-change";
 import { getCluster } from "./clusters";
+
+const json = (v: unknown) => v as Prisma.InputJsonValue;
 
 export async function listListeners(deps: TopologyDeps, clusterId: string) {
   return deps.prisma.listener.findMany({
@@ -24,7 +27,7 @@ export async function getListener(deps: TopologyDeps, id: string) {
 export async function createListener(deps: TopologyDeps, actor: Actor, input: z.infer<typeof listenerInput>) {
   await getCluster(deps, input.clusterId);
   return commitTopologyChange(deps, actor, input.clusterId, async (tx) => {
-    const after = await tx.listener.create({ data: input });
+    const after = await tx.listener.create({ data: { ...input, settings: json(input.settings) } });
     return {
       result: after,
       audit: { action: "listener.create", targetType: "listener", targetId: after.id, after },
@@ -38,9 +41,12 @@ export async function updateListener(
   input: z.infer<typeof listenerUpdate>,
 ) {
   const before = await getListener(deps, input.id);
-  const { id, ...data } = input;
+  const { id, settings, ...data } = input;
   return commitTopologyChange(deps, actor, before.clusterId, async (tx) => {
-    const after = await tx.listener.update({ where: { id }, data });
+    const after = await tx.listener.update({
+      where: { id },
+      data: { ...data, ...(settings ? { settings: json(settings) } : {}) },
+    });
     return {
       result: after,
       audit: { action: "listener.update", targetType: "listener", targetId: id, before, after },

@@ -34,6 +34,9 @@ export async function createPool(deps: TopologyDeps, actor: Actor, input: z.infe
         policyOptions: json(input.policyOptions),
         healthCheck: json(input.healthCheck),
         persistence: json(input.persistence),
+        outlierDetection: json(input.outlierDetection),
+        retries: json(input.retries),
+        limits: json(input.limits),
       },
     });
     return { result: after, audit: { action: "pool.create", targetType: "pool", targetId: after.id, after } };
@@ -42,7 +45,7 @@ export async function createPool(deps: TopologyDeps, actor: Actor, input: z.infe
 
 export async function updatePool(deps: TopologyDeps, actor: Actor, input: z.infer<typeof poolUpdate>) {
   const { backends: _b, ...before } = await getPool(deps, input.id);
-  const { id, policyOptions, healthCheck, persistence, ...rest } = input;
+  const { id, policyOptions, healthCheck, persistence, outlierDetection, retries, limits, ...rest } = input;
   return commitTopologyChange(deps, actor, before.clusterId, async (tx) => {
     const after = await tx.pool.update({
       where: { id },
@@ -51,6 +54,9 @@ export async function updatePool(deps: TopologyDeps, actor: Actor, input: z.infe
         ...(policyOptions ? { policyOptions: json(policyOptions) } : {}),
         ...(healthCheck ? { healthCheck: json(healthCheck) } : {}),
         ...(persistence ? { persistence: json(persistence) } : {}),
+        ...(outlierDetection ? { outlierDetection: json(outlierDetection) } : {}),
+        ...(retries ? { retries: json(retries) } : {}),
+        ...(limits ? { limits: json(limits) } : {}),
       },
     });
     return {
