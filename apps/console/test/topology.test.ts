@@ -151,3 +151,53 @@ describe("topology API", () => {
     expect(new Set(versions.map((v) => v.hash)).size).toBe(8);
   });
 });
+
+describe("pool settings", () => {
+  let c: TestConsole;
+  let op: ReturnType<typeof callerAs>;
+  let clusterId: string;
+  beforeAll(async () => {
+    c = await startTestConsole();
+    op = callerAs(c, actors.operator);
+    clusterId = (await op.cluster.create({ name: "s" })).id;
+  });
+  afterAll(async () => {
+    await c?.stop();
+  });
+
+  it("requires a header name for a header-keyed consistent hash, per field", async () => {
+    const err = await failure(
+      op.pool.create({ clusterId, name: "h", policy: "consistent_hash", policyOptions: { key: "header" } }),
+    );
+    expect(err.code).toBe("BAD_REQUEST");
+    expect(err.fieldErrors["policyOptions.keyName"]).toMatch(/Name the header or cookie/);
+  });
+
+  it("compiles failover and limit settings into the snapshot", async () => {
+    const pool = await op.pool.create({
+      clusterId,
+      name: "api",
+      policy: "consistent_hash",
+      policyOptions: { key: "cookie", keyName: "session", algorithm: "ring" },
+      slowStartMs: 20_000,
+      retries: { enabled: true, attempts: 2, budgetPercent: 10 },
+      limits: { maxConnectionsPerBackend: 50, queueSize: 10, queueTimeoutMs: 1000 },
+    });
+    await op.backend.create({ poolId: pool.id, address: "10.0.0.9", port: 80, maxConnections: 5 });
+    const latest = await c.services.prisma.configVersion.findFirst({
+      where: { clusterId },
+      orderBy: { version: "desc" },
+    });
+    const snap = latest!.snapshot as {
+      pools: Array<Record<string, unknown> & { backends: Array<Record<string, unknown>> }>;
+    };
+    expect(snap.pools[0]).toMatchObject({
+      policyOptions: { key: "cookie", keyName: "session", algorithm: "ring" },
+      slowStartMs: 20_000,
+      retries: { attempts: 2, budgetPercent: 10 },
+      limits: { maxConnectionsPerBackend: 50, queueSize: 10, queueTimeoutMs: 1000 },
+      outlierDetection: { enabled: true, consecutiveFailures: 5 },
+    });
+    expect(snap.pools[0]!.backends[0]).toMatchObject({ maxConnections: 5 });
+  });
+});

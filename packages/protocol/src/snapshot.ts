@@ -15,6 +15,19 @@ export const POLICIES = [
 export const policySchema = z.enum(POLICIES);
 export type Policy = z.infer<typeof policySchema>;
 
+/** policyOptions of a consistent_hash pool. */
+export const consistentHashOptionsSchema = z
+  .object({
+    key: z.enum(["client_ip", "header", "cookie", "path"]).default("client_ip"),
+    keyName: z.string().trim().min(1).max(128).optional(),
+    algorithm: z.enum(["ring", "maglev"]).default("maglev"),
+  })
+  .refine((o) => (o.key !== "header" && o.key !== "cookie") || Boolean(o.keyName), {
+    message: "Name the header or cookie to hash on.",
+    path: ["keyName"],
+  });
+export type ConsistentHashOptions = z.infer<typeof consistentHashOptionsSchema>;
+
 export const backendStateSchema = z.enum(["enabled", "draining", "disabled"]);
 export type BackendState = z.infer<typeof backendStateSchema>;
 

@@ -9,8 +9,14 @@ import { mergeErrors, numberOrUndefined, validate } from "../../lib/validate";
 import { listenerInput, listenerUpdate } from "../../server/domain/schemas";
 import { FormActions, FormError, SelectField, TextField } from "../form";
 import { Button } from "../ui";
+import {
+  LISTENER_SETTINGS_FIELDS,
+  ListenerSettingsFields,
+  listenerSettingsFromForm,
+  readListenerSettings,
+} from "./listener-settings-fields";
 
-const SHOWN = ["name", "protocol", "bindAddress", "port"] as const;
+const SHOWN = ["name", "protocol", "bindAddress", "port", ...LISTENER_SETTINGS_FIELDS] as const;
 
 export function ListenerForm({
   clusterId,
@@ -28,6 +34,7 @@ export function ListenerForm({
   const mutation = listener ? update : create;
   const [clientErrors, setClientErrors] = useState<Record<string, string> | null>(null);
   const errors = mergeErrors(clientErrors, mutation.error);
+  const settings0 = readListenerSettings(listener?.settings);
 
   async function onSubmit(e: React.FormEvent<HTMLFormElement>) {
     e.preventDefault();
@@ -37,6 +44,7 @@ export function ListenerForm({
       protocol: String(f.get("protocol") ?? "http") as "http" | "tcp",
       bindAddress: String(f.get("bindAddress") ?? "").trim() || "0.0.0.0",
       port: numberOrUndefined(f.get("port")),
+      settings: listenerSettingsFromForm(f, settings0),
     };
     try {
       if (listener) {
@@ -100,6 +108,7 @@ export function ListenerForm({
           error={errors.port}
         />
       </div>
+      <ListenerSettingsFields value={settings0} errors={errors} />
       <FormError error={mutation.error} fields={errors} shown={SHOWN} />
       <FormActions>
         <Button onClick={onDone}>Cancel</Button>

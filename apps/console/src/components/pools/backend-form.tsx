@@ -10,7 +10,7 @@ import { backendInput, backendUpdate, WEIGHT_MAX, WEIGHT_MIN } from "../../serve
 import { CheckboxField, FormActions, FormError, TextField } from "../form";
 import { Button } from "../ui";
 
-const SHOWN = ["name", "address", "port", "weight", "backup"] as const;
+const SHOWN = ["name", "address", "port", "weight", "backup", "maxConnections"] as const;
 
 /** Add a backend to a pool (no `backend`) or edit one. The submit button reads "Save backend". */
 export function BackendForm({
@@ -39,6 +39,7 @@ export function BackendForm({
       port: numberOrUndefined(f.get("port")),
       weight: numberOrUndefined(f.get("weight")),
       backup: f.get("backup") === "on",
+      maxConnections: numberOrUndefined(f.get("maxConnections")) ?? null,
     };
     try {
       if (backend) {
@@ -107,12 +108,22 @@ export function BackendForm({
           error={errors.name}
           className="sm:col-span-2"
         />
+        <TextField
+          label="Connection limit"
+          name="maxConnections"
+          type="number"
+          min={1}
+          defaultValue={backend?.maxConnections ?? ""}
+          placeholder="pool default"
+          error={errors.maxConnections}
+          hint="Empty: the pool's per-backend limit applies."
+        />
         <CheckboxField
           label="Backup"
           name="backup"
           defaultChecked={backend?.backup ?? false}
           hint="Only takes traffic when every primary backend is down."
-          className="sm:col-span-2 sm:pt-6"
+          className="sm:pt-6"
         />
       </div>
       <div className="flex items-center justify-end">

@@ -10,6 +10,8 @@ import { mergeErrors, numberOrUndefined, validate } from "../../lib/validate";
 import { poolInput, poolUpdate } from "../../server/domain/schemas";
 import { Fieldset, FormActions, FormError, SelectField, TextField } from "../form";
 import { Button } from "../ui";
+import { FAILOVER_FIELDS, FailoverFields, failoverFromForm, readFailover } from "./failover-fields";
+import { HashOptionsFields, hashOptionsFromForm, readHashOptions } from "./hash-options";
 import { POLICY_INFO, readHealthCheck, readPersistence } from "./policies";
 
 const SHOWN = [
@@ -23,6 +25,8 @@ const SHOWN = [
   "healthCheck.fall",
   "persistence.type",
   "persistence.cookieName",
+  "policyOptions.keyName",
+  ...FAILOVER_FIELDS,
 ] as const;
 
 /** Create a pool (no `pool`) or edit one. */
@@ -42,6 +46,7 @@ export function PoolForm({
   const mutation = pool ? update : create;
   const hc0 = readHealthCheck(pool?.healthCheck);
   const ps0 = readPersistence(pool?.persistence);
+  const fo0 = readFailover(pool);
   const [policy, setPolicy] = useState<Policy>((pool?.policy as Policy | undefined) ?? "round_robin");
   const [hcType, setHcType] = useState(hc0.type);
   const [psType, setPsType] = useState(ps0.type);
@@ -65,7 +70,15 @@ export function PoolForm({
       type: psType,
       cookieName: psType === "cookie" ? String(f.get("cookieName") ?? "") : ps0.cookieName,
     };
-    const base = { name: String(f.get("name") ?? ""), policy, healthCheck, persistence };
+    const policyOptions = policy === "consistent_hash" ? hashOptionsFromForm(f) : {};
+    const base = {
+      name: String(f.get("name") ?? ""),
+      policy,
+      policyOptions,
+      healthCheck,
+      persistence,
+      ...failoverFromForm(f, fo0),
+    };
     try {
       if (pool) {
         const input = { id: pool.id, ...base };
@@ -114,6 +127,14 @@ export function PoolForm({
           ))}
         </SelectField>
       </div>
+      {policy === "consistent_hash" ? (
+        <Fieldset legend="Consistent hashing">
+          <HashOptionsFields
+            value={readHashOptions(pool?.policyOptions)}
+            error={errors["policyOptions.keyName"]}
+          />
+        </Fieldset>
+      ) : null}
       <Fieldset legend="Health check">
         <div className="grid gap-3 sm:grid-cols-3 lg:grid-cols-6">
           <SelectField
@@ -202,6 +223,7 @@ export function PoolForm({
           />
         </div>
       </Fieldset>
+      <FailoverFields value={fo0} errors={errors} />
       <FormError error={mutation.error} fields={errors} shown={SHOWN} />
       <FormActions>
         <Button onClick={onDone}>Cancel</Button>

@@ -1,4 +1,5 @@
 import {
+  consistentHashOptionsSchema,
   healthCheckSchema,
   listenerSettingsSchema,
   outlierDetectionSchema,
@@ -93,7 +94,7 @@ export const routeInput = z.object({
 });
 export const routeUpdate = routeInput.omit({ listenerId: true }).partial().extend({ id: idSchema });
 
-export const poolInput = z.object({
+const poolFields = z.object({
   clusterId: idSchema,
   name: nameSchema,
   policy: policySchema.default("round_robin"),
@@ -105,7 +106,28 @@ export const poolInput = z.object({
   retries: retriesSchema.default(retriesSchema.parse({})),
   limits: poolLimitsSchema.default(poolLimitsSchema.parse({})),
 });
-export const poolUpdate = poolInput.omit({ clusterId: true }).partial().extend({ id: idSchema });
+/** Options are checked against the policy they belong to, and reported under `policyOptions.*`. */
+function checkPolicyOptions(
+  v: { policy?: string | undefined; policyOptions?: Record<string, unknown> | undefined },
+  ctx: z.RefinementCtx,
+) {
+  if (v.policy !== "consistent_hash") return;
+  const parsed = consistentHashOptionsSchema.safeParse(v.policyOptions ?? {});
+  for (const issue of parsed.error?.issues ?? []) {
+    ctx.addIssue({
+      code: "custom",
+      message: issue.message,
+      path: ["policyOptions", ...issue.path.map(String)],
+    });
+  }
+}
+
+export const poolInput = poolFields.superRefine(checkPolicyOptions);
+export const poolUpdate = poolFields
+  .omit({ clusterId: true })
+  .partial()
+  .extend({ id: idSchema })
+  .superRefine(checkPolicyOptions);
 
 export const backendInput = z.object({
   poolId: idSchema,

@@ -1,0 +1,116 @@
+"use client";
+
+import { type ListenerSettings, listenerSettingsSchema } from "@fulcrum/protocol";
+import { numberOrUndefined } from "../../lib/validate";
+import { CheckboxField, TextField } from "../form";
+
+export function readListenerSettings(value: unknown): ListenerSettings {
+  return listenerSettingsSchema.catch(listenerSettingsSchema.parse({})).parse(value ?? {});
+}
+
+export function listenerSettingsFromForm(f: FormData, before: ListenerSettings): ListenerSettings {
+  const n = (key: string, fallback: number) => numberOrUndefined(f.get(key)) ?? fallback;
+  return {
+    trustForwarded: f.get("trustForwarded") === "on",
+    maxConnections: n("maxConnections", before.maxConnections),
+    maxHeaderBytes: n("maxHeaderBytes", before.maxHeaderBytes),
+    timeouts: {
+      connectMs: n("connectMs", before.timeouts.connectMs),
+      headMs: n("headMs", before.timeouts.headMs),
+      idleMs: n("idleMs", before.timeouts.idleMs),
+      responseMs: n("responseMs", before.timeouts.responseMs),
+    },
+  };
+}
+
+export const LISTENER_SETTINGS_FIELDS = [
+  "settings.trustForwarded",
+  "settings.maxConnections",
+  "settings.maxHeaderBytes",
+  "settings.timeouts.connectMs",
+  "settings.timeouts.headMs",
+  "settings.timeouts.idleMs",
+  "settings.timeouts.responseMs",
+] as const;
+
+/** Timeouts and limits, folded away: the defaults suit most listeners. */
+export function ListenerSettingsFields({
+  value,
+  errors,
+}: {
+  value: ListenerSettings;
+  errors: Record<string, string>;
+}) {
+  const t = value.timeouts;
+  const open = LISTENER_SETTINGS_FIELDS.some((f) => errors[f]);
+  return (
+    <details open={open} className="rounded-md border border-zinc-200 p-3 dark:border-zinc-800">
+      <summary className="cursor-pointer text-[13px] font-medium text-zinc-700 dark:text-zinc-300">
+        Timeouts and limits
+      </summary>
+      <div className="mt-3 grid gap-3 sm:grid-cols-2 lg:grid-cols-4">
+        <TextField
+          label="Connect timeout (ms)"
+          name="connectMs"
+          type="number"
+          min={1}
+          defaultValue={t.connectMs}
+          error={errors["settings.timeouts.connectMs"]}
+          hint="To open a connection to a backend."
+        />
+        <TextField
+          label="Request head timeout (ms)"
+          name="headMs"
+          type="number"
+          min={1}
+          defaultValue={t.headMs}
+          error={errors["settings.timeouts.headMs"]}
+          hint="For a client to send its request head; guards against slowloris."
+        />
+        <TextField
+          label="Response timeout (ms)"
+          name="responseMs"
+          type="number"
+          min={1}
+          defaultValue={t.responseMs}
+          error={errors["settings.timeouts.responseMs"]}
+          hint="For a backend to start answering; then 504."
+        />
+        <TextField
+          label="Idle timeout (ms)"
+          name="idleMs"
+          type="number"
+          min={1}
+          defaultValue={t.idleMs}
+          error={errors["settings.timeouts.idleMs"]}
+          hint="Closes connections with no traffic for this long."
+        />
+        <TextField
+          label="Max client connections"
+          name="maxConnections"
+          type="number"
+          min={1}
+          defaultValue={value.maxConnections}
+          error={errors["settings.maxConnections"]}
+          hint="Further connections are refused."
+        />
+        <TextField
+          label="Max request head bytes"
+          name="maxHeaderBytes"
+          type="number"
+          min={1024}
+          defaultValue={value.maxHeaderBytes}
+          error={errors["settings.maxHeaderBytes"]}
+          hint="Larger request heads get 431."
+        />
+        <CheckboxField
+          label="Trust X-Forwarded-* from clients"
+          name="trustForwarded"
+          defaultChecked={value.trustForwarded}
+          hint="Append to them instead of overwriting: only behind another trusted proxy."
+          className="lg:col-span-2"
+        />
+      </div>
+    </details>
+  );
+}
