@@ -31,3 +31,25 @@ export function numberOrUndefined(v: FormDataEntryValue | null): number | undefi
   if (s === "") return undefined;
   return Number(s);
 }
+
+/**
+ * Validates `input` with the server's own schema before sending it, so most
+ * mistakes show at once; returns false when invalid or when the server refused
+ * (the mutation's error carries the server's field messages).
+ */
+export async function submitValidated<I>(
+  schema: z.ZodType,
+  input: I,
+  setClientErrors: (errors: Record<string, string> | null) => void,
+  send: (input: I) => Promise<unknown>,
+): Promise<boolean> {
+  const invalid = validate(schema, input);
+  setClientErrors(invalid);
+  if (invalid) return false;
+  try {
+    await send(input);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -5,7 +5,7 @@ import { useState } from "react";
 import type { Listener } from "../../lib/api-types";
 import { useInvalidateTopology } from "../../lib/invalidate";
 import { useTRPC } from "../../lib/trpc";
-import { mergeErrors, numberOrUndefined, validate } from "../../lib/validate";
+import { mergeErrors, numberOrUndefined, submitValidated } from "../../lib/validate";
 import { listenerInput, listenerUpdate } from "../../server/domain/schemas";
 import { FormActions, FormError, SelectField, TextField } from "../form";
 import { Button } from "../ui";
@@ -46,25 +46,17 @@ export function ListenerForm({
       port: numberOrUndefined(f.get("port")),
       settings: listenerSettingsFromForm(f, settings0),
     };
-    try {
-      if (listener) {
-        const input = { id: listener.id, ...base };
-        const invalid = validate(listenerUpdate, input);
-        setClientErrors(invalid);
-        if (invalid) return;
-        await update.mutateAsync(input);
-      } else {
-        const input = { clusterId, ...base };
-        const invalid = validate(listenerInput, input);
-        setClientErrors(invalid);
-        if (invalid) return;
-        await create.mutateAsync(input);
-      }
-      await invalidate();
-      onDone();
-    } catch {
-      // errors render from the mutation
-    }
+    const saved = listener
+      ? await submitValidated(
+          listenerUpdate,
+          { id: listener.id, ...base },
+          setClientErrors,
+          update.mutateAsync,
+        )
+      : await submitValidated(listenerInput, { clusterId, ...base }, setClientErrors, create.mutateAsync);
+    if (!saved) return;
+    await invalidate();
+    onDone();
   }
 
   return (

@@ -6,7 +6,7 @@ import { useState } from "react";
 import type { Pool, Route } from "../../lib/api-types";
 import { useInvalidateTopology } from "../../lib/invalidate";
 import { useTRPC } from "../../lib/trpc";
-import { mergeErrors, numberOrUndefined, validate } from "../../lib/validate";
+import { mergeErrors, numberOrUndefined, submitValidated } from "../../lib/validate";
 import { routeInput, routeUpdate } from "../../server/domain/schemas";
 import { FormActions, FormError, SelectField, TextField } from "../form";
 import { Button, Skeleton } from "../ui";
@@ -42,25 +42,12 @@ export function RouteForm({
       pathPrefix: String(f.get("pathPrefix") ?? ""),
       priority: numberOrUndefined(f.get("priority")) ?? 0,
     };
-    try {
-      if (route) {
-        const input = { id: route.id, ...base };
-        const invalid = validate(routeUpdate, input);
-        setClientErrors(invalid);
-        if (invalid) return;
-        await update.mutateAsync(input);
-      } else {
-        const input = { listenerId, ...base };
-        const invalid = validate(routeInput, input);
-        setClientErrors(invalid);
-        if (invalid) return;
-        await create.mutateAsync(input);
-      }
-      await invalidate();
-      onDone();
-    } catch {
-      // errors render from the mutation
-    }
+    const saved = route
+      ? await submitValidated(routeUpdate, { id: route.id, ...base }, setClientErrors, update.mutateAsync)
+      : await submitValidated(routeInput, { listenerId, ...base }, setClientErrors, create.mutateAsync);
+    if (!saved) return;
+    await invalidate();
+    onDone();
   }
 
   if (pools === undefined) return <Skeleton className="h-24 w-full" />;

@@ -5,7 +5,7 @@ import { useState } from "react";
 import type { Backend } from "../../lib/api-types";
 import { useInvalidateTopology } from "../../lib/invalidate";
 import { useTRPC } from "../../lib/trpc";
-import { mergeErrors, numberOrUndefined, validate } from "../../lib/validate";
+import { mergeErrors, numberOrUndefined, submitValidated } from "../../lib/validate";
 import { backendInput, backendUpdate, WEIGHT_MAX, WEIGHT_MIN } from "../../server/domain/schemas";
 import { CheckboxField, FormActions, FormError, TextField } from "../form";
 import { Button } from "../ui";
@@ -41,25 +41,12 @@ export function BackendForm({
       backup: f.get("backup") === "on",
       maxConnections: numberOrUndefined(f.get("maxConnections")) ?? null,
     };
-    try {
-      if (backend) {
-        const input = { id: backend.id, ...base };
-        const invalid = validate(backendUpdate, input);
-        setClientErrors(invalid);
-        if (invalid) return;
-        await update.mutateAsync(input);
-      } else {
-        const input = { poolId, ...base };
-        const invalid = validate(backendInput, input);
-        setClientErrors(invalid);
-        if (invalid) return;
-        await create.mutateAsync(input);
-      }
-      await invalidate();
-      onDone();
-    } catch {
-      // errors render from the mutation
-    }
+    const saved = backend
+      ? await submitValidated(backendUpdate, { id: backend.id, ...base }, setClientErrors, update.mutateAsync)
+      : await submitValidated(backendInput, { poolId, ...base }, setClientErrors, create.mutateAsync);
+    if (!saved) return;
+    await invalidate();
+    onDone();
   }
 
   return (

@@ -6,7 +6,7 @@ import { useState } from "react";
 import type { Pool } from "../../lib/api-types";
 import { useInvalidateTopology } from "../../lib/invalidate";
 import { useTRPC } from "../../lib/trpc";
-import { mergeErrors, numberOrUndefined, validate } from "../../lib/validate";
+import { mergeErrors, numberOrUndefined, submitValidated } from "../../lib/validate";
 import { poolInput, poolUpdate } from "../../server/domain/schemas";
 import { Fieldset, FormActions, FormError, SelectField, TextField } from "../form";
 import { Button } from "../ui";
@@ -79,25 +79,12 @@ export function PoolForm({
       persistence,
       ...failoverFromForm(f, fo0),
     };
-    try {
-      if (pool) {
-        const input = { id: pool.id, ...base };
-        const invalid = validate(poolUpdate, input);
-        setClientErrors(invalid);
-        if (invalid) return;
-        await update.mutateAsync(input);
-      } else {
-        const input = { clusterId, ...base };
-        const invalid = validate(poolInput, input);
-        setClientErrors(invalid);
-        if (invalid) return;
-        await create.mutateAsync(input);
-      }
-      await invalidate();
-      onDone();
-    } catch {
-      // errors render from the mutation
-    }
+    const saved = pool
+      ? await submitValidated(poolUpdate, { id: pool.id, ...base }, setClientErrors, update.mutateAsync)
+      : await submitValidated(poolInput, { clusterId, ...base }, setClientErrors, create.mutateAsync);
+    if (!saved) return;
+    await invalidate();
+    onDone();
   }
 
   return (
