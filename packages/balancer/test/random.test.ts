@@ -13,8 +13,8 @@ describe("random", () => {
 
 describe("registry", () => {
   it("rejects policies that are not implemented, with a stable code", () => {
-    expect(isPolicyImplemented("least_connections")).toBe(false);
-    expect(() => createPolicy("least_connections", { rng: Math.random })).toThrow(UnknownPolicyError);
+    expect(isPolicyImplemented("fastest_guess")).toBe(false);
+    expect(() => createPolicy("fastest_guess", { rng: Math.random })).toThrow(UnknownPolicyError);
     const thrown = (() => {
       try {
         createPolicy("toString", { rng: Math.random });

@@ -1,5 +1,6 @@
 export * from "./codec";
 export * from "./enroll";
+export * from "./histogram";
 export * from "./messages";
 export * from "./snapshot";
 export * from "./version";

@@ -20,7 +20,7 @@ export const consistentHashOptionsSchema = z
   .object({
     key: z.enum(["client_ip", "header", "cookie", "path"]).default("client_ip"),
     keyName: z.string().trim().min(1).max(128).optional(),
-    algorithm: z.enum(["ring", "maglev"]).default("maglev"),
+    algorithm: z.enum(["ring", "maglev"]).default("ring"),
   })
   .refine((o) => (o.key !== "header" && o.key !== "cookie") || Boolean(o.keyName), {
     message: "Name the header or cookie to hash on.",

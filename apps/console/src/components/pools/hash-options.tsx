@@ -15,7 +15,8 @@ export function readHashOptions(value: unknown): HashOptions {
   return {
     key: v.key ?? "client_ip",
     ...(v.keyName ? { keyName: v.keyName } : {}),
-    algorithm: v.algorithm === "ring" ? "ring" : "maglev",
+    // Matches the agent's default (packages/balancer).
+    algorithm: v.algorithm === "maglev" ? "maglev" : "ring",
   };
 }
 
@@ -25,7 +26,7 @@ export function hashOptionsFromForm(f: FormData): HashOptions {
   return {
     key,
     ...(key === "header" || key === "cookie" ? { keyName } : {}),
-    algorithm: f.get("hashAlgorithm") === "ring" ? "ring" : "maglev",
+    algorithm: f.get("hashAlgorithm") === "maglev" ? "maglev" : "ring",
   };
 }
 
@@ -60,8 +61,8 @@ export function HashOptionsFields({ value, error }: { value: HashOptions; error?
         defaultValue={value.algorithm}
         hint="Maglev spreads keys more evenly; a ring moves fewer keys when backends change."
       >
+        <option value="ring">Ring</option>
         <option value="maglev">Maglev</option>
-        <option value="ring">Ring (ketama)</option>
       </SelectField>
     </div>
   );

@@ -1,23 +1,25 @@
-import { eligible } from "./eligible";
-import type { BackendView, PickContext, Policy, PolicyFactory } from "./types";
+import { weightedEligible, weightOf } from "../eligible";
+import type { BackendView, PickContext, Policy, PolicyFactory } from "../types";
 
 /**
  * nginx's smooth weighted round robin: each pick adds every weight to its
  * running score, takes the highest and subtracts the total, so heavy backends
  * are spread out (5,1,1 gives a a b a c a a) instead of served in bursts.
+ * Uses the slow-start effectiveWeight when the data plane provides one.
  */
 export class WeightedRoundRobin implements Policy {
   private readonly current = new Map<string, number>();
 
   pick<B extends BackendView>(ctx: PickContext<B>): B | undefined {
-    const candidates = eligible(ctx.backends).filter((b) => b.weight > 0);
+    const candidates = weightedEligible(ctx.backends);
     let total = 0;
     let best: B | undefined;
     let bestScore = Number.NEGATIVE_INFINITY;
     for (const b of candidates) {
-      const score = (this.current.get(b.id) ?? 0) + b.weight;
+      const w = weightOf(b);
+      const score = (this.current.get(b.id) ?? 0) + w;
       this.current.set(b.id, score);
-      total += b.weight;
+      total += w;
       if (score > bestScore) {
         best = b;
         bestScore = score;

@@ -1,5 +1,5 @@
-import { eligible } from "./eligible";
-import type { BackendView, PickContext, Policy, PolicyFactory } from "./types";
+import { eligible } from "../eligible";
+import type { BackendView, PickContext, Policy, PolicyFactory } from "../types";
 
 /** Weights are ignored on purpose: that is what weighted_round_robin is for. */
 export class RoundRobin implements Policy {

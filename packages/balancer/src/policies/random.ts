@@ -1,5 +1,5 @@
-import { eligible } from "./eligible";
-import type { BackendView, PickContext, Policy, PolicyFactory } from "./types";
+import { eligible } from "../eligible";
+import type { BackendView, PickContext, Policy, PolicyFactory } from "../types";
 
 export class RandomPolicy implements Policy {
   constructor(private readonly rng: () => number) {}

@@ -1,0 +1,72 @@
+import { eligible } from "../eligible";
+import type { BackendView } from "../types";
+
+export interface StickyTableConfig {
+  /** Entries idle longer than this expire (each hit refreshes it: sliding TTL). */
+  readonly ttlMs: number;
+  /** Beyond this, the least recently used entry is evicted. */
+  readonly maxEntries: number;
+}
+
+interface Entry {
+  backendId: string;
+  expires: number;
+}
+
+/**
+ * Session persistence table: key (client IP, cookie value) → backend id, with
+ * a sliding TTL and LRU eviction (a Map keeps insertion order; a hit re-inserts
+ * the key at the end). `now` is injected.
+ *
+ * lookup() returns the backend only while it is still eligible (see
+ * eligible(): enabled, healthy, not ejected, and a backup only while no
+ * primary serves); otherwise it drops the entry and returns undefined, and the
+ * caller picks with the pool's policy and calls set().
+ */
+export class StickyTable {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(private readonly config: StickyTableConfig) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  lookup<B extends BackendView>(key: string, backends: readonly B[], now: number): B | undefined {
+    const e = this.entries.get(key);
+    if (!e) return undefined;
+    this.entries.delete(key);
+    if (now >= e.expires) return undefined;
+    const backend = eligible(backends).find((b) => b.id === e.backendId);
+    if (!backend) return undefined;
+    e.expires = now + this.config.ttlMs;
+    this.entries.set(key, e);
+    return backend;
+  }
+
+  set(key: string, backendId: string, now: number): void {
+    this.entries.delete(key);
+    this.entries.set(key, { backendId, expires: now + this.config.ttlMs });
+    while (this.entries.size > Math.max(0, this.config.maxEntries)) {
+      const oldest = this.entries.keys().next();
+      if (oldest.done) break;
+      this.entries.delete(oldest.value);
+    }
+  }
+
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
+
+  /** Drops expired entries (optional housekeeping; lookup() ignores them anyway). Returns how many. */
+  sweep(now: number): number {
+    let n = 0;
+    for (const [key, e] of this.entries) {
+      if (now >= e.expires) {
+        this.entries.delete(key);
+        n++;
+      }
+    }
+    return n;
+  }
+}
