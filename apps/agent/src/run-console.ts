@@ -53,6 +53,7 @@ export async function runConsole(opts: ConsoleModeOptions, engine: Engine, log: 
     }),
     appliedVersion: () => engine.applied?.version ?? null,
     applySnapshot: apply,
+    ...(engine.onHealthEvent ? { subscribeHealth: (fn) => engine.onHealthEvent!(fn) } : {}),
   });
   signal.addEventListener("abort", () => connection.stop(), { once: true });
   await connection.run();

@@ -138,6 +138,24 @@ describe("agent ↔ console session", () => {
         reason: expect.stringMatching(/^listener_bind_failed: .*EADDRINUSE/),
       });
 
+      // Health transitions reach the console as batched `health` messages.
+      const closed = await freePort();
+      const checked = makeSnapshot(
+        9,
+        [httpListener(port)],
+        [backend("a", a.port), backend("gone", closed)],
+        "round_robin",
+        [],
+        { healthCheck: { type: "tcp", intervalMs: 100, timeoutMs: 80, rise: 1, fall: 1 } },
+      );
+      ws.send(encodeConsoleMessage("snapshot", { snapshot: checked }));
+      expect((await console_.next("ack")).payload).toEqual({ version: 9, hash: checked.hash });
+      const health = await console_.next("health");
+      expect(health.payload).toMatchObject({
+        events: [{ poolId: "p1", backendId: "gone", address: "127.0.0.1", port: closed, state: "down" }],
+      });
+      expect(agent.stderr()).toMatch(/backend down .*backend=gone/);
+
       ws.close(4403, "revoked");
       expect(await agent.exited).toBe(3);
       expect(agent.stderr()).toMatch(/revoked/);
@@ -150,7 +168,9 @@ describe("agent ↔ console session", () => {
     const again = spawnAgent(["--console", "http://127.0.0.1:1", "--state-dir", stateDir]);
     try {
       await again.waitFor(/serving stored snapshot/);
-      expect([(await get(port)).body, (await get(port)).body].sort()).toEqual(["a", "b"]);
+      // The stored snapshot is v9: "gone" starts unknown (serving) until its check fails.
+      await again.waitFor(/backend down/);
+      expect([(await get(port)).body, (await get(port)).body]).toEqual(["a", "a"]);
       await again.waitFor(/reconnecting/);
     } finally {
       expect(await again.stop()).toBe(0);

@@ -2,6 +2,7 @@ import { type AddressInfo, connect, createServer, type Server } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { NodeEngine } from "../src/dataplane/node-engine";
 import { silentLogger } from "../src/log";
+import { until } from "./helpers/backends";
 import { freePort } from "./helpers/net";
 import { backend, httpListener, makeSnapshot } from "./helpers/snapshot";
 
@@ -54,5 +55,95 @@ describe("NodeEngine tcp listener", () => {
     );
     expect(await exchange(port, "hi")).toBe("a:hi");
     expect(await exchange(port, "yo")).toBe("b:yo");
+  });
+
+  it("retries a refused connect on another backend", async () => {
+    const good = await startReplyAfterEnd("ok");
+    const closed = await freePort();
+    const port = await freePort();
+    engine = new NodeEngine({ log: silentLogger, timeouts: { drainGraceMs: 100 } });
+    await engine.apply(
+      makeSnapshot(
+        1,
+        [httpListener(port, { protocol: "tcp" })],
+        [backend("gone", closed), backend("ok", good)],
+        "round_robin",
+        [],
+        { outlierDetection: { enabled: false } },
+      ),
+    );
+    for (let i = 0; i < 4; i++) expect(await exchange(port, `m${i}`)).toBe(`ok:m${i}`);
+    const s = engine.stats();
+    const failures = s.backends[`127.0.0.1:${closed}`]!.connectFailures;
+    expect(failures).toBeGreaterThanOrEqual(2);
+    expect(s.pools.p1!.retries).toBe(failures);
+  });
+
+  it("holds connections beyond a backend's limit in the queue; a full queue closes them", async () => {
+    const p1 = await startReplyAfterEnd("a");
+    const port = await freePort();
+    const e = new NodeEngine({ log: silentLogger, timeouts: { drainGraceMs: 100 } });
+    engine = e;
+    await e.apply(
+      makeSnapshot(
+        1,
+        [httpListener(port, { protocol: "tcp" })],
+        [backend("a", p1, { maxConnections: 1 })],
+        "round_robin",
+        [],
+        {
+          limits: { queueSize: 1, queueTimeoutMs: 2000 },
+        },
+      ),
+    );
+    // The first connection stays open (no FIN yet): it holds the only slot.
+    const held = connect({ host: "127.0.0.1", port, allowHalfOpen: true });
+    let heldReply = "";
+    held.on("data", (d) => {
+      heldReply += d;
+    });
+    await until(() => e.stats().backends[`127.0.0.1:${p1}`]?.inFlight === 1, 2000);
+    const queued = exchange(port, "second");
+    await until(() => e.pool("p1")!.queueLength === 1, 2000);
+    // Queue full: closed without a byte.
+    expect(await exchange(port, "third")).toBe("");
+    held.end("first");
+    await until(() => heldReply === "a:first", 2000);
+    expect(await queued).toBe("a:second");
+    expect(e.stats().pools.p1!.queueFull).toBe(1);
+    held.destroy();
+  });
+
+  it("a draining backend reports drained only once its open tunnels close", async () => {
+    const p1 = await startReplyAfterEnd("a");
+    const p2 = await startReplyAfterEnd("b");
+    const port = await freePort();
+    const e = new NodeEngine({ log: silentLogger, timeouts: { drainGraceMs: 100 } });
+    engine = e;
+    const drained: string[] = [];
+    e.onHealthEvent((e) => {
+      if (e.state === "drained") drained.push(e.backendId);
+    });
+    const snap = (v: number, aState: "enabled" | "draining") =>
+      makeSnapshot(
+        v,
+        [httpListener(port, { protocol: "tcp" })],
+        [backend("a", p1, { state: aState }), backend("b", p2, { state: v === 1 ? "disabled" : "enabled" })],
+      );
+    await e.apply(snap(1, "enabled"));
+    const tunnel = connect({ host: "127.0.0.1", port, allowHalfOpen: true });
+    let reply = "";
+    tunnel.on("data", (d) => {
+      reply += d;
+    });
+    await until(() => e.stats().backends[`127.0.0.1:${p1}`]?.inFlight === 1, 2000);
+    await e.apply(snap(2, "draining"));
+    expect(await exchange(port, "new")).toBe("b:new");
+    await new Promise((r) => setTimeout(r, 50));
+    expect(drained).toEqual([]);
+    tunnel.end("old");
+    await until(() => reply === "a:old", 2000);
+    expect(await until(() => drained.length === 1, 2000)).toBe(true);
+    expect(drained).toEqual(["a"]);
   });
 });

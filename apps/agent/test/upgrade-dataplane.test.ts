@@ -6,7 +6,7 @@ import { silentLogger } from "../src/log";
 import { freePort } from "./helpers/net";
 import { backend, httpListener, makeSnapshot } from "./helpers/snapshot";
 
-describe("NodeEngine websocket passthrough", () => {
+describe.each(["h1", "node"] as const)("NodeEngine websocket passthrough (%s front end)", (frontEnd) => {
   it("relays an upgraded connection both ways with X-Forwarded-For", async () => {
     const wss = new WebSocketServer({ host: "127.0.0.1", port: 0 });
     await new Promise((r) => wss.once("listening", r));
@@ -14,7 +14,11 @@ describe("NodeEngine websocket passthrough", () => {
       ws.on("message", (m) => ws.send(`echo:${m}:${req.headers["x-forwarded-for"]}`));
     });
     const port = await freePort();
-    const engine = new NodeEngine({ log: silentLogger, timeouts: { drainGraceMs: 100 } });
+    const engine = new NodeEngine({
+      log: silentLogger,
+      timeouts: { drainGraceMs: 100 },
+      httpFrontEnd: frontEnd,
+    });
     try {
       await engine.apply(
         makeSnapshot(1, [httpListener(port)], [backend("ws", (wss.address() as AddressInfo).port)]),

@@ -5,6 +5,7 @@ import {
   type ConsoleMessage,
   decodeConsoleMessage,
   encodeAgentMessage,
+  type HealthEvent,
   type Snapshot,
   SUPPORTED_PROTOCOL_VERSIONS,
 } from "@fulcrum/protocol";
@@ -26,6 +27,10 @@ export interface ConnectionOptions {
   applySnapshot: (snapshot: Snapshot) => Promise<ApplyOutcome>;
   backoff?: BackoffOptions;
   handshakeTimeoutMs?: number;
+  /** The engine's health events (see Engine.onHealthEvent); returns the unsubscribe function. */
+  subscribeHealth?: (listener: (event: HealthEvent) => void) => () => void;
+  /** Events are sent in batches at most this often (default 250 ms). */
+  healthBatchMs?: number;
 }
 
 interface SessionEnd {
@@ -35,6 +40,8 @@ interface SessionEnd {
 }
 
 const MAX_FRAME_BYTES = 32 * 1024 * 1024;
+/** The protocol's cap per health message; also what is kept while the console is unreachable. */
+const MAX_HEALTH_EVENTS = 1000;
 const started = Date.now();
 
 /**
@@ -44,8 +51,42 @@ const started = Date.now();
 export class ConsoleConnection {
   private readonly abort = new AbortController();
   private socket: WebSocket | undefined;
+  /** Health events not sent yet: batched, and kept (newest 1000) while no session is welcomed. */
+  private pendingHealth: HealthEvent[] = [];
+  private droppedHealth = 0;
+  private healthTimer: NodeJS.Timeout | undefined;
+  private sendHealth: ((events: HealthEvent[]) => void) | undefined;
+  private readonly unsubscribeHealth: (() => void) | undefined;
 
-  constructor(private readonly opts: ConnectionOptions) {}
+  constructor(private readonly opts: ConnectionOptions) {
+    this.unsubscribeHealth = opts.subscribeHealth?.((e) => this.queueHealth(e));
+  }
+
+  private queueHealth(e: HealthEvent): void {
+    this.pendingHealth.push(e);
+    if (this.pendingHealth.length > MAX_HEALTH_EVENTS) {
+      this.pendingHealth.shift();
+      this.droppedHealth++;
+    }
+    if (this.healthTimer === undefined && this.sendHealth !== undefined) {
+      this.healthTimer = setTimeout(() => this.flushHealth(), this.opts.healthBatchMs ?? 250);
+      this.healthTimer.unref();
+    }
+  }
+
+  private flushHealth(): void {
+    this.healthTimer = undefined;
+    if (this.sendHealth === undefined || this.pendingHealth.length === 0) return;
+    if (this.droppedHealth > 0) {
+      this.opts.log.warn("health events dropped while the console was unreachable", {
+        dropped: this.droppedHealth,
+      });
+      this.droppedHealth = 0;
+    }
+    const events = this.pendingHealth;
+    this.pendingHealth = [];
+    this.sendHealth(events);
+  }
 
   /** Resolves after stop(); rejects with ConsoleRefusedError when the console says to give up. */
   async run(): Promise<void> {
@@ -74,6 +115,8 @@ export class ConsoleConnection {
 
   stop(): void {
     this.abort.abort();
+    this.unsubscribeHealth?.();
+    clearTimeout(this.healthTimer);
     this.socket?.close(1001, "agent shutting down");
   }
 
@@ -87,6 +130,7 @@ export class ConsoleConnection {
       let lastHeard = Date.now();
       const finish = (code: number, reason: string) => {
         clearInterval(heartbeat);
+        this.sendHealth = undefined;
         if (settled) return;
         settled = true;
         this.socket = undefined;
@@ -133,6 +177,9 @@ export class ConsoleConnection {
           heartbeatMs: p.heartbeatIntervalMs,
         });
         clearInterval(heartbeat);
+        this.sendHealth = (events) => send("health", { events });
+        // Events from while we were away go out now.
+        this.flushHealth();
         // Pings at the transport level catch a dead peer even if the console sends nothing for a while.
         heartbeat = setInterval(() => {
           if (Date.now() - lastHeard > 3 * p.heartbeatIntervalMs + 5_000) {

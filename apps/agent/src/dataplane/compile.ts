@@ -1,61 +1,253 @@
-import { createPolicy, isPolicyImplemented } from "@fulcrum/balancer";
-import type { Snapshot } from "@fulcrum/protocol";
-import { PolicyUnsupportedError, SnapshotInvalidError } from "../errors";
-import { BackendRuntime, upstreamKey } from "./backend-runtime";
-import { PoolRuntime } from "./pool-runtime";
+import {
+  createPolicy,
+  isPolicyImplemented,
+  OutlierDetector,
+  type Policy,
+  parseConsistentHashOptions,
+  RetryBudget,
+  StickyTable,
+} from "@fulcrum/balancer";
+import type { Snapshot, SnapshotPool } from "@fulcrum/protocol";
+import { errorMessage, PolicyUnsupportedError, SnapshotInvalidError } from "../errors";
+import { BackendRuntime, monotonicNow } from "./backend-runtime";
+import type { BackendRegistry } from "./backend-state";
+import type { HealthChecker, HealthCheckers } from "./health-checker";
+import { type ListenerConfig, listenerConfig } from "./listener-config";
+import { type KeyOf, type PoolEnv, PoolRuntime, PoolShared, STICKY_MAX_ENTRIES } from "./pool-runtime";
 import { RouteTable } from "./route-table";
+import { TrafficCounters } from "./stats";
+import type { DataPlaneTimeouts } from "./timeouts";
 import type { UpstreamAgents } from "./upstream-agents";
+
+export interface CompileContext {
+  /** Pool state that outlives snapshots, by pool id. */
+  readonly pools: ReadonlyMap<string, PoolShared>;
+  readonly agents: UpstreamAgents;
+  readonly rng: () => number;
+  readonly registry: BackendRegistry;
+  readonly checkers: HealthCheckers;
+  readonly listenerStats: ReadonlyMap<string, TrafficCounters>;
+  readonly routeStats: ReadonlyMap<string, TrafficCounters>;
+  readonly timeouts: DataPlaneTimeouts;
+  readonly env: PoolEnv;
+}
 
 export interface CompiledConfig {
   readonly pools: ReadonlyMap<string, PoolRuntime>;
+  readonly shared: ReadonlyMap<string, PoolShared>;
   /** Keyed by listener id. */
   readonly tables: ReadonlyMap<string, RouteTable>;
+  readonly listeners: ReadonlyMap<string, ListenerConfig>;
+  readonly listenerStats: ReadonlyMap<string, TrafficCounters>;
+  readonly routeStats: ReadonlyMap<string, TrafficCounters>;
   readonly upstreamKeys: ReadonlySet<string>;
+  /** Makes the compiled pools current (policy objects, detectors, sticky tables, checkers). Cannot fail. */
+  commit(): void;
+  /** The snapshot was not applied: forget checkers prepared for it. */
+  abort(): void;
 }
+
+const retriesNeeded = (p: SnapshotPool) => p.retries.enabled && p.retries.attempts > 0;
 
 /**
  * Everything that can fail for reasons other than binding fails here, before
- * any socket is touched. A pool whose id and policy are unchanged keeps its
- * policy object, so round-robin position and WRR scores survive a reload.
+ * any socket is touched, and nothing shared is changed until commit(). A pool
+ * whose id, policy and options are unchanged keeps its policy object, so
+ * round-robin position and WRR scores survive a reload; its outlier detector,
+ * sticky table and retry budget survive while their settings are unchanged.
  */
-export function compileSnapshot(
-  snapshot: Snapshot,
-  previous: ReadonlyMap<string, PoolRuntime>,
-  agents: UpstreamAgents,
-  rng: () => number,
-): CompiledConfig {
+export function compileSnapshot(snapshot: Snapshot, ctx: CompileContext): CompiledConfig {
   const pools = new Map<string, PoolRuntime>();
+  const shared = new Map<string, PoolShared>();
   const upstreamKeys = new Set<string>();
-  for (const p of snapshot.pools) {
-    if (pools.has(p.id)) throw new SnapshotInvalidError(`pool id ${p.id} appears twice`);
-    if (!isPolicyImplemented(p.policy)) {
-      throw new PolicyUnsupportedError(
-        `pool ${p.name}: policy ${p.policy} is not supported by this agent yet`,
-      );
+  const usedCheckers = new Set<HealthChecker>();
+  const commits: (() => void)[] = [];
+  try {
+    for (const p of snapshot.pools) {
+      if (pools.has(p.id)) throw new SnapshotInvalidError(`pool id ${p.id} appears twice`);
+      if (!isPolicyImplemented(p.policy)) {
+        throw new PolicyUnsupportedError(
+          `pool ${p.name}: policy ${p.policy} is not supported by this agent yet`,
+        );
+      }
+      const old = ctx.pools.get(p.id);
+      const sh = old ?? new PoolShared(p.id);
+      const policyKey = `${p.policy}|${JSON.stringify(p.policyOptions)}`;
+      let policy: Policy;
+      let keyOf: KeyOf | undefined;
+      try {
+        policy =
+          old?.policy && old.policyKey === policyKey
+            ? old.policy
+            : createPolicy(p.policy, { rng: ctx.rng, options: p.policyOptions });
+        keyOf = keyExtractor(p);
+      } catch (e) {
+        throw new SnapshotInvalidError(`pool ${p.name}: ${errorMessage(e)}`, { cause: e });
+      }
+      const keys = new Set<string>();
+      const backends = p.backends.map((b) => {
+        const state = ctx.registry.obtain(b.address, b.port);
+        if (keys.has(state.key)) {
+          throw new SnapshotInvalidError(`pool ${p.name} lists ${state.key} twice`);
+        }
+        keys.add(state.key);
+        upstreamKeys.add(state.key);
+        // Disabled backends are not checked (like HAProxy's maintenance mode); re-enabled, they start "unknown".
+        const checker =
+          b.state === "disabled" ? undefined : ctx.checkers.prepare(b.address, b.port, p.healthCheck);
+        if (checker) usedCheckers.add(checker);
+        return new BackendRuntime(
+          b,
+          state,
+          sh.backendState(state.key),
+          ctx.agents.get(state.key),
+          checker,
+          p.slowStartMs,
+          p.limits.maxConnectionsPerBackend,
+        );
+      });
+      const runtime = new PoolRuntime(p.id, p.name, p.policy, policy, backends, p, sh, keyOf, ctx.env);
+      pools.set(p.id, runtime);
+      shared.set(p.id, sh);
+      commits.push(() => commitPool(sh, runtime, old !== undefined, policy, policyKey, keys));
     }
-    const old = previous.get(p.id);
-    const policy =
-      old && old.policyName === p.policy
-        ? old.policy
-        : createPolicy(p.policy, { rng, options: p.policyOptions });
-    const backends = p.backends.map((b) => {
-      const key = upstreamKey(b);
-      upstreamKeys.add(key);
-      return new BackendRuntime(b, agents.get(key));
-    });
-    pools.set(p.id, new PoolRuntime(p.id, p.name, p.policy, policy, backends));
+  } catch (e) {
+    ctx.checkers.abort();
+    throw e;
   }
+
   const tables = new Map<string, RouteTable>();
-  for (const l of snapshot.listeners) {
-    const routes = l.routes.map((r) => {
-      const pool = pools.get(r.poolId);
-      if (!pool) throw new SnapshotInvalidError(`route ${r.id} points at missing pool ${r.poolId}`);
-      return { id: r.id, host: r.host.toLowerCase(), pathPrefix: r.pathPrefix, priority: r.priority, pool };
-    });
-    if (l.protocol === "tcp" && routes.length === 0) {
-      throw new SnapshotInvalidError(`tcp listener ${l.name} has no route, so no pool to forward to`);
+  const listeners = new Map<string, ListenerConfig>();
+  const listenerStats = new Map<string, TrafficCounters>();
+  const routeStats = new Map<string, TrafficCounters>();
+  try {
+    for (const l of snapshot.listeners) {
+      const routes = l.routes.map((r) => {
+        const pool = pools.get(r.poolId);
+        if (!pool) throw new SnapshotInvalidError(`route ${r.id} points at missing pool ${r.poolId}`);
+        const stats = routeStats.get(r.id) ?? ctx.routeStats.get(r.id) ?? new TrafficCounters();
+        routeStats.set(r.id, stats);
+        return {
+          id: r.id,
+          host: r.host.toLowerCase(),
+          pathPrefix: r.pathPrefix,
+          priority: r.priority,
+          pool,
+          stats,
+        };
+      });
+      if (l.protocol === "tcp" && routes.length === 0) {
+        throw new SnapshotInvalidError(`tcp listener ${l.name} has no route, so no pool to forward to`);
+      }
+      const stats = ctx.listenerStats.get(l.id) ?? new TrafficCounters();
+      listenerStats.set(l.id, stats);
+      const config = listenerConfig(l, ctx.timeouts, stats);
+      listeners.set(l.id, config);
+      tables.set(l.id, new RouteTable(routes, config));
     }
-    tables.set(l.id, new RouteTable(routes));
+  } catch (e) {
+    ctx.checkers.abort();
+    throw e;
   }
-  return { pools, tables, upstreamKeys };
+
+  return {
+    pools,
+    shared,
+    tables,
+    listeners,
+    listenerStats,
+    routeStats,
+    upstreamKeys,
+    commit() {
+      for (const c of commits) c();
+      ctx.checkers.commit(usedCheckers);
+      ctx.registry.retainOnly(upstreamKeys);
+      for (const [id, sh] of ctx.pools) if (!shared.has(id)) sh.close();
+      for (const sh of shared.values()) sh.pump();
+    },
+    abort() {
+      ctx.checkers.abort();
+    },
+  };
+}
+
+function commitPool(
+  sh: PoolShared,
+  runtime: PoolRuntime,
+  existed: boolean,
+  policy: Policy,
+  policyKey: string,
+  keys: ReadonlySet<string>,
+): void {
+  const p = runtime.settings;
+  const previous = existed ? sh.current : undefined;
+  sh.policy = policy;
+  sh.policyKey = policyKey;
+
+  const od = p.outlierDetection;
+  const outlierKey = JSON.stringify(od);
+  if (!od.enabled) {
+    sh.outlier = undefined;
+    sh.outlierKey = "";
+  } else if (!sh.outlier || sh.outlierKey !== outlierKey) {
+    sh.outlier = new OutlierDetector(od);
+    sh.outlierKey = outlierKey;
+  }
+  sh.outlier?.setBackends(keys);
+  // Ejections this detector no longer knows about (settings changed) end now.
+  for (const [key, st] of sh.perBackend) {
+    if (st.ejected && !sh.outlier?.isEjected(key, monotonicNow())) {
+      clearTimeout(st.ejectTimer);
+      st.ejected = false;
+    }
+  }
+  sh.retainBackends(keys);
+
+  const budgetKey = String(p.retries.budgetPercent);
+  if (!retriesNeeded(p)) {
+    sh.budget = undefined;
+    sh.budgetKey = "";
+  } else if (!sh.budget || sh.budgetKey !== budgetKey) {
+    sh.budget = new RetryBudget({ budgetPercent: p.retries.budgetPercent });
+    sh.budgetKey = budgetKey;
+  }
+
+  const stickyKey = String(p.persistence.ttlSeconds);
+  if (p.persistence.type !== "source_ip") {
+    sh.sticky = undefined;
+    sh.stickyKey = "";
+  } else if (!sh.sticky || sh.stickyKey !== stickyKey) {
+    sh.sticky = new StickyTable({ ttlMs: p.persistence.ttlSeconds * 1000, maxEntries: STICKY_MAX_ENTRIES });
+    sh.stickyKey = stickyKey;
+  }
+
+  // Slow start for a backend this running pool starts sending to: newly listed or enabled again.
+  if (previous && p.slowStartMs > 0) {
+    const before = new Map(previous.backends.map((b) => [b.key, b.state]));
+    for (const b of runtime.backends) {
+      if (b.state === "enabled" && before.get(b.key) !== "enabled") b.perPool.availableSince = monotonicNow();
+    }
+  }
+  sh.current = runtime;
+}
+
+/** Where hashing policies take their key from (see RequestFacts). */
+function keyExtractor(p: SnapshotPool): KeyOf | undefined {
+  if (p.policy === "source_ip_hash") return (f) => f.clientIp || undefined;
+  if (p.policy !== "consistent_hash") return undefined;
+  const o = parseConsistentHashOptions(p.policyOptions);
+  switch (o.key) {
+    case "client_ip":
+      return (f) => f.clientIp || undefined;
+    case "header": {
+      const name = o.keyName!.toLowerCase();
+      return (f) => f.header(name);
+    }
+    case "cookie": {
+      const name = o.keyName!;
+      return (f) => f.cookie(name);
+    }
+    case "path":
+      return (f) => f.path || undefined;
+  }
 }

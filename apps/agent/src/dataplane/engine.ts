@@ -1,4 +1,7 @@
-import type { Snapshot } from "@fulcrum/protocol";
+import type { HealthEvent, Snapshot } from "@fulcrum/protocol";
+import type { EngineStats } from "./engine-stats";
+
+export type { EngineStats } from "./engine-stats";
 
 export interface AppliedSnapshot {
   readonly version: number;
@@ -20,4 +23,12 @@ export interface Engine {
   readonly applied: AppliedSnapshot | undefined;
   /** Stops accepting, lets in-flight work finish up to the grace period, then closes. */
   stop(): Promise<void>;
+  /**
+   * Backend health and drain transitions (up, down, ejected, restored,
+   * drained), as they happen. Returns the unsubscribe function. Optional: an
+   * engine without health checks need not offer it.
+   */
+  onHealthEvent?(listener: (event: HealthEvent) => void): () => void;
+  /** Counters and latency histograms, JSON-serializable. */
+  stats?(): EngineStats;
 }

@@ -65,7 +65,11 @@ export interface PoolHandle {
    */
   acquire(
     facts: RequestFacts,
-    opts?: { readonly exclude?: ReadonlySet<string>; readonly signal?: AbortSignal; readonly routeId?: string },
+    opts?: {
+      readonly exclude?: ReadonlySet<string>;
+      readonly signal?: AbortSignal;
+      readonly routeId?: string;
+    },
   ): Promise<AcquireResult>;
   /** Whether attempt number `attempt` (1 = first retry) is allowed by the pool's retry settings and budget. */
   mayRetry(attempt: number): boolean;

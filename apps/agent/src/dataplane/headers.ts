@@ -36,11 +36,14 @@ export interface ForwardedFor {
   proto: "http" | "https";
   /** The Host the client asked for, as sent. */
   host: string | undefined;
+  /** The listener trusts the client's X-Forwarded-*: append to -For, keep -Proto/-Host. Default false. */
+  trust?: boolean;
 }
 
 /**
- * Request headers for the backend: hop-by-hop dropped, X-Forwarded-For appended
- * to, X-Forwarded-Proto/Host set by us (a client must not choose them).
+ * Request headers for the backend: hop-by-hop dropped, X-Forwarded-For set to
+ * the client address (appended to when the listener trusts forwarded
+ * headers), X-Forwarded-Proto/Host set by us unless trusted and present.
  * `keepUpgrade` retains Connection/Upgrade for WebSocket passthrough.
  */
 export function upstreamRequestHeaders(
@@ -51,15 +54,24 @@ export function upstreamRequestHeaders(
   const extra = connectionTokens(raw);
   const out: string[] = [];
   let xff: string | undefined;
+  let keptProto = false;
+  let keptHost = false;
+  const trust = fwd.trust === true;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const value = raw[i + 1]!;
     const lower = name.toLowerCase();
     if (lower === "x-forwarded-for") {
-      xff = xff === undefined ? value : `${xff}, ${value}`;
+      if (trust) xff = xff === undefined ? value : `${xff}, ${value}`;
       continue;
     }
-    if (lower === "x-forwarded-proto" || lower === "x-forwarded-host") continue;
+    if (lower === "x-forwarded-proto" || lower === "x-forwarded-host") {
+      if (!trust) continue;
+      if (lower === "x-forwarded-proto") keptProto = true;
+      else keptHost = true;
+      out.push(name, value);
+      continue;
+    }
     if (keepUpgrade && (lower === "connection" || lower === "upgrade")) {
       out.push(name, value);
       continue;
@@ -68,8 +80,8 @@ export function upstreamRequestHeaders(
     out.push(name, value);
   }
   out.push("X-Forwarded-For", xff === undefined ? fwd.clientIp : `${xff}, ${fwd.clientIp}`);
-  out.push("X-Forwarded-Proto", fwd.proto);
-  if (fwd.host !== undefined) out.push("X-Forwarded-Host", fwd.host);
+  if (!keptProto) out.push("X-Forwarded-Proto", fwd.proto);
+  if (fwd.host !== undefined && !keptHost) out.push("X-Forwarded-Host", fwd.host);
   return out;
 }
 

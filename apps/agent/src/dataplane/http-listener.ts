@@ -1,66 +1,58 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
-import { errorCode } from "../errors";
+import type { AddressInfo } from "node:net";
 import type { Logger } from "../log";
-import { type HttpProxyContext, handleHttpRequest } from "./http-proxy";
-import { closeServer, type Listener, listen, nextBindId } from "./listener";
+import { type H1Options, optionsFromConfig, optionsFromTimeouts } from "./h1/options";
+import { H1Server } from "./h1/server";
+import { type Listener, nextBindId } from "./listener";
+import type { ListenerConfig } from "./listener-config";
 import type { RouteTable } from "./route-table";
 import type { DataPlaneTimeouts } from "./timeouts";
-import { handleUpgrade } from "./upgrade-proxy";
 
+/**
+ * An HTTP listener served by the h1 front end (h1/): request and response
+ * heads parsed strictly, bodies forwarded as bytes with their own framing,
+ * upstream keep-alive sockets pooled per backend. node:http's request and
+ * response objects cost about twice the CPU per request (see the proxy speed
+ * notes); the node:http path (http-proxy.ts) stays as the reference.
+ */
 export class HttpListener implements Listener {
   readonly protocol = "http" as const;
   bindId = 0;
-  private readonly server: Server;
-  /** Read per request, so keep-alive connections pick up a new table at their next request. */
-  private ctx: HttpProxyContext;
+  private readonly h1: H1Server;
 
   constructor(
     readonly bindAddress: string,
     readonly port: number,
     table: RouteTable,
-    timeouts: DataPlaneTimeouts,
-    private readonly log: Logger,
+    private readonly timeouts: DataPlaneTimeouts,
+    log: Logger,
   ) {
-    this.ctx = { table, timeouts, log };
-    this.server = createServer({
-      headersTimeout: timeouts.clientHeadersMs,
-      requestTimeout: timeouts.clientRequestMs,
-      keepAliveTimeout: timeouts.clientKeepAliveMs,
-      // Node would otherwise strip duplicates; a proxy passes what it got.
-      joinDuplicateHeaders: false,
-    });
-    this.server.timeout = timeouts.idleMs;
-    this.server.on("request", (req, res) => handleHttpRequest(this.ctx, req, res));
-    this.server.on("upgrade", (req, socket, head) => handleUpgrade(this.ctx, req, socket, head));
-    this.server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => {
-      log.debug("http client error", { listener: `${bindAddress}:${port}`, code: errorCode(err) });
-      if (socket.writable && err.code !== "ECONNRESET") {
-        socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
-      }
-      socket.destroy();
-    });
+    this.h1 = new H1Server(table, this.optionsOf(table), log);
   }
 
+  private optionsOf(table: RouteTable): H1Options {
+    const c = table.config;
+    return c ? optionsFromConfig(c, this.timeouts) : optionsFromTimeouts(this.timeouts);
+  }
+
+  /** Read per request, so keep-alive connections pick up a new table (and its settings) at their next request. */
   setTable(table: RouteTable): void {
-    this.ctx = { ...this.ctx, table };
+    this.h1.setTable(table, table.config ? this.optionsOf(table) : undefined);
+  }
+
+  setConfig(config: ListenerConfig): void {
+    this.h1.setTable(this.h1.table, optionsFromConfig(config, this.timeouts));
   }
 
   address(): AddressInfo {
-    return this.server.address() as AddressInfo;
+    return this.h1.address();
   }
 
   async bind(): Promise<void> {
-    await listen(this.server, this.bindAddress, this.port);
+    await this.h1.listen(this.bindAddress, this.port);
     this.bindId = nextBindId();
-    this.server.on("error", (e) =>
-      this.log.error("http listener error", { port: this.port, error: e.message }),
-    );
   }
 
   close(graceMs: number): Promise<void> {
-    const done = closeServer(this.server, graceMs, () => this.server.closeAllConnections());
-    this.server.closeIdleConnections();
-    return done;
+    return this.h1.close(graceMs);
   }
 }

@@ -1,11 +1,15 @@
 import { type ClientRequest, type IncomingMessage, request, type ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import { errorCode, errorMessage } from "../errors";
 import type { Logger } from "../log";
+import type { BackendRuntime } from "./backend-runtime";
+import type { Lease, Outcome } from "./exchange";
 import { clientIpOf, downstreamResponseHeaders, upstreamRequestHeaders } from "./headers";
-import { replyLocal } from "./local-reply";
-import type { PoolRuntime } from "./pool-runtime";
+import { type LocalReason, replyLocal } from "./local-reply";
 import { ClientAbortError, UpstreamTimeoutError } from "./proxy-errors";
-import { normalizeHost, type RouteTable } from "./route-table";
+import { NodeRequestFacts } from "./request-facts";
+import { type CompiledRoute, normalizeHost, type RouteTable } from "./route-table";
+import { countAborted, countBytes, countResponse, type TrafficCounters } from "./stats";
 import { forwardBody } from "./stream-forward";
 import type { DataPlaneTimeouts } from "./timeouts";
 import { classifyUpstreamFailure } from "./upstream-failure";
@@ -16,64 +20,171 @@ export interface HttpProxyContext {
   readonly log: Logger;
 }
 
-const RETRYABLE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+/** Methods whose request may be sent twice (RFC 9110 §9.2.2), when no body was streamed yet. */
+const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"]);
+
+interface UpstreamTimes {
+  readonly connectMs: number;
+  readonly responseMs: number;
+  readonly idleMs: number;
+}
 
 interface Exchange {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   readonly url: string;
+  readonly method: string;
   readonly headers: string[];
-  readonly clientIp: string;
+  readonly facts: NodeRequestFacts;
   readonly bodyless: boolean;
+  readonly route: CompiledRoute;
+  readonly listenerStats: TrafficCounters | undefined;
+  readonly times: UpstreamTimes;
+  readonly acquireOpts: { exclude?: ReadonlySet<string>; routeId: string; signal?: AbortSignal };
+  /** Only when the pool may queue: a client that leaves gives up its place. */
+  readonly abort: AbortController | undefined;
   clientGone: boolean;
+  /** A response head (the backend's or ours) went out and was counted. */
+  responded: boolean;
+  /** The request body started flowing to a backend: no retry after this. */
+  bodyStarted: boolean;
+  staleRetried: boolean;
+  retries: number;
+  /** Why the previous attempt failed: the answer if no other backend is left to retry on. */
+  lastError: Error | undefined;
+  bytesIn: number;
+  bytesOut: number;
   upstream: ClientRequest | undefined;
 }
 
+const kCounted = Symbol("fulcrum.connectionCounted");
+
+/** node:http hides accepts from us: a client connection is counted at its first request. */
+function countConnection(stats: TrafficCounters | undefined, socket: Socket): void {
+  const s = socket as Socket & { [kCounted]?: true };
+  if (!stats || s[kCounted]) return;
+  s[kCounted] = true;
+  stats.totalConnections++;
+  stats.activeConnections++;
+  socket.once("close", () => stats.activeConnections--);
+}
+
 export function handleHttpRequest(ctx: HttpProxyContext, req: IncomingMessage, res: ServerResponse): void {
+  const table = ctx.table;
+  const lstats = table.config?.stats;
+  countConnection(lstats, req.socket);
+  if (lstats) lstats.requests++;
   const url = req.url ?? "/";
   const q = url.indexOf("?");
-  const route = ctx.table.match(normalizeHost(req.headers.host), q === -1 ? url : url.slice(0, q));
+  const path = q === -1 ? url : url.slice(0, q);
+  const host = normalizeHost(req.headers.host);
+  const route = table.match(host, path);
   if (!route) {
+    if (lstats) countResponse(404, lstats);
     replyLocal(res, 404, "no-route", "no route for this host and path");
     return;
   }
+  const pool = route.pool;
+  if (route.stats) route.stats.requests++;
+  pool.counters.requests++;
 
   const clientIp = clientIpOf(req.socket.remoteAddress);
+  const method = req.method ?? "GET";
+  const cfg = table.config;
+  const t = ctx.timeouts;
   const ex: Exchange = {
     req,
     res,
     url,
-    headers: upstreamRequestHeaders(req.rawHeaders, { clientIp, proto: "http", host: req.headers.host }),
-    clientIp,
+    method,
+    headers: upstreamRequestHeaders(req.rawHeaders, {
+      clientIp,
+      proto: "http",
+      host: req.headers.host,
+      trust: ctx.table.config?.trustForwarded,
+    }),
+    facts: new NodeRequestFacts(req, method, path, host, clientIp),
     bodyless:
       req.headers["transfer-encoding"] === undefined && (req.headers["content-length"] ?? "0") === "0",
+    route,
+    listenerStats: lstats,
+    times: cfg
+      ? cfg.timeouts
+      : { connectMs: t.upstreamConnectMs, responseMs: t.upstreamResponseMs, idleMs: t.idleMs },
+    acquireOpts: { routeId: route.id },
+    abort: pool.mayQueue ? new AbortController() : undefined,
     clientGone: false,
+    responded: false,
+    bodyStarted: false,
+    staleRetried: false,
+    retries: 0,
+    lastError: undefined,
+    bytesIn: 0,
+    bytesOut: 0,
     upstream: undefined,
   };
+  if (ex.abort) ex.acquireOpts.signal = ex.abort.signal;
   // Client-side failures end here: nobody is left to answer, so they are not upstream errors.
   req.on("error", () => {});
   res.once("close", () => {
+    countBytes(ex.bytesIn, ex.bytesOut, lstats, route.stats, pool.counters);
+    if (!ex.responded) countAborted(lstats, route.stats, pool.counters);
     if (res.writableFinished) return;
     ex.clientGone = true;
+    ex.abort?.abort();
     ex.upstream?.destroy(new ClientAbortError("client closed before the response was complete"));
   });
-  attempt(ctx, ex, route.pool, 0);
+  next(ctx, ex);
 }
 
-function attempt(ctx: HttpProxyContext, ex: Exchange, pool: PoolRuntime, retries: number): void {
-  const { req, res } = ex;
-  const backend = pool.pick(ex.clientIp);
-  if (!backend) {
-    replyLocal(res, 503, "no-backend", "no backend available");
-    return;
+function local(ex: Exchange, status: number, reason: LocalReason, text: string): void {
+  if (!ex.res.headersSent) {
+    ex.responded = true;
+    countResponse(status, ex.listenerStats, ex.route.stats, ex.route.pool.counters);
   }
-  const done = backend.begin();
-  const t = ctx.timeouts;
+  replyLocal(ex.res, status, reason, text);
+}
+
+function next(ctx: HttpProxyContext, ex: Exchange): void {
+  ex.route.pool.acquire(ex.facts, ex.acquireOpts).then(
+    (r) => {
+      if (ex.clientGone) {
+        if (r.ok) r.lease.finish({ kind: "client-aborted" });
+        return;
+      }
+      if (!r.ok && r.reason === "no-backend" && ex.lastError) {
+        const { status, reason } = classifyUpstreamFailure(ex.lastError);
+        local(ex, status, reason, status === 504 ? "upstream timed out" : "upstream unreachable");
+        return;
+      }
+      if (!r.ok) {
+        local(
+          ex,
+          503,
+          r.reason,
+          r.reason === "no-backend" ? "no backend available" : "all backends are busy",
+        );
+        return;
+      }
+      attempt(ctx, ex, r.lease);
+    },
+    (e) => {
+      ctx.log.error("pool acquire failed", { pool: ex.route.pool.name, error: errorMessage(e) });
+      local(ex, 503, "no-backend", "no backend available");
+    },
+  );
+}
+
+function attempt(ctx: HttpProxyContext, ex: Exchange, lease: Lease): void {
+  const { req, res } = ex;
+  const backend = lease.backend as BackendRuntime;
+  const t = ex.times;
+  const started = performance.now();
 
   const upstream = request({
     host: backend.address,
     port: backend.port,
-    method: req.method,
+    method: ex.method,
     path: ex.url,
     headers: ex.headers,
     agent: backend.agent,
@@ -81,6 +192,8 @@ function attempt(ctx: HttpProxyContext, ex: Exchange, pool: PoolRuntime, retries
   });
   ex.upstream = upstream;
 
+  let connected = false;
+  let gotResponse = false;
   let phase: "connect" | "response" | undefined;
   let timer: NodeJS.Timeout | undefined;
   const arm = (p: "connect" | "response", ms: number) => {
@@ -92,58 +205,109 @@ function attempt(ctx: HttpProxyContext, ex: Exchange, pool: PoolRuntime, retries
     clearTimeout(timer);
     phase = undefined;
   };
+  // The body waits for a connection, so a connect failure leaves it unread and the request retryable.
+  const sendBody = () => {
+    connected = true;
+    if (ex.bodyless) return;
+    ex.bodyStarted = true;
+    forwardBody(
+      req,
+      upstream,
+      () => upstream.end(),
+      (n) => {
+        ex.bytesIn += n;
+      },
+    );
+  };
   upstream.once("socket", (socket) => {
-    if (!socket.connecting) return;
-    arm("connect", t.upstreamConnectMs);
+    if (!socket.connecting) return sendBody();
+    arm("connect", t.connectMs);
     socket.once("connect", () => {
       if (phase === "connect") disarm();
+      sendBody();
     });
   });
-  upstream.once("finish", () => arm("response", t.upstreamResponseMs));
+  upstream.once("finish", () => arm("response", t.responseMs));
   upstream.setTimeout(t.idleMs, () => upstream.destroy(new UpstreamTimeoutError("idle", t.idleMs)));
 
   upstream.once("response", (ures) => {
     disarm();
+    gotResponse = true;
+    const status = ures.statusCode ?? 502;
+    const latencyMs = performance.now() - started;
     ures.once("close", () => {
-      done();
-      // The backend went away mid-body; the client must not mistake a cut body for a whole one.
-      if (!ures.complete) res.destroy();
+      const bytes = { fromClient: ex.bytesIn, toClient: ex.bytesOut };
+      if (ex.clientGone) lease.finish({ kind: "client-aborted" }, bytes);
+      else if (!ures.complete) {
+        lease.finish({ kind: "failed-after-response", error: new Error("backend closed mid-body") }, bytes);
+        // The backend went away mid-body; the client must not mistake a cut body for a whole one.
+        res.destroy();
+      } else lease.finish({ kind: "response", status, latencyMs }, bytes);
     });
     ures.on("error", () => {});
-    res.writeHead(ures.statusCode ?? 502, ures.statusMessage, downstreamResponseHeaders(ures.rawHeaders));
-    forwardBody(ures, res, () => res.end());
+    const headers = downstreamResponseHeaders(ures.rawHeaders);
+    for (const [name, value] of lease.responseHeaders) headers.push(name, value);
+    ex.responded = true;
+    countResponse(status, ex.listenerStats, ex.route.stats, ex.route.pool.counters);
+    res.writeHead(status, ures.statusMessage, headers);
+    forwardBody(
+      ures,
+      res,
+      () => res.end(),
+      (n) => {
+        ex.bytesOut += n;
+      },
+    );
   });
+
+  if (ex.bodyless) upstream.end();
 
   upstream.on("error", (err) => {
     disarm();
-    done();
+    if (gotResponse) return; // the response's close handler reports it
     if (ex.clientGone) {
+      lease.finish({ kind: "client-aborted" });
       ctx.log.debug("client went away", { backend: backend.id, code: errorCode(err) });
       return;
     }
-    if (
-      retries === 0 &&
-      ex.bodyless &&
-      !res.headersSent &&
-      upstream.reusedSocket &&
-      RETRYABLE_METHODS.has(req.method ?? "") &&
-      ((err as NodeJS.ErrnoException).code === "ECONNRESET" ||
-        (err as NodeJS.ErrnoException).code === "EPIPE")
-    ) {
-      // A pooled connection the backend had just closed; the request never reached it.
-      return attempt(ctx, ex, pool, retries + 1);
+    const code = (err as NodeJS.ErrnoException).code;
+    const outcome: Outcome = !connected
+      ? { kind: "connect-failed", error: err }
+      : { kind: "failed-before-response", error: err, timeout: err instanceof UpstreamTimeoutError };
+    lease.finish(outcome);
+    const pool = ex.route.pool;
+    const replayable = ex.bodyless || !ex.bodyStarted;
+    if (!res.headersSent && replayable) {
+      if (
+        !ex.staleRetried &&
+        upstream.reusedSocket &&
+        ex.bodyless &&
+        IDEMPOTENT.has(ex.method) &&
+        (code === "ECONNRESET" || code === "EPIPE")
+      ) {
+        // A pooled connection the backend had just closed; the request never reached it. Free, once.
+        ex.staleRetried = true;
+        return next(ctx, ex);
+      }
+      const retryable = outcome.kind === "connect-failed" || (ex.bodyless && IDEMPOTENT.has(ex.method));
+      if (retryable && pool.mayRetry(ex.retries + 1)) {
+        ex.retries++;
+        ex.lastError = err;
+        const tried = new Set(ex.acquireOpts.exclude);
+        tried.add(backend.key);
+        ex.acquireOpts.exclude = tried;
+        ctx.log.debug("retrying on another backend", { pool: pool.name, failed: backend.key, code });
+        return next(ctx, ex);
+      }
     }
     const { status, reason } = classifyUpstreamFailure(err);
     ctx.log.warn("upstream request failed", {
       pool: pool.name,
       backend: backend.id,
-      upstream: `${backend.address}:${backend.port}`,
+      upstream: backend.key,
       reason,
       error: errorMessage(err),
     });
-    replyLocal(res, status, reason, status === 504 ? "upstream timed out" : "upstream unreachable");
+    local(ex, status, reason, status === 504 ? "upstream timed out" : "upstream unreachable");
   });
-
-  if (ex.bodyless) upstream.end();
-  else forwardBody(req, upstream, () => upstream.end());
 }

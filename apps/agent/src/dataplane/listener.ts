@@ -1,5 +1,6 @@
 import type { AddressInfo, Server } from "node:net";
 import type { ListenerProtocol } from "@fulcrum/protocol";
+import type { ListenerConfig } from "./listener-config";
 import type { RouteTable } from "./route-table";
 
 /** A bound server socket whose routing can be swapped without re-binding. */
@@ -9,7 +10,14 @@ export interface Listener {
   readonly port: number;
   /** Unique per server-socket bind; unchanged across a hitless reload. */
   readonly bindId: number;
+  /** The table carries the listener's compiled settings too (`table.config`). */
   setTable(table: RouteTable): void;
+  /**
+   * Optional: applies changed client-side settings (header timeout, limits)
+   * to a kept listener. Listeners without it keep the settings they were
+   * created with until re-created.
+   */
+  setConfig?(config: ListenerConfig): void;
   address(): AddressInfo;
   bind(): Promise<void>;
   /** Stops accepting now; open connections get `graceMs` to finish. */

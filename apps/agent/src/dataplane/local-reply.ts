@@ -8,6 +8,8 @@ import type { Duplex } from "node:stream";
 export type LocalReason =
   | "no-route"
   | "no-backend"
+  | "queue-full"
+  | "queue-timeout"
   | "upstream-connect-failed"
   | "upstream-error"
   | "upstream-connect-timeout"

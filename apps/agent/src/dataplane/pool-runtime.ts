@@ -1,18 +1,349 @@
-import type { Policy } from "@fulcrum/balancer";
-import type { BackendRuntime } from "./backend-runtime";
+import {
+  eligible,
+  nextEwma,
+  type OutlierDetector,
+  type Policy,
+  type RetryBudget,
+  type StickyTable,
+} from "@fulcrum/balancer";
+import { createHistogram, type HealthEvent, recordValue, type SnapshotPool } from "@fulcrum/protocol";
+import type { Logger } from "../log";
+import { type BackendRuntime, monotonicNow, type PoolBackendState } from "./backend-runtime";
+import type { AcquireResult, Lease, Outcome, PoolHandle, RequestFacts } from "./exchange";
+import { countStatus, PoolCounters } from "./stats";
 
-export class PoolRuntime {
+/** Source-IP affinity entries kept per pool at most (least recently used goes first). */
+export const STICKY_MAX_ENTRIES = 100_000;
+
+export type KeyOf = (facts: RequestFacts) => string | undefined;
+
+export interface PoolEnv {
+  readonly log: Logger;
+  emit(event: HealthEvent): void;
+}
+
+interface Waiter {
+  readonly facts: RequestFacts;
+  readonly exclude: ReadonlySet<string> | undefined;
+  readonly resolve: (r: AcquireResult) => void;
+  timer: NodeJS.Timeout | undefined;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+}
+
+const FULL = 1;
+const NONE = 0;
+
+/**
+ * Everything about a pool that outlives one snapshot: counters, the policy
+ * object (round-robin position, WRR scores), outlier detector, retry budget,
+ * sticky table, the wait queue and per-address ejection/slow-start state.
+ * `current` is the PoolRuntime of the snapshot being served; queued requests
+ * are served from it, so a swap never strands a waiter on an old config.
+ */
+export class PoolShared {
+  readonly counters = new PoolCounters(createHistogram());
+  readonly perBackend = new Map<string, PoolBackendState>();
+  readonly queue: Waiter[] = [];
+  current!: PoolRuntime;
+  policy: Policy | undefined;
+  policyKey = "";
+  outlier: OutlierDetector | undefined;
+  outlierKey = "";
+  budget: RetryBudget | undefined;
+  budgetKey = "";
+  sticky: StickyTable | undefined;
+  stickyKey = "";
+
+  constructor(readonly id: string) {}
+
+  backendState(key: string): PoolBackendState {
+    let s = this.perBackend.get(key);
+    if (!s) {
+      s = { ejected: false, ejectTimer: undefined, availableSince: undefined };
+      this.perBackend.set(key, s);
+    }
+    return s;
+  }
+
+  /** Forgets addresses the pool no longer lists (their ejection timers included). */
+  retainBackends(keys: ReadonlySet<string>): void {
+    for (const [key, s] of this.perBackend) {
+      if (keys.has(key)) continue;
+      clearTimeout(s.ejectTimer);
+      this.perBackend.delete(key);
+    }
+  }
+
+  /** Serves waiters, oldest first, while backends have room. */
+  pump(): void {
+    const q = this.queue;
+    while (q.length > 0) {
+      const w = q[0]!;
+      const r = this.current.select(w.facts, w.exclude);
+      if (r === FULL) return;
+      q.shift();
+      this.unwait(w);
+      if (r === NONE) {
+        this.counters.noBackend++;
+        w.resolve({ ok: false, reason: "no-backend" });
+      } else w.resolve({ ok: true, lease: this.current.lease(r, w.facts) });
+    }
+  }
+
+  unwait(w: Waiter): void {
+    clearTimeout(w.timer);
+    if (w.signal && w.onAbort) w.signal.removeEventListener("abort", w.onAbort);
+  }
+
+  /** The pool was removed: its waiters get 503 now. */
+  close(): void {
+    for (const w of this.queue.splice(0)) {
+      this.unwait(w);
+      w.resolve({ ok: false, reason: "no-backend" });
+    }
+    for (const s of this.perBackend.values()) clearTimeout(s.ejectTimer);
+  }
+}
+
+/** One pool of one snapshot: eligibility, policy, persistence, limits and the queue, retries, outcomes. */
+export class PoolRuntime implements PoolHandle {
+  private readonly byCookie = new Map<string, BackendRuntime>();
+  private readonly hasLimits: boolean;
+  readonly counters: PoolCounters;
+
   constructor(
     readonly id: string,
     readonly name: string,
     readonly policyName: string,
     readonly policy: Policy,
     readonly backends: readonly BackendRuntime[],
+    readonly settings: SnapshotPool,
+    readonly shared: PoolShared,
+    private readonly keyOf: KeyOf | undefined,
+    private readonly env: PoolEnv,
+  ) {
+    this.counters = shared.counters;
+    this.hasLimits = backends.some((b) => b.maxConnections !== undefined);
+    for (const b of backends) this.byCookie.set(b.shared.cookieValue, b);
+  }
+
+  /** Some backend has a connection limit, so acquire() may wait: front ends pass an AbortSignal then. */
+  get mayQueue(): boolean {
+    return this.hasLimits;
+  }
+
+  get queueLength(): number {
+    return this.shared.queue.length;
+  }
+
+  acquire(
+    facts: RequestFacts,
+    opts?: {
+      readonly exclude?: ReadonlySet<string>;
+      readonly signal?: AbortSignal;
+      readonly routeId?: string;
+    },
+  ): Promise<AcquireResult> {
+    const exclude = opts?.exclude !== undefined && opts.exclude.size > 0 ? opts.exclude : undefined;
+    if (exclude === undefined) this.shared.budget?.recordRequest(monotonicNow());
+    const r = this.shared.queue.length > 0 ? FULL : this.select(facts, exclude);
+    if (r === NONE) {
+      this.counters.noBackend++;
+      return Promise.resolve({ ok: false, reason: "no-backend" });
+    }
+    if (r !== FULL) return Promise.resolve({ ok: true, lease: this.lease(r, facts) });
+    // Every eligible backend is at its limit (or others already wait): queue, bounded.
+    const limits = this.settings.limits;
+    if (this.shared.queue.length >= limits.queueSize) {
+      this.counters.queueFull++;
+      return Promise.resolve({ ok: false, reason: "queue-full" });
+    }
+    this.counters.queued++;
+    return new Promise<AcquireResult>((resolve) => {
+      const shared = this.shared;
+      const w: Waiter = {
+        facts,
+        exclude,
+        resolve,
+        timer: undefined,
+        signal: opts?.signal,
+        onAbort: undefined,
+      };
+      const leave = (reason: "queue-timeout" | "no-backend") => {
+        const i = shared.queue.indexOf(w);
+        if (i === -1) return;
+        shared.queue.splice(i, 1);
+        shared.unwait(w);
+        if (reason === "queue-timeout") shared.counters.queueTimeouts++;
+        resolve({ ok: false, reason });
+      };
+      w.timer = setTimeout(() => leave("queue-timeout"), limits.queueTimeoutMs);
+      if (w.signal) {
+        w.onAbort = () => leave("no-backend");
+        w.signal.addEventListener("abort", w.onAbort, { once: true });
+      }
+      shared.queue.push(w);
+      // A slot may have freed between select() and now (or the queue was only non-empty).
+      shared.pump();
+    });
+  }
+
+  mayRetry(attempt: number): boolean {
+    const r = this.settings.retries;
+    if (!r.enabled || attempt < 1 || attempt > r.attempts) return false;
+    if (this.shared.budget && !this.shared.budget.tryRetry(monotonicNow())) return false;
+    this.counters.retries++;
+    return true;
+  }
+
+  /** A backend for these facts, or FULL (eligible ones exist but are at their limits) or NONE. */
+  select(
+    facts: RequestFacts,
+    exclude: ReadonlySet<string> | undefined,
+  ): BackendRuntime | typeof FULL | typeof NONE {
+    const all = exclude === undefined ? this.backends : this.backends.filter((b) => !exclude.has(b.key));
+    const stuck = this.stuckBackend(facts, all);
+    if (stuck !== undefined) return stuck.full ? FULL : stuck;
+    let candidates: readonly BackendRuntime[] = all;
+    if (this.hasLimits) {
+      const elig = eligible(all);
+      if (elig.length === 0) return NONE;
+      candidates = elig.filter((b) => !b.full);
+      if (candidates.length === 0) return FULL;
+    }
+    const key = this.keyOf?.(facts);
+    const b = this.policy.pick(key === undefined ? { backends: candidates } : { backends: candidates, key });
+    return b ?? NONE;
+  }
+
+  /** The backend a sticky cookie or source-IP entry names, while it may still serve. */
+  private stuckBackend(facts: RequestFacts, all: readonly BackendRuntime[]): BackendRuntime | undefined {
+    const p = this.settings.persistence;
+    if (p.type === "cookie") {
+      const v = facts.cookie(p.cookieName);
+      if (v === undefined) return undefined;
+      const b = this.byCookie.get(v);
+      return b !== undefined && eligible(all).includes(b) ? b : undefined;
+    }
+    if (p.type === "source_ip" && this.shared.sticky) {
+      return this.shared.sticky.lookup(facts.clientIp, all, monotonicNow());
+    }
+    return undefined;
+  }
+
+  lease(b: BackendRuntime, facts: RequestFacts): Lease {
+    b.shared.acquire();
+    const p = this.settings.persistence;
+    let headers: ReadonlyArray<readonly [string, string]> = NO_HEADERS;
+    if (p.type === "cookie") {
+      if (facts.cookie(p.cookieName) !== b.shared.cookieValue) {
+        headers = [["set-cookie", `${p.cookieName}=${b.shared.cookieValue}; Path=/; HttpOnly`]];
+      }
+    } else if (p.type === "source_ip" && facts.clientIp !== "") {
+      this.shared.sticky?.set(facts.clientIp, b.id, monotonicNow());
+    }
+    return new PoolLease(this, b, headers);
+  }
+
+  /** Outcome bookkeeping: counters, latency, outlier detection; then frees the slot. */
+  settle(b: BackendRuntime, outcome: Outcome, bytes?: { fromClient: number; toClient: number }): void {
+    const s = b.shared;
+    const c = s.counters;
+    if (bytes) {
+      c.bytesIn += bytes.fromClient;
+      c.bytesOut += bytes.toClient;
+    }
+    let success: boolean | undefined;
+    switch (outcome.kind) {
+      case "response":
+        s.ewmaMs = nextEwma(s.ewmaMs, outcome.latencyMs);
+        if (outcome.status > 0) {
+          countStatus(c, outcome.status);
+          recordValue(c.latency, outcome.latencyMs);
+          recordValue(this.counters.latency, outcome.latencyMs);
+        } else c.tcpSessions++;
+        success = outcome.status < 500;
+        break;
+      case "connect-failed":
+        c.connectFailures++;
+        success = false;
+        break;
+      case "failed-before-response":
+        c.failuresBeforeResponse++;
+        if (outcome.timeout) c.timeouts++;
+        success = false;
+        break;
+      case "failed-after-response":
+        c.failuresAfterResponse++;
+        success = false;
+        break;
+      case "client-aborted":
+        c.clientAborts++;
+        break;
+    }
+    const outlier = this.shared.outlier;
+    if (success !== undefined && outlier) {
+      const ej = outlier.observe(b.key, success, monotonicNow());
+      if (ej) this.eject(b, ej.until, ej.ejections, outcome);
+    }
+    s.release();
+    this.shared.pump();
+  }
+
+  private eject(b: BackendRuntime, until: number, times: number, why: Outcome): void {
+    const shared = this.shared;
+    const st = shared.backendState(b.key);
+    st.ejected = true;
+    b.shared.counters.ejections++;
+    b.shared.counters.healthTransitions++;
+    const ms = Math.max(1, Math.round(until - monotonicNow()));
+    const reason =
+      why.kind === "response"
+        ? `${this.settings.outlierDetection.consecutiveFailures} consecutive failures (last: status ${why.status}); ejection ${times} for ${ms} ms`
+        : `${this.settings.outlierDetection.consecutiveFailures} consecutive failures (last: ${why.kind}); ejection ${times} for ${ms} ms`;
+    this.env.emit(this.event(b, "ejected", reason));
+    clearTimeout(st.ejectTimer);
+    st.ejectTimer = setTimeout(() => {
+      st.ejectTimer = undefined;
+      st.ejected = false;
+      st.availableSince = monotonicNow();
+      b.shared.counters.healthTransitions++;
+      // Report against the backend entry of the config serving now.
+      const now = shared.current.backends.find((x) => x.key === b.key);
+      if (now) this.env.emit(shared.current.event(now, "restored", "ejection period over"));
+      shared.pump();
+    }, ms);
+    st.ejectTimer.unref();
+  }
+
+  event(b: BackendRuntime, state: HealthEvent["state"], reason?: string): HealthEvent {
+    return {
+      poolId: this.id,
+      backendId: b.id,
+      address: b.address,
+      port: b.port,
+      state,
+      ...(reason === undefined ? {} : { reason: reason.slice(0, 500) }),
+      at: new Date().toISOString(),
+    };
+  }
+}
+
+const NO_HEADERS: ReadonlyArray<readonly [string, string]> = Object.freeze([]);
+
+class PoolLease implements Lease {
+  private done = false;
+
+  constructor(
+    private readonly pool: PoolRuntime,
+    readonly backend: BackendRuntime,
+    readonly responseHeaders: ReadonlyArray<readonly [string, string]>,
   ) {}
 
-  pick(key?: string): BackendRuntime | undefined {
-    return this.policy.pick(
-      key === undefined ? { backends: this.backends } : { backends: this.backends, key },
-    );
+  finish(outcome: Outcome, bytes?: { readonly fromClient: number; readonly toClient: number }): void {
+    if (this.done) return;
+    this.done = true;
+    this.pool.settle(this.backend, outcome, bytes);
   }
 }

@@ -1,4 +1,6 @@
+import type { ListenerConfig } from "./listener-config";
 import type { PoolRuntime } from "./pool-runtime";
+import type { TrafficCounters } from "./stats";
 
 export interface CompiledRoute {
   readonly id: string;
@@ -7,6 +9,8 @@ export interface CompiledRoute {
   readonly pathPrefix: string;
   readonly priority: number;
   readonly pool: PoolRuntime;
+  /** Counters of this route (same object across swaps while the route id stays); compile always sets it. */
+  readonly stats?: TrafficCounters;
 }
 
 /** "Example.com:8080" → "example.com", "[::1]:80" → "::1". */
@@ -26,7 +30,14 @@ export function normalizeHost(raw: string | undefined): string {
 export class RouteTable {
   private readonly ordered: readonly CompiledRoute[];
 
-  constructor(routes: readonly CompiledRoute[]) {
+  /**
+   * `config` is the listener's compiled settings; it travels with the table so
+   * a kept listener picks up new timeouts with the new routes.
+   */
+  constructor(
+    routes: readonly CompiledRoute[],
+    readonly config?: ListenerConfig,
+  ) {
     // Highest priority first, then the longest prefix, then a named host before the "" wildcard.
     this.ordered = [...routes].sort(
       (a, b) =>

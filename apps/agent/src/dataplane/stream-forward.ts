@@ -3,11 +3,17 @@ import type { Readable, Writable } from "node:stream";
 /**
  * Moves a body with data/end listeners instead of pipe(): measurably cheaper
  * per request here, while still honouring back-pressure. `end` is called once
- * the source ends; errors are left to the caller's listeners on both streams.
+ * the source ends; `onBytes` sees every chunk's size (for counters); errors are left to the caller's listeners on both streams.
  */
-export function forwardBody(src: Readable, dst: Writable, end: () => void): void {
+export function forwardBody(
+  src: Readable,
+  dst: Writable,
+  end: () => void,
+  onBytes?: (n: number) => void,
+): void {
   const onDrain = () => src.resume();
   src.on("data", (chunk: Buffer) => {
+    onBytes?.(chunk.length);
     if (!dst.write(chunk)) {
       src.pause();
       dst.once("drain", onDrain);

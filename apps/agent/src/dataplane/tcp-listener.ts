@@ -1,6 +1,7 @@
 import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
 import type { Logger } from "../log";
 import { closeServer, type Listener, listen, nextBindId } from "./listener";
+import type { ListenerConfig } from "./listener-config";
 import type { RouteTable } from "./route-table";
 import { handleTcpConnection, type TcpProxyContext } from "./tcp-proxy";
 import type { DataPlaneTimeouts } from "./timeouts";
@@ -21,14 +22,27 @@ export class TcpListener implements Listener {
   ) {
     this.ctx = { table, timeouts, log };
     this.server = createServer({ allowHalfOpen: true }, (socket) => {
+      const stats = this.ctx.table.config?.stats;
+      if (stats) {
+        stats.totalConnections++;
+        stats.activeConnections++;
+        socket.once("close", () => stats.activeConnections--);
+      }
       this.sockets.add(socket);
       socket.once("close", () => this.sockets.delete(socket));
       handleTcpConnection(this.ctx, socket);
     });
+    this.applyLimits(table.config);
   }
 
+  /** The table carries the listener's compiled settings (limits, timeouts) with it. */
   setTable(table: RouteTable): void {
     this.ctx = { ...this.ctx, table };
+    this.applyLimits(table.config);
+  }
+
+  private applyLimits(config: ListenerConfig | undefined): void {
+    if (config) this.server.maxConnections = config.maxConnections;
   }
 
   address(): AddressInfo {

@@ -34,6 +34,13 @@ export class UpstreamAgents {
     }
   }
 
+  /** Closes pooled idle connections to one backend (it finished draining); busy ones are left alone. */
+  closeIdle(key: string): void {
+    const agent = this.agents.get(key);
+    if (!agent) return;
+    for (const list of Object.values(agent.freeSockets)) for (const s of list ?? []) s.destroy();
+  }
+
   destroyAll(): void {
     for (const agent of this.agents.values()) agent.destroy();
     this.agents.clear();

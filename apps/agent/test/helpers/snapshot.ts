@@ -3,6 +3,7 @@ import { type Snapshot, type SnapshotInput, snapshotSchema } from "@fulcrum/prot
 
 type SnapshotBackend = SnapshotInput["pools"][number]["backends"][number];
 type SnapshotListener = SnapshotInput["listeners"][number];
+export type PoolInput = SnapshotInput["pools"][number];
 
 export function backend(id: string, port: number, over: Partial<SnapshotBackend> = {}): SnapshotBackend {
   return { id, name: id, address: "127.0.0.1", port, weight: 1, state: "enabled", backup: false, ...over };
@@ -20,13 +21,14 @@ export function httpListener(port: number, over: Partial<SnapshotListener> = {})
   };
 }
 
-/** A schema-valid snapshot; the hash is computed so tests exercise real values. */
+/** A schema-valid snapshot; the hash is computed so tests exercise real values. `pool` overrides p1's settings. */
 export function makeSnapshot(
   version: number,
   listeners: SnapshotListener[],
   backends: SnapshotBackend[],
   policy: Snapshot["pools"][number]["policy"] = "round_robin",
   extraPools: { id: string; backends: SnapshotBackend[] }[] = [],
+  pool: Partial<PoolInput> = {},
 ): Snapshot {
   const pools = [
     {
@@ -37,6 +39,7 @@ export function makeSnapshot(
       healthCheck: {},
       persistence: {},
       backends,
+      ...pool,
     },
     ...extraPools.map((p) => ({
       ...p,
@@ -47,7 +50,7 @@ export function makeSnapshot(
       persistence: {},
     })),
   ];
-  const hash = createHash("sha256").update(JSON.stringify({ listeners, pools })).digest("hex");
+  const hash = createHash("sha256").update(JSON.stringify({ listeners, pools, version })).digest("hex");
   return snapshotSchema.parse({
     version,
     hash,

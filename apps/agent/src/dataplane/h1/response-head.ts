@@ -1,0 +1,123 @@
+import { CR, LF, latin1, SP } from "./chars";
+import {
+  connectionTokens,
+  endsWithChunked,
+  type HeaderFields,
+  parseContentLength,
+  parseFieldLines,
+} from "./header-lines";
+import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE, BODY_UNTIL_CLOSE, type BodyKind } from "./request-head";
+
+export interface ResponseHead extends HeaderFields {
+  readonly buf: Buffer;
+  readonly start: number;
+  readonly end: number;
+  readonly status: number;
+  /** Offset of the status code in buf: the client's status line is "HTTP/1.1 " + buf[statusAt, line end). */
+  readonly statusAt: number;
+  readonly statusLineEnd: number;
+  readonly minor: 0 | 1;
+  readonly bodyKind: BodyKind;
+  readonly contentLength: number;
+  /** The backend will close after this response (Connection: close, HTTP/1.0 without keep-alive, until-close body). */
+  readonly close: boolean;
+  readonly connTokens: Set<string> | undefined;
+}
+
+/**
+ * Parses a backend's response head. Framing follows RFC 9112 §6.3: no body
+ * for HEAD, 1xx, 204, 304; chunked as the final coding; Content-Length; else
+ * until close. A response this proxy could frame differently from the client
+ * (CL with TE, bad or repeated CL) is refused so the connection is not reused.
+ */
+export function parseResponseHead(
+  buf: Buffer,
+  start: number,
+  end: number,
+  requestMethod: string,
+): ResponseHead | undefined {
+  // HTTP/1.x SP 3DIGIT SP reason CRLF (the reason may be empty; some servers omit the SP).
+  if (
+    buf[start] !== 72 ||
+    buf[start + 1] !== 84 ||
+    buf[start + 2] !== 84 ||
+    buf[start + 3] !== 80 ||
+    buf[start + 4] !== 47 ||
+    buf[start + 5] !== 49 ||
+    buf[start + 6] !== 46 ||
+    (buf[start + 7] !== 49 && buf[start + 7] !== 48) ||
+    buf[start + 8] !== SP
+  ) {
+    return undefined;
+  }
+  const minor = buf[start + 7] === 49 ? 1 : 0;
+  const statusAt = start + 9;
+  let status = 0;
+  for (let i = 0; i < 3; i++) {
+    const d = buf[statusAt + i]! - 48;
+    if (d < 0 || d > 9) return undefined;
+    status = status * 10 + d;
+  }
+  if (status < 100) return undefined;
+  let p = statusAt + 3;
+  if (buf[p] === SP) {
+    p++;
+    // reason-phrase: HTAB, SP, VCHAR, obs-text.
+    while (p < end && buf[p] !== CR) {
+      const c = buf[p]!;
+      if ((c < 0x20 && c !== 9) || c === 0x7f) return undefined;
+      p++;
+    }
+  }
+  if (buf[p] !== CR || buf[p + 1] !== LF) return undefined;
+  const statusLineEnd = p;
+  const fields: HeaderFields = { raw: [], lower: [], spans: [] };
+  if (!parseFieldLines(buf, p + 2, end - 2, fields)) return undefined;
+
+  let cl = -1;
+  let te: string | undefined;
+  let conn: Set<string> | undefined;
+  const { raw, lower, spans } = fields;
+  for (let i = 0; i < lower.length; i++) {
+    const name = lower[i]!;
+    if (name === "content-length") {
+      if (cl !== -1) return undefined;
+      cl = parseContentLength(raw[2 * i + 1]!);
+      if (cl < 0) return undefined;
+    } else if (name === "transfer-encoding") {
+      te = te === undefined ? raw[2 * i + 1]! : `${te}, ${raw[2 * i + 1]}`;
+    } else if (name === "connection") {
+      conn ??= new Set();
+      connectionTokens(raw[2 * i + 1]!, conn);
+    }
+  }
+  if (te !== undefined && cl !== -1) return undefined;
+
+  let bodyKind: BodyKind;
+  if (requestMethod === "HEAD" || status < 200 || status === 204 || status === 304) bodyKind = BODY_NONE;
+  else if (te !== undefined) bodyKind = endsWithChunked(te) ? BODY_CHUNKED : BODY_UNTIL_CLOSE;
+  else if (cl >= 0) bodyKind = cl === 0 ? BODY_NONE : BODY_LENGTH;
+  else bodyKind = BODY_UNTIL_CLOSE;
+
+  const close =
+    bodyKind === BODY_UNTIL_CLOSE || (minor === 0 ? !conn?.has("keep-alive") : conn?.has("close") === true);
+  return {
+    buf,
+    start,
+    end,
+    status,
+    statusAt,
+    statusLineEnd,
+    minor,
+    raw,
+    lower,
+    spans,
+    bodyKind,
+    contentLength: Math.max(cl, 0),
+    close,
+    connTokens: conn,
+  };
+}
+
+/** For logs and tests. */
+export const statusLine = (h: ResponseHead) => latin1(h.buf, h.start, h.statusLineEnd);

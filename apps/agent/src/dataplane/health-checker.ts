@@ -1,0 +1,208 @@
+import { request } from "node:http";
+import { connect } from "node:net";
+import { ActiveHealth, type HealthState } from "@fulcrum/balancer";
+import type { HealthCheck } from "@fulcrum/protocol";
+import { errorMessage } from "../errors";
+import { upstreamKey } from "./backend-state";
+
+export type HealthChange = (
+  checker: HealthChecker,
+  to: "up" | "down",
+  from: HealthState,
+  reason: string,
+) => void;
+
+const MAX_BODY_BYTES = 64 * 1024;
+
+/**
+ * Active checks of one backend address with one set of settings. Shared by
+ * every pool that lists the address with identical healthCheck settings; a
+ * pool with other settings gets its own checker (and its own verdict).
+ * Rise/fall come from the balancer's ActiveHealth: a new backend starts
+ * "unknown" and serves; its first success makes it "up" (no event), `fall`
+ * failures make it "down".
+ */
+export class HealthChecker {
+  private readonly machine: ActiveHealth;
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private stopped = true;
+  lastReason = "";
+
+  constructor(
+    readonly id: string,
+    readonly address: string,
+    readonly port: number,
+    readonly settings: HealthCheck,
+    initial: HealthState,
+    private readonly onChange: HealthChange,
+    private readonly rng: () => number,
+  ) {
+    this.machine = new ActiveHealth({ rise: settings.rise, fall: settings.fall, initial });
+  }
+
+  get key(): string {
+    return upstreamKey(this);
+  }
+
+  get state(): HealthState {
+    return this.machine.state;
+  }
+
+  get healthy(): boolean {
+    return this.machine.healthy;
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.schedule();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+
+  /** interval ± 10 %, so checks of many backends do not fire in lock step. */
+  private schedule(): void {
+    if (this.stopped) return;
+    const base = this.settings.intervalMs;
+    const delay = Math.max(1, Math.round(base * (0.9 + 0.2 * this.rng())));
+    this.timer = setTimeout(() => this.runOnce(), delay);
+    this.timer.unref();
+  }
+
+  private runOnce(): void {
+    if (this.stopped || this.running) return;
+    this.running = true;
+    const probe = this.settings.type === "tcp" ? this.probeTcp() : this.probeHttp();
+    probe.then((reason) => {
+      this.running = false;
+      if (this.stopped) return;
+      const ok = reason === undefined;
+      if (!ok) this.lastReason = reason;
+      const t = this.machine.observe(ok);
+      if (t && !(t.from === "unknown" && t.to === "up")) {
+        this.onChange(this, t.to, t.from, ok ? "check passed" : reason);
+      }
+      this.schedule();
+    });
+  }
+
+  /** Resolves undefined on success, else the failure reason. */
+  private probeTcp(): Promise<string | undefined> {
+    return new Promise((resolve) => {
+      const s = connect({ host: this.address, port: this.port });
+      const timer = setTimeout(() => {
+        s.destroy();
+        resolve(`tcp connect timed out after ${this.settings.timeoutMs} ms`);
+      }, this.settings.timeoutMs);
+      s.once("connect", () => {
+        clearTimeout(timer);
+        s.destroy();
+        resolve(undefined);
+      });
+      s.once("error", (e) => {
+        clearTimeout(timer);
+        s.destroy();
+        resolve(`tcp connect failed: ${errorMessage(e)}`);
+      });
+    });
+  }
+
+  private probeHttp(): Promise<string | undefined> {
+    const hc = this.settings;
+    return new Promise((resolve) => {
+      let settled = false;
+      const done = (r: string | undefined) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        req.destroy();
+        resolve(r);
+      };
+      const req = request({
+        host: this.address,
+        port: this.port,
+        method: hc.method,
+        path: hc.path,
+        agent: false,
+        headers: { host: this.key, "user-agent": "fulcrum-agent health check", connection: "close" },
+      });
+      const timer = setTimeout(() => done(`http check timed out after ${hc.timeoutMs} ms`), hc.timeoutMs);
+      req.once("error", (e) => done(`http check failed: ${errorMessage(e)}`));
+      req.once("response", (res) => {
+        const status = res.statusCode ?? 0;
+        const [lo, hi] = hc.expectStatus;
+        if (status < lo || status > hi) {
+          res.resume();
+          return done(`http check answered ${status}, expected ${lo}-${hi}`);
+        }
+        if (hc.expectBody === undefined || hc.method === "HEAD") {
+          res.resume();
+          return done(undefined);
+        }
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (c: string) => {
+          if (body.length < MAX_BODY_BYTES) body += c;
+          if (body.includes(hc.expectBody!)) done(undefined);
+        });
+        res.once("end", () => done(body.includes(hc.expectBody!) ? undefined : "http check body mismatch"));
+        res.once("error", (e) => done(`http check failed: ${errorMessage(e)}`));
+      });
+      req.end();
+    });
+  }
+}
+
+/**
+ * Checkers by (address:port, settings). Compile asks for the checkers a
+ * snapshot needs (`prepare`); only `commit` starts new ones and stops unused
+ * ones, so a rejected snapshot leaves the running checks alone.
+ */
+export class HealthCheckers {
+  private readonly live = new Map<string, HealthChecker>();
+  private pending = new Map<string, HealthChecker>();
+
+  constructor(
+    private readonly onChange: HealthChange,
+    private readonly rng: () => number,
+  ) {}
+
+  prepare(address: string, port: number, settings: HealthCheck): HealthChecker | undefined {
+    if (settings.type === "none") return undefined;
+    const key = upstreamKey({ address, port });
+    const id = `${key}|${JSON.stringify(settings)}`;
+    const existing = this.live.get(id) ?? this.pending.get(id);
+    if (existing) return existing;
+    // New settings for a known address inherit its verdict: a down backend stays down until proven up.
+    let initial: HealthState = "unknown";
+    for (const c of this.live.values()) if (c.key === key && c.state === "down") initial = "down";
+    const c = new HealthChecker(id, address, port, settings, initial, this.onChange, this.rng);
+    this.pending.set(id, c);
+    return c;
+  }
+
+  commit(used: ReadonlySet<HealthChecker>): void {
+    for (const [id, c] of this.pending) if (used.has(c)) this.live.set(id, c);
+    this.pending = new Map();
+    for (const [id, c] of this.live) {
+      if (used.has(c)) c.start();
+      else {
+        c.stop();
+        this.live.delete(id);
+      }
+    }
+  }
+
+  abort(): void {
+    this.pending = new Map();
+  }
+
+  stopAll(): void {
+    for (const c of this.live.values()) c.stop();
+    this.live.clear();
+  }
+}

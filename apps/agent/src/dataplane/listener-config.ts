@@ -1,0 +1,82 @@
+import type { ListenerProtocol, SnapshotListener } from "@fulcrum/protocol";
+import type { TrafficCounters } from "./stats";
+import type { DataPlaneTimeouts } from "./timeouts";
+
+/**
+ * What a listener (front end) needs from the snapshot, compiled once per
+ * snapshot by compile.ts. A listener kept across a swap receives the new one
+ * with its new route table (`setConfig`, when the listener implements it).
+ * Every wait is bounded; all times in ms.
+ */
+export interface ListenerConfig {
+  readonly id: string;
+  readonly name: string;
+  readonly protocol: ListenerProtocol;
+  readonly bindAddress: string;
+  readonly port: number;
+  /** Keep (append to) the client's X-Forwarded-For/-Proto/-Host instead of overwriting them. */
+  readonly trustForwarded: boolean;
+  /** Open client connections at most; beyond it new ones are refused (closed at accept). */
+  readonly maxConnections: number;
+  /** Largest request head (request line + headers) accepted; beyond it the answer is 431. */
+  readonly maxHeaderBytes: number;
+  readonly timeouts: ListenerTimeouts;
+  /** Counters of this listener (they survive swaps: same object while the listener id stays). */
+  readonly stats: TrafficCounters;
+}
+
+export interface ListenerTimeouts {
+  /** TCP connect to a backend. */
+  readonly connectMs: number;
+  /** A client must send a complete request head within this (slowloris guard). */
+  readonly headMs: number;
+  /** No bytes either way on a client or upstream connection (also TCP tunnels). */
+  readonly idleMs: number;
+  /** From the request sent to the backend's response head. */
+  readonly responseMs: number;
+  /** Engine-wide (not in the snapshot): idle keep-alive client connections are closed after this. */
+  readonly clientKeepAliveMs: number;
+  /** Engine-wide: a client must send its whole request (head and body) within this. */
+  readonly clientRequestMs: number;
+  /** Engine-wide: removed listeners get this long to finish their connections. */
+  readonly drainGraceMs: number;
+}
+
+export function listenerConfig(
+  l: SnapshotListener,
+  engine: DataPlaneTimeouts,
+  stats: TrafficCounters,
+): ListenerConfig {
+  const s = l.settings;
+  return {
+    id: l.id,
+    name: l.name,
+    protocol: l.protocol,
+    bindAddress: l.bindAddress,
+    port: l.port,
+    trustForwarded: s.trustForwarded,
+    maxConnections: s.maxConnections,
+    maxHeaderBytes: s.maxHeaderBytes,
+    timeouts: {
+      connectMs: s.timeouts.connectMs,
+      headMs: s.timeouts.headMs,
+      idleMs: s.timeouts.idleMs,
+      responseMs: s.timeouts.responseMs,
+      clientKeepAliveMs: engine.clientKeepAliveMs,
+      clientRequestMs: engine.clientRequestMs,
+      drainGraceMs: engine.drainGraceMs,
+    },
+    stats,
+  };
+}
+
+/** The engine-wide timeouts with this listener's settings in, for front ends that take DataPlaneTimeouts. */
+export function timeoutsFor(c: ListenerConfig, engine: DataPlaneTimeouts): DataPlaneTimeouts {
+  return {
+    ...engine,
+    upstreamConnectMs: c.timeouts.connectMs,
+    upstreamResponseMs: c.timeouts.responseMs,
+    idleMs: c.timeouts.idleMs,
+    clientHeadersMs: c.timeouts.headMs,
+  };
+}

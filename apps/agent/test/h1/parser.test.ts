@@ -1,0 +1,138 @@
+import { describe, expect, it } from "vitest";
+import { CHUNKED_ERROR, CHUNKED_MORE, ChunkedScanner } from "../../src/dataplane/h1/chunked";
+import {
+  HEAD_BARE_LF,
+  HEAD_INCOMPLETE,
+  HEAD_TOO_LARGE,
+  HeadReader,
+} from "../../src/dataplane/h1/head-reader";
+import {
+  BODY_CHUNKED,
+  BODY_LENGTH,
+  BODY_NONE,
+  BODY_UNTIL_CLOSE,
+  parseRequestHead,
+} from "../../src/dataplane/h1/request-head";
+import { parseResponseHead } from "../../src/dataplane/h1/response-head";
+
+const HEADS = [
+  "GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+  "POST /up?x=1 HTTP/1.1\r\nHost: shop.example:8080\r\nContent-Length: 5\r\nX-Forwarded-For: 1.2.3.4\r\n\r\nhello",
+  "PUT /c HTTP/1.1\r\nhost: b\r\ntransfer-encoding: gzip, chunked\r\nCookie: a=1; sid=xyz\r\n\r\n0\r\n\r\n",
+  "GET /old HTTP/1.0\r\nUser-Agent:  spaced value \t\r\n\r\n",
+];
+
+function parseSplit(text: string, at: number[]) {
+  const bytes = Buffer.from(text, "latin1");
+  const r = new HeadReader(16_384);
+  let prev = 0;
+  for (const cut of [...at, bytes.length]) {
+    const end = r.push(bytes.subarray(prev, cut));
+    prev = cut;
+    if (end >= 0) {
+      // What follows the head: the rest of this chunk plus the bytes not fed yet.
+      const rest = r.buf.subarray(end).toString() + bytes.subarray(cut).toString();
+      return { head: parseRequestHead(r.buf, r.start, end), rest };
+    }
+    if (end !== HEAD_INCOMPLETE) return { error: end };
+  }
+  return { error: HEAD_INCOMPLETE };
+}
+
+describe("request head parser", () => {
+  it("parses the same head whatever way it is split (every byte, and byte by byte)", () => {
+    for (const text of HEADS) {
+      const whole = parseSplit(text, []);
+      expect(whole.head).toBeDefined();
+      for (let i = 1; i < text.length; i++) {
+        const split = parseSplit(text, [i]);
+        expect(split.head?.raw, `split at ${i}`).toEqual(whole.head!.raw);
+        expect(split.rest).toBe(whole.rest);
+      }
+      const bytewise = parseSplit(
+        text,
+        Array.from({ length: text.length - 1 }, (_, i) => i + 1),
+      );
+      expect(bytewise.head?.raw).toEqual(whole.head!.raw);
+    }
+  });
+
+  it("reads method, target, version, raw headers and framing", () => {
+    const a = parseSplit(HEADS[1]!, []).head!;
+    expect([a.method, a.target, a.minor, a.host, a.bodyKind, a.contentLength]).toEqual([
+      "POST",
+      "/up?x=1",
+      1,
+      "shop.example:8080",
+      BODY_LENGTH,
+      5,
+    ]);
+    expect(a.xff).toBe("1.2.3.4");
+    const b = parseSplit(HEADS[2]!, []).head!;
+    expect(b.bodyKind).toBe(BODY_CHUNKED);
+    const c = parseSplit(HEADS[3]!, []).head!;
+    expect(c.raw).toEqual(["User-Agent", "spaced value"]);
+    expect([c.minor, c.close, c.bodyKind]).toEqual([0, true, BODY_NONE]);
+  });
+
+  it("caps the head size and refuses bare LF before the head is complete", () => {
+    const r = new HeadReader(1024);
+    expect(r.push(Buffer.from(`GET / HTTP/1.1\r\nX: ${"a".repeat(2000)}`))).toBe(HEAD_TOO_LARGE);
+    expect(new HeadReader(1024).push(Buffer.from("GET / HTTP/1.1\nHost: a"))).toBe(HEAD_BARE_LF);
+  });
+});
+
+describe("response head parser", () => {
+  const parse = (t: string, method = "GET") => {
+    const b = Buffer.from(t, "latin1");
+    return parseResponseHead(b, 0, b.indexOf("\r\n\r\n") + 4, method);
+  };
+  it("frames by method and status", () => {
+    expect(parse("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n")?.bodyKind).toBe(BODY_LENGTH);
+    expect(parse("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n", "HEAD")?.bodyKind).toBe(BODY_NONE);
+    expect(parse("HTTP/1.1 204 No Content\r\n\r\n")?.bodyKind).toBe(BODY_NONE);
+    expect(parse("HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n")?.bodyKind).toBe(BODY_NONE);
+    expect(parse("HTTP/1.1 100 Continue\r\n\r\n")?.bodyKind).toBe(BODY_NONE);
+    expect(parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")?.bodyKind).toBe(BODY_CHUNKED);
+    const uc = parse("HTTP/1.1 200 OK\r\n\r\n");
+    expect([uc?.bodyKind, uc?.close]).toEqual([BODY_UNTIL_CLOSE, true]);
+    expect(parse("HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\n")?.close).toBe(true);
+    expect(parse("HTTP/1.1 200\r\nContent-Length: 1\r\n\r\n")?.status).toBe(200);
+  });
+  it("refuses ambiguous framing", () => {
+    expect(
+      parse("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"),
+    ).toBeUndefined();
+    expect(parse("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n")).toBeUndefined();
+    expect(parse("HTTP/1.1 200 OK\r\nContent-Length: +3\r\n\r\n")).toBeUndefined();
+    expect(parse("HTTP/1.1 2x0 OK\r\n\r\n")).toBeUndefined();
+  });
+});
+
+describe("chunked scanner", () => {
+  const body =
+    '4;ext=1;q="x"\r\nWiki\r\n5\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n0\r\nExpires: never\r\nX-T: 1\r\n\r\n';
+  it("finds the end of the message at every split, leaving what follows", () => {
+    const bytes = Buffer.from(`${body}NEXT`);
+    for (let i = 0; i <= bytes.length; i++) {
+      const s = new ChunkedScanner(1024);
+      let end = s.scan(bytes, 0, i);
+      if (end === CHUNKED_MORE) end = s.scan(bytes, i, bytes.length);
+      expect(end, `split at ${i}`).toBe(body.length);
+    }
+  });
+  it("refuses malformed framing", () => {
+    for (const bad of [
+      "x\r\n",
+      "4 \r\nWiki\r\n",
+      "4\nWiki\r\n",
+      "4\r\nWikiX\r\n",
+      "-1\r\n",
+      "1234567890abc\r\n",
+      "0\r\n x\r\n\r\n",
+    ]) {
+      const b = Buffer.from(bad);
+      expect(new ChunkedScanner(1024).scan(b, 0, b.length), bad).toBe(CHUNKED_ERROR);
+    }
+  });
+});

@@ -1,0 +1,322 @@
+import { request } from "node:http";
+import { type AddressInfo, connect, createServer, type Socket } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import WebSocket, { WebSocketServer } from "ws";
+import type { H1Server } from "../../src/dataplane/h1/server";
+import { type Backend, FixedPool, raw, startHttpBackend, startProxy, statuses } from "./helpers";
+
+const cleanups: (() => Promise<unknown> | undefined)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function setup(
+  handler?: Parameters<typeof startHttpBackend>[0],
+  over?: Parameters<typeof startProxy>[1],
+): Promise<{ backend: Backend; h1: H1Server; port: number; pool: FixedPool }> {
+  const backend = await startHttpBackend(handler);
+  const pool = new FixedPool([backend.port]);
+  const { h1, port } = await startProxy(pool, over);
+  cleanups.push(
+    () => backend.close(),
+    () => h1.close(0),
+  );
+  return { backend, h1, port, pool };
+}
+
+describe("h1 proxy", () => {
+  it("keeps both sides alive: many requests on one client connection use one upstream connection", async () => {
+    const { backend, port, pool } = await setup();
+    const req = "GET /k HTTP/1.1\r\nHost: a\r\n\r\n";
+    const text = await new Promise<string>((resolve) => {
+      const s = connectTo(port);
+      let got = "";
+      let sent = 1;
+      s.write(req);
+      s.on("data", (c) => {
+        got += c.toString();
+        const n = statuses(got).length;
+        if (n === sent && got.endsWith("ok GET /k")) {
+          if (sent === 5) {
+            s.destroy();
+            resolve(got);
+          } else {
+            sent++;
+            s.write(req);
+          }
+        }
+      });
+    });
+    expect(statuses(text)).toEqual([200, 200, 200, 200, 200]);
+    expect(text).toContain("x-lease: 1");
+    expect(backend.connections).toBe(1);
+    expect(backend.requests).toBe(5);
+    expect(pool.outcomes.filter((o) => o.kind === "response")).toHaveLength(5);
+  });
+
+  it("answers pipelined requests in order", async () => {
+    const { port } = await setup((req, res) => {
+      req.resume();
+      // The first answer is the slowest: order must still hold.
+      setTimeout(() => res.end(`path=${req.url}`), req.url === "/1" ? 50 : 0);
+    });
+    const reqs = [1, 2, 3].map((i) => `GET /${i} HTTP/1.1\r\nHost: a\r\n\r\n`).join("");
+    const r = await raw(port, reqs, { done: (t) => t.includes("path=/3") });
+    const order = [...r.text.matchAll(/path=\/(\d)/g)].map((m) => m[1]);
+    expect(order).toEqual(["1", "2", "3"]);
+  });
+
+  it("round-trips a chunked request with extensions and trailers, and a chunked response", async () => {
+    const { port } = await setup((req, res) => {
+      let body = "";
+      req.on("data", (c) => {
+        body += c;
+      });
+      req.on("end", () => {
+        res.setHeader("trailer", "x-sum");
+        res.write(`got:${body}:`);
+        res.write(`trailer=${req.trailers["x-t"]}`);
+        res.addTrailers({ "x-sum": "42" });
+        res.end();
+      });
+    });
+    const body = "5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-T: yes\r\n\r\n";
+    const r = await raw(
+      port,
+      [`POST /c HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n`, body.slice(0, 9), body.slice(9)],
+      { done: (t) => t.includes("\r\n0\r\nx-sum: 42\r\n\r\n"), gapMs: 10 },
+    );
+    expect(r.text).toMatch(/^HTTP\/1\.1 200 /);
+    expect(r.text.toLowerCase()).toContain("transfer-encoding: chunked");
+    expect(r.text).toContain("got:hello world:");
+    expect(r.text).toContain("trailer=yes");
+    expect(r.closed).toBe(false);
+  });
+
+  it("forwards a Content-Length body split across packets", async () => {
+    const { port } = await setup((req, res) => {
+      let body = "";
+      req.on("data", (c) => {
+        body += c;
+      });
+      req.on("end", () => res.end(`len=${body.length}:${body}`));
+    });
+    const r = await raw(
+      port,
+      [
+        "POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n01234",
+        "56789GET /after HTTP/1.1\r\nHost: a\r\n\r\n",
+      ],
+      { done: (t) => statuses(t).length === 2 && t.endsWith("len=0:"), gapMs: 20 },
+    );
+    expect(r.text).toContain("len=10:0123456789");
+    expect(statuses(r.text)).toEqual([200, 200]);
+  });
+
+  it("sends no body for HEAD, 204 and 304 and keeps the connection usable", async () => {
+    const { port } = await setup((req, res) => {
+      req.resume();
+      if (req.url === "/204") {
+        res.statusCode = 204;
+        res.end();
+      } else if (req.url === "/304") {
+        res.statusCode = 304;
+        res.end();
+      } else {
+        res.setHeader("content-length", "5");
+        res.end(req.method === "HEAD" ? undefined : "hello");
+      }
+    });
+    const r = await raw(
+      port,
+      "HEAD /h HTTP/1.1\r\nHost: a\r\n\r\nGET /204 HTTP/1.1\r\nHost: a\r\n\r\nGET /304 HTTP/1.1\r\nHost: a\r\n\r\nGET /last HTTP/1.1\r\nHost: a\r\n\r\n",
+      { done: (t) => statuses(t).length === 4 && t.endsWith("hello") },
+    );
+    expect(statuses(r.text)).toEqual([200, 204, 304, 200]);
+    expect(r.text.match(/hello/g)).toHaveLength(1);
+  });
+
+  it("passes 100-continue through", async () => {
+    const { port } = await setup();
+    const r = await raw(
+      port,
+      ["POST /e HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n", "hi"],
+      { done: (t) => t.includes("ok POST /e"), gapMs: 100 },
+    );
+    expect(statuses(r.text)).toEqual([100, 200]);
+  });
+
+  it("closes a slowloris client after the head timeout", async () => {
+    const { port, backend } = await setup(undefined, {
+      timeouts: { connectMs: 1000, headMs: 300, idleMs: 60_000, responseMs: 1000 },
+    });
+    const started = Date.now();
+    const parts = "GET / HTTP/1.1\r\nHost: a\r\nX-Slow: aaaaaaaaaaaaaaaa\r\n\r\n".split("");
+    const r = await raw(port, parts, { gapMs: 40, ms: 3000 });
+    expect(r.closed).toBe(true);
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(backend.requests).toBe(0);
+  });
+
+  it("answers 431 to an oversized head", async () => {
+    const { port, backend } = await setup(undefined, { maxHeaderBytes: 1024 });
+    const r = await raw(port, `GET / HTTP/1.1\r\nHost: a\r\nX-Big: ${"b".repeat(4000)}\r\n\r\n`);
+    expect(r.text).toMatch(/^HTTP\/1\.1 431 /);
+    expect(r.closed).toBe(true);
+    expect(backend.requests).toBe(0);
+  });
+
+  it("cuts the client when the backend closes mid-body (no truncated 200 kept alive)", async () => {
+    const { port, pool } = await setup((req, res) => {
+      req.resume();
+      res.writeHead(200, { "content-length": "100" });
+      res.write("partial");
+      setTimeout(() => res.socket?.destroy(), 30);
+    });
+    const r = await raw(port, "GET / HTTP/1.1\r\nHost: a\r\n\r\n", { ms: 2000 });
+    expect(r.text).toMatch(/^HTTP\/1\.1 200 /);
+    expect(r.text).toContain("partial");
+    expect(r.closed).toBe(true);
+    expect(pool.outcomes.at(-1)?.kind).toBe("failed-after-response");
+  });
+
+  it("answers 502 upstream-connect-failed, 504 on response timeout, 503 when the pool has none", async () => {
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
+    const dead = (closed.address() as AddressInfo).port;
+    await new Promise((r) => closed.close(r));
+    const pool = new FixedPool([dead]);
+    pool.retries = 0;
+    const { h1, port } = await startProxy(pool);
+    cleanups.push(() => h1.close(0));
+    const a = await raw(port, "GET / HTTP/1.1\r\nHost: a\r\n\r\n", {
+      done: (t) => t.endsWith("unreachable\n"),
+    });
+    expect(a.text).toMatch(/^HTTP\/1\.1 502 /);
+    expect(a.text).toContain("x-fulcrum-reason: upstream-connect-failed");
+    expect(pool.outcomes[0]?.kind).toBe("connect-failed");
+
+    const silent = await startHttpBackend(() => {});
+    cleanups.push(() => silent.close());
+    const p2 = new FixedPool([silent.port]);
+    const s = await startProxy(p2, {
+      timeouts: { connectMs: 1000, headMs: 1000, idleMs: 60_000, responseMs: 200 },
+    });
+    cleanups.push(() => s.h1.close(0));
+    const b = await raw(s.port, "GET / HTTP/1.1\r\nHost: a\r\n\r\n", {
+      done: (t) => t.endsWith("timed out\n"),
+    });
+    expect(b.text).toMatch(/^HTTP\/1\.1 504 /);
+    expect(b.text).toContain("x-fulcrum-reason: upstream-response-timeout");
+    expect(p2.outcomes[0]).toMatchObject({ kind: "failed-before-response", timeout: true });
+
+    const none = new FixedPool([]);
+    const s3 = await startProxy(none);
+    cleanups.push(() => s3.h1.close(0));
+    const c = await raw(s3.port, "GET / HTTP/1.1\r\nHost: a\r\n\r\n", {
+      done: (t) => t.endsWith("available\n"),
+    });
+    expect(c.text).toMatch(/^HTTP\/1\.1 503 /);
+    expect(c.text).toContain("x-fulcrum-reason: no-backend");
+  });
+
+  it("retries an idempotent request on another backend when the first resets before answering", async () => {
+    const resetter = createServer((s: Socket) => s.once("data", () => s.resetAndDestroy()));
+    await new Promise<void>((r) => resetter.listen(0, "127.0.0.1", r));
+    cleanups.push(() => new Promise((r) => resetter.close(r)));
+    const good = await startHttpBackend();
+    cleanups.push(() => good.close());
+    const pool = new FixedPool([(resetter.address() as AddressInfo).port, good.port]);
+    const { h1, port } = await startProxy(pool);
+    cleanups.push(() => h1.close(0));
+    const r = await raw(port, "GET /r HTTP/1.1\r\nHost: a\r\n\r\n", { done: (t) => t.includes("ok GET /r") });
+    expect(statuses(r.text)).toEqual([200]);
+    expect(pool.outcomes.map((o) => o.kind)).toEqual(["failed-before-response", "response"]);
+  });
+
+  it("sets X-Forwarded-* and drops hop-by-hop fields, keeping framing fields", async () => {
+    let seen: Record<string, unknown> = {};
+    const { port } = await setup((req, res) => {
+      seen = req.headers;
+      req.resume();
+      req.on("end", () => res.end("x"));
+    });
+    await raw(
+      port,
+      "POST / HTTP/1.1\r\nHost: shop.example\r\nX-Forwarded-For: 203.0.113.7\r\nX-Forwarded-Proto: https\r\nConnection: x-drop, content-length\r\nX-Drop: 1\r\nKeep-Alive: 5\r\nContent-Length: 2\r\n\r\nab",
+      { done: (t) => t.endsWith("x") },
+    );
+    expect(seen["x-forwarded-for"]).toBe("127.0.0.1");
+    expect(seen["x-forwarded-proto"]).toBe("http");
+    expect(seen["x-forwarded-host"]).toBe("shop.example");
+    expect(seen["x-drop"]).toBeUndefined();
+    expect(seen["keep-alive"]).toBeUndefined();
+    expect(seen["content-length"]).toBe("2");
+    expect(seen.host).toBe("shop.example");
+  });
+
+  it("appends to X-Forwarded-For when trustForwarded is set", async () => {
+    let xff: unknown;
+    const { port } = await setup(
+      (req, res) => {
+        xff = req.headers["x-forwarded-for"];
+        res.end("x");
+      },
+      { trustForwarded: true },
+    );
+    await raw(port, "GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 203.0.113.7\r\n\r\n", {
+      done: (t) => t.endsWith("x"),
+    });
+    expect(xff).toBe("203.0.113.7, 127.0.0.1");
+  });
+
+  it("relays a WebSocket both ways", async () => {
+    const wss = new WebSocketServer({ host: "127.0.0.1", port: 0 });
+    await new Promise((r) => wss.once("listening", r));
+    cleanups.push(() => new Promise((r) => wss.close(r)));
+    wss.on("connection", (ws, req) =>
+      ws.on("message", (m) => ws.send(`echo:${m}:${req.headers["x-forwarded-for"]}`)),
+    );
+    const pool = new FixedPool([(wss.address() as AddressInfo).port]);
+    const { h1, port } = await startProxy(pool);
+    cleanups.push(() => h1.close(0));
+    const client = new WebSocket(`ws://127.0.0.1:${port}/chat`);
+    await new Promise((r, j) => {
+      client.once("open", r);
+      client.once("error", j);
+    });
+    const reply = new Promise<string>((r) => client.once("message", (m) => r(m.toString())));
+    client.send("hi");
+    expect(await reply).toBe("echo:hi:127.0.0.1");
+    const closed = new Promise((r) => client.once("close", r));
+    client.close();
+    await closed;
+  });
+
+  it("works for a plain node:http client with HTTP/1.0", async () => {
+    const { port } = await setup();
+    const r = await raw(port, "GET /old HTTP/1.0\r\n\r\n");
+    expect(r.text).toMatch(/^HTTP\/1\.1 200 /);
+    expect(r.text).toContain("ok GET /old");
+    expect(r.closed).toBe(true);
+    const viaNode = await new Promise<string>((resolve, reject) => {
+      request({ host: "127.0.0.1", port, path: "/n", agent: false }, (res) => {
+        let b = "";
+        res.on("data", (c) => {
+          b += c;
+        });
+        res.on("end", () => resolve(b));
+      })
+        .on("error", reject)
+        .end();
+    });
+    expect(viaNode).toBe("ok GET /n");
+  });
+});
+
+function connectTo(port: number): Socket {
+  const s = connect(port, "127.0.0.1");
+  s.on("error", () => {});
+  cleanups.push(() => void s.destroy());
+  return s;
+}
