@@ -3,10 +3,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { defaultMigrationsDir, openDatabase, parseDatabaseConfig } from "../src/index";
-import { onPostgres } from "./helpers";
 
-// Persistence on disk is PGlite's concern; on PostgreSQL the other tests cover openDatabase's parts.
-describe.skipIf(onPostgres)("openDatabase on a PGlite data directory", () => {
+// Builds its own PGlite config, so it runs (and means the same) in the PostgreSQL pass too.
+describe("openDatabase on a PGlite data directory", () => {
   const root = mkdtempSync(path.join(tmpdir(), "fulcrum-data-"));
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
