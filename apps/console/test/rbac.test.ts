@@ -50,8 +50,11 @@ const SPEC: Record<string, { allowed: Who[]; input?: unknown }> = {
   "agent.enrollmentTokens": { allowed: ADMINS, input: { clusterId: missing } },
   "agent.revokeEnrollmentToken": { allowed: ADMINS, input: { id: missing } },
   "agent.revoke": { allowed: ADMINS, input: { id: missing } },
+  "agent.delete": { allowed: ADMINS, input: { id: missing } },
   "config.versions": { allowed: SIGNED_IN, input: { clusterId: missing } },
   "config.get": { allowed: SIGNED_IN, input: { clusterId: missing, version: 1 } },
+  "config.diff": { allowed: SIGNED_IN, input: { clusterId: missing, version: 1 } },
+  "config.rollback": { allowed: OPERATORS, input: { clusterId: missing, version: 1 } },
   "audit.list": { allowed: SIGNED_IN, input: {} },
   "user.list": { allowed: ADMINS },
   "user.create": {

@@ -201,3 +201,60 @@ describe("pool settings", () => {
     expect(snap.pools[0]!.backends[0]).toMatchObject({ maxConnections: 5 });
   });
 });
+
+describe("config history: diff and rollback", () => {
+  let c: TestConsole;
+  let op: ReturnType<typeof callerAs>;
+  let clusterId: string;
+  beforeAll(async () => {
+    c = await startTestConsole();
+    op = callerAs(c, actors.operator);
+    clusterId = (await op.cluster.create({ name: "h" })).id;
+  });
+  afterAll(async () => {
+    await c?.stop();
+  });
+
+  const latest = () =>
+    c.services.prisma.configVersion.findFirst({ where: { clusterId }, orderBy: { version: "desc" } });
+
+  it("shows what each version changed, and rolls back by adding a version equal to the old one", async () => {
+    const listener = await op.listener.create({ clusterId, name: "web", port: 8080 });
+    const pool = await op.pool.create({ clusterId, name: "app" });
+    const b1 = await op.backend.create({ poolId: pool.id, name: "one", address: "10.0.0.1", port: 80 });
+    await op.route.create({ listenerId: listener.id, poolId: pool.id });
+    const good = (await latest())!;
+
+    // A bad afternoon: a backend drained, another added, the listener moved, the route deleted.
+    await op.backend.setState({ id: b1.id, state: "draining" });
+    const diff = await op.config.diff({ clusterId, version: good.version + 1 });
+    expect(diff).toEqual([
+      {
+        change: "changed",
+        object: "backend one 10.0.0.1:80 in pool app",
+        field: "state",
+        before: "enabled",
+        after: "draining",
+      },
+    ]);
+    await op.backend.create({ poolId: pool.id, address: "10.0.0.2", port: 80 });
+    await op.listener.update({ id: listener.id, port: 9090 });
+    const route = (await op.listener.list({ clusterId }))[0]!.routes[0]!;
+    await op.route.delete({ id: route.id });
+
+    const result = await op.config.rollback({ clusterId, version: good.version });
+    const now = (await latest())!;
+    expect(result).toEqual({ version: now.version, restoredFrom: good.version });
+    expect(now.version).toBe(good.version + 5);
+    expect(now.hash).toBe(good.hash);
+    const listeners = await op.listener.list({ clusterId });
+    expect(listeners.map((l) => [l.port, l.routes.length])).toEqual([[8080, 1]]);
+    const pools = await op.pool.list({ clusterId });
+    expect(pools[0]!.backends.map((b) => [b.address, b.state])).toEqual([["10.0.0.1", "enabled"]]);
+    const audit = await c.services.prisma.auditEntry.findFirst({ where: { action: "config.rollback" } });
+    expect(audit?.after).toEqual({ restoredVersion: good.version });
+
+    // Rolling back to what already runs changes nothing and says so.
+    await expect(op.config.rollback({ clusterId, version: good.version })).rejects.toThrow(/already equals/);
+  });
+});

@@ -11,4 +11,5 @@ export {
 // PrismaClient, the Prisma namespace, enums and model types (User, Cluster, ...).
 export * from "./generated/prisma/client";
 export { defaultMigrationsDir, type MigrateResult, migrate } from "./migrate";
+export { listenForNotifications, type NotificationListener } from "./notifications";
 export { type OpenDatabaseOptions, type OpenedDatabase, openDatabase } from "./open";

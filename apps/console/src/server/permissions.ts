@@ -24,6 +24,7 @@ const OPERATOR = [
   "pool.write",
   "backend.write",
   "backend.drain",
+  "config.rollback",
 ] as const;
 
 const ADMIN = [...OPERATOR, "agent.enroll", "agent.manage", "user.manage", "token.manage"] as const;

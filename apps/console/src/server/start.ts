@@ -7,6 +7,7 @@ import { AGENT_GATEWAY_PATH } from "@fulcrum/protocol";
 import { createAuth } from "./auth/auth";
 import { bootstrapAdmin } from "./auth/bootstrap";
 import { loadConsoleConfig } from "./config";
+import { startClusterEventRelay } from "./events/cluster-events";
 import { AgentGateway } from "./gateway/agent-gateway";
 import { createRequestHandler } from "./http/handler";
 import { consoleLogger as log } from "./logger";
@@ -49,6 +50,7 @@ export async function startConsole(opts: StartOptions): Promise<RunningConsole> 
     log,
   };
   await bootstrapAdmin(services);
+  const relay = await startClusterEventRelay(db, gateway, log);
 
   const pages = opts.pages === false ? undefined : await loadPages(opts);
   const server = http.createServer(createRequestHandler(services, pages?.handle ?? notFound));
@@ -83,6 +85,7 @@ export async function startConsole(opts: StartOptions): Promise<RunningConsole> 
     port,
     services,
     async close() {
+      await relay.close();
       gateway.close();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));

@@ -2,6 +2,7 @@ import type { PrismaClient } from "@fulcrum/db";
 import type { EnrollRequest, EnrollResponse } from "@fulcrum/protocol";
 import { z } from "zod";
 import { ConflictError, NotFoundError, TokenInvalidError } from "../errors";
+import { notifyInTransaction } from "../events/cluster-events";
 import type { Actor } from "./actor";
 import { recordAudit } from "./audit";
 import { translatePrismaError } from "./prisma-errors";
@@ -140,7 +141,8 @@ export async function listAgents(prisma: PrismaClient, clusterId: string) {
   return prisma.agent.findMany({ where: { clusterId }, orderBy: { name: "asc" } });
 }
 
-export async function revokeAgent(prisma: PrismaClient, actor: Actor, id: string) {
+/** Revoked agents keep their row (and history); deleted ones are gone. Either way every console drops them. */
+export async function revokeAgent(prisma: PrismaClient, actor: Actor, id: string, origin: string) {
   return prisma.$transaction(async (tx) => {
     const before = await tx.agent.findUnique({ where: { id } });
     if (!before) throw new NotFoundError("Agent", id);
@@ -151,6 +153,25 @@ export async function revokeAgent(prisma: PrismaClient, actor: Actor, id: string
       targetId: id,
       clusterId: before.clusterId,
     });
+    await notifyInTransaction(tx, { type: "agent-revoked", agentId: id, origin });
     return before;
+  });
+}
+
+export async function deleteAgent(prisma: PrismaClient, actor: Actor, id: string, origin: string) {
+  return prisma.$transaction(async (tx) => {
+    const before = await tx.agent.findUnique({ where: { id } });
+    if (!before) throw new NotFoundError("Agent", id);
+    await tx.agent.delete({ where: { id } });
+    const { credentialHash: _c, ...shown } = before;
+    await recordAudit(tx, actor, {
+      action: "agent.delete",
+      targetType: "agent",
+      targetId: id,
+      clusterId: before.clusterId,
+      before: shown,
+    });
+    await notifyInTransaction(tx, { type: "agent-revoked", agentId: id, origin });
+    return { id };
   });
 }

@@ -1,4 +1,5 @@
 import type { Prisma, PrismaClient } from "@fulcrum/db";
+import { notifyInTransaction } from "../events/cluster-events";
 import type { Actor } from "./actor";
 import { type AuditInput, recordAudit } from "./audit";
 import { lockCluster, recordConfigVersion } from "./config-versions";
@@ -6,6 +7,8 @@ import { translatePrismaError } from "./prisma-errors";
 
 /** Told after commit that a cluster's configuration may have a new version. */
 export interface ConfigPublisher {
+  /** Identifies this console process in events other consoles receive. */
+  readonly instanceId: string;
   clusterChanged(clusterId: string): void;
 }
 
@@ -30,7 +33,15 @@ export async function commitTopologyChange<T>(
       await lockCluster(tx, clusterId);
       const { result, audit } = await change(tx);
       await recordAudit(tx, actor, { ...audit, clusterId });
-      await recordConfigVersion(tx, clusterId, actor);
+      const version = await recordConfigVersion(tx, clusterId, actor);
+      // Other consoles on this database push to their agents when this commits.
+      if (version.created) {
+        await notifyInTransaction(tx, {
+          type: "config-changed",
+          clusterId,
+          origin: deps.publisher.instanceId,
+        });
+      }
       return result;
     });
   } catch (err) {

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { PrismaClient } from "@fulcrum/db";
@@ -7,6 +8,7 @@ import { SYSTEM_ACTOR } from "../domain/actor";
 import { authenticateAgent } from "../domain/agents";
 import { latestSnapshot, lockCluster, recordConfigVersion } from "../domain/config-versions";
 import type { ConfigPublisher } from "../domain/topology-change";
+import type { EventTarget } from "../events/cluster-events";
 import type { Logger } from "../logger";
 import { AgentConnection, HEARTBEAT_INTERVAL_MS } from "./agent-connection";
 import { CloseCode } from "./close-codes";
@@ -16,7 +18,8 @@ import { CloseCode } from "./close-codes";
  * authenticated at the HTTP upgrade; each cluster's changes are pushed to its
  * own agents only, and a burst of changes is coalesced into one push.
  */
-export class AgentGateway implements ConfigPublisher {
+export class AgentGateway implements ConfigPublisher, EventTarget {
+  readonly instanceId = randomUUID();
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
   private readonly connections = new Map<string, AgentConnection>();
   private readonly pendingClusters = new Set<string>();
@@ -91,6 +94,10 @@ export class AgentGateway implements ConfigPublisher {
         }
       }
     });
+  }
+
+  resync(): void {
+    for (const conn of this.connections.values()) this.clusterChanged(conn.agent.clusterId);
   }
 
   disconnect(agentId: string, code: number, reason: string): void {

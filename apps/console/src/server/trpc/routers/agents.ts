@@ -1,6 +1,7 @@
 import { AGENT_GATEWAY_PATH } from "@fulcrum/protocol";
 import {
   createEnrollmentToken,
+  deleteAgent,
   listAgents,
   listEnrollmentTokens,
   newEnrollmentTokenInput,
@@ -45,8 +46,15 @@ export const agentRouter = router({
   revoke: procedure("agent.manage")
     .input(byId)
     .mutation(async ({ ctx, input }) => {
-      await revokeAgent(ctx.services.prisma, ctx.actor, input.id);
+      await revokeAgent(ctx.services.prisma, ctx.actor, input.id, ctx.services.gateway.instanceId);
       ctx.services.gateway.disconnect(input.id, CloseCode.revoked, "agent revoked");
+      return { id: input.id };
+    }),
+  delete: procedure("agent.manage")
+    .input(byId)
+    .mutation(async ({ ctx, input }) => {
+      await deleteAgent(ctx.services.prisma, ctx.actor, input.id, ctx.services.gateway.instanceId);
+      ctx.services.gateway.disconnect(input.id, CloseCode.revoked, "agent deleted");
       return { id: input.id };
     }),
 });

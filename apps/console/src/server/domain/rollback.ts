@@ -1,0 +1,105 @@
+import type { Prisma } from "@fulcrum/db";
+import { type Snapshot, snapshotSchema } from "@fulcrum/protocol";
+import { ConflictError, NotFoundError } from "../errors";
+import type { Actor } from "./actor";
+import { commitTopologyChange, type TopologyDeps } from "./topology-change";
+
+const json = (v: unknown) => v as Prisma.InputJsonValue;
+
+/** Replaces a cluster's topology with the one an old snapshot describes, ids included. */
+async function restoreTopology(
+  tx: Prisma.TransactionClient,
+  clusterId: string,
+  snap: Snapshot,
+): Promise<void> {
+  // Routes reference pools (restrict), so they go first; backends cascade with their pools.
+  await tx.route.deleteMany({ where: { listener: { clusterId } } });
+  await tx.listener.deleteMany({ where: { clusterId } });
+  await tx.pool.deleteMany({ where: { clusterId } });
+  for (const p of snap.pools) {
+    await tx.pool.create({
+      data: {
+        id: p.id,
+        clusterId,
+        name: p.name,
+        policy: p.policy,
+        policyOptions: json(p.policyOptions),
+        healthCheck: json(p.healthCheck),
+        persistence: json(p.persistence),
+        slowStartMs: p.slowStartMs,
+        outlierDetection: json(p.outlierDetection),
+        retries: json(p.retries),
+        limits: json(p.limits),
+        backends: {
+          create: p.backends.map(({ id, name, address, port, weight, state, backup, maxConnections }) => ({
+            id,
+            name,
+            address,
+            port,
+            weight,
+            state,
+            backup,
+            maxConnections,
+          })),
+        },
+      },
+    });
+  }
+  for (const l of snap.listeners) {
+    await tx.listener.create({
+      data: {
+        id: l.id,
+        clusterId,
+        name: l.name,
+        protocol: l.protocol,
+        bindAddress: l.bindAddress,
+        port: l.port,
+        settings: json(l.settings),
+        routes: {
+          create: l.routes.map(({ id, host, pathPrefix, priority, poolId }) => ({
+            id,
+            host,
+            pathPrefix,
+            priority,
+            poolId,
+          })),
+        },
+      },
+    });
+  }
+}
+
+/**
+ * Rolls a cluster back to an old version by restoring its topology; the
+ * result is recorded as a NEW version (equal in content to the old one), so
+ * history only ever grows and agents receive it like any other change.
+ */
+export async function rollbackConfig(deps: TopologyDeps, actor: Actor, clusterId: string, version: number) {
+  const [target, latest] = await Promise.all([
+    deps.prisma.configVersion.findUnique({ where: { clusterId_version: { clusterId, version } } }),
+    deps.prisma.configVersion.findFirst({ where: { clusterId }, orderBy: { version: "desc" } }),
+  ]);
+  if (!target) throw new NotFoundError("Config version", String(version));
+  if (latest && latest.hash === target.hash) {
+    throw new ConflictError(`The running configuration (v${latest.version}) already equals v${version}.`);
+  }
+  const snapshot = snapshotSchema.parse(target.snapshot);
+  await commitTopologyChange(deps, actor, clusterId, async (tx) => {
+    await restoreTopology(tx, clusterId, snapshot);
+    return {
+      result: undefined,
+      audit: {
+        action: "config.rollback",
+        targetType: "config",
+        targetId: String(version),
+        before: { version: latest?.version ?? null },
+        after: { restoredVersion: version },
+      },
+    };
+  });
+  const now = await deps.prisma.configVersion.findFirst({
+    where: { clusterId },
+    orderBy: { version: "desc" },
+  });
+  return { version: now?.version ?? version, restoredFrom: version };
+}
