@@ -2,7 +2,13 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts", "src/**/*.test.ts"],
+    // test/postgres/ needs a PostgreSQL server (several processes on one database);
+    // scripts/test.sh runs the suite again with DATABASE_URL set.
+    include: [
+      "test/*.test.ts",
+      "src/**/*.test.ts",
+      ...(process.env.DATABASE_URL ? ["test/postgres/*.test.ts"] : []),
+    ],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Each file starts its own console and database; PGlite start-up is CPU-heavy on 2 cores.

@@ -6,3 +6,6 @@ export const SUPPORTED_PROTOCOL_VERSIONS: readonly number[] = [1];
 export const AGENT_GATEWAY_PATH = "/agent/ws";
 /** Path where an agent exchanges an enrollment token for its own credential. */
 export const AGENT_ENROLL_PATH = "/api/agents/enroll";
+
+/** Largest frame an agent may send the console; stats and health batches stay far below it. */
+export const MAX_AGENT_FRAME_BYTES = 2 * 1024 * 1024;

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { PrismaClient } from "@fulcrum/db";
-import type { Snapshot } from "@fulcrum/protocol";
+import { MAX_AGENT_FRAME_BYTES, type Snapshot } from "@fulcrum/protocol";
 import { WebSocketServer } from "ws";
 import { SYSTEM_ACTOR } from "../domain/actor";
 import { authenticateAgent } from "../domain/agents";
@@ -20,7 +20,8 @@ import { CloseCode } from "./close-codes";
  */
 export class AgentGateway implements ConfigPublisher, EventTarget {
   readonly instanceId = randomUUID();
-  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
+  /** Frames above MAX_AGENT_FRAME_BYTES close the connection (1009) before they are buffered whole. */
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_AGENT_FRAME_BYTES });
   private readonly connections = new Map<string, AgentConnection>();
   private readonly pendingClusters = new Set<string>();
   private flushScheduled = false;

@@ -1,0 +1,86 @@
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { type AgentProcess, spawnAgent } from "@fulcrum/agent/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { get, startNamedBackend } from "../backends";
+import { actors, callerAs, freePort, startTestConsole, type TestConsole, waitFor } from "../harness";
+
+/**
+ * Runs only in the PostgreSQL pass (vitest.config.ts): two console processes
+ * can share PostgreSQL, never an embedded PGlite directory.
+ */
+describe("two consoles on one PostgreSQL", () => {
+  let a: TestConsole;
+  let b: TestConsole;
+  let agent: AgentProcess;
+  const backends: Array<Awaited<ReturnType<typeof startNamedBackend>>> = [];
+  let listenerPort: number;
+  let clusterId: string;
+
+  beforeAll(async () => {
+    a = await startTestConsole();
+    b = await startTestConsole({}, { databaseUrl: a.databaseUrl! });
+    backends.push(await startNamedBackend("left"), await startNamedBackend("right"));
+    const op = callerAs(a, actors.operator);
+    clusterId = (await op.cluster.create({ name: "shared" })).id;
+    listenerPort = await freePort();
+    const l = await op.listener.create({
+      clusterId,
+      name: "web",
+      bindAddress: "127.0.0.1",
+      port: listenerPort,
+    });
+    const pool = await op.pool.create({ clusterId, name: "app" });
+    for (const be of backends)
+      await op.backend.create({ poolId: pool.id, name: be.name, address: "127.0.0.1", port: be.port });
+    await op.route.create({ listenerId: l.id, poolId: pool.id });
+    // The agent dials console B; every change below is made through console A.
+    const token = await callerAs(a, actors.admin).agent.createEnrollmentToken({ clusterId });
+    const stateDir = mkdtempSync(path.join(os.tmpdir(), "fulcrum-two-"));
+    agent = spawnAgent([
+      "--console",
+      b.url,
+      "--token",
+      token.secret,
+      "--state-dir",
+      stateDir,
+      "--name",
+      "via-b",
+    ]);
+    await waitFor("the agent to serve", async () => (await get(listenerPort)).status === 200);
+  });
+  afterAll(async () => {
+    await agent?.stop();
+    await b?.stop();
+    await a?.stop();
+    for (const be of backends) await be.close();
+  });
+
+  it("pushes a change made through one console to an agent connected to the other", async () => {
+    const right = await a.services.prisma.backend.findFirst({ where: { name: "right" } });
+    await callerAs(a, actors.operator).backend.setState({ id: right!.id, state: "disabled" });
+    await waitFor("traffic to leave the disabled backend", async () => {
+      const bodies = await Promise.all([1, 2, 3, 4].map(() => get(listenerPort)));
+      return bodies.every((r) => r.body === "left");
+    });
+    const latest = await a.services.prisma.configVersion.findFirst({
+      where: { clusterId },
+      orderBy: { version: "desc" },
+    });
+    await waitFor("console B to record the ack", async () => {
+      const row = await b.services.prisma.agent.findFirst({ where: { name: "via-b" } });
+      return row?.appliedVersion === latest?.version;
+    });
+  });
+
+  it("disconnects an agent revoked through the other console", async () => {
+    const row = await a.services.prisma.agent.findFirst({ where: { name: "via-b" } });
+    await callerAs(a, actors.admin).agent.revoke({ id: row!.id });
+    const code = await Promise.race([
+      agent.exited,
+      new Promise((r) => setTimeout(() => r("still running"), 10_000)),
+    ]);
+    expect(code).toBe(3);
+  });
+});
