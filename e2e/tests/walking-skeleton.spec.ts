@@ -94,6 +94,28 @@ test("first admin → login → topology in the browser → real agent → traff
     expect(new Set(bodies)).toEqual(new Set(["alpha", "bravo"]));
     for (let i = 1; i < bodies.length; i++) expect(bodies[i]).not.toBe(bodies[i - 1]);
 
+    // Config history: v5 added the route; rolling back to v4 takes it off the running agent.
+    await page.getByRole("link", { name: "Config history" }).click();
+    await page.getByRole("button", { name: /^v5/ }).click();
+    await expect(page.getByRole("list", { name: "Changes in v5" })).toContainText(
+      "route any host / on listener web",
+    );
+    await page.getByRole("button", { name: /^v4/ }).click();
+    await page.getByRole("button", { name: "Roll back to v4" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Roll back to v4" }).click();
+    await expect(page.getByRole("button", { name: /^v6/ })).toBeVisible();
+    await expect
+      .poll(async () => (await fetch(`http://127.0.0.1:${listenerPort}/`)).status, { timeout: 15_000 })
+      .toBe(404);
+    await page.screenshot({ path: path.join(shots, "config-history.png"), fullPage: true });
+    await page.getByRole("button", { name: /^v5/ }).click();
+    await page.getByRole("button", { name: "Roll back to v5" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Roll back to v5" }).click();
+    await expect
+      .poll(async () => (await fetch(`http://127.0.0.1:${listenerPort}/`)).status, { timeout: 15_000 })
+      .toBe(200);
+
+    await page.getByRole("link", { name: "Agents" }).click();
     await page.screenshot({ path: path.join(shots, "agents.png"), fullPage: true });
     await page.getByRole("link", { name: "Pools" }).click();
     await expect(page.getByTestId("pool-app")).toContainText("bravo");

@@ -28,11 +28,13 @@ export function AgentRow({
   now,
   mayManage,
   onRevoke,
+  onDelete,
 }: {
   agent: Agent;
   now: number;
   mayManage: boolean;
   onRevoke: () => Promise<unknown>;
+  onDelete: () => Promise<unknown>;
 }) {
   const revoked = agent.revokedAt !== null;
   const since = agent.connected ? agent.connectedAt : (agent.disconnectedAt ?? agent.createdAt);
@@ -84,7 +86,15 @@ export function AgentRow({
       </Td>
       {mayManage ? (
         <Td className="text-right">
-          {revoked ? null : (
+          {revoked ? (
+            <ConfirmButton
+              title={`Delete agent ${agent.name}?`}
+              body="Its record and status go away; its name can be enrolled again. Its history stays in the audit log."
+              onConfirm={onDelete}
+            >
+              Delete<span className="sr-only"> {agent.name}</span>
+            </ConfirmButton>
+          ) : (
             <ConfirmButton
               title={`Revoke agent ${agent.name}?`}
               confirmLabel="Revoke"

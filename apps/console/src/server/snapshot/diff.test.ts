@@ -50,7 +50,7 @@ describe("snapshot diff", () => {
         expect.objectContaining({ change: "added", object: "backend 10.9.9.9:5432 in pool db" }),
         {
           change: "changed",
-          object: "route any host/ on listener web",
+          object: "route any host / on listener web",
           field: "pool",
           before: "web",
           after: "api",

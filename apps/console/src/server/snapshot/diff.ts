@@ -78,7 +78,7 @@ export function diffSnapshots(before: SnapshotBody, after: SnapshotBody): Snapsh
   const routesOf = (body: SnapshotBody) =>
     body.listeners.flatMap((l) => l.routes.map((r) => ({ ...r, listener: l.name })));
   const routeLabel = (r: SnapshotRoute & { listener: string }) =>
-    `route ${r.host || "any host"}${r.pathPrefix} on listener ${r.listener}`;
+    `route ${r.host || "any host"} ${r.pathPrefix} on listener ${r.listener}`;
   const routeFields = ({ id: _id, listener: _l, poolId, ...rest }: SnapshotRoute & { listener: string }) => ({
     ...flatten(rest),
     pool: poolName(poolId),

@@ -17,6 +17,7 @@ export default function AgentsPage() {
   const now = useNow(1000);
   const agents = useQuery({ ...trpc.agent.list.queryOptions({ clusterId }), refetchInterval: 2000 });
   const revoke = useMutation(trpc.agent.revoke.mutationOptions());
+  const remove = useMutation(trpc.agent.delete.mutationOptions());
   const [enrolling, setEnrolling] = useState(false);
   const mayEnroll = allowed("agent.enroll");
   const mayManage = allowed("agent.manage");
@@ -82,6 +83,10 @@ export default function AgentsPage() {
                     mayManage={mayManage}
                     onRevoke={async () => {
                       await revoke.mutateAsync({ id: a.id });
+                      await queryClient.invalidateQueries({ queryKey: trpc.agent.list.queryKey() });
+                    }}
+                    onDelete={async () => {
+                      await remove.mutateAsync({ id: a.id });
                       await queryClient.invalidateQueries({ queryKey: trpc.agent.list.queryKey() });
                     }}
                   />

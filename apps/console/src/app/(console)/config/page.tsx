@@ -1,11 +1,14 @@
 "use client";
 
-import { useQuery } from "@tanstack/react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
+import { VersionDiff } from "../../../components/config/version-diff";
 import { HistoryIcon } from "../../../components/icons";
 import {
   Badge,
+  Button,
   Card,
+  ConfirmButton,
   cx,
   EmptyState,
   ErrorNotice,
@@ -14,8 +17,9 @@ import {
   Skeleton,
   SkeletonRows,
 } from "../../../components/ui";
-import { useCluster } from "../../../lib/console-context";
+import { useCan, useCluster } from "../../../lib/console-context";
 import { formatDateTime, relativeTime, shortHash, useNow } from "../../../lib/format";
+import { useInvalidateTopology } from "../../../lib/invalidate";
 import { useTRPC } from "../../../lib/trpc";
 
 export default function ConfigPage() {
@@ -24,6 +28,10 @@ export default function ConfigPage() {
   const now = useNow(15_000);
   const versions = useQuery(trpc.config.versions.queryOptions({ clusterId }));
   const [picked, setPicked] = useState<number | null>(null);
+  const [view, setView] = useState<"changes" | "snapshot">("changes");
+  const can = useCan();
+  const invalidate = useInvalidateTopology();
+  const rollback = useMutation(trpc.config.rollback.mutationOptions());
   const latest = versions.data?.[0]?.version ?? null;
   const selected = picked ?? latest;
   const detail = useQuery(
@@ -103,10 +111,52 @@ export default function ConfigPage() {
                     {formatDateTime(detail.data.createdAt)}
                   </span>
                   <span className="font-mono text-xs text-zinc-400" title="sha256 of the canonical snapshot">
-                    {detail.data.hash}
+                    {shortHash(detail.data.hash)}
+                  </span>
+                  <span className="ml-auto flex items-center gap-2">
+                    <Button
+                      size="xs"
+                      variant={view === "changes" ? "primary" : "secondary"}
+                      onClick={() => setView("changes")}
+                    >
+                      Changes
+                    </Button>
+                    <Button
+                      size="xs"
+                      variant={view === "snapshot" ? "primary" : "secondary"}
+                      onClick={() => setView("snapshot")}
+                    >
+                      Snapshot
+                    </Button>
+                    {can("config.rollback") && detail.data.version !== latest ? (
+                      <ConfirmButton
+                        variant="secondary"
+                        size="xs"
+                        title={`Roll back to v${detail.data.version}?`}
+                        confirmLabel={`Roll back to v${detail.data.version}`}
+                        body={
+                          <>
+                            Listeners, routes, pools and backends are restored as they were in v
+                            {detail.data.version}. This is recorded as a new version and every agent of the
+                            cluster receives it.
+                          </>
+                        }
+                        onConfirm={async () => {
+                          await rollback.mutateAsync({ clusterId, version: detail.data.version });
+                          setPicked(null);
+                          await invalidate();
+                        }}
+                      >
+                        Roll back to v{detail.data.version}
+                      </ConfirmButton>
+                    ) : null}
                   </span>
                 </div>
-                <JsonView value={detail.data.snapshot} className="max-h-[65vh]" />
+                {view === "changes" ? (
+                  <VersionDiff clusterId={clusterId} version={detail.data.version} />
+                ) : (
+                  <JsonView value={detail.data.snapshot} className="max-h-[65vh]" />
+                )}
               </>
             ) : detail.error ? (
               <ErrorNotice error={detail.error} />
