@@ -31,10 +31,7 @@ export interface TestConsole extends RunningConsole {
  * A real console process-in-process (APIs + agent gateway, no Next pages) on a
  * fresh database: a new PostgreSQL database when DATABASE_URL is set, else PGlite.
  */
-export async function startTestConsole(
-  extraEnv: Record<string, string> = {},
-  opts: { databaseUrl?: string } = {},
-): Promise<TestConsole> {
+export async function startTestConsole(extraEnv: Record<string, string> = {}): Promise<TestConsole> {
   const port = await freePort();
   let fresh: FreshPostgres | undefined;
   const env: NodeJS.ProcessEnv = {
@@ -45,10 +42,7 @@ export async function startTestConsole(
     FULCRUM_SECRET: "test-secret-test-secret-test-secret-0123456789",
     ...extraEnv,
   };
-  if (opts.databaseUrl) {
-    // Another console's database: this one shares it and does not drop it.
-    env.DATABASE_URL = opts.databaseUrl;
-  } else if (process.env.DATABASE_URL) {
+  if (process.env.DATABASE_URL) {
     fresh = await createFreshPostgresDatabase(process.env.DATABASE_URL);
     env.DATABASE_URL = fresh.url;
   } else {

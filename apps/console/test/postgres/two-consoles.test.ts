@@ -4,15 +4,18 @@ import path from "node:path";
 import { type AgentProcess, spawnAgent } from "@fulcrum/agent/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { get, startNamedBackend } from "../backends";
+import { type ConsoleProcess, spawnConsoleProcess } from "../console-process";
 import { actors, callerAs, freePort, startTestConsole, type TestConsole, waitFor } from "../harness";
 
 /**
  * Runs only in the PostgreSQL pass (vitest.config.ts): two console processes
- * can share PostgreSQL, never an embedded PGlite directory.
+ * can share PostgreSQL, never an embedded PGlite directory. Console A runs in
+ * the test process (its services are used directly); console B is a separate
+ * OS process the agent dials.
  */
 describe("two consoles on one PostgreSQL", () => {
   let a: TestConsole;
-  let b: TestConsole;
+  let b: ConsoleProcess;
   let agent: AgentProcess;
   const backends: Array<Awaited<ReturnType<typeof startNamedBackend>>> = [];
   let listenerPort: number;
@@ -20,7 +23,7 @@ describe("two consoles on one PostgreSQL", () => {
 
   beforeAll(async () => {
     a = await startTestConsole();
-    b = await startTestConsole({}, { databaseUrl: a.databaseUrl! });
+    b = await spawnConsoleProcess({ DATABASE_URL: a.databaseUrl! });
     backends.push(await startNamedBackend("left"), await startNamedBackend("right"));
     const op = callerAs(a, actors.operator);
     clusterId = (await op.cluster.create({ name: "shared" })).id;
@@ -68,8 +71,9 @@ describe("two consoles on one PostgreSQL", () => {
       where: { clusterId },
       orderBy: { version: "desc" },
     });
+    // Console B records the agent's ack in the shared database.
     await waitFor("console B to record the ack", async () => {
-      const row = await b.services.prisma.agent.findFirst({ where: { name: "via-b" } });
+      const row = await a.services.prisma.agent.findFirst({ where: { name: "via-b" } });
       return row?.appliedVersion === latest?.version;
     });
   });
