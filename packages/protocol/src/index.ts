@@ -3,4 +3,5 @@ export * from "./enroll";
 export * from "./histogram";
 export * from "./messages";
 export * from "./snapshot";
+export * from "./stats";
 export * from "./version";

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { snapshotSchema } from "./snapshot";
+import { statsPayload } from "./stats";
 
 /**
  * The message catalog. Every frame on the agent WebSocket is one JSON envelope
@@ -49,6 +50,7 @@ export const agentMessageSchema = z.discriminatedUnion("type", [
   envelope("nack", nackPayload),
   envelope("heartbeat", heartbeatPayload),
   envelope("health", healthPayload),
+  envelope("stats", statsPayload),
   envelope("error", errorPayload),
 ]);
 export type AgentMessage = z.infer<typeof agentMessageSchema>;

@@ -8,6 +8,7 @@ import {
 } from "@fulcrum/protocol";
 import type { WebSocket } from "ws";
 import type { Logger } from "../logger";
+import type { StatsSink } from "../metrics/sink";
 import { CloseCode } from "./close-codes";
 
 export const HEARTBEAT_INTERVAL_MS = 5000;
@@ -32,6 +33,7 @@ export class AgentConnection {
     private readonly deps: {
       prisma: PrismaClient;
       log: Logger;
+      stats: StatsSink;
       currentSnapshot: (clusterId: string) => Promise<Snapshot>;
       onClose: (conn: AgentConnection) => void;
     },
@@ -148,6 +150,9 @@ export class AgentConnection {
             reason: e.reason ?? "",
           });
         }
+        return;
+      case "stats":
+        this.deps.stats.ingest(this.agent, msg.payload.points);
         return;
       case "error":
         this.deps.log.warn("agent reported an error", { agent: this.agent.name, ...msg.payload });

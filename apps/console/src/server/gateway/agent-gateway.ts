@@ -10,6 +10,7 @@ import { latestSnapshot, lockCluster, recordConfigVersion } from "../domain/conf
 import type { ConfigPublisher } from "../domain/topology-change";
 import type { EventTarget } from "../events/cluster-events";
 import type { Logger } from "../logger";
+import { discardStats, type StatsSink } from "../metrics/sink";
 import { AgentConnection, HEARTBEAT_INTERVAL_MS } from "./agent-connection";
 import { CloseCode } from "./close-codes";
 
@@ -27,7 +28,7 @@ export class AgentGateway implements ConfigPublisher, EventTarget {
   private flushScheduled = false;
   private readonly liveness: NodeJS.Timeout;
 
-  constructor(private readonly deps: { prisma: PrismaClient; log: Logger }) {
+  constructor(private readonly deps: { prisma: PrismaClient; log: Logger; stats?: StatsSink }) {
     this.wss.on("error", (err) => deps.log.error("agent gateway error", { err }));
     // Protocol-level pings find half-open TCP connections that would otherwise look connected for hours.
     const alive = new WeakSet<object>();
@@ -66,6 +67,7 @@ export class AgentGateway implements ConfigPublisher, EventTarget {
       const conn = new AgentConnection({ id: agent.id, name: agent.name, clusterId: agent.clusterId }, ws, {
         prisma: this.deps.prisma,
         log: this.deps.log,
+        stats: this.deps.stats ?? discardStats,
         currentSnapshot: (clusterId) => this.currentSnapshot(clusterId),
         onClose: (c) => {
           if (this.connections.get(c.agent.id) === c) this.connections.delete(c.agent.id);
