@@ -15,6 +15,7 @@ pnpm exec biome check .
 
 say "type check"
 pnpm exec turbo run typecheck --output-logs=errors-only
+pnpm exec tsc -p scripts
 
 say "unit and integration tests on embedded PGlite"
 env -u DATABASE_URL pnpm exec turbo run test --concurrency=1 --output-logs=full

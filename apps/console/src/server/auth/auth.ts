@@ -53,7 +53,7 @@ export function createAuth(opts: {
       defaultCookieAttributes: { httpOnly: true, sameSite: "lax" },
       ipAddress: { ipAddressHeaders: [CLIENT_IP_HEADER] },
     },
-    trustedOrigins: [opts.baseURL],
+    trustedOrigins: trustedOrigins(opts.baseURL),
     databaseHooks: {
       session: {
         create: {
@@ -70,3 +70,11 @@ export function createAuth(opts: {
 }
 
 export type Auth = ReturnType<typeof createAuth>;
+
+/** A console on a loopback URL is opened as localhost and as 127.0.0.1 alike; both are the same origin to people. */
+export function trustedOrigins(baseURL: string): string[] {
+  const url = new URL(baseURL);
+  if (url.hostname !== "localhost" && url.hostname !== "127.0.0.1") return [url.origin];
+  const port = url.port ? `:${url.port}` : "";
+  return [`${url.protocol}//localhost${port}`, `${url.protocol}//127.0.0.1${port}`];
+}

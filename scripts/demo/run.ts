@@ -1,0 +1,139 @@
+// `bash scripts/start.sh`: the console on the embedded database, one local
+// agent, three demo backends and a light traffic generator. Ctrl-C stops all.
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { DEMO_BACKENDS, type DemoBackend, startDemoBackend } from "./backends";
+import { ConsoleApi } from "./console-api";
+import { DEMO_LISTENER_PORT, seedDemoTopology } from "./seed";
+import { startTraffic } from "./traffic";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const port = Number(process.env.PORT ?? 3000);
+const consoleUrl = `http://127.0.0.1:${port}`;
+const dataDir = path.resolve(process.env.FULCRUM_DATA_DIR ?? path.join(root, ".fulcrum"));
+const admin = {
+  email: process.env.FULCRUM_ADMIN_EMAIL ?? "admin@fulcrum.local",
+  password: process.env.FULCRUM_ADMIN_PASSWORD ?? "fulcrum-demo-admin",
+};
+
+const children: ChildProcess[] = [];
+const backends: DemoBackend[] = [];
+let traffic: ReturnType<typeof startTraffic> | undefined;
+let stopping = false;
+
+function run(
+  name: string,
+  command: string,
+  args: string[],
+  opts: { cwd: string; env: NodeJS.ProcessEnv },
+): ChildProcess {
+  const child = spawn(command, args, { ...opts, stdio: ["ignore", "pipe", "pipe"] });
+  const prefix = (chunk: Buffer) =>
+    chunk
+      .toString()
+      .split("\n")
+      .filter((l) => l.trim() !== "")
+      .map((l) => (l.startsWith(`[${name}]`) ? `${l}\n` : `[${name}] ${l}\n`))
+      .join("");
+  child.stdout?.on("data", (d: Buffer) => process.stdout.write(prefix(d)));
+  child.stderr?.on("data", (d: Buffer) => process.stderr.write(prefix(d)));
+  child.on("exit", (code, signal) => {
+    if (!stopping) {
+      console.error(`[demo] ${name} exited (${signal ?? code}); stopping the demo`);
+      void shutdown(1);
+    }
+  });
+  children.push(child);
+  return child;
+}
+
+async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await probe().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+async function shutdown(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  traffic?.stop();
+  await Promise.all(
+    children.map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          if (c.exitCode !== null || c.signalCode !== null) return resolve();
+          c.once("exit", () => resolve());
+          c.kill("SIGTERM");
+          setTimeout(() => c.kill("SIGKILL"), 10_000).unref();
+        }),
+    ),
+  );
+  await Promise.all(backends.map((b) => b.close()));
+  process.exit(code);
+}
+process.on("SIGINT", () => void shutdown(0));
+process.on("SIGTERM", () => void shutdown(0));
+
+async function main(): Promise<void> {
+  mkdirSync(dataDir, { recursive: true });
+  for (const b of DEMO_BACKENDS) backends.push(await startDemoBackend(b.name, b.port, b.behaviour));
+
+  run("console", process.execPath, ["--import", "tsx", "server.ts"], {
+    cwd: path.join(root, "apps/console"),
+    env: {
+      ...process.env,
+      PORT: String(port),
+      FULCRUM_DATA_DIR: dataDir,
+      FULCRUM_ADMIN_EMAIL: admin.email,
+      FULCRUM_ADMIN_PASSWORD: admin.password,
+    },
+  });
+  await waitFor("the console", async () => (await fetch(`${consoleUrl}/api/health`)).ok, 120_000);
+
+  const api = new ConsoleApi(consoleUrl);
+  await api.signIn(admin.email, admin.password);
+  const { clusterId } = await seedDemoTopology(api);
+
+  const stateDir = path.join(dataDir, "demo-agent");
+  const agentArgs = ["--console", consoleUrl, "--state-dir", stateDir, "--name", "demo-agent"];
+  if (!existsSync(path.join(stateDir, "credential.json"))) {
+    // A fresh state directory: forget an older demo agent of that name, then enroll anew.
+    const agents = await api.query<Array<{ id: string; name: string }>>("agent.list", { clusterId });
+    const old = agents.find((a) => a.name === "demo-agent");
+    if (old) await api.mutate("agent.delete", { id: old.id });
+    const token = await api.mutate<{ secret: string }>("agent.createEnrollmentToken", {
+      clusterId,
+      name: "demo agent",
+      expiresInHours: 1,
+    });
+    agentArgs.push("--token", token.secret);
+  }
+  run("agent", process.execPath, [path.join(root, "apps/agent/bin/fulcrum-agent.js"), ...agentArgs], {
+    cwd: root,
+    env: process.env,
+  });
+  await waitFor(
+    "the agent's demo listener",
+    async () => (await fetch(`http://127.0.0.1:${DEMO_LISTENER_PORT}/`)).status > 0,
+    30_000,
+  );
+  traffic = startTraffic(DEMO_LISTENER_PORT, 20);
+
+  console.log(`
+  Fulcrum is running.
+    console   http://localhost:${port}   sign in as ${admin.email} / ${admin.password}
+    traffic   http://127.0.0.1:${DEMO_LISTENER_PORT}  →  pool "demo": alpha (quick), bravo (slow), charlie (fails now and then)
+    data      ${dataDir}
+  Ctrl-C stops everything.
+`);
+}
+
+main().catch((err: unknown) => {
+  console.error(`[demo] ${err instanceof Error ? err.message : String(err)}`);
+  void shutdown(1);
+});
