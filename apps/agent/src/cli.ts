@@ -3,8 +3,11 @@ import { EXIT_CONFIG, EXIT_REFUSED, fatalClose } from "./console/close-codes";
 import { NodeEngine } from "./dataplane/node-engine";
 import { ConfigError, ConsoleRefusedError, EnrollRejectedError, errorCode, errorMessage } from "./errors";
 import { createLogger } from "./log";
+import { AgentMetrics } from "./metrics/agent-metrics";
+import type { BackendHealthProbe } from "./metrics/backend-status";
 import { runConsole } from "./run-console";
 import { runFile } from "./run-file";
+import { SOFTWARE_VERSION } from "./version";
 
 const log = createLogger();
 
@@ -38,22 +41,59 @@ async function main(): Promise<void> {
   }
 
   const engine = new NodeEngine({ log });
+  const metrics = new AgentMetrics({
+    engine,
+    log,
+    name: config.name,
+    version: SOFTWARE_VERSION,
+    probe: healthProbe(engine),
+    ...(config.mode === "console" ? { statsIntervalMs: config.statsIntervalMs } : {}),
+    ...(config.metrics ? { prometheus: config.metrics } : {}),
+  });
   const shutdown = new AbortController();
   const stop = async (signal: string) => {
     if (shutdown.signal.aborted) process.exit(1); // second signal: stop waiting for drains
     log.info("shutting down", { signal });
     shutdown.abort();
-    await engine.stop();
+    await Promise.all([engine.stop(), metrics.stop()]);
     process.exit(0);
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
 
+  try {
+    await metrics.startPrometheus();
+  } catch (e) {
+    const m = config.metrics!;
+    throw new ConfigError(`--metrics-port cannot bind ${m.host}:${m.port}: ${errorMessage(e)}`);
+  }
+
   if (config.mode === "file") {
-    await runFile(config.configPath, engine, log);
+    await runFile(config.configPath, engine, log, metrics);
     return; // the listeners keep the process alive
   }
-  await runConsole(config, engine, log, shutdown.signal);
+  await runConsole(config, engine, log, shutdown.signal, metrics);
+}
+
+/** Per pool and backend id: the engine's active-check verdict and ejection, for backend status. */
+function healthProbe(engine: NodeEngine): BackendHealthProbe {
+  const byPool = new WeakMap<
+    object,
+    Map<string, { checker?: { state: string } | undefined; ejected: boolean }>
+  >();
+  return (poolId, backendId) => {
+    const pool = engine.pool(poolId);
+    if (!pool) return undefined;
+    let backends = byPool.get(pool);
+    if (!backends) {
+      backends = new Map(pool.backends.map((b) => [b.id, b]));
+      byPool.set(pool, backends);
+    }
+    const b = backends.get(backendId);
+    if (!b) return undefined;
+    const state = b.checker?.state ?? "up";
+    return { health: state === "down" ? "down" : state === "unknown" ? "unknown" : "up", ejected: b.ejected };
+  };
 }
 
 main().catch(fail);

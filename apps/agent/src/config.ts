@@ -6,18 +6,40 @@ import { z } from "zod";
 import { ConfigError } from "./errors";
 
 export const USAGE = `usage:
-  fulcrum-agent --console URL [--token TOKEN] [--state-dir DIR] [--name NAME]
-  fulcrum-agent --config snapshot.json
+  fulcrum-agent --console URL [--token TOKEN] [--state-dir DIR] [--name NAME] [--stats-buffer N] [METRICS]
+  fulcrum-agent --config snapshot.json [--name NAME] [METRICS]
 
   --console URL     console base URL, e.g. https://console.example:3000   (env FULCRUM_CONSOLE_URL)
   --token TOKEN     enrollment token; needed only until the agent holds a credential (env FULCRUM_AGENT_TOKEN)
   --state-dir DIR   where the credential and last good snapshot live (default ./.fulcrum-agent, env FULCRUM_STATE_DIR)
   --name NAME       name shown in the console (default: this host's name)
-  --config FILE     serve a snapshot file without a console (SIGHUP reloads it)`;
+  --config FILE     serve a snapshot file without a console (SIGHUP reloads it)
+  --stats-buffer N  per-second stats points kept while the console is unreachable (default 900 = 15 min)
+METRICS:
+  --metrics-port PORT  serve Prometheus metrics at http://HOST:PORT/metrics (off unless given)
+  --metrics-host HOST  address the metrics endpoint binds (default 127.0.0.1)`;
+
+export interface MetricsConfig {
+  host: string;
+  port: number;
+}
+
+export const DEFAULT_STATS_BUFFER = 900;
 
 export type AgentConfig =
-  | { mode: "console"; consoleUrl: URL; token: string | undefined; stateDir: string; name: string }
-  | { mode: "file"; configPath: string };
+  | {
+      mode: "console";
+      consoleUrl: URL;
+      token: string | undefined;
+      stateDir: string;
+      name: string;
+      /** Stats points kept while the console is unreachable. */
+      statsBuffer: number;
+      /** Sampling interval (ms); 1000 unless FULCRUM_STATS_INTERVAL_MS says otherwise (tests). */
+      statsIntervalMs: number;
+      metrics: MetricsConfig | undefined;
+    }
+  | { mode: "file"; configPath: string; name: string; metrics: MetricsConfig | undefined };
 
 const consoleUrl = z
   .string({ error: "--console is required (or set FULCRUM_CONSOLE_URL)" })
@@ -32,13 +54,32 @@ const consoleArgs = z.object({
   name: enrollRequestSchema.shape.name,
 });
 
-const fileArgs = z.object({ config: z.string().min(1, "--config needs a file path") });
+const fileArgs = z.object({
+  config: z.string().min(1, "--config needs a file path"),
+  name: enrollRequestSchema.shape.name,
+});
+
+const intArg = (flag: string, min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, `${flag} must be a whole number`)
+    .transform(Number)
+    .pipe(
+      z.number().int().min(min, `${flag} must be at least ${min}`).max(max, `${flag} must be at most ${max}`),
+    );
+
+const metricsArgs = z.object({
+  "metrics-port": intArg("--metrics-port", 1, 65535).optional(),
+  "metrics-host": z.string().min(1, "--metrics-host must not be empty").optional(),
+  "stats-buffer": intArg("--stats-buffer", 1, 86_400).optional(),
+  statsIntervalMs: intArg("FULCRUM_STATS_INTERVAL_MS", 10, 60_000).optional(),
+});
 
 function describe(error: z.ZodError): string {
   return error.issues
     .map((i) => {
       const flag = i.path[0] === undefined ? "" : `--${String(i.path[0])}: `;
-      return i.message.startsWith("--") ? i.message : `${flag}${i.message}`;
+      return /^(--|FULCRUM_)/.test(i.message) ? i.message : `${flag}${i.message}`;
     })
     .join("; ");
 }
@@ -57,6 +98,9 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
         "state-dir": { type: "string" },
         name: { type: "string" },
         config: { type: "string" },
+        "metrics-port": { type: "string" },
+        "metrics-host": { type: "string" },
+        "stats-buffer": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -65,14 +109,29 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
   }
   if (values.help) throw new ConfigError("help requested");
 
+  const m = metricsArgs.safeParse({
+    "metrics-port": values["metrics-port"],
+    "metrics-host": values["metrics-host"],
+    "stats-buffer": values["stats-buffer"],
+    statsIntervalMs: env.FULCRUM_STATS_INTERVAL_MS || undefined,
+  });
+  if (!m.success) throw new ConfigError(describe(m.error));
+  if (m.data["metrics-host"] !== undefined && m.data["metrics-port"] === undefined) {
+    throw new ConfigError("--metrics-host needs --metrics-port");
+  }
+  const metrics =
+    m.data["metrics-port"] === undefined
+      ? undefined
+      : { host: m.data["metrics-host"] ?? "127.0.0.1", port: m.data["metrics-port"] };
+
   if (values.config !== undefined) {
-    const stray = ["console", "token", "name"].filter((k) => values[k] !== undefined);
+    const stray = ["console", "token", "stats-buffer"].filter((k) => values[k] !== undefined);
     if (stray.length > 0) {
       throw new ConfigError(`--config runs without a console; drop ${stray.map((k) => `--${k}`).join(", ")}`);
     }
-    const parsed = fileArgs.safeParse(values);
+    const parsed = fileArgs.safeParse({ config: values.config, name: values.name ?? hostname() });
     if (!parsed.success) throw new ConfigError(describe(parsed.error));
-    return { mode: "file", configPath: resolve(parsed.data.config) };
+    return { mode: "file", configPath: resolve(parsed.data.config), name: parsed.data.name, metrics };
   }
 
   const parsed = consoleArgs.safeParse({
@@ -88,5 +147,8 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     token: parsed.data.token,
     stateDir: resolve(parsed.data["state-dir"]),
     name: parsed.data.name,
+    statsBuffer: m.data["stats-buffer"] ?? DEFAULT_STATS_BUFFER,
+    statsIntervalMs: m.data.statsIntervalMs ?? 1000,
+    metrics,
   };
 }

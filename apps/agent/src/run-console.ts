@@ -4,6 +4,7 @@ import { enroll } from "./console/enroll";
 import type { Engine } from "./dataplane/engine";
 import { ConfigError, EnrollUnavailableError, errorMessage } from "./errors";
 import type { Logger } from "./log";
+import type { AgentMetrics } from "./metrics/agent-metrics";
 import { snapshotApplier } from "./snapshot-applier";
 import { CredentialStore, type StoredCredential } from "./state/credential-store";
 import { SnapshotStore } from "./state/snapshot-store";
@@ -15,13 +16,22 @@ export interface ConsoleModeOptions {
   token: string | undefined;
   stateDir: string;
   name: string;
+  /** Stats points kept while the console is unreachable (default 900). */
+  statsBuffer?: number;
 }
 
 /** Console mode: serve the last good snapshot at once, then enroll if needed and follow the console. */
-export async function runConsole(opts: ConsoleModeOptions, engine: Engine, log: Logger, signal: AbortSignal) {
+export async function runConsole(
+  opts: ConsoleModeOptions,
+  engine: Engine,
+  log: Logger,
+  signal: AbortSignal,
+  metrics?: AgentMetrics,
+) {
   await ensureStateDir(opts.stateDir);
   const snapshots = new SnapshotStore(opts.stateDir, log);
-  const apply = snapshotApplier(engine, snapshots, log);
+  const applier = snapshotApplier(engine, snapshots, log);
+  const apply = metrics ? metrics.wrapApply(applier) : applier;
 
   const stored = await snapshots.load();
   if (stored) {
@@ -54,7 +64,12 @@ export async function runConsole(opts: ConsoleModeOptions, engine: Engine, log: 
     appliedVersion: () => engine.applied?.version ?? null,
     applySnapshot: apply,
     ...(engine.onHealthEvent ? { subscribeHealth: (fn) => engine.onHealthEvent!(fn) } : {}),
+    ...(metrics && engine.stats
+      ? { subscribeStats: (fn) => metrics.sampler.subscribe(fn), statsBufferPoints: opts.statsBuffer }
+      : {}),
   });
+  // Sampling starts with the session loop, so points from before the first welcome are buffered too.
+  metrics?.sampler.start();
   signal.addEventListener("abort", () => connection.stop(), { once: true });
   await connection.run();
 }

@@ -3,6 +3,7 @@ import { type Snapshot, snapshotSchema } from "@fulcrum/protocol";
 import type { Engine } from "./dataplane/engine";
 import { ConfigError, errorMessage } from "./errors";
 import type { Logger } from "./log";
+import type { AgentMetrics } from "./metrics/agent-metrics";
 import { snapshotApplier } from "./snapshot-applier";
 
 export async function readSnapshotFile(path: string): Promise<Snapshot> {
@@ -28,8 +29,14 @@ export async function readSnapshotFile(path: string): Promise<Snapshot> {
 }
 
 /** Console-less mode: serve one snapshot file; SIGHUP re-reads it and keeps the old config if it is bad. */
-export async function runFile(path: string, engine: Engine, log: Logger): Promise<void> {
-  const apply = snapshotApplier(engine, undefined, log);
+export async function runFile(
+  path: string,
+  engine: Engine,
+  log: Logger,
+  metrics?: AgentMetrics,
+): Promise<void> {
+  const applier = snapshotApplier(engine, undefined, log);
+  const apply = metrics ? metrics.wrapApply(applier) : applier;
   const first = await apply(await readSnapshotFile(path));
   if (!first.ok) throw new ConfigError(`cannot serve ${path}: ${first.reason}`);
   process.on("SIGHUP", () => {

@@ -6,12 +6,15 @@ import {
   decodeConsoleMessage,
   encodeAgentMessage,
   type HealthEvent,
+  MAX_STATS_POINTS_PER_MESSAGE,
   type Snapshot,
+  type StatsPoint,
   SUPPORTED_PROTOCOL_VERSIONS,
 } from "@fulcrum/protocol";
 import WebSocket from "ws";
 import { ConsoleRefusedError, errorMessage } from "../errors";
 import type { Logger } from "../log";
+import { Ring } from "../metrics/ring";
 import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF, sleep } from "./backoff";
 import { CLOSE_PROTOCOL_UNSUPPORTED, closeCodeForHttpStatus, fatalClose } from "./close-codes";
 import { consoleEndpoint } from "./endpoints";
@@ -31,7 +34,15 @@ export interface ConnectionOptions {
   subscribeHealth?: (listener: (event: HealthEvent) => void) => () => void;
   /** Events are sent in batches at most this often (default 250 ms). */
   healthBatchMs?: number;
+  /** Stats points as they are sampled (see StatsSampler.subscribe); returns the unsubscribe function. */
+  subscribeStats?: (listener: (point: StatsPoint) => void) => () => void;
+  /** Points kept while no session is welcomed; the oldest go first (default 900: 15 min at 1 Hz). */
+  statsBufferPoints?: number;
 }
+
+export const DEFAULT_STATS_BUFFER_POINTS = 900;
+
+type StatsSend = (points: StatsPoint[], done: (ok: boolean) => void) => void;
 
 interface SessionEnd {
   code: number;
@@ -57,9 +68,59 @@ export class ConsoleConnection {
   private healthTimer: NodeJS.Timeout | undefined;
   private sendHealth: ((events: HealthEvent[]) => void) | undefined;
   private readonly unsubscribeHealth: (() => void) | undefined;
+  /** Stats points not sent yet; while connected this holds at most what arrived during the last send. */
+  private readonly pendingStats: Ring<StatsPoint>;
+  /** The batch handed to the socket and not yet written; put back in front if the session ends first. */
+  private statsInFlight: StatsPoint[] | undefined;
+  private sendStats: StatsSend | undefined;
+  /** Bumped when a session ends, so a late write callback of the old socket is ignored. */
+  private statsSession = 0;
+  private readonly unsubscribeStats: (() => void) | undefined;
 
   constructor(private readonly opts: ConnectionOptions) {
     this.unsubscribeHealth = opts.subscribeHealth?.((e) => this.queueHealth(e));
+    this.pendingStats = new Ring(Math.max(1, opts.statsBufferPoints ?? DEFAULT_STATS_BUFFER_POINTS));
+    this.unsubscribeStats = opts.subscribeStats?.((p) => {
+      this.pendingStats.push(p);
+      this.pumpStats();
+    });
+  }
+
+  /**
+   * Sends the oldest pending points, at most MAX_STATS_POINTS_PER_MESSAGE per
+   * message and one message at a time: the next goes once the socket has
+   * taken the previous one, so a backlog drains in order and live points queue
+   * behind it.
+   */
+  private pumpStats(): void {
+    const send = this.sendStats;
+    if (send === undefined || this.statsInFlight !== undefined || this.pendingStats.length === 0) return;
+    const dropped = this.pendingStats.takeDropped();
+    if (dropped > 0) {
+      this.opts.log.warn("stats points dropped while the console was unreachable", { dropped });
+    }
+    const batch = this.pendingStats.shift(MAX_STATS_POINTS_PER_MESSAGE);
+    this.statsInFlight = batch;
+    const session = this.statsSession;
+    send(batch, (ok) => {
+      if (session !== this.statsSession) return; // that session ended and put the batch back
+      this.statsInFlight = undefined;
+      if (!ok) {
+        this.pendingStats.unshift(batch);
+        return;
+      }
+      this.pumpStats();
+    });
+  }
+
+  /** The session ended: nothing more is sent until the next welcome, and an unwritten batch goes back. */
+  private endStats(): void {
+    this.sendStats = undefined;
+    this.statsSession++;
+    if (this.statsInFlight) {
+      this.pendingStats.unshift(this.statsInFlight);
+      this.statsInFlight = undefined;
+    }
   }
 
   private queueHealth(e: HealthEvent): void {
@@ -116,6 +177,7 @@ export class ConsoleConnection {
   stop(): void {
     this.abort.abort();
     this.unsubscribeHealth?.();
+    this.unsubscribeStats?.();
     clearTimeout(this.healthTimer);
     this.socket?.close(1001, "agent shutting down");
   }
@@ -132,6 +194,7 @@ export class ConsoleConnection {
         clearInterval(heartbeat);
         this.sendHealth = undefined;
         if (settled) return;
+        this.endStats();
         settled = true;
         this.socket = undefined;
         resolve({ code, reason, welcomed });
@@ -180,6 +243,13 @@ export class ConsoleConnection {
         this.sendHealth = (events) => send("health", { events });
         // Events from while we were away go out now.
         this.flushHealth();
+        // So do stats points, oldest first, in batches; then each new point as it is sampled.
+        this.endStats();
+        this.sendStats = (points, done) => {
+          if (ws.readyState !== WebSocket.OPEN) return done(false);
+          ws.send(encodeAgentMessage("stats", { points }), (err) => done(!err));
+        };
+        this.pumpStats();
         // Pings at the transport level catch a dead peer even if the console sends nothing for a while.
         heartbeat = setInterval(() => {
           if (Date.now() - lastHeard > 3 * p.heartbeatIntervalMs + 5_000) {

@@ -1,0 +1,125 @@
+import { request } from "node:http";
+
+export interface PromSample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+export interface PromFamily {
+  name: string;
+  type: string;
+  help: string;
+  samples: PromSample[];
+}
+
+const NAME = "[a-zA-Z_:][a-zA-Z0-9_:]*";
+const LABEL_NAME = "[a-zA-Z_][a-zA-Z0-9_]*";
+const LABEL_VALUE = '"(?:[^"\\\\\\n]|\\\\[\\\\"n])*"';
+const VALUE = "(?:[+-]?(?:\\d+(?:\\.\\d*)?|\\.\\d+)(?:[eE][+-]?\\d+)?|NaN|[+-]Inf)";
+const SAMPLE = new RegExp(
+  `^(${NAME})(?:\\{((?:${LABEL_NAME}=${LABEL_VALUE})(?:,${LABEL_NAME}=${LABEL_VALUE})*)?,?\\})? (${VALUE})(?: -?\\d+)?$`,
+);
+const LABEL = new RegExp(`(${LABEL_NAME})=(${LABEL_VALUE})`, "g");
+const HELP = new RegExp(`^# HELP (${NAME}) (.*)$`);
+const TYPE = new RegExp(`^# TYPE (${NAME}) (counter|gauge|histogram|summary|untyped)$`);
+
+const unescapeValue = (v: string) =>
+  v.slice(1, -1).replace(/\\(["\\n])/g, (_, c: string) => (c === "n" ? "\n" : c));
+
+/**
+ * A strict parser for the Prometheus text format 0.0.4: every line is a
+ * `# HELP`, a `# TYPE` or a sample; a family's TYPE comes before its samples
+ * and once; histogram samples are `_bucket` (with `le`), `_sum`, `_count`; no
+ * series twice. Throws with the offending line.
+ */
+export function parsePrometheus(text: string): Map<string, PromFamily> {
+  if (!text.endsWith("\n")) throw new Error("exposition must end with a line feed");
+  const families = new Map<string, PromFamily>();
+  const seen = new Set<string>();
+  const lines = text.slice(0, -1).split("\n");
+  for (const [i, line] of lines.entries()) {
+    const where = `line ${i + 1}: ${JSON.stringify(line)}`;
+    if (line.startsWith("#")) {
+      const h = HELP.exec(line);
+      const t = TYPE.exec(line);
+      if (h) {
+        const f = families.get(h[1]!);
+        if (f?.help) throw new Error(`second HELP for ${h[1]} at ${where}`);
+        if (f) f.help = h[2]!;
+        else families.set(h[1]!, { name: h[1]!, type: "", help: h[2]!, samples: [] });
+      } else if (t) {
+        const f = families.get(t[1]!) ?? { name: t[1]!, type: "", help: "", samples: [] };
+        if (f.type) throw new Error(`second TYPE for ${t[1]} at ${where}`);
+        if (f.samples.length > 0) throw new Error(`TYPE after samples at ${where}`);
+        f.type = t[2]!;
+        families.set(t[1]!, f);
+      } else throw new Error(`bad comment at ${where}`);
+      continue;
+    }
+    const m = SAMPLE.exec(line);
+    if (!m) throw new Error(`not a sample: ${where}`);
+    const name = m[1]!;
+    const labels: Record<string, string> = {};
+    for (const l of (m[2] ?? "").matchAll(LABEL)) {
+      if (l[1]! in labels) throw new Error(`label ${l[1]} twice at ${where}`);
+      labels[l[1]!] = unescapeValue(l[2]!);
+    }
+    const raw = m[3]!;
+    const value = raw === "+Inf" ? Infinity : raw === "-Inf" ? -Infinity : Number(raw);
+    let family = families.get(name);
+    if (!family) {
+      const base = name.replace(/_(bucket|sum|count)$/, "");
+      const f = families.get(base);
+      if (f && (f.type === "histogram" || f.type === "summary")) family = f;
+    }
+    if (!family?.type) throw new Error(`sample without a TYPE: ${where}`);
+    if (family.type === "histogram") {
+      const suffix = name.slice(family.name.length);
+      if (!["_bucket", "_sum", "_count"].includes(suffix)) throw new Error(`bad histogram sample: ${where}`);
+      if (suffix === "_bucket" && labels.le === undefined) throw new Error(`bucket without le: ${where}`);
+    }
+    const id = `${name}${JSON.stringify(Object.entries(labels).sort())}`;
+    if (seen.has(id)) throw new Error(`duplicate series at ${where}`);
+    seen.add(id);
+    family.samples.push({ name, labels, value });
+  }
+  return families;
+}
+
+/** Samples of `name` whose labels include all of `match`. */
+export function samples(
+  families: Map<string, PromFamily>,
+  name: string,
+  match: Record<string, string> = {},
+): PromSample[] {
+  const out: PromSample[] = [];
+  for (const f of families.values()) {
+    for (const s of f.samples) {
+      if (s.name !== name) continue;
+      if (Object.entries(match).every(([k, v]) => s.labels[k] === v)) out.push(s);
+    }
+  }
+  return out;
+}
+
+export function scrape(
+  port: number,
+  host = "127.0.0.1",
+): Promise<{ status: number; type: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host, port, path: "/metrics", agent: false, timeout: 5000 }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (c: string) => {
+        body += c;
+      });
+      res.on("end", () =>
+        resolve({ status: res.statusCode ?? 0, type: String(res.headers["content-type"]), body }),
+      );
+    });
+    req.on("error", reject);
+    req.on("timeout", () => req.destroy(new Error("scrape timed out")));
+    req.end();
+  });
+}
