@@ -68,6 +68,12 @@ const SPEC: Record<string, { allowed: Who[]; input?: unknown }> = {
   "token.list": { allowed: ADMINS },
   "token.create": { allowed: ADMINS, input: { name: "ci", role: "viewer" } },
   "token.revoke": { allowed: ADMINS, input: { id: missing } },
+  "metrics.series": { allowed: SIGNED_IN, input: { clusterId: missing, scope: "cluster", range: "5m" } },
+  "metrics.poolBackends": { allowed: SIGNED_IN, input: { clusterId: missing, poolId: missing, range: "1h" } },
+  "metrics.live": { allowed: SIGNED_IN, input: { clusterId: missing, scope: "cluster" } },
+  "metrics.liveBackends": { allowed: SIGNED_IN, input: { clusterId: missing, poolId: missing } },
+  "metrics.markers": { allowed: SIGNED_IN, input: { clusterId: missing, from: 0, to: 1 } },
+  "metrics.overview": { allowed: SIGNED_IN, input: { clusterId: missing } },
 };
 
 const procedures = Object.keys(appRouter._def.procedures);

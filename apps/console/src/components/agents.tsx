@@ -1,6 +1,7 @@
 "use client";
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
 import { useState } from "react";
 import { z } from "zod";
 import type { Agent, EnrollmentToken } from "../lib/api-types";
@@ -43,7 +44,12 @@ export function AgentRow({
     <tr data-testid={`agent-${agent.name}`} className={cx(revoked && "opacity-60")}>
       <Td>
         <div className="flex items-center gap-2">
-          <span className="font-mono text-[13px] font-medium">{agent.name}</span>
+          <Link
+            href={`/agents/${agent.id}`}
+            className="font-mono text-[13px] font-medium hover:text-indigo-600 hover:underline dark:hover:text-indigo-400"
+          >
+            {agent.name}
+          </Link>
           {revoked ? <Badge tone="red">revoked</Badge> : null}
         </div>
       </Td>

@@ -17,6 +17,17 @@ const envSchema = z.object({
     .min(10, "FULCRUM_ADMIN_PASSWORD needs at least 10 characters")
     .optional(),
   FULCRUM_LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).default(5),
+  /** Days of 1-minute metric rollups (and agent config events) kept in the database. */
+  FULCRUM_METRICS_RETENTION_DAYS: z.coerce
+    .number()
+    .int("FULCRUM_METRICS_RETENTION_DAYS must be a whole number of days")
+    .min(1, "FULCRUM_METRICS_RETENTION_DAYS must be at least 1")
+    .max(3650)
+    .default(30),
+  /** When set, GET /metrics requires `Authorization: Bearer <token>`. */
+  FULCRUM_METRICS_TOKEN: z
+    .union([z.literal(""), z.string().min(16, "FULCRUM_METRICS_TOKEN must be at least 16 characters")])
+    .optional(),
   NODE_ENV: z.enum(["development", "production", "test"]).default("production"),
 });
 
@@ -30,6 +41,11 @@ export interface ConsoleConfig {
   bootstrapAdmin: { email: string; password: string } | undefined;
   /** Sign-in attempts allowed per client address per minute. */
   loginRateLimit: number;
+  metrics: {
+    retentionDays: number;
+    /** Bearer token required by /metrics; undefined: public. */
+    token: string | undefined;
+  };
 }
 
 /** Parses the environment once, at start, and says exactly what to fix when it is wrong. */
@@ -56,6 +72,10 @@ export function loadConsoleConfig(env: NodeJS.ProcessEnv, opts: { dev: boolean }
         ? { email: e.FULCRUM_ADMIN_EMAIL, password: e.FULCRUM_ADMIN_PASSWORD }
         : undefined,
     loginRateLimit: e.FULCRUM_LOGIN_RATE_LIMIT,
+    metrics: {
+      retentionDays: e.FULCRUM_METRICS_RETENTION_DAYS,
+      token: e.FULCRUM_METRICS_TOKEN || undefined,
+    },
   };
 }
 

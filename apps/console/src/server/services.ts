@@ -4,6 +4,7 @@ import type { ConsoleConfig } from "./config";
 import type { TopologyDeps } from "./domain/topology-change";
 import type { AgentGateway } from "./gateway/agent-gateway";
 import type { Logger } from "./logger";
+import type { MetricsStore } from "./metrics/store";
 
 /** Everything a request handler may use, built once at start by `server.ts`. */
 export interface Services extends TopologyDeps {
@@ -12,4 +13,5 @@ export interface Services extends TopologyDeps {
   auth: Auth;
   gateway: AgentGateway;
   log: Logger;
+  metrics: MetricsStore;
 }

@@ -11,6 +11,7 @@ import { startClusterEventRelay } from "./events/cluster-events";
 import { AgentGateway } from "./gateway/agent-gateway";
 import { createRequestHandler } from "./http/handler";
 import { consoleLogger as log } from "./logger";
+import { MetricsStore } from "./metrics/store";
 import type { Services } from "./services";
 
 export interface StartOptions {
@@ -35,7 +36,8 @@ export async function startConsole(opts: StartOptions): Promise<RunningConsole> 
     migrationsDir: path.resolve(opts.dir, "../../prisma/migrations"),
   });
   if (db.applied.length > 0) log.info("applied migrations", { migrations: db.applied.join(",") });
-  const gateway = new AgentGateway({ prisma: db.prisma, log });
+  const metrics = new MetricsStore({ prisma: db.prisma, log, retentionDays: config.metrics.retentionDays });
+  const gateway = new AgentGateway({ prisma: db.prisma, log, stats: metrics });
   const services: Services = {
     config,
     prisma: db.prisma,
@@ -48,9 +50,11 @@ export async function startConsole(opts: StartOptions): Promise<RunningConsole> 
     gateway,
     publisher: gateway,
     log,
+    metrics,
   };
   await bootstrapAdmin(services);
   const relay = await startClusterEventRelay(db, gateway, log);
+  metrics.start();
 
   const pages = opts.pages === false ? undefined : await loadPages(opts);
   const server = http.createServer(createRequestHandler(services, pages?.handle ?? notFound));
@@ -87,6 +91,8 @@ export async function startConsole(opts: StartOptions): Promise<RunningConsole> 
     async close() {
       await relay.close();
       gateway.close();
+      // Ends live streams and writes the unwritten minutes (the current one too: rollups add up).
+      await metrics.close();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
       await pages?.close();

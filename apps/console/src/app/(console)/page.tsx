@@ -2,8 +2,13 @@
 
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
-import type { ReactNode } from "react";
-import { Card, cx, Skeleton } from "../../components/ui";
+import { type ReactNode, useState } from "react";
+import { NoTrafficOverlay } from "../../components/metrics/no-traffic";
+import { LiveIndicator, RangePicker } from "../../components/metrics/range-picker";
+import { TrafficCharts } from "../../components/metrics/traffic-charts";
+import type { Range } from "../../components/metrics/types";
+import { useLiveSeries, useMarkers } from "../../components/metrics/use-metrics";
+import { Card, cx, ErrorNotice, Skeleton, StatusDot } from "../../components/ui";
 import { useCan, useCluster } from "../../lib/console-context";
 import { formatDateTime, relativeTime, shortHash, useNow } from "../../lib/format";
 import { useTRPC } from "../../lib/trpc";
@@ -88,6 +93,104 @@ function Step({
         </Link>
       )}
     </li>
+  );
+}
+
+function AgentsTile({ clusterId }: { clusterId: string }) {
+  const trpc = useTRPC();
+  const overview = useQuery({ ...trpc.metrics.overview.queryOptions({ clusterId }), refetchInterval: 5000 });
+  const up = overview.data?.agentsUp ?? 0;
+  const down = overview.data?.agentsDown ?? 0;
+  return (
+    <Card className="flex flex-col p-3">
+      <h3 className="text-xs font-medium uppercase tracking-wide text-zinc-500 dark:text-zinc-400">Agents</h3>
+      {overview.isPending ? (
+        <div className="mt-4 space-y-3">
+          <Skeleton className="h-7 w-24" />
+          <Skeleton className="h-7 w-24" />
+        </div>
+      ) : (
+        <dl className="mt-4 grid grid-cols-2 gap-4">
+          <div>
+            <dt>
+              <StatusDot color="green" label="Up" className="text-zinc-500 dark:text-zinc-400" />
+            </dt>
+            <dd data-testid="agents-up" className="mt-1 text-3xl font-semibold tabular-nums">
+              {up}
+            </dd>
+          </div>
+          <div>
+            <dt>
+              <StatusDot
+                color={down > 0 ? "red" : "zinc"}
+                label="Down"
+                className="text-zinc-500 dark:text-zinc-400"
+              />
+            </dt>
+            <dd
+              data-testid="agents-down"
+              className={cx(
+                "mt-1 text-3xl font-semibold tabular-nums",
+                down > 0 && "text-red-600 dark:text-red-400",
+              )}
+            >
+              {down}
+            </dd>
+          </div>
+        </dl>
+      )}
+      <p className="mt-auto text-xs text-zinc-500 dark:text-zinc-400">
+        {overview.isPending
+          ? null
+          : up + down === 0
+            ? "No agent has reported yet."
+            : down > 0
+              ? "Down agents serve their last configuration but report nothing."
+              : "Every enrolled agent is reporting."}
+      </p>
+      <Link
+        href="/agents"
+        className="mt-2 text-xs font-medium text-indigo-600 hover:text-indigo-500 dark:text-indigo-400 dark:hover:text-indigo-300"
+      >
+        Node details →
+      </Link>
+    </Card>
+  );
+}
+
+function TrafficSection({ clusterId }: { clusterId: string }) {
+  const [range, setRange] = useState<Range>("5m");
+  const data = useLiveSeries("cluster", undefined, range);
+  const markers = useMarkers(range);
+  const empty = !data.loading && !data.hasTraffic && !data.error;
+  return (
+    <section aria-labelledby="traffic-heading" className="mt-8">
+      <div className="mb-3 flex flex-wrap items-center justify-between gap-3">
+        <div>
+          <h2 id="traffic-heading" className="text-sm font-semibold">
+            Traffic
+          </h2>
+          <p className="text-xs text-zinc-500 dark:text-zinc-400">
+            Every listener of the cluster, summed over its nodes. Dashed lines mark config versions.
+          </p>
+        </div>
+        <div className="flex items-center gap-3">
+          <LiveIndicator state={data.liveState} />
+          <RangePicker value={range} onChange={setRange} />
+        </div>
+      </div>
+      {data.error ? <ErrorNotice error={data.error} className="mb-3" /> : null}
+      <div className="relative">
+        <TrafficCharts data={data} markers={markers} syncKey={`overview-${clusterId}`}>
+          <AgentsTile clusterId={clusterId} />
+        </TrafficCharts>
+        {empty ? (
+          <NoTrafficOverlay
+            title={range === "5m" || range === "15m" ? "No traffic yet" : "No traffic in this range"}
+          />
+        ) : null}
+      </div>
+    </section>
   );
 }
 
@@ -208,6 +311,8 @@ export default function OverviewPage() {
           </ol>
         </Card>
       ) : null}
+
+      <TrafficSection clusterId={clusterId} />
     </>
   );
 }

@@ -1,6 +1,7 @@
 "use client";
 
 import { useMutation } from "@tanstack/react-query";
+import Link from "next/link";
 import { useState } from "react";
 import type { Backend, Pool } from "../../lib/api-types";
 import { useCan } from "../../lib/console-context";
@@ -9,7 +10,11 @@ import { useInvalidateTopology } from "../../lib/invalidate";
 import { useTRPC } from "../../lib/trpc";
 import { WEIGHT_MAX } from "../../server/domain/schemas";
 import { PlusIcon } from "../icons";
-import { Badge, Button, Card, ConfirmButton, cx, StatusDot } from "../ui";
+import { HealthStatus } from "../metrics/health";
+import { Sparkline } from "../metrics/sparkline";
+import type { BackendsRow } from "../metrics/types";
+import { type LiveBackends, useLiveBackends } from "../metrics/use-metrics";
+import { Badge, Button, Card, ConfirmButton, cx, Skeleton, StatusDot } from "../ui";
 import { BackendForm } from "./backend-form";
 import {
   describeHealthCheck,
@@ -31,11 +36,37 @@ export function BackendState({ state }: { state: State }) {
   return <StatusDot color={STATE_DOT[state]} label={state} />;
 }
 
-function endpoint(b: Backend): string {
+export function endpoint(b: Backend): string {
   return b.address.includes(":") ? `[${b.address}]:${b.port}` : `${b.address}:${b.port}`;
 }
 
-function BackendRow({ backend, onEdit }: { backend: Backend; onEdit: () => void }) {
+/** Live health and a requests/s sparkline of one backend (health + traffic column). */
+export function BackendTraffic({ backend, feed }: { backend: Backend; feed: LiveBackends }) {
+  const label = backend.name || endpoint(backend);
+  const health = feed.status[backend.id];
+  return (
+    <div className="flex items-center justify-between gap-2">
+      <span data-testid={`backend-health-${label}`} className="w-[4.75rem] shrink-0">
+        {health ? (
+          <HealthStatus status={health} />
+        ) : feed.loading ? (
+          <Skeleton className="h-4 w-14" />
+        ) : (
+          <HealthStatus status="unknown" />
+        )}
+      </span>
+      <Sparkline
+        store={feed.store}
+        value={(r: BackendsRow) => r.points[backend.id]?.rps ?? null}
+        label={`Requests per second of ${label}`}
+        color="#6366f1"
+        testId={`backend-rps-${label}`}
+      />
+    </div>
+  );
+}
+
+function BackendRow({ backend, onEdit, feed }: { backend: Backend; onEdit: () => void; feed: LiveBackends }) {
   const trpc = useTRPC();
   const allowed = useCan();
   const invalidate = useInvalidateTopology();
@@ -86,6 +117,9 @@ function BackendRow({ backend, onEdit }: { backend: Backend; onEdit: () => void 
             {setState.error.message}
           </p>
         ) : null}
+      </td>
+      <td className="border-b border-zinc-100 px-2 py-2 dark:border-zinc-800/70">
+        <BackendTraffic backend={backend} feed={feed} />
       </td>
       <td className="w-28 border-b border-zinc-100 px-2 py-2 dark:border-zinc-800/70">
         <div className="flex items-center gap-2" title={`Weight ${backend.weight} of ${WEIGHT_MAX}`}>
@@ -141,8 +175,18 @@ function BackendRow({ backend, onEdit }: { backend: Backend; onEdit: () => void 
   );
 }
 
-export function PoolCard({ pool, clusterId }: { pool: Pool; clusterId: string }) {
+export function PoolCard({
+  pool,
+  clusterId,
+  stream = true,
+}: {
+  pool: Pool;
+  clusterId: string;
+  /** Stream backend traffic (few pools on the page) or poll it every few seconds (many). */
+  stream?: boolean;
+}) {
   const trpc = useTRPC();
+  const feed = useLiveBackends(pool.id, "5m", { stream });
   const allowed = useCan();
   const invalidate = useInvalidateTopology();
   const del = useMutation(trpc.pool.delete.mutationOptions());
@@ -163,7 +207,11 @@ export function PoolCard({ pool, clusterId }: { pool: Pool; clusterId: string })
       <div className="flex items-start justify-between gap-3 border-b border-zinc-100 px-4 py-3 dark:border-zinc-800">
         <div className="min-w-0">
           <div className="flex flex-wrap items-center gap-2">
-            <h2 className="truncate font-mono text-[15px] font-semibold">{pool.name}</h2>
+            <h2 className="truncate font-mono text-[15px] font-semibold">
+              <Link href={`/pools/${pool.id}`} className="hover:text-indigo-600 dark:hover:text-indigo-400">
+                {pool.name}
+              </Link>
+            </h2>
             <Badge tone="indigo">{policyLabel(pool.policy)}</Badge>
           </div>
           <p className="mt-1 text-xs text-zinc-500 dark:text-zinc-400">
@@ -242,6 +290,7 @@ export function PoolCard({ pool, clusterId }: { pool: Pool; clusterId: string })
           <colgroup>
             <col className="w-28" />
             <col />
+            <col className="w-56" />
             <col className="w-28" />
             {mayWriteBackend || allowed("backend.drain") ? <col className="w-[15.5rem]" /> : null}
           </colgroup>
@@ -249,12 +298,12 @@ export function PoolCard({ pool, clusterId }: { pool: Pool; clusterId: string })
             {pool.backends.map((b) =>
               editingBackend === b.id ? (
                 <tr key={b.id}>
-                  <td colSpan={4} className="border-b border-zinc-100 p-3 dark:border-zinc-800/70">
+                  <td colSpan={5} className="border-b border-zinc-100 p-3 dark:border-zinc-800/70">
                     <BackendForm poolId={pool.id} backend={b} onDone={() => setEditingBackend(null)} />
                   </td>
                 </tr>
               ) : (
-                <BackendRow key={b.id} backend={b} onEdit={() => setEditingBackend(b.id)} />
+                <BackendRow key={b.id} backend={b} feed={feed} onEdit={() => setEditingBackend(b.id)} />
               ),
             )}
           </tbody>
@@ -273,6 +322,13 @@ export function PoolCard({ pool, clusterId }: { pool: Pool; clusterId: string })
         {counts.draining > 0 ? (
           <span className="text-amber-600 dark:text-amber-400">{counts.draining} draining</span>
         ) : null}
+        <span className="ml-auto">requests/s over the last 5 min</span>
+        <Link
+          href={`/pools/${pool.id}`}
+          className="font-medium text-indigo-600 hover:text-indigo-500 dark:text-indigo-400 dark:hover:text-indigo-300"
+        >
+          Traffic and health<span className="sr-only"> of pool {pool.name}</span> →
+        </Link>
       </div>
     </Card>
   );

@@ -121,6 +121,11 @@ export class AgentConnection {
       }
       case "ack":
         this.lastHash = msg.payload.hash;
+        this.deps.stats.configEvent?.(this.agent, {
+          kind: "ack",
+          version: msg.payload.version,
+          at: new Date(),
+        });
         await this.record({
           appliedVersion: msg.payload.version,
           lastError: null,
@@ -132,6 +137,12 @@ export class AgentConnection {
           agent: this.agent.name,
           version: msg.payload.version,
           reason: msg.payload.reason,
+        });
+        this.deps.stats.configEvent?.(this.agent, {
+          kind: "nack",
+          version: msg.payload.version,
+          reason: msg.payload.reason,
+          at: new Date(),
         });
         await this.record({
           lastError: `v${msg.payload.version}: ${msg.payload.reason}`,

@@ -4,6 +4,7 @@ import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { toNodeHandler } from "better-auth/node";
 import { CLIENT_IP_HEADER } from "../auth/auth";
 import { needsSetup } from "../domain/users";
+import { handlePrometheus, PROMETHEUS_PATH } from "../metrics/prometheus";
 import type { Services } from "../services";
 import { createContext, resolveActor, toHeaders } from "../trpc/context";
 import { appRouter } from "../trpc/root";
@@ -48,6 +49,7 @@ export function createRequestHandler(services: Services, nextHandler: NodeHandle
       if (pathname.startsWith("/api/auth/")) return await authHandler(req, res);
       if (pathname.startsWith("/api/trpc/")) return trpcHandler(req, res);
       if (pathname === AGENT_ENROLL_PATH) return await handleEnroll(services, req, res);
+      if (pathname === PROMETHEUS_PATH) return await handlePrometheus(services, req, res);
       if (pathname === "/api/health") {
         const setup = await needsSetup(services.prisma);
         return sendJson(res, 200, { ok: true, database: "up", needsSetup: setup });

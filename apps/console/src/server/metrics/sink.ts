@@ -1,8 +1,24 @@
 import type { StatsPoint } from "@fulcrum/protocol";
 
+export interface AgentRef {
+  id: string;
+  name: string;
+  clusterId: string;
+}
+
+/** An agent's answer to a snapshot: applied (ack) or refused (nack). */
+export interface ConfigEvent {
+  kind: "ack" | "nack";
+  version: number;
+  reason?: string;
+  at: Date;
+}
+
 /** Where the gateway hands each agent's traffic points; the metrics store implements it. */
 export interface StatsSink {
-  ingest(agent: { id: string; name: string; clusterId: string }, points: readonly StatsPoint[]): void;
+  ingest(agent: AgentRef, points: readonly StatsPoint[]): void;
+  /** Called when an agent acks or nacks a snapshot (graph markers). */
+  configEvent?(agent: AgentRef, event: ConfigEvent): void;
 }
 
 export const discardStats: StatsSink = { ingest: () => {} };

@@ -4,6 +4,7 @@ import { auditRouter } from "./routers/audit";
 import { clusterRouter } from "./routers/clusters";
 import { configRouter } from "./routers/config";
 import { listenerRouter, routeRouter } from "./routers/listeners";
+import { metricsRouter } from "./routers/metrics";
 import { backendRouter, poolRouter } from "./routers/pools";
 import { setupRouter } from "./routers/setup";
 import { tokenRouter, userRouter } from "./routers/users";
@@ -20,6 +21,7 @@ export const appRouter = router({
   audit: auditRouter,
   user: userRouter,
   token: tokenRouter,
+  metrics: metricsRouter,
 });
 
 export type AppRouter = typeof appRouter;

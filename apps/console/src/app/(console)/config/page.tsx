@@ -1,7 +1,8 @@
 "use client";
 
 import { useMutation, useQuery } from "@tanstack/react-query";
-import { useState } from "react";
+import { useSearchParams } from "next/navigation";
+import { Suspense, useState } from "react";
 import { VersionDiff } from "../../../components/config/version-diff";
 import { HistoryIcon } from "../../../components/icons";
 import {
@@ -22,12 +23,22 @@ import { formatDateTime, relativeTime, shortHash, useNow } from "../../../lib/fo
 import { useInvalidateTopology } from "../../../lib/invalidate";
 import { useTRPC } from "../../../lib/trpc";
 
+/** `?version=N` (graph markers link here) opens that version. */
 export default function ConfigPage() {
+  return (
+    <Suspense>
+      <ConfigHistory />
+    </Suspense>
+  );
+}
+
+function ConfigHistory() {
   const trpc = useTRPC();
   const { clusterId, cluster } = useCluster();
   const now = useNow(15_000);
   const versions = useQuery(trpc.config.versions.queryOptions({ clusterId }));
-  const [picked, setPicked] = useState<number | null>(null);
+  const linked = Number(useSearchParams().get("version"));
+  const [picked, setPicked] = useState<number | null>(Number.isInteger(linked) && linked > 0 ? linked : null);
   const [view, setView] = useState<"changes" | "snapshot">("changes");
   const can = useCan();
   const invalidate = useInvalidateTopology();

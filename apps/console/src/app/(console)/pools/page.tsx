@@ -9,6 +9,8 @@ import { Button, Card, EmptyState, ErrorNotice, PageHeader, Skeleton } from "../
 import { useCan, useCluster } from "../../../lib/console-context";
 import { useTRPC } from "../../../lib/trpc";
 
+const MAX_STREAMED_POOLS = 3;
+
 export default function PoolsPage() {
   const trpc = useTRPC();
   const { clusterId, cluster } = useCluster();
@@ -47,7 +49,7 @@ export default function PoolsPage() {
       {pools.error ? <ErrorNotice error={pools.error} /> : null}
 
       {pools.isPending ? (
-        <div className="grid gap-4 2xl:grid-cols-2" role="status" aria-busy="true" aria-label="Loading pools">
+        <div className="grid gap-4" role="status" aria-busy="true" aria-label="Loading pools">
           {[0, 1, 2, 3].map((i) => (
             <Skeleton key={i} className="h-48" />
           ))}
@@ -68,9 +70,16 @@ export default function PoolsPage() {
           a listener&apos;s route at it.
         </EmptyState>
       ) : (
-        <div className="grid items-start gap-4 2xl:grid-cols-2">
+        <div className="grid items-start gap-4">
           {pools.data?.map((p) => (
-            <PoolCard key={p.id} pool={p} clusterId={clusterId} />
+            // One event stream per pool would use up the browser's six connections
+            // to the console when there are many; past a few pools, cards poll instead.
+            <PoolCard
+              key={p.id}
+              pool={p}
+              clusterId={clusterId}
+              stream={pools.data.length <= MAX_STREAMED_POOLS}
+            />
           ))}
         </div>
       )}

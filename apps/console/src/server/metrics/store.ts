@@ -1,0 +1,489 @@
+import { EventEmitter, on } from "node:events";
+import type { PrismaClient } from "@fulcrum/db";
+import { type BackendStatus, HISTOGRAM_BUCKET_COUNT, type StatsPoint } from "@fulcrum/protocol";
+import type { Logger } from "../logger";
+import {
+  type Agg,
+  addShare,
+  type DeltaVec,
+  deltaVec,
+  mergeAgg,
+  newAgg,
+  type Quantiles,
+  quantilesOf,
+  type Range,
+  type Scope,
+  type SeriesPoint,
+  sumVecs,
+  toPoint,
+} from "./aggregate";
+import { deleteOlderThan, type RollupRow, readRollups, reportedMinutes, writeRollups } from "./rollups";
+import type { AgentRef, ConfigEvent, StatsSink } from "./sink";
+
+/** Seconds kept at 1 s resolution (15 minutes plus a margin). */
+const RING = 960;
+/** A second is complete (live yields it) this long after it ends. */
+export const COMPLETE_AFTER_MS = 1500;
+/** After this many seconds a slot keeps only its quantiles, not the whole histogram. */
+const SEAL_AFTER_S = 30;
+/** Points stamped further than this into the future (agent clock) are dropped. */
+const MAX_FUTURE_MS = 60_000;
+/** A minute is written this long after it ends, so late seconds make it into the same write. */
+const FLUSH_GRACE_MS = 5000;
+/** A backend status report older than this no longer counts. */
+const STATUS_FRESH_MS = 30_000;
+/** Points remembered per agent for dropping duplicates (more than the 15 minutes a resend can cover). */
+const SEEN_PER_AGENT = 2000;
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+
+const STATUS_ORDER: readonly BackendStatus[] = ["down", "ejected", "draining", "disabled", "up", "unknown"];
+
+interface Slot {
+  sec: number;
+  agg: Agg;
+  /** Set once sealed: the histogram is dropped and these quantiles kept. */
+  q: Quantiles | null;
+}
+
+interface Ring {
+  slots: Array<Slot | undefined>;
+  lastSec: number;
+}
+
+interface PendingEntry {
+  clusterId: string;
+  scope: Scope;
+  id: string;
+  agg: Agg;
+}
+
+/** Cumulative per-pool totals since console start, for /metrics. */
+export interface PoolTotals {
+  byClass: Float64Array;
+  hist: Float64Array;
+  latencySum: number;
+  latencyCount: number;
+}
+
+export const RANGE_SPEC: Record<Range, { stepMs: number; steps: number }> = {
+  "5m": { stepMs: 1000, steps: 300 },
+  "15m": { stepMs: 1000, steps: 900 },
+  "1h": { stepMs: MINUTE, steps: 60 },
+  "24h": { stepMs: MINUTE, steps: 1440 },
+  "7d": { stepMs: 10 * MINUTE, steps: 1008 },
+};
+
+function getOrCreate<K, V>(map: Map<K, V>, key: K, make: () => V): V {
+  let v = map.get(key);
+  if (v === undefined) {
+    v = make();
+    map.set(key, v);
+  }
+  return v;
+}
+
+const keyOf = (clusterId: string, scope: Scope, id: string) => `${clusterId}\u0000${scope}\u0000${id}`;
+
+export interface MetricsStoreOptions {
+  prisma: PrismaClient;
+  log: Logger;
+  retentionDays: number;
+  /** Injectable clock (epoch ms). */
+  now?: () => number;
+}
+
+/**
+ * The console's traffic metrics: 1-second points for the last 15 minutes in
+ * memory (ring buffers per series, agents merged), 1-minute rollups in the
+ * database (written once a minute, upsert-merged), and the per-second "live"
+ * stream. Implements the gateway's StatsSink.
+ */
+export class MetricsStore implements StatsSink {
+  private readonly now: () => number;
+  private readonly rings = new Map<string, Ring>();
+  /** Minute → series → aggregate, not yet written. */
+  private pending = new Map<number, Map<string, PendingEntry>>();
+  /** Being written right now; still read so nothing disappears mid-write. */
+  private flushing = new Map<number, Map<string, PendingEntry>>();
+  /** Per agent, the (seq, at) of recent points, oldest first: a resent point is dropped. */
+  private readonly seen = new Map<string, Set<string>>();
+  private readonly backendPool = new Map<string, string>();
+  private readonly backendStatus = new Map<
+    string,
+    Map<string, { status: BackendStatus; at: number; seen: number }>
+  >();
+  private readonly poolTotals = new Map<string, Map<string, PoolTotals>>();
+  private readonly emitter = new EventEmitter();
+  private readonly closing = new AbortController();
+  private readonly writes = new Set<Promise<unknown>>();
+  private timers: NodeJS.Timeout[] = [];
+  private lastEmitted: number;
+  private lastSealed: number;
+  private flushRunning: Promise<void> | null = null;
+
+  constructor(private readonly opts: MetricsStoreOptions) {
+    this.now = opts.now ?? Date.now;
+    this.emitter.setMaxListeners(0);
+    this.lastEmitted = this.completeSec();
+    this.lastSealed = this.nowSec() - SEAL_AFTER_S;
+  }
+
+  /** Starts the timers: live ticks, minute flushes, hourly retention (also once now). */
+  start(): void {
+    const tick = setInterval(() => this.tick(), 250);
+    const flush = setInterval(() => void this.flush().catch(() => {}), 5000);
+    const retention = setInterval(() => void this.runRetention().catch(() => {}), HOUR);
+    this.timers = [tick, flush, retention];
+    for (const t of this.timers) t.unref();
+    void this.runRetention().catch(() => {});
+  }
+
+  /** Stops the timers, ends live streams and writes everything pending, the current minute included. */
+  async close(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    this.closing.abort();
+    await Promise.allSettled([...this.writes]);
+    await this.flush(Number.POSITIVE_INFINITY).catch(() => {});
+  }
+
+  // ---------- ingest ----------
+
+  ingest(agent: AgentRef, points: readonly StatsPoint[]): void {
+    const now = this.now();
+    for (const p of points) {
+      const end = Date.parse(p.at);
+      if (!Number.isFinite(end) || end > now + MAX_FUTURE_MS) continue;
+      if (end < now - this.opts.retentionDays * DAY) continue;
+      // seq restarts with each agent run, so a point is identified by seq and time together.
+      const seen = getOrCreate(this.seen, agent.id, () => new Set<string>());
+      const id = `${p.seq}@${end}`;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      if (seen.size > SEEN_PER_AGENT) seen.delete(seen.values().next().value!);
+      this.ingestPoint(agent, p, end, now);
+    }
+  }
+
+  configEvent(agent: AgentRef, event: ConfigEvent): void {
+    const write = this.opts.prisma.agentConfigEvent
+      .create({
+        data: {
+          agentId: agent.id,
+          agentName: agent.name,
+          clusterId: agent.clusterId,
+          kind: event.kind,
+          version: event.version,
+          reason: event.reason ?? null,
+          at: event.at,
+        },
+      })
+      .catch((err: unknown) => this.opts.log.error("could not record agent config event", { err }))
+      .finally(() => this.writes.delete(write));
+    this.writes.add(write);
+  }
+
+  private ingestPoint(agent: AgentRef, p: StatsPoint, end: number, now: number): void {
+    const { clusterId } = agent;
+    const contributions: Array<[Scope, string, DeltaVec]> = [];
+    const listenerVecs: DeltaVec[] = [];
+    for (const [id, d] of Object.entries(p.listeners)) {
+      const v = deltaVec(d);
+      listenerVecs.push(v);
+      contributions.push(["listener", id, v]);
+    }
+    const total = sumVecs(listenerVecs);
+    contributions.push(["cluster", "", total], ["agent", agent.id, total]);
+    for (const [id, d] of Object.entries(p.routes)) contributions.push(["route", id, deltaVec(d)]);
+    for (const [id, d] of Object.entries(p.pools)) {
+      const v = deltaVec(d);
+      contributions.push(["pool", id, v]);
+      this.addPoolTotals(clusterId, id, d);
+    }
+    for (const [id, d] of Object.entries(p.backends)) {
+      contributions.push(["backend", id, deltaVec(d)]);
+      this.backendPool.set(id, d.poolId);
+      const byAgent = getOrCreate(this.backendStatus, id, () => new Map());
+      const prev = byAgent.get(agent.id);
+      if (!prev || prev.at <= end) byAgent.set(agent.id, { status: d.status, at: end, seen: now });
+    }
+
+    // The interval [start, end) is spread over the seconds it overlaps; latency goes to its middle second.
+    const start = end - p.intervalMs;
+    const midSec = Math.floor((start + end) / 2 / 1000);
+    const nowSec = Math.floor(now / 1000);
+    for (let sec = Math.floor(start / 1000); sec * 1000 < end; sec++) {
+      const overlap = Math.min(end, (sec + 1) * 1000) - Math.max(start, sec * 1000);
+      if (overlap <= 0) continue;
+      const share = overlap / p.intervalMs;
+      const gaugeSec = overlap / 1000;
+      const withLatency = sec === midSec;
+      const inRing = sec > nowSec - RING && sec <= nowSec + MAX_FUTURE_MS / 1000;
+      const minute = Math.floor(sec / 60) * MINUTE;
+      const pend = getOrCreate(this.pending, minute, () => new Map());
+      for (const [scope, id, v] of contributions) {
+        const key = keyOf(clusterId, scope, id);
+        if (inRing) {
+          const slot = this.slotFor(key, sec);
+          if (slot) addShare(slot.agg, v, share, gaugeSec, withLatency && !slot.q);
+        }
+        const entry = getOrCreate(pend, key, () => ({ clusterId, scope, id, agg: newAgg() }));
+        addShare(entry.agg, v, share, gaugeSec, withLatency);
+      }
+    }
+  }
+
+  private addPoolTotals(clusterId: string, poolId: string, d: StatsPoint["pools"][string]): void {
+    const pools = getOrCreate(this.poolTotals, clusterId, () => new Map());
+    let t = pools.get(poolId);
+    if (!t) {
+      t = {
+        byClass: new Float64Array(5),
+        hist: new Float64Array(HISTOGRAM_BUCKET_COUNT),
+        latencySum: 0,
+        latencyCount: 0,
+      };
+      pools.set(poolId, t);
+    }
+    t.byClass[0]! += d.s1xx;
+    t.byClass[1]! += d.s2xx;
+    t.byClass[2]! += d.s3xx;
+    t.byClass[3]! += d.s4xx;
+    t.byClass[4]! += d.s5xx;
+    if (d.latency) {
+      for (let i = 0; i < HISTOGRAM_BUCKET_COUNT; i++) t.hist[i]! += d.latency.counts[i] ?? 0;
+      t.latencySum += d.latency.sum;
+      t.latencyCount += d.latency.count;
+    }
+  }
+
+  /** The slot for `sec`, recycled when it holds an older second; undefined when it holds a newer one. */
+  private slotFor(key: string, sec: number): Slot | undefined {
+    const ring = getOrCreate(this.rings, key, (): Ring => ({ slots: new Array(RING), lastSec: sec }));
+    ring.lastSec = Math.max(ring.lastSec, sec);
+    const i = ((sec % RING) + RING) % RING;
+    const slot = ring.slots[i];
+    if (slot && slot.sec === sec) return slot;
+    if (slot && slot.sec > sec) return undefined;
+    const fresh: Slot = { sec, agg: newAgg(), q: null };
+    ring.slots[i] = fresh;
+    return fresh;
+  }
+
+  private slotAt(key: string, sec: number): Slot | undefined {
+    const slot = this.rings.get(key)?.slots[((sec % RING) + RING) % RING];
+    return slot?.sec === sec ? slot : undefined;
+  }
+
+  // ---------- time ----------
+
+  private nowSec(): number {
+    return Math.floor(this.now() / 1000);
+  }
+
+  /** The newest complete second. */
+  completeSec(): number {
+    return Math.floor((this.now() - COMPLETE_AFTER_MS) / 1000) - 1;
+  }
+
+  /** Runs every 250 ms: announces completed seconds, seals old ones, forgets idle series. */
+  tick(): void {
+    const complete = this.completeSec();
+    if (complete > this.lastEmitted) {
+      for (let s = Math.max(this.lastEmitted + 1, complete - 4); s <= complete; s++)
+        this.emitter.emit("second", s);
+      this.lastEmitted = complete;
+    }
+    const sealTo = this.nowSec() - SEAL_AFTER_S;
+    if (sealTo > this.lastSealed) {
+      const from = Math.max(this.lastSealed + 1, sealTo - RING + 1);
+      for (const [key, ring] of this.rings) {
+        if (ring.lastSec < sealTo - RING) {
+          this.rings.delete(key);
+          continue;
+        }
+        for (let s = from; s <= sealTo; s++) {
+          const slot = this.slotAt(key, s);
+          if (slot && !slot.q) {
+            slot.q = quantilesOf(slot.agg);
+            slot.agg.hist = null;
+          }
+        }
+      }
+      this.lastSealed = sealTo;
+    }
+  }
+
+  // ---------- reads ----------
+
+  /** The 1-second point of a series for `sec`, or undefined when no agent reported that second. */
+  pointAt(clusterId: string, scope: Scope, id: string, sec: number): SeriesPoint | undefined {
+    const cluster = this.slotAt(keyOf(clusterId, "cluster", ""), sec);
+    if (!cluster) return undefined;
+    const slot = scope === "cluster" ? cluster : this.slotAt(keyOf(clusterId, scope, id), sec);
+    return toPoint(sec * 1000, slot?.agg, 1, slot?.q ?? undefined);
+  }
+
+  /** A series over a range: 1 s points from memory (5m, 15m), else rollups plus unwritten minutes. */
+  async series(
+    clusterId: string,
+    scope: Scope,
+    ids: readonly string[],
+    range: Range,
+  ): Promise<{ stepMs: number; series: Map<string, SeriesPoint[]> }> {
+    const { stepMs, steps } = RANGE_SPEC[range];
+    const out = new Map<string, SeriesPoint[]>(ids.map((id) => [id, []]));
+    if (stepMs === 1000) {
+      const end = this.completeSec();
+      for (let sec = end - steps + 1; sec <= end; sec++) {
+        for (const id of ids) {
+          const p = this.pointAt(clusterId, scope, id, sec);
+          if (p) out.get(id)!.push(p);
+        }
+      }
+      return { stepMs, series: out };
+    }
+    const now = this.now();
+    const to = Math.floor(now / stepMs) * stepMs + stepMs;
+    const from = to - steps * stepMs;
+    const [rows, present] = await Promise.all([
+      readRollups(this.opts.prisma, clusterId, scope, ids, from, to),
+      scope === "cluster" ? Promise.resolve(null) : reportedMinutes(this.opts.prisma, clusterId, from, to),
+    ]);
+    const presentSteps = new Set<number>();
+    const buckets = new Map<string, Map<number, Agg>>(ids.map((id) => [id, new Map()]));
+    const add = (id: string, minute: number, agg: Agg) => {
+      const t = Math.floor(minute / stepMs) * stepMs;
+      const b = buckets.get(id);
+      if (!b) return;
+      const into = getOrCreate(b, t, () => newAgg());
+      mergeAgg(into, agg);
+    };
+    for (const r of rows) {
+      add(r.scopeId, r.minute, r.agg);
+      if (scope === "cluster") presentSteps.add(Math.floor(r.minute / stepMs) * stepMs);
+    }
+    for (const m of present ?? []) presentSteps.add(Math.floor(m / stepMs) * stepMs);
+    for (const map of [this.pending, this.flushing]) {
+      for (const [minute, entries] of map) {
+        if (minute < from || minute >= to) continue;
+        if (entries.has(keyOf(clusterId, "cluster", "")))
+          presentSteps.add(Math.floor(minute / stepMs) * stepMs);
+        for (const id of ids) {
+          const e = entries.get(keyOf(clusterId, scope, id));
+          if (e) add(id, minute, e.agg);
+        }
+      }
+    }
+    const ts = [...presentSteps].sort((a, b) => a - b);
+    for (const id of ids) {
+      const b = buckets.get(id)!;
+      out.set(
+        id,
+        ts.map((t) => toPoint(t, b.get(t), Math.max(1, Math.min(stepMs, now - t) / 1000))),
+      );
+    }
+    return { stepMs, series: out };
+  }
+
+  /** Backends this console has seen traffic for, in a pool. */
+  knownBackends(poolId: string): string[] {
+    return [...this.backendPool].filter(([, p]) => p === poolId).map(([b]) => b);
+  }
+
+  /** The most severe of the agents' fresh reports; "unknown" without any. */
+  backendStatusOf(backendId: string): BackendStatus {
+    const seenAfter = this.now() - STATUS_FRESH_MS;
+    const fresh = [...(this.backendStatus.get(backendId)?.values() ?? [])].filter((s) => s.seen >= seenAfter);
+    for (const status of STATUS_ORDER) if (fresh.some((s) => s.status === status)) return status;
+    return "unknown";
+  }
+
+  /** Cumulative per-pool totals since this console started, by cluster. */
+  totals(): ReadonlyMap<string, ReadonlyMap<string, PoolTotals>> {
+    return this.poolTotals;
+  }
+
+  /** Yields each completed second until `signal` aborts or the store closes. */
+  async *seconds(signal?: AbortSignal): AsyncGenerator<number> {
+    const sig = signal ? AbortSignal.any([signal, this.closing.signal]) : this.closing.signal;
+    if (sig.aborted) return;
+    try {
+      for await (const [sec] of on(this.emitter, "second", { signal: sig })) yield sec as number;
+    } catch (err) {
+      if (sig.aborted) return;
+      throw err;
+    }
+  }
+
+  async *live(
+    clusterId: string,
+    scope: Scope,
+    id: string,
+    signal?: AbortSignal,
+  ): AsyncGenerator<SeriesPoint> {
+    for await (const sec of this.seconds(signal)) {
+      const p = this.pointAt(clusterId, scope, id, sec);
+      if (p) yield p;
+    }
+  }
+
+  // ---------- persistence ----------
+
+  /** Writes every pending minute that ended at least FLUSH_GRACE_MS before `until` (default: now). */
+  async flush(until = this.now()): Promise<void> {
+    while (this.flushRunning) await this.flushRunning;
+    const run = this.flushNow(until);
+    this.flushRunning = run;
+    try {
+      await run;
+    } finally {
+      this.flushRunning = null;
+    }
+  }
+
+  private async flushNow(until: number): Promise<void> {
+    const due = [...this.pending.keys()].filter((m) => m + MINUTE + FLUSH_GRACE_MS <= until);
+    if (due.length === 0) return;
+    for (const m of due) {
+      this.flushing.set(m, this.pending.get(m)!);
+      this.pending.delete(m);
+    }
+    const rows: RollupRow[] = [];
+    for (const [minute, entries] of this.flushing) {
+      for (const e of entries.values())
+        rows.push({ clusterId: e.clusterId, scope: e.scope, scopeId: e.id, minute, agg: e.agg });
+    }
+    try {
+      await writeRollups(this.opts.prisma, rows);
+      this.flushing.clear();
+    } catch (err) {
+      this.opts.log.error("could not write metric rollups; will retry", { err });
+      // Put them back, merged with anything that arrived meanwhile.
+      for (const [minute, entries] of this.flushing) {
+        const pend = getOrCreate(this.pending, minute, () => new Map());
+        for (const [key, e] of entries) {
+          const cur = pend.get(key);
+          if (cur) mergeAgg(cur.agg, e.agg);
+          else pend.set(key, e);
+        }
+      }
+      this.flushing.clear();
+      throw err;
+    }
+  }
+
+  /** Deletes rollups and agent config events older than the retention. */
+  async runRetention(now = this.now()): Promise<{ rollups: number; events: number }> {
+    try {
+      const deleted = await deleteOlderThan(this.opts.prisma, now - this.opts.retentionDays * DAY);
+      if (deleted.rollups + deleted.events > 0) this.opts.log.info("metrics retention", deleted);
+      return deleted;
+    } catch (err) {
+      this.opts.log.error("metrics retention failed", { err });
+      throw err;
+    }
+  }
+}
