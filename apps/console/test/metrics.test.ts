@@ -81,8 +81,9 @@ describe("metrics from agents over the real gateway", () => {
   const pointsOf = (traffic: () => ReturnType<typeof delta>, be1Requests: number) =>
     seconds.map((t, i) =>
       point(t + 1000, i, {
-        listeners: { [listenerId]: traffic() },
-        routes: { [routeId]: traffic() },
+        // As a real agent sends them: latency is measured per pool, not per listener or route.
+        listeners: { [listenerId]: { ...traffic(), latency: undefined } },
+        routes: { [routeId]: { ...traffic(), latency: undefined } },
         pools: { [poolId]: traffic() },
         backends: {
           [be1]: { ...delta({ requests: be1Requests, s2xx: be1Requests }), poolId, status: "up" },

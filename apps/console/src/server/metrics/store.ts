@@ -7,6 +7,7 @@ import {
   addShare,
   type DeltaVec,
   deltaVec,
+  FIELD as F,
   mergeAgg,
   newAgg,
   type Quantiles,
@@ -197,11 +198,18 @@ export class MetricsStore implements StatsSink {
     const total = sumVecs(listenerVecs);
     contributions.push(["cluster", "", total], ["agent", agent.id, total]);
     for (const [id, d] of Object.entries(p.routes)) contributions.push(["route", id, deltaVec(d)]);
+    const poolVecs: DeltaVec[] = [];
     for (const [id, d] of Object.entries(p.pools)) {
       const v = deltaVec(d);
+      poolVecs.push(v);
       contributions.push(["pool", id, v]);
       this.addPoolTotals(clusterId, id, d);
     }
+    // Agents measure latency per pool (listeners have none): the totals' latency is the pools' merged.
+    const poolLatency = sumVecs(poolVecs);
+    total.hist = poolLatency.hist;
+    total.c[F.latencySum] = poolLatency.c[F.latencySum]!;
+    total.c[F.latencyCount] = poolLatency.c[F.latencyCount]!;
     for (const [id, d] of Object.entries(p.backends)) {
       contributions.push(["backend", id, deltaVec(d)]);
       this.backendPool.set(id, d.poolId);

@@ -33,6 +33,8 @@ const t = initTRPC
   .meta<Meta>()
   .create({
     transformer: superjson,
+    // Live graphs stream over SSE; a ping keeps quiet streams open through proxies that cut idle connections.
+    sse: { ping: { enabled: true, intervalMs: 15_000 } },
     errorFormatter({ shape, error }) {
       const cause = error.cause;
       const zodMessage = cause instanceof ZodError ? Object.values(fieldErrorsOf(cause) ?? {})[0] : undefined;
