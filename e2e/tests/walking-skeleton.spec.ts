@@ -94,6 +94,26 @@ test("first admin → login → topology in the browser → real agent → traff
     expect(new Set(bodies)).toEqual(new Set(["alpha", "bravo"]));
     for (let i = 1; i < bodies.length; i++) expect(bodies[i]).not.toBe(bodies[i - 1]);
 
+    // Live traffic: requests through the agent show up on the overview's graph within seconds.
+    await page.getByRole("link", { name: "Overview" }).click();
+    await expect(page.getByRole("img", { name: "Requests per second" }).first()).toBeVisible();
+    const rpsNow = async () =>
+      Number.parseFloat((await page.getByTestId("rps-now").textContent()) ?? "") || 0;
+    // Quiet first, so what follows is this traffic's doing and not the requests above.
+    await expect.poll(rpsNow, { timeout: 15_000 }).toBe(0);
+    const trafficUntil = Date.now() + 10_000;
+    const trafficStart = Date.now();
+    const load = (async () => {
+      while (Date.now() < trafficUntil) {
+        await fetch(`http://127.0.0.1:${listenerPort}/`).catch(() => undefined);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    await expect.poll(rpsNow, { timeout: 3_000, intervals: [100] }).toBeGreaterThan(0);
+    console.log(`requests/s on the live graph ${Date.now() - trafficStart} ms after traffic started`);
+    await load;
+    await page.screenshot({ path: path.join(shots, "overview.png"), fullPage: true });
+
     // Config history: v5 added the route; rolling back to v4 takes it off the running agent.
     await page.getByRole("link", { name: "Config history" }).click();
     await page.getByRole("button", { name: /^v5/ }).click();
