@@ -90,7 +90,7 @@ export async function startConsole(opts: StartOptions): Promise<RunningConsole> 
     services,
     async close() {
       await relay.close();
-      gateway.close();
+      await gateway.close();
       // Ends live streams and writes the unwritten minutes (the current one too: rollups add up).
       await metrics.close();
       server.closeAllConnections();

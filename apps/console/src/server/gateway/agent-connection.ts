@@ -3,13 +3,14 @@ import {
   type AgentMessage,
   decodeAgentMessage,
   encodeConsoleMessage,
-  type Snapshot,
   SUPPORTED_PROTOCOL_VERSIONS,
 } from "@fulcrum/protocol";
 import type { WebSocket } from "ws";
 import type { Logger } from "../logger";
 import type { StatsSink } from "../metrics/sink";
+import type { AgentStatusUpdate, AgentStatusWriter } from "./agent-status-writer";
 import { CloseCode } from "./close-codes";
+import type { SnapshotFrame } from "./snapshot-frames";
 
 export const HEARTBEAT_INTERVAL_MS = 5000;
 const HELLO_TIMEOUT_MS = 10_000;
@@ -34,7 +35,8 @@ export class AgentConnection {
       prisma: PrismaClient;
       log: Logger;
       stats: StatsSink;
-      currentSnapshot: (clusterId: string) => Promise<Snapshot>;
+      currentFrame: (clusterId: string) => Promise<SnapshotFrame>;
+      status: AgentStatusWriter;
       onClose: (conn: AgentConnection) => void;
     },
   ) {
@@ -50,7 +52,7 @@ export class AgentConnection {
     ws.on("close", () => {
       clearTimeout(this.helloTimer);
       this.deps.onClose(this);
-      void this.record({ disconnectedAt: new Date() });
+      this.record({ disconnectedAt: new Date() });
     });
   }
 
@@ -65,10 +67,10 @@ export class AgentConnection {
   /** Sends the cluster's current snapshot unless the agent already has it. */
   async pushCurrent(): Promise<void> {
     if (!this.helloDone) return;
-    const snapshot = await this.deps.currentSnapshot(this.agent.clusterId);
-    if (snapshot.hash === this.lastHash) return;
-    this.lastHash = snapshot.hash;
-    this.send(encodeConsoleMessage("snapshot", { snapshot }));
+    const current = await this.deps.currentFrame(this.agent.clusterId);
+    if (current.hash === this.lastHash) return;
+    this.lastHash = current.hash;
+    this.send(current.frame);
   }
 
   private send(frame: string): void {
@@ -102,7 +104,7 @@ export class AgentConnection {
         clearTimeout(this.helloTimer);
         this.helloDone = true;
         this.lastHash = msg.payload.appliedHash;
-        await this.record({
+        this.record({
           connectedAt: new Date(),
           lastHeartbeatAt: new Date(),
           softwareVersion: msg.payload.softwareVersion,
@@ -126,7 +128,7 @@ export class AgentConnection {
           version: msg.payload.version,
           at: new Date(),
         });
-        await this.record({
+        this.record({
           appliedVersion: msg.payload.version,
           lastError: null,
           lastHeartbeatAt: new Date(),
@@ -144,13 +146,13 @@ export class AgentConnection {
           reason: msg.payload.reason,
           at: new Date(),
         });
-        await this.record({
+        this.record({
           lastError: `v${msg.payload.version}: ${msg.payload.reason}`,
           lastHeartbeatAt: new Date(),
         });
         return;
       case "heartbeat":
-        await this.record({ lastHeartbeatAt: new Date() });
+        this.record({ lastHeartbeatAt: new Date() });
         return;
       case "health":
         for (const e of msg.payload.events) {
@@ -171,18 +173,7 @@ export class AgentConnection {
     }
   }
 
-  private async record(data: {
-    connectedAt?: Date;
-    disconnectedAt?: Date;
-    lastHeartbeatAt?: Date;
-    softwareVersion?: string;
-    appliedVersion?: number | null;
-    lastError?: string | null;
-  }): Promise<void> {
-    try {
-      await this.deps.prisma.agent.update({ where: { id: this.agent.id }, data });
-    } catch (err) {
-      this.deps.log.error("could not record agent status", { agent: this.agent.name, err });
-    }
+  private record(data: AgentStatusUpdate): void {
+    this.deps.status.write(this.agent.id, data);
   }
 }

@@ -12,7 +12,9 @@ import type { EventTarget } from "../events/cluster-events";
 import type { Logger } from "../logger";
 import { discardStats, type StatsSink } from "../metrics/sink";
 import { AgentConnection, HEARTBEAT_INTERVAL_MS } from "./agent-connection";
+import { AgentStatusWriter } from "./agent-status-writer";
 import { CloseCode } from "./close-codes";
+import { SnapshotFrames } from "./snapshot-frames";
 
 /**
  * Hosts the agents' WebSockets inside the console process. Agents are
@@ -27,8 +29,11 @@ export class AgentGateway implements ConfigPublisher, EventTarget {
   private readonly pendingClusters = new Set<string>();
   private flushScheduled = false;
   private readonly liveness: NodeJS.Timeout;
+  private readonly frames = new SnapshotFrames((clusterId) => this.currentSnapshot(clusterId));
+  private readonly status: AgentStatusWriter;
 
   constructor(private readonly deps: { prisma: PrismaClient; log: Logger; stats?: StatsSink }) {
+    this.status = new AgentStatusWriter(deps);
     this.wss.on("error", (err) => deps.log.error("agent gateway error", { err }));
     // Protocol-level pings find half-open TCP connections that would otherwise look connected for hours.
     const alive = new WeakSet<object>();
@@ -68,7 +73,8 @@ export class AgentGateway implements ConfigPublisher, EventTarget {
         prisma: this.deps.prisma,
         log: this.deps.log,
         stats: this.deps.stats ?? discardStats,
-        currentSnapshot: (clusterId) => this.currentSnapshot(clusterId),
+        currentFrame: (clusterId) => this.frames.get(clusterId),
+        status: this.status,
         onClose: (c) => {
           if (this.connections.get(c.agent.id) === c) this.connections.delete(c.agent.id);
         },
@@ -87,6 +93,7 @@ export class AgentGateway implements ConfigPublisher, EventTarget {
       const clusters = [...this.pendingClusters];
       this.pendingClusters.clear();
       for (const id of clusters) {
+        this.frames.invalidate(id);
         for (const conn of this.connections.values()) {
           if (conn.agent.clusterId !== id) continue;
           conn
@@ -111,10 +118,11 @@ export class AgentGateway implements ConfigPublisher, EventTarget {
     return new Set([...this.connections.values()].filter((c) => c.ready).map((c) => c.agent.id));
   }
 
-  close(): void {
+  async close(): Promise<void> {
     clearInterval(this.liveness);
     for (const conn of this.connections.values()) conn.close(CloseCode.goingAway, "console shutting down");
     this.wss.close();
+    await this.status.close();
   }
 
   /** The latest version, compiling a first one for a cluster that has never had any. */

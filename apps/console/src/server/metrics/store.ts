@@ -205,11 +205,14 @@ export class MetricsStore implements StatsSink {
       contributions.push(["pool", id, v]);
       this.addPoolTotals(clusterId, id, d);
     }
-    // Agents measure latency per pool (listeners have none): the totals' latency is the pools' merged.
-    const poolLatency = sumVecs(poolVecs);
-    total.hist = poolLatency.hist;
-    total.c[F.latencySum] = poolLatency.c[F.latencySum]!;
-    total.c[F.latencyCount] = poolLatency.c[F.latencyCount]!;
+    // The agent measures latency per pool, not per listener: without listener
+    // histograms, the totals' latency is the pools' merged.
+    if (!total.hist) {
+      const poolLatency = sumVecs(poolVecs);
+      total.hist = poolLatency.hist;
+      total.c[F.latencySum] = poolLatency.c[F.latencySum]!;
+      total.c[F.latencyCount] = poolLatency.c[F.latencyCount]!;
+    }
     for (const [id, d] of Object.entries(p.backends)) {
       contributions.push(["backend", id, deltaVec(d)]);
       this.backendPool.set(id, d.poolId);
