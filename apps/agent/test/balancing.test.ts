@@ -251,6 +251,50 @@ describe.each(["h1", "node"] as const)("%s front end", (frontEnd) => {
       await sleep(0);
     });
 
+    it("tryAcquire answers synchronously while a slot is free and leaves the wait to acquire()", async () => {
+      await engine.apply(
+        makeSnapshot(
+          1,
+          [httpListener(port)],
+          [backend("a", a.port, { maxConnections: 1 })],
+          "round_robin",
+          [],
+          {
+            limits: { queueSize: 1, queueTimeoutMs: 5000 },
+          },
+        ),
+      );
+      const pool = engine.pool("p1")!;
+      const facts = {
+        method: "GET",
+        path: "/",
+        host: "",
+        clientIp: "127.0.0.1",
+        header: () => undefined,
+        cookie: () => undefined,
+      };
+      const first = pool.tryAcquire(facts);
+      expect(first?.ok).toBe(true);
+      // At its limit: no answer now, and nothing counted or chosen.
+      const before = { ...engine.stats().pools.p1! };
+      expect(pool.tryAcquire(facts)).toBeUndefined();
+      expect(engine.stats().pools.p1!.queued).toBe(before.queued);
+      expect(engine.stats().backends[`127.0.0.1:${a.port}`]!.attempts).toBe(1);
+      // acquire() queues; the freed slot serves it.
+      const waiting = pool.acquire(facts);
+      expect(pool.queueLength).toBe(1);
+      // The queue is full now: the synchronous path answers queue-full.
+      expect(pool.tryAcquire(facts)).toEqual({ ok: false, reason: "queue-full" });
+      if (first?.ok) first.lease.finish({ kind: "client-aborted" });
+      const second = await waiting;
+      expect(second.ok).toBe(true);
+      if (second.ok) second.lease.finish({ kind: "client-aborted" });
+      const s = engine.stats().pools.p1!;
+      expect(s.queued).toBe(1);
+      expect(s.queueFull).toBe(1);
+      expect(engine.stats().backends[`127.0.0.1:${a.port}`]!.inFlight).toBe(0);
+    });
+
     it("a client that leaves while queued gives up its place", async () => {
       await engine.apply(
         makeSnapshot(

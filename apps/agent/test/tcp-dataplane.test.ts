@@ -79,6 +79,104 @@ describe("NodeEngine tcp listener", () => {
     expect(s.pools.p1!.retries).toBe(failures);
   });
 
+  it("moves a large reply intact to a client that reads late, and counts its bytes", async () => {
+    // The backend writes small pieces, one per turn: the proxy's client writes can stay queued
+    // while write() still returns true, so its reused upstream read buffer must not be overwritten.
+    const size = 8 * 1024 * 1024;
+    const body = Buffer.alloc(size);
+    for (let i = 0; i < size; i++) body[i] = (i * 29 + (i >> 11)) & 0xff;
+    const srv = createServer({ allowHalfOpen: true }, (s) => {
+      s.on("error", () => {});
+      s.once("data", () => {
+        let o = 0;
+        const more = () => {
+          if (o >= size) return void s.end();
+          const n = Math.min(3_000 + (o % 1_700), size - o);
+          const ok = s.write(body.subarray(o, o + n));
+          o += n;
+          if (ok) setImmediate(more);
+          else s.once("drain", more);
+        };
+        more();
+      });
+    });
+    servers.push(srv);
+    await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+    const port = await freePort();
+    engine = new NodeEngine({ log: silentLogger, timeouts: { drainGraceMs: 100 } });
+    await engine.apply(
+      makeSnapshot(
+        1,
+        [httpListener(port, { protocol: "tcp" })],
+        [backend("a", (srv.address() as AddressInfo).port)],
+      ),
+    );
+    const got = await new Promise<Buffer>((resolve, reject) => {
+      const s = connect({ host: "127.0.0.1", port, allowHalfOpen: true });
+      const parts: Buffer[] = [];
+      s.on("error", reject);
+      s.pause();
+      s.write("go");
+      setTimeout(() => s.resume(), 200);
+      s.on("data", (d: Buffer) => parts.push(d));
+      s.on("end", () => {
+        s.end();
+        resolve(Buffer.concat(parts));
+      });
+    });
+    expect(got.length).toBe(size);
+    expect(got.equals(body)).toBe(true);
+    const l = engine.stats().listeners[`l-${port}`]!;
+    await until(() => engine!.stats().listeners[`l-${port}`]!.bytesOut === size, 2000);
+    expect(engine.stats().listeners[`l-${port}`]!.bytesIn).toBe(2);
+    expect(l.totalConnections).toBe(1);
+  });
+
+  it("closes a tunnel after idleMs without a byte either way", async () => {
+    const srv = createServer({ allowHalfOpen: true }, (s) => {
+      s.on("error", () => {});
+      s.on("data", (d) => s.write(d));
+    });
+    servers.push(srv);
+    await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+    const port = await freePort();
+    engine = new NodeEngine({ log: silentLogger, timeouts: { drainGraceMs: 100 } });
+    await engine.apply(
+      makeSnapshot(
+        1,
+        [
+          httpListener(port, {
+            protocol: "tcp",
+            settings: {
+              trustForwarded: false,
+              maxConnections: 1000,
+              maxHeaderBytes: 16_384,
+              timeouts: { connectMs: 1000, headMs: 1000, idleMs: 400, responseMs: 1000 },
+            },
+          }),
+        ],
+        [backend("a", (srv.address() as AddressInfo).port)],
+      ),
+    );
+    const s = connect({ host: "127.0.0.1", port });
+    s.on("error", () => {});
+    let echoed = "";
+    s.on("data", (d) => {
+      echoed += d;
+    });
+    const closed = new Promise<number>((r) => s.on("close", () => r(Date.now())));
+    // Traffic every 150 ms keeps it open past idleMs; then silence closes it.
+    for (let i = 0; i < 5; i++) {
+      s.write(`${i}`);
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    const quietSince = Date.now();
+    expect(echoed).toBe("01234");
+    const at = await closed;
+    expect(at - quietSince).toBeGreaterThanOrEqual(250);
+    expect(at - quietSince).toBeLessThan(1200);
+  });
+
   it("holds connections beyond a backend's limit in the queue; a full queue closes them", async () => {
     const p1 = await startReplyAfterEnd("a");
     const port = await freePort();

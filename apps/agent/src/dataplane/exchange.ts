@@ -71,6 +71,12 @@ export interface PoolHandle {
       readonly routeId?: string;
     },
   ): Promise<AcquireResult>;
+  /**
+   * Synchronous fast path (saves a Promise per request): the result when no
+   * wait is needed, or undefined — nothing chosen or counted — and the caller
+   * uses acquire(), which may queue. Optional; front ends feature-detect it.
+   */
+  tryAcquire?(facts: RequestFacts, exclude?: ReadonlySet<string>): AcquireResult | undefined;
   /** Whether attempt number `attempt` (1 = first retry) is allowed by the pool's retry settings and budget. */
   mayRetry(attempt: number): boolean;
 }

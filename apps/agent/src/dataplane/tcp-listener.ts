@@ -1,10 +1,14 @@
 import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
 import type { Logger } from "../log";
+import { IdleWatch } from "./idle-watch";
 import { closeServer, type Listener, listen, nextBindId } from "./listener";
 import type { ListenerConfig } from "./listener-config";
 import type { RouteTable } from "./route-table";
 import { handleTcpConnection, type TcpProxyContext } from "./tcp-proxy";
 import type { DataPlaneTimeouts } from "./timeouts";
+
+/** How often idle tunnels are looked for: idle timeouts fire within two ticks of `idleMs`. */
+const IDLE_TICK_MS = 100;
 
 export class TcpListener implements Listener {
   readonly protocol = "tcp" as const;
@@ -12,6 +16,7 @@ export class TcpListener implements Listener {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
   private ctx: TcpProxyContext;
+  private readonly idle = new IdleWatch(IDLE_TICK_MS);
 
   constructor(
     readonly bindAddress: string,
@@ -20,7 +25,7 @@ export class TcpListener implements Listener {
     timeouts: DataPlaneTimeouts,
     private readonly log: Logger,
   ) {
-    this.ctx = { table, timeouts, log };
+    this.ctx = { table, timeouts, log, idle: this.idle };
     this.server = createServer({ allowHalfOpen: true }, (socket) => {
       const stats = this.ctx.table.config?.stats;
       if (stats) {

@@ -21,10 +21,14 @@ export class FixedPool implements PoolHandle {
   retries = 1;
   constructor(public ports: number[]) {}
   acquire(_f: RequestFacts, opts?: { exclude?: ReadonlySet<string> }): Promise<AcquireResult> {
+    return Promise.resolve(this.leaseNow(opts?.exclude));
+  }
+  /** The next port's lease, at once. */
+  leaseNow(exclude?: ReadonlySet<string>): AcquireResult {
     for (let i = 0; i < this.ports.length; i++) {
       const port = this.ports[this.next++ % this.ports.length]!;
       const key = `127.0.0.1:${port}`;
-      if (opts?.exclude?.has(key)) continue;
+      if (exclude?.has(key)) continue;
       const lease: Lease = {
         backend: { id: `b${port}`, address: "127.0.0.1", port, key },
         responseHeaders: [["x-lease", "1"]],
@@ -32,9 +36,9 @@ export class FixedPool implements PoolHandle {
           this.outcomes.push(o);
         },
       };
-      return Promise.resolve({ ok: true, lease });
+      return { ok: true, lease };
     }
-    return Promise.resolve({ ok: false, reason: "no-backend" });
+    return { ok: false, reason: "no-backend" };
   }
   mayRetry(attempt: number): boolean {
     return attempt <= this.retries;

@@ -2,6 +2,7 @@ import { request } from "node:http";
 import { type AddressInfo, connect, createServer, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket, { WebSocketServer } from "ws";
+import type { AcquireResult, RequestFacts } from "../../src/dataplane/exchange";
 import type { H1Server } from "../../src/dataplane/h1/server";
 import { type Backend, FixedPool, raw, startHttpBackend, startProxy, statuses } from "./helpers";
 
@@ -293,6 +294,104 @@ describe("h1 proxy", () => {
     await closed;
   });
 
+  it("streams a large body intact to a client that reads late (upstream read buffers are reused)", async () => {
+    // A raw backend writes an 8 MiB patterned body in pieces; the client stops reading for a
+    // while, so the proxy's writes queue and the upstream read buffer must not be overwritten.
+    const size = 8 * 1024 * 1024;
+    const body = Buffer.alloc(size);
+    for (let i = 0; i < size; i++) body[i] = (i * 31 + (i >> 12)) & 0xff;
+    const be = createServer((s: Socket) => {
+      s.once("data", () => {
+        s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${size}\r\n\r\n`);
+        // Small pieces, one per turn: the proxy reads less than a write buffer's high-water mark at a
+        // time, so its client writes can stay queued while write() still returns true.
+        let o = 0;
+        const more = () => {
+          if (o >= size) return;
+          const n = Math.min(3_000 + (o % 1_500), size - o);
+          const ok = s.write(body.subarray(o, o + n));
+          o += n;
+          if (ok) setImmediate(more);
+          else s.once("drain", more);
+        };
+        more();
+      });
+    });
+    await new Promise<void>((r) => be.listen(0, "127.0.0.1", r));
+    cleanups.push(() => new Promise((r) => be.close(r)));
+    const pool = new FixedPool([(be.address() as AddressInfo).port]);
+    const { h1, port } = await startProxy(pool);
+    cleanups.push(() => h1.close(0));
+    const got = await new Promise<Buffer>((resolve) => {
+      const c = connectTo(port);
+      const parts: Buffer[] = [];
+      c.pause();
+      c.write("GET /big HTTP/1.1\r\nHost: a\r\n\r\n");
+      setTimeout(() => c.resume(), 200);
+      c.on("data", (d: Buffer) => {
+        parts.push(d);
+        const all = Buffer.concat(parts);
+        const at = all.indexOf("\r\n\r\n");
+        if (at !== -1 && all.length - at - 4 >= size) resolve(all.subarray(at + 4));
+      });
+    });
+    expect(got.length).toBe(size);
+    expect(got.equals(body)).toBe(true);
+    expect(pool.outcomes.at(-1)).toMatchObject({ kind: "response", status: 200 });
+  });
+
+  it("reads a response head that arrives in several pieces, then a body in the same read as the head", async () => {
+    const be = createServer((s: Socket) => {
+      s.on("data", () => {
+        s.write("HTTP/1.1 200 OK\r\nX-A: 1\r\nContent-Le");
+        setTimeout(() => s.write("ngth: 5\r\nX-B: 2\r\n"), 20);
+        setTimeout(() => s.write("\r\nhello"), 40);
+      });
+    });
+    await new Promise<void>((r) => be.listen(0, "127.0.0.1", r));
+    cleanups.push(() => new Promise((r) => be.close(r)));
+    const pool = new FixedPool([(be.address() as AddressInfo).port]);
+    const { h1, port } = await startProxy(pool);
+    cleanups.push(() => h1.close(0));
+    const req = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+    const r = await raw(port, [req, req], {
+      done: (t) => (t.match(/hello/g) ?? []).length === 2,
+      gapMs: 150,
+    });
+    expect(statuses(r.text)).toEqual([200, 200]);
+    expect(r.text).toContain("X-A: 1\r\nContent-Length: 5\r\nX-B: 2\r\nx-lease: 1\r\n\r\nhello");
+  });
+
+  it("closes a client that stalls mid-body for idleMs (checked by the listener's ticker)", async () => {
+    const { port, backend } = await setup(undefined, {
+      timeouts: { connectMs: 1000, headMs: 1000, idleMs: 300, responseMs: 5000 },
+    });
+    const started = Date.now();
+    const r = await raw(port, "POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc", { ms: 3000 });
+    expect(r.closed).toBe(true);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(backend.requests).toBe(1);
+  });
+
+  it("uses a pool's synchronous tryAcquire when it has one, and acquire() when it defers", async () => {
+    const backend = await startHttpBackend();
+    cleanups.push(() => backend.close());
+    const pool = new SyncFixedPool([backend.port]);
+    const { h1, port } = await startProxy(pool);
+    cleanups.push(() => h1.close(0));
+    const req = "GET /s HTTP/1.1\r\nHost: a\r\n\r\n";
+    pool.defer = false;
+    const a = await raw(port, req, { done: (t) => t.includes("ok GET /s") });
+    expect(statuses(a.text)).toEqual([200]);
+    expect([pool.syncLeases, pool.asyncCalls]).toEqual([1, 0]);
+    pool.defer = true;
+    const b = await raw(port, req, { done: (t) => t.includes("ok GET /s") });
+    expect(statuses(b.text)).toEqual([200]);
+    expect([pool.syncLeases, pool.asyncCalls]).toEqual([1, 1]);
+    expect(pool.outcomes.map((o) => o.kind)).toEqual(["response", "response"]);
+  });
+
   it("works for a plain node:http client with HTTP/1.0", async () => {
     const { port } = await setup();
     const r = await raw(port, "GET /old HTTP/1.0\r\n\r\n");
@@ -313,6 +412,22 @@ describe("h1 proxy", () => {
     expect(viaNode).toBe("ok GET /n");
   });
 });
+
+/** A FixedPool with the synchronous fast path; `defer` makes tryAcquire send the caller to acquire(). */
+class SyncFixedPool extends FixedPool {
+  defer = false;
+  syncLeases = 0;
+  asyncCalls = 0;
+  tryAcquire(_f: RequestFacts, exclude?: ReadonlySet<string>): AcquireResult | undefined {
+    if (this.defer) return undefined;
+    this.syncLeases++;
+    return this.leaseNow(exclude);
+  }
+  override acquire(f: RequestFacts, opts?: { exclude?: ReadonlySet<string> }): Promise<AcquireResult> {
+    this.asyncCalls++;
+    return super.acquire(f, opts);
+  }
+}
 
 function connectTo(port: number): Socket {
   const s = connect(port, "127.0.0.1");

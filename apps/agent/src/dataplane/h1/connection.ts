@@ -59,6 +59,9 @@ const D_HEAD = 2;
 const D_CONNECT = 3;
 const D_RESPONSE = 4;
 
+/** A response body up to this size that arrives with its head is copied into the head's Buffer: one write instead of two. */
+const INLINE_BODY_MAX = 4096;
+
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"]);
 
 /**
@@ -66,7 +69,8 @@ const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"])
  * backend, forward the head and the body bytes with their own framing, parse
  * the response head, forward it and the body, report the outcome, repeat.
  * All handlers are created once per connection; per request there is the
- * parsed head, the upstream head Buffer, the facts object and the pool's promise.
+ * parsed head, the upstream head Buffer, the response head Buffer and the
+ * facts object (plus a promise only when the pool makes the request wait).
  */
 export class ClientConn implements UpstreamOwner {
   /** ms timestamp; 0 = none. */
@@ -116,6 +120,12 @@ export class ClientConn implements UpstreamOwner {
   private rstats: TrafficCounters | undefined;
   private pstats: TrafficCounters | undefined;
   private responded = false;
+  /** Bytes moved since the listener's last idle check (replaces socket.setTimeout, which re-arms a timer per read and write). */
+  active = true;
+  /** A view of the upstream read buffer went to the client socket during the current onUpstreamData. */
+  private viewOut = false;
+  /** When the connection counts as idle unless something moves before; 0 = not armed yet. */
+  idleAt = 0;
 
   constructor(
     readonly socket: Socket,
@@ -133,13 +143,11 @@ export class ClientConn implements UpstreamOwner {
       this.lstats.activeConnections++;
     }
     socket.setNoDelay(true);
-    socket.setTimeout(o.timeouts.idleMs);
     socket.on("error", noop);
     socket.on("data", (c: Buffer) => this.onData(c));
     socket.on("drain", () => this.onClientDrain());
     socket.on("end", () => this.onClientEnd());
     socket.on("close", () => this.onClientClose());
-    socket.on("timeout", () => this.onClientIdle());
     this.setDeadline(D_HEAD, o.timeouts.headMs);
   }
 
@@ -151,6 +159,7 @@ export class ClientConn implements UpstreamOwner {
   // ---- client side -------------------------------------------------------
 
   private onData(chunk: Buffer): void {
+    this.active = true;
     switch (this.state) {
       case S_HEAD:
         this.readHead(chunk);
@@ -233,6 +242,15 @@ export class ClientConn implements UpstreamOwner {
 
   private acquire(): void {
     this.state = S_ACQUIRE;
+    const pool = this.pool!;
+    if (pool.tryAcquire !== undefined) {
+      // Usually a backend is free: no Promise, no microtask, no AbortSignal.
+      const r = pool.tryAcquire(this.facts!, this.exclude);
+      if (r !== undefined) {
+        this.onAcquired(r);
+        return;
+      }
+    }
     // One controller per client connection, aborted when the client leaves: a
     // request waiting in a pool's queue then gives up its place at once.
     this.clientGone ??= new AbortController();
@@ -241,7 +259,7 @@ export class ClientConn implements UpstreamOwner {
       this.exclude === undefined
         ? { routeId: this.routeId, signal }
         : { routeId: this.routeId, exclude: this.exclude, signal };
-    this.pool!.acquire(this.facts!, opts).then(this.onAcquired, this.onAcquireError);
+    pool.acquire(this.facts!, opts).then(this.onAcquired, this.onAcquireError);
   }
 
   private readonly onAcquired = (r: AcquireResult): void => {
@@ -288,17 +306,21 @@ export class ClientConn implements UpstreamOwner {
   private send(): void {
     const us = this.up!.socket;
     this.sentAt = performance.now();
-    this.state = S_BODY;
-    us.cork();
-    us.write(this.upHead!);
     if (this.reqDone) {
+      // The usual bodiless request: one write, no cork.
       this.state = S_WAIT;
-    } else if (this.pending !== undefined) {
-      const p = this.pending;
-      this.pending = undefined;
-      this.forwardBody(p);
+      us.write(this.upHead!);
+    } else {
+      this.state = S_BODY;
+      us.cork();
+      us.write(this.upHead!);
+      if (this.pending !== undefined) {
+        const p = this.pending;
+        this.pending = undefined;
+        this.forwardBody(p);
+      }
+      us.uncork();
     }
-    us.uncork();
     if (this.state === S_WAIT && !this.respStarted) {
       this.setDeadline(D_RESPONSE, this.host.opts.timeouts.responseMs);
     }
@@ -350,26 +372,33 @@ export class ClientConn implements UpstreamOwner {
   }
 
   private onClientDrain(): void {
+    this.active = true;
     const up = this.up;
     if (up?.socket.isPaused()) up.socket.resume();
   }
 
   // ---- upstream side -----------------------------------------------------
 
-  onUpstreamData(chunk: Buffer): void {
+  /** `chunk` is the upstream connection's reusable read buffer: says whether a view of it is still held after this call. */
+  onUpstreamData(chunk: Buffer): boolean {
+    this.active = true;
+    this.viewOut = false;
     if (this.state === S_TUNNEL) {
       this.toClient += chunk.length;
       this.bodyOut += chunk.length;
+      this.viewOut = true;
       if (!this.socket.write(chunk)) this.up!.socket.pause();
-      return;
+    } else {
+      if (!this.respStarted) {
+        this.respStarted = true;
+        if (this.dkind === D_RESPONSE) this.clearDeadline();
+      }
+      if (this.rstate === R_HEAD) this.readResponseHead(chunk);
+      else if (this.rstate === R_BODY) this.forwardResponse(chunk, 0);
+      else this.upBroken = true;
     }
-    if (!this.respStarted) {
-      this.respStarted = true;
-      if (this.dkind === D_RESPONSE) this.clearDeadline();
-    }
-    if (this.rstate === R_HEAD) this.readResponseHead(chunk);
-    else if (this.rstate === R_BODY) this.forwardResponse(chunk, 0);
-    else this.upBroken = true;
+    // Views of it written but still queued (not taken by the kernel yet), or a partial head kept for the next read.
+    return (this.viewOut && this.socket.writableLength > 0) || !this.respReader.empty;
   }
 
   private readResponseHead(chunk: Buffer): void {
@@ -386,6 +415,7 @@ export class ClientConn implements UpstreamOwner {
       // Interim responses (100 Continue, 103 Early Hints) pass through to HTTP/1.1 clients as they are.
       if (req.minor === 1) {
         this.toClient += end - start;
+        this.viewOut = true;
         this.socket.write(buf.subarray(start, end));
       }
       this.respReader.reset();
@@ -400,21 +430,30 @@ export class ClientConn implements UpstreamOwner {
     }
     // A response that arrives before the request body is complete ends the connection after it.
     if (resp.bodyKind === BODY_UNTIL_CLOSE || !this.reqDone) this.closeAfter = true;
-    const head = clientResponseHead(resp, this.lease!.responseHeaders, this.closeAfter);
     this.headSent = true;
     this.responded = true;
     countResponse(resp.status, this.lstats, this.rstats, this.pstats);
-    this.toClient += head.length;
     const cs = this.socket;
-    cs.cork();
-    cs.write(head);
-    if (resp.bodyKind === BODY_NONE) {
-      if (end < buf.length) this.upBroken = true;
+    const len = resp.contentLength;
+    if (
+      resp.bodyKind === BODY_NONE ||
+      (resp.bodyKind === BODY_LENGTH && len <= INLINE_BODY_MAX && buf.length - end >= len)
+    ) {
+      // No body, or a small one that came with the head: head and body leave in one Buffer, one write.
+      const bodyEnd = resp.bodyKind === BODY_NONE ? end : end + len;
+      const out = clientResponseHead(resp, this.lease!.responseHeaders, this.closeAfter, bodyEnd);
+      this.toClient += out.length;
+      this.bodyOut += bodyEnd - end;
+      if (bodyEnd < buf.length) this.upBroken = true;
       this.rstate = R_DONE;
-      cs.uncork();
+      cs.write(out);
       this.finishResponse();
       return;
     }
+    const head = clientResponseHead(resp, this.lease!.responseHeaders, this.closeAfter);
+    this.toClient += head.length;
+    cs.cork();
+    cs.write(head);
     this.rstate = R_BODY;
     this.respLeft = resp.contentLength;
     if (resp.bodyKind === BODY_CHUNKED) this.respChunks.reset();
@@ -448,6 +487,7 @@ export class ClientConn implements UpstreamOwner {
     } else {
       this.bodyOut += end - from;
     }
+    this.viewOut = true;
     const ok = this.socket.write(from === 0 && end === buf.length ? buf : buf.subarray(from, end));
     if (done) {
       if (end < buf.length) this.upBroken = true;
@@ -507,6 +547,7 @@ export class ClientConn implements UpstreamOwner {
     this.state = S_TUNNEL;
     this.headSent = true;
     this.toClient += head.length;
+    this.viewOut = true;
     this.socket.write(head);
     if (rest !== undefined) {
       this.toClient += rest.length;
@@ -706,6 +747,17 @@ export class ClientConn implements UpstreamOwner {
       up.destroy();
     }
     this.host.forget(this);
+  }
+
+  /** Called by the listener's ticker: `idleMs` without a byte either way closes the connection. */
+  checkIdle(now: number, idleMs: number): void {
+    if (this.active || this.idleAt === 0) {
+      this.active = false;
+      this.idleAt = now + idleMs;
+    } else if (now >= this.idleAt) {
+      this.idleAt = 0;
+      this.onClientIdle();
+    }
   }
 
   private onClientIdle(): void {

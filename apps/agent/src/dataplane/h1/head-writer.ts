@@ -87,12 +87,15 @@ function keep(name: string, req: RequestHead, trust: boolean, tokens: Set<string
  * The response head for the client: "HTTP/1.1" plus the backend's status and
  * reason, its fields minus hop-by-hop ones (a 101 keeps Connection/Upgrade),
  * the pool's extra fields (e.g. a sticky-session cookie) and our own
- * Connection: close when this connection ends after the response.
+ * Connection: close when this connection ends after the response. With
+ * `bodyEnd` past `resp.end`, the body bytes resp.buf[end, bodyEnd) follow in
+ * the same Buffer.
  */
 export function clientResponseHead(
   resp: ResponseHead,
   extraFields: ReadonlyArray<readonly [string, string]>,
   close: boolean,
+  bodyEnd = resp.end,
 ): Buffer {
   const { buf, spans, lower } = resp;
   const tokens = resp.connTokens;
@@ -105,12 +108,13 @@ export function clientResponseHead(
   for (let i = 0; i < extraFields.length; i++) extra += `${extraFields[i]![0]}: ${extraFields[i]![1]}\r\n`;
   if (close) extra += "Connection: close\r\n";
   extra += "\r\n";
-  const out = Buffer.allocUnsafe(size + Buffer.byteLength(extra, "latin1"));
+  const out = Buffer.allocUnsafe(size + extra.length + (bodyEnd - resp.end));
   let o = writeLatin1(out, "HTTP/1.1 ", 0);
   o += buf.copy(out, o, resp.statusAt, resp.statusLineEnd + 2);
   for (let i = 0; i < lower.length; i++) {
     if (keepAll || !dropped(lower[i]!, tokens)) o += buf.copy(out, o, spans[2 * i]!, spans[2 * i + 1]!);
   }
-  writeLatin1(out, extra, o);
+  o += writeLatin1(out, extra, o);
+  if (bodyEnd > resp.end) buf.copy(out, o, resp.end, bodyEnd);
   return out;
 }

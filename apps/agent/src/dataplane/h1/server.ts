@@ -61,7 +61,11 @@ export class H1Server implements ConnHost {
 
   private tick(): void {
     const now = Date.now();
-    for (const c of this.conns) if (c.deadline !== 0 && c.deadline <= now) c.onDeadline();
+    const idleMs = this.opts.timeouts.idleMs;
+    for (const c of this.conns) {
+      if (c.deadline !== 0 && c.deadline <= now) c.onDeadline();
+      if (idleMs > 0) c.checkIdle(now, idleMs);
+    }
     this.upstreams.sweep(now);
   }
 

@@ -1,10 +1,19 @@
 import { connect, type Socket } from "node:net";
 import { UpstreamProtocolError } from "../proxy-errors";
 
+/** Read buffer per upstream connection (Node's own reads allocate 64 KiB and shrink it, per read). */
+const READ_BUFFER_BYTES = 32 * 1024;
+
 /** Whoever is using an upstream connection for an exchange. */
 export interface UpstreamOwner {
   onUpstreamConnect(): void;
-  onUpstreamData(chunk: Buffer): void;
+  /**
+   * Bytes from the backend. `chunk` is a view of the connection's read
+   * buffer, reused for the next read: return true when any part of it is
+   * still referenced after the call (queued in a socket's write buffer, held
+   * by a head reader), and the connection reads into a fresh buffer next.
+   */
+  onUpstreamData(chunk: Buffer): boolean;
   onUpstreamDrain(): void;
   /** The connection ended (FIN, reset, error, destroy); reported once. `err` is undefined for a clean FIN. */
   onUpstreamGone(up: UpstreamConn, err: Error | undefined): void;
@@ -14,7 +23,9 @@ export interface UpstreamOwner {
  * One TCP connection to a backend. Its listeners are attached once, at
  * creation (the 'error' one first, so no error can go unhandled), and forward
  * to the current owner: an exchange borrowing a pooled socket adds no
- * listeners and allocates no closures.
+ * listeners and allocates no closures. Reads go through net's `onread` into
+ * one buffer per connection (no stream machinery and no new ArrayBuffer per
+ * read); the buffer is replaced only when the owner kept a reference to it.
  */
 export class UpstreamConn {
   readonly socket: Socket;
@@ -26,6 +37,9 @@ export class UpstreamConn {
   idleSince = 0;
   private lastError: Error | undefined;
   private reported = false;
+  private rbuf: Buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+  /** The owner kept a view of `rbuf`: the next read needs a new one. */
+  private lent = false;
 
   constructor(
     private readonly pool: UpstreamPool,
@@ -33,7 +47,14 @@ export class UpstreamConn {
     address: string,
     port: number,
   ) {
-    const s = connect({ host: address, port });
+    const s = connect({
+      host: address,
+      port,
+      onread: {
+        buffer: () => this.readBuffer(),
+        callback: (n: number, buf: Uint8Array) => this.onRead(n, buf as Buffer),
+      },
+    });
     this.socket = s;
     s.on("error", (e: Error) => {
       this.lastError ??= e;
@@ -43,16 +64,28 @@ export class UpstreamConn {
       this.connected = true;
       this.owner?.onUpstreamConnect();
     });
-    s.on("data", (chunk: Buffer) => {
-      if (this.owner !== undefined) this.owner.onUpstreamData(chunk);
-      // Bytes nobody asked for on an idle connection: it cannot be trusted for the next request.
-      else this.destroy();
-    });
     s.on("drain", () => this.owner?.onUpstreamDrain());
     s.on("end", () => this.gone(undefined));
     s.on("close", () =>
       this.gone(this.lastError ?? new UpstreamProtocolError("upstream closed the connection")),
     );
+  }
+
+  private readBuffer(): Buffer {
+    if (this.lent) {
+      this.lent = false;
+      this.rbuf = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+    }
+    return this.rbuf;
+  }
+
+  /** Returns true: reading goes on unless the owner paused the socket. */
+  private onRead(n: number, buf: Buffer): boolean {
+    const owner = this.owner;
+    // Bytes nobody asked for on an idle connection: it cannot be trusted for the next request.
+    if (owner === undefined) this.destroy();
+    else if (owner.onUpstreamData(buf.subarray(0, n))) this.lent = true;
+    return true;
   }
 
   private gone(err: Error | undefined): void {
