@@ -11,6 +11,7 @@ import {
   type StatsPoint,
   type TrafficDelta,
 } from "@fulcrum/protocol";
+import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import WebSocket from "ws";
 import type { RunningConsole } from "../src/server/start";
 import { actors, callerAs } from "./harness";
@@ -235,6 +236,12 @@ export function parsePrometheusStrict(text: string): Map<string, PromFamily> {
     if (f.type === "counter" && !f.name.endsWith("_total"))
       throw new Error(`${f.name}: counter without _total`);
     if (f.type === "histogram") checkHistogram(f);
+  }
+  // A second opinion: the npm parser must read the same families (it throws on malformed input).
+  const independent = new Set(parsePrometheusTextFormat(text).map((f) => f.name));
+  const ours = new Set(families.keys());
+  if (independent.size !== ours.size || [...ours].some((n) => !independent.has(n))) {
+    throw new Error(`parse-prometheus-text-format read other families: ${[...independent].join(", ")}`);
   }
   return families;
 }

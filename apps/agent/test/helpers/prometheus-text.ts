@@ -1,4 +1,5 @@
 import { request } from "node:http";
+import parsePrometheusTextFormat from "parse-prometheus-text-format";
 
 export interface PromSample {
   name: string;
@@ -83,6 +84,12 @@ export function parsePrometheus(text: string): Map<string, PromFamily> {
     if (seen.has(id)) throw new Error(`duplicate series at ${where}`);
     seen.add(id);
     family.samples.push({ name, labels, value });
+  }
+  // A second opinion: the npm parser must read the same families (it throws on malformed input).
+  const independent = new Set(parsePrometheusTextFormat(text).map((f) => f.name));
+  const ours = new Set(families.keys());
+  if (independent.size !== ours.size || [...ours].some((n) => !independent.has(n))) {
+    throw new Error(`parse-prometheus-text-format read other families: ${[...independent].join(", ")}`);
   }
   return families;
 }
