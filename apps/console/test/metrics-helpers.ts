@@ -6,6 +6,7 @@ import {
   decodeConsoleMessage,
   encodeAgentMessage,
   enrollResponseSchema,
+  type HealthEvent,
   type Histogram,
   recordValue,
   type StatsPoint,
@@ -27,6 +28,7 @@ export interface FakeAgent {
   /** What to answer to the next snapshots. */
   answer: { kind: "ack" } | { kind: "nack"; reason: string };
   stats(points: StatsPoint[]): void;
+  health(events: HealthEvent[]): void;
   close(): Promise<void>;
 }
 
@@ -54,6 +56,9 @@ export async function connectFakeAgent(
     answer: { kind: "ack" },
     stats(points) {
       ws.send(encodeAgentMessage("stats", { points }));
+    },
+    health(events) {
+      ws.send(encodeAgentMessage("health", { events }));
     },
     async close() {
       if (ws.readyState === ws.CLOSED) return;

@@ -164,9 +164,22 @@ describe("metric rollups, restart and retention", () => {
       await prisma.agentConfigEvent.create({
         data: { agentId: "a", agentName: "a", clusterId, kind: "ack", version: 1, at: m },
       });
+      await prisma.healthEvent.create({
+        data: {
+          clusterId,
+          agentId: "a",
+          agentName: "a",
+          poolId: "p",
+          backendId: "b",
+          address: "10.0.0.1",
+          port: 80,
+          state: "down",
+          at: m,
+        },
+      });
     }
     const deleted = await running.services.metrics.runRetention();
-    expect(deleted).toEqual({ rollups: 1, events: 1 });
+    expect(deleted).toEqual({ rollups: 1, events: 1, health: 1 });
     const left = await prisma.metricRollup.findMany({
       where: { clusterId, minute: { lt: new Date(now - DAY) } },
     });

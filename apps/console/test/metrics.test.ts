@@ -328,6 +328,24 @@ describe("metrics from agents over the real gateway", () => {
     expect(none).toEqual([]);
   });
 
+  it("keeps the backends' health changes agents report, for the pool's health timeline", async () => {
+    const t0 = Date.now();
+    const base = { poolId, backendId: be2, address: "127.0.0.1", port: 19002 };
+    a.health([
+      { ...base, state: "down", reason: "http check answered 503", at: new Date(t0 - 2000).toISOString() },
+      { ...base, state: "up", at: new Date(t0 - 1000).toISOString() },
+    ]);
+    const viewer = callerAs(c, actors.viewer);
+    const events = await waitFor("two health events", async () => {
+      const e = await viewer.metrics.healthEvents({ clusterId, poolId, from: t0 - 60_000, to: t0 + 1000 });
+      return e.length === 2 ? e : undefined;
+    });
+    expect(events).toEqual([
+      { t: t0 - 2000, backendId: be2, state: "down", agentName: "edge-a", reason: "http check answered 503" },
+      { t: t0 - 1000, backendId: be2, state: "up", agentName: "edge-a" },
+    ]);
+  });
+
   it("counts agents up and down", async () => {
     const viewer = callerAs(c, actors.viewer);
     expect(await viewer.metrics.overview({ clusterId })).toEqual({ agentsUp: 2, agentsDown: 0 });

@@ -73,6 +73,10 @@ const SPEC: Record<string, { allowed: Who[]; input?: unknown }> = {
   "metrics.live": { allowed: SIGNED_IN, input: { clusterId: missing, scope: "cluster" } },
   "metrics.liveBackends": { allowed: SIGNED_IN, input: { clusterId: missing, poolId: missing } },
   "metrics.markers": { allowed: SIGNED_IN, input: { clusterId: missing, from: 0, to: 1 } },
+  "metrics.healthEvents": {
+    allowed: SIGNED_IN,
+    input: { clusterId: missing, poolId: missing, from: 0, to: 1 },
+  },
   "metrics.overview": { allowed: SIGNED_IN, input: { clusterId: missing } },
 };
 

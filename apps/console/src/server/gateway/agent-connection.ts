@@ -155,6 +155,7 @@ export class AgentConnection {
         this.record({ lastHeartbeatAt: new Date() });
         return;
       case "health":
+        this.deps.stats.healthEvents?.(this.agent, msg.payload.events);
         for (const e of msg.payload.events) {
           this.deps.log.info("backend health", {
             agent: this.agent.name,

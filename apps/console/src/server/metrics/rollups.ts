@@ -86,5 +86,6 @@ export async function reportedMinutes(
 export async function deleteOlderThan(prisma: PrismaClient, cutoff: number) {
   const rollups = await prisma.metricRollup.deleteMany({ where: { minute: { lt: new Date(cutoff) } } });
   const events = await prisma.agentConfigEvent.deleteMany({ where: { at: { lt: new Date(cutoff) } } });
-  return { rollups: rollups.count, events: events.count };
+  const health = await prisma.healthEvent.deleteMany({ where: { at: { lt: new Date(cutoff) } } });
+  return { rollups: rollups.count, events: events.count, health: health.count };
 }

@@ -1,4 +1,4 @@
-import type { StatsPoint } from "@fulcrum/protocol";
+import type { HealthEvent, StatsPoint } from "@fulcrum/protocol";
 
 export interface AgentRef {
   id: string;
@@ -19,6 +19,8 @@ export interface StatsSink {
   ingest(agent: AgentRef, points: readonly StatsPoint[]): void;
   /** Called when an agent acks or nacks a snapshot (graph markers). */
   configEvent?(agent: AgentRef, event: ConfigEvent): void;
+  /** Backend health changes an agent reported (the pool page's health timeline). */
+  healthEvents?(agent: AgentRef, events: readonly HealthEvent[]): void;
 }
 
 export const discardStats: StatsSink = { ingest: () => {} };

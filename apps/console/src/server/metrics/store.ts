@@ -1,6 +1,11 @@
 import { EventEmitter, on } from "node:events";
 import type { PrismaClient } from "@fulcrum/db";
-import { type BackendStatus, HISTOGRAM_BUCKET_COUNT, type StatsPoint } from "@fulcrum/protocol";
+import {
+  type BackendStatus,
+  type HealthEvent,
+  HISTOGRAM_BUCKET_COUNT,
+  type StatsPoint,
+} from "@fulcrum/protocol";
 import type { Logger } from "../logger";
 import {
   type Agg,
@@ -182,6 +187,26 @@ export class MetricsStore implements StatsSink {
         },
       })
       .catch((err: unknown) => this.opts.log.error("could not record agent config event", { err }))
+      .finally(() => this.writes.delete(write));
+    this.writes.add(write);
+  }
+
+  healthEvents(agent: AgentRef, events: readonly HealthEvent[]): void {
+    const rows = events.map((e) => ({
+      clusterId: agent.clusterId,
+      agentId: agent.id,
+      agentName: agent.name,
+      poolId: e.poolId,
+      backendId: e.backendId,
+      address: e.address,
+      port: e.port,
+      state: e.state,
+      reason: e.reason ?? null,
+      at: new Date(e.at),
+    }));
+    const write = this.opts.prisma.healthEvent
+      .createMany({ data: rows })
+      .catch((err: unknown) => this.opts.log.error("could not record health events", { err }))
       .finally(() => this.writes.delete(write));
     this.writes.add(write);
   }

@@ -117,6 +117,32 @@ export const metricsRouter = router({
       }
     }),
 
+  /** Backend health changes agents reported for a pool, oldest first: the health timeline's history. */
+  healthEvents: procedure("cluster.read")
+    .input(
+      z
+        .object({ clusterId, poolId: z.string().uuid(), from: epochMs, to: epochMs })
+        .refine((v) => v.from <= v.to, { message: "from must not be after to", path: ["from"] }),
+    )
+    .query(async ({ ctx, input }) => {
+      await requireCluster(ctx.services.prisma, input.clusterId);
+      const rows = await ctx.services.prisma.healthEvent.findMany({
+        where: {
+          clusterId: input.clusterId,
+          poolId: input.poolId,
+          at: { gte: new Date(input.from), lte: new Date(input.to) },
+        },
+        orderBy: { at: "desc" },
+        take: MAX_MARKERS,
+      });
+      return rows.reverse().map((r) => ({
+        t: r.at.getTime(),
+        backendId: r.backendId,
+        state: r.state as "up" | "down" | "ejected" | "restored" | "drained",
+        agentName: r.agentName,
+        ...(r.reason ? { reason: r.reason } : {}),
+      }));
+    }),
   markers: procedure("cluster.read")
     .input(
       z

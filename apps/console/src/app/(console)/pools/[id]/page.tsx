@@ -15,6 +15,7 @@ import {
 } from "../../../../components/metrics/time-series-chart";
 import { TrafficCharts } from "../../../../components/metrics/traffic-charts";
 import { type BackendsRow, type Range, rangeInfo } from "../../../../components/metrics/types";
+import { mergeTransitions, useHealthHistory } from "../../../../components/metrics/use-health-history";
 import { useLiveBackends, useLiveSeries, useMarkers } from "../../../../components/metrics/use-metrics";
 import { policyLabel } from "../../../../components/pools/policies";
 import { endpoint } from "../../../../components/pools/pool-card";
@@ -32,6 +33,8 @@ function PoolTraffic({ pool, clusterId }: { pool: Pool; clusterId: string }) {
   const info = rangeInfo(range);
   const data = useLiveSeries("pool", pool.id, range);
   const feed = useLiveBackends(pool.id, range);
+  const timelineMs = info.live ? info.windowMs : 15 * 60_000;
+  const history = useHealthHistory(pool.id, timelineMs);
   const markers = useMarkers(range);
   const syncKey = `pool-${clusterId}-${pool.id}`;
 
@@ -103,13 +106,9 @@ function PoolTraffic({ pool, clusterId }: { pool: Pool; clusterId: string }) {
               </div>
               <HealthTimeline
                 backends={backends}
-                transitions={feed.transitions}
-                windowMs={info.live ? info.windowMs : 15 * 60_000}
-                caption={
-                  info.live
-                    ? `Last ${info.label.replace("Live ", "")}, from the live stream`
-                    : "Last 15 min, from the live stream (since this page opened)"
-                }
+                transitions={mergeTransitions(history, feed.transitions)}
+                windowMs={timelineMs}
+                caption={`Last ${info.live ? info.label.replace("Live ", "") : "15 min"}: health checks and outlier detection as the agents reported them`}
               />
             </Card>
           </div>
