@@ -29,7 +29,11 @@ export function useHealthHistory(poolId: string, windowMs: number): Transitions 
     refetchInterval: 60_000,
   });
   const out: Transitions = {};
-  for (const e of events.data ?? []) (out[e.backendId] ??= []).push({ t: e.t, status: STATUS_OF[e.state] });
+  for (const e of events.data ?? []) {
+    const list = out[e.backendId] ?? [];
+    list.push({ t: e.t, status: STATUS_OF[e.state] });
+    out[e.backendId] = list;
+  }
   return out;
 }
 
