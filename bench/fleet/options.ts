@@ -6,11 +6,16 @@ export interface FleetOptions {
   sizes: number[];
   changes: number;
   idleSeconds: number;
-  only: Set<"push" | "idle" | "storm">;
+  only: Set<"push" | "idle" | "storm" | "ingest">;
+  /** Measured seconds per ingest fleet size (after a 5 s warm-up). */
+  ingestSeconds: number;
+  /** Request-to-graph samples. */
+  graphSamples: number;
 }
 
 const USAGE = `pnpm --filter @fulcrum/bench fleet [--postgres] [--quick] [--sizes 1,100,1000]
-    [--changes 20] [--idle-seconds 20] [--only push,idle,storm]
+    [--changes 20] [--idle-seconds 20] [--only push,idle,storm,ingest]
+    [--ingest-seconds 20] [--graph-samples 10]
   --postgres   console on PostgreSQL (fresh databases on DATABASE_URL, default
                postgres://postgres@127.0.0.1:5432/postgres) instead of embedded PGlite
   --quick      sizes 1,100,300, 8 changes, 8 s idle`;
@@ -22,7 +27,9 @@ export function parseOptions(argv: string[]): FleetOptions {
     sizes: [1, 100, 1000],
     changes: 20,
     idleSeconds: 20,
-    only: new Set(["push", "idle", "storm"]),
+    only: new Set(["push", "idle", "storm", "ingest"]),
+    ingestSeconds: 20,
+    graphSamples: 10,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -33,11 +40,21 @@ export function parseOptions(argv: string[]): FleetOptions {
     };
     if (a === "--") continue;
     else if (a === "--postgres") o.postgres = true;
-    else if (a === "--quick") Object.assign(o, { sizes: [1, 100, 300], changes: 8, idleSeconds: 8 });
+    else if (a === "--quick")
+      Object.assign(o, {
+        sizes: [1, 100, 300],
+        changes: 8,
+        idleSeconds: 8,
+        ingestSeconds: 8,
+        graphSamples: 5,
+      });
     else if (a === "--sizes") o.sizes = value().split(",").map(Number);
     else if (a === "--changes") o.changes = Number(value());
     else if (a === "--idle-seconds") o.idleSeconds = Number(value());
-    else if (a === "--only") o.only = new Set(value().split(",") as Array<"push" | "idle" | "storm">);
+    else if (a === "--only")
+      o.only = new Set(value().split(",") as Array<"push" | "idle" | "storm" | "ingest">);
+    else if (a === "--ingest-seconds") o.ingestSeconds = Number(value());
+    else if (a === "--graph-samples") o.graphSamples = Number(value());
     else if (a === "--help" || a === "-h") {
       console.log(USAGE);
       process.exit(0);

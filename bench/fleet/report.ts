@@ -1,6 +1,8 @@
 import type { IdleResult } from "./idle.ts";
+import type { IngestResult } from "./ingest.ts";
 import type { Machine } from "./machine.ts";
 import type { PushResult } from "./push.ts";
+import type { Summary } from "./stats.ts";
 import type { StormResult } from "./storm.ts";
 
 export interface FleetReport {
@@ -11,6 +13,7 @@ export interface FleetReport {
   push: PushResult[];
   idle: IdleResult | null;
   storm: StormResult[];
+  ingest?: IngestResult | null;
   goals: Goal[];
 }
 
@@ -62,6 +65,19 @@ export function pushGoals(push: PushResult[]): Goal[] {
     });
   }
   return goals;
+}
+
+/** Stats ingest goal: the console ingesting 1,000 agents × 20 backends at 1 Hz in ≤ 1 core. */
+export function ingestGoals(ingest: IngestResult | null): Goal[] {
+  const r = ingest?.runs.find((x) => x.agents === 1000);
+  if (!r) return [];
+  return [
+    {
+      goal: `stats ingest of 1,000 agents × ${r.backends} backends at 1 Hz ≤ 1 core`,
+      measured: `${r.consoleCpuPct.toFixed(0)} % of one core`,
+      met: r.consoleCpuPct <= 100,
+    },
+  ];
 }
 
 export function renderReport(r: FleetReport): string {
@@ -170,6 +186,62 @@ export function renderReport(r: FleetReport): string {
         `  upgrades accepted per 100 ms from the new console listening: ${series(s.arrivalsPer100ms)}`,
       );
     }
+  }
+  if (r.ingest?.runs.length) {
+    out.push(
+      "",
+      "Stats ingest (every agent sends one `stats` point per second: 1 listener, 1 route, 1 pool, N backends; sends spread over the second):",
+      "",
+    );
+    out.push(
+      table(
+        [
+          "agents × backends",
+          "seconds",
+          "messages/s",
+          "message size",
+          "console CPU (% of one core)",
+          "RSS",
+          "heap used (after GC)",
+          "simulated agents' CPU",
+          "rps sent / graphed",
+        ],
+        r.ingest.runs.map((x) => [
+          `${x.agents.toLocaleString("en")} × ${x.backends}`,
+          x.seconds.toFixed(0),
+          x.messagesPerSec.toFixed(0),
+          kb(x.meanMessageBytes),
+          `${x.consoleCpuPct.toFixed(0)} %`,
+          mib(x.memory.rss),
+          mib(x.memory.heapUsedAfterGc),
+          `${x.agentsCpuPct.toFixed(0)} %`,
+          `${x.sentRps.toLocaleString("en")} / ${Math.round(x.graphedRps).toLocaleString("en")}`,
+        ]),
+      ),
+    );
+  }
+  if (r.ingest?.latency) {
+    const l = r.ingest.latency;
+    out.push(
+      "",
+      `Request → live graph (metrics.live over tRPC SSE, scope cluster; ${l.samples} samples, p50 / p99 / max):`,
+      "",
+    );
+    out.push(
+      table(
+        ["", "p50", "p99", "max"],
+        [
+          ["request → SSE event with rps > 0", l.requestToGraphMs],
+          ["… request → agent's 1 Hz tick sends the point", l.tickWaitMs],
+          ["… tick → SSE event (console completes the second)", l.tickToEventMs],
+        ].map(([name, s]) => [
+          name as string,
+          ms((s as Summary).p50),
+          ms((s as Summary).p99),
+          ms((s as Summary).max),
+        ]),
+      ),
+    );
   }
   if (r.goals.length) {
     out.push("", "Goals:", "");

@@ -11,12 +11,13 @@ import { installExitHandlers, onExit } from "./children.ts";
 import { ConsoleProcess } from "./console-process.ts";
 import { enrollAgents, Fleet } from "./fleet.ts";
 import { type IdleResult, measureIdle, sampleMemory } from "./idle.ts";
+import { type IngestResult, measureGraphLatency, measureIngest, setupIngestTopology } from "./ingest.ts";
 import type { SetupResult } from "./ipc.ts";
 import { describeMachine } from "./machine.ts";
 import { parseOptions } from "./options.ts";
 import { BACKOFF_DESCRIPTION, FIXED_DELAY_MS, fixedDelay, realBackoff } from "./policies.ts";
 import { disconnectFleet, measurePush, type PushResult } from "./push.ts";
-import { type FleetReport, pushGoals, renderReport } from "./report.ts";
+import { type FleetReport, ingestGoals, pushGoals, renderReport } from "./report.ts";
 import { measureStorm, type StormResult } from "./storm.ts";
 
 installExitHandlers();
@@ -28,6 +29,8 @@ let keepWork = true;
 onExit(() => {
   if (!keepWork) rmSync(work, { recursive: true, force: true });
 });
+const ADMIN_EMAIL = "admin@fleet.test";
+const ADMIN_PASSWORD = "fleet-bench-password";
 const log = (m: string) => process.stderr.write(`fleet: ${m}\n`);
 
 /** A console child on a fresh database; `persistent` keeps PGlite's data on disk (restarts). */
@@ -37,8 +40,8 @@ async function newConsole(name: string, persistent: boolean) {
     NODE_ENV: "production",
     HOST: "127.0.0.1",
     FULCRUM_SECRET: "fleet-bench-secret-fleet-bench-secret-0123456789",
-    FULCRUM_ADMIN_EMAIL: "admin@fleet.test",
-    FULCRUM_ADMIN_PASSWORD: "fleet-bench-password",
+    FULCRUM_ADMIN_EMAIL: ADMIN_EMAIL,
+    FULCRUM_ADMIN_PASSWORD: ADMIN_PASSWORD,
   };
   delete env.DATABASE_URL;
   delete env.FULCRUM_DATA_DIR;
@@ -131,6 +134,21 @@ if (opts.only.has("storm")) {
   await b.close();
 }
 
+let ingest: IngestResult | null = null;
+if (opts.only.has("ingest")) {
+  const d = await newConsole("console-c", false);
+  const creds = await enroll(d.c, d.setup.clusterId, largest);
+  const topo = await setupIngestTopology(d.c.url, d.setup.clusterId, ADMIN_EMAIL, ADMIN_PASSWORD);
+  // 1,000 agents × 20 backends is the goal; 250 and 500 show how the cost scales.
+  const sizes = [...new Set([250, 500, largest].filter((n) => n <= largest))];
+  const { runs, fleet } = await measureIngest(d.c, creds, topo, sizes, opts.ingestSeconds, log);
+  await disconnectFleet(d.c, fleet);
+  log(`ingest: request → live graph, ${opts.graphSamples} samples`);
+  const latency = await measureGraphLatency(d.c, creds[0] as (typeof creds)[number], topo, opts.graphSamples);
+  ingest = { runs, latency };
+  await d.close();
+}
+
 const report: FleetReport = {
   startedAt: startedAt.toISOString(),
   command: `pnpm --filter @fulcrum/bench fleet${process.argv.length > 2 ? ` ${process.argv.slice(2).join(" ")}` : ""}`,
@@ -141,7 +159,8 @@ const report: FleetReport = {
   push,
   idle,
   storm,
-  goals: pushGoals(push),
+  ingest,
+  goals: [...pushGoals(push), ...ingestGoals(ingest)],
 };
 console.log(renderReport(report));
 const resultsDir = path.join(here, "..", "results");

@@ -151,6 +151,13 @@ export class SimAgent {
     });
   }
 
+  /** Sends one `stats` message on the open session (the ingest part); false when not connected. */
+  sendStats(payload: AgentPayload<"stats">): boolean {
+    if (!this.connected || !this.ws) return false;
+    this.ws.send(encodeAgentMessage("stats", payload));
+    return true;
+  }
+
   /** Closes the socket and stops retrying. */
   stop(): void {
     this.stopped = true;
