@@ -5,6 +5,7 @@ import { useState } from "react";
 import { z } from "zod";
 import { FormActions, FormError, SelectField, TextField } from "../../../components/form";
 import { KeyIcon, PlusIcon, WarningIcon } from "../../../components/icons";
+import { AdminsOnly } from "../../../components/page-states";
 import {
   Badge,
   Button,
@@ -148,12 +149,9 @@ export default function TokensPage() {
 
   if (!mayManage) {
     return (
-      <>
-        <PageHeader title="API tokens" />
-        <EmptyState icon={<KeyIcon />} title="Admins only">
-          Ask an admin for an API token.
-        </EmptyState>
-      </>
+      <AdminsOnly title="API tokens" icon={<KeyIcon />}>
+        Ask an admin for an API token.
+      </AdminsOnly>
     );
   }
 

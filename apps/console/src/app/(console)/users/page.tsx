@@ -5,13 +5,13 @@ import { useState } from "react";
 import { z } from "zod";
 import { FormActions, FormError, SelectField, TextField } from "../../../components/form";
 import { PlusIcon, UsersIcon } from "../../../components/icons";
+import { AdminsOnly } from "../../../components/page-states";
 import {
   Badge,
   Button,
   Card,
   ConfirmButton,
   Dialog,
-  EmptyState,
   ErrorNotice,
   PageHeader,
   SkeletonRows,
@@ -280,12 +280,9 @@ export default function UsersPage() {
 
   if (!mayManage) {
     return (
-      <>
-        <PageHeader title="Users" />
-        <EmptyState icon={<UsersIcon />} title="Admins only">
-          Ask an admin to add people or change roles.
-        </EmptyState>
-      </>
+      <AdminsOnly title="Users" icon={<UsersIcon />}>
+        Ask an admin to add people or change roles.
+      </AdminsOnly>
     );
   }
 

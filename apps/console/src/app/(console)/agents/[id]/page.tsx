@@ -10,23 +10,12 @@ import { LiveIndicator, RangePicker } from "../../../../components/metrics/range
 import { TrafficCharts } from "../../../../components/metrics/traffic-charts";
 import { type Marker, type Range, rangeInfo } from "../../../../components/metrics/types";
 import { useLiveSeries, useMarkers } from "../../../../components/metrics/use-metrics";
-import {
-  Badge,
-  Card,
-  cx,
-  EmptyState,
-  ErrorNotice,
-  PageHeader,
-  Skeleton,
-  StatusDot,
-} from "../../../../components/ui";
+import { BACK_LINK, DetailNotFound, DetailSkeleton } from "../../../../components/page-states";
+import { Badge, Card, cx, ErrorNotice, PageHeader, StatusDot } from "../../../../components/ui";
 import type { Agent } from "../../../../lib/api-types";
 import { useCluster } from "../../../../lib/console-context";
 import { formatDateTime, isoString, relativeTime, useNow } from "../../../../lib/format";
 import { useTRPC } from "../../../../lib/trpc";
-
-const BACK_LINK =
-  "text-xs font-medium text-indigo-600 hover:text-indigo-500 dark:text-indigo-400 dark:hover:text-indigo-300";
 
 function Fact({ label, children }: { label: string; children: React.ReactNode }) {
   return (
@@ -132,34 +121,17 @@ export default function AgentDetailPage() {
   const agent = agents.data?.find((a) => a.id === id);
 
   if (agents.error && !agents.data) return <ErrorNotice error={agents.error} />;
-  if (agents.isPending)
-    return (
-      <div role="status" aria-busy="true" aria-label="Loading agent" className="space-y-6">
-        <div className="space-y-2">
-          <Skeleton className="h-6 w-48" />
-          <Skeleton className="h-4 w-96 max-w-full" />
-        </div>
-        <Skeleton className="h-20" />
-        <div className="grid gap-4 lg:grid-cols-2 2xl:grid-cols-3">
-          {[0, 1, 2].map((i) => (
-            <Skeleton key={i} className="h-64" />
-          ))}
-        </div>
-      </div>
-    );
+  if (agents.isPending) return <DetailSkeleton label="Loading agent" withSummary />;
   if (!agent)
     return (
-      <EmptyState
+      <DetailNotFound
         icon={<AgentIcon />}
         title="Agent not found"
-        action={
-          <Link href="/agents" className={BACK_LINK}>
-            ← Every node of {cluster.name}
-          </Link>
-        }
+        href="/agents"
+        backLabel={`Every node of ${cluster.name}`}
       >
         It may have been deleted, or it is enrolled in another cluster than {cluster.name}.
-      </EmptyState>
+      </DetailNotFound>
     );
 
   return (

@@ -17,16 +17,14 @@ import { TrafficCharts } from "../../../../components/metrics/traffic-charts";
 import { type BackendsRow, type Range, rangeInfo } from "../../../../components/metrics/types";
 import { mergeTransitions, useHealthHistory } from "../../../../components/metrics/use-health-history";
 import { useLiveBackends, useLiveSeries, useMarkers } from "../../../../components/metrics/use-metrics";
+import { BACK_LINK, DetailNotFound, DetailSkeleton } from "../../../../components/page-states";
 import { policyLabel } from "../../../../components/pools/policies";
 import { endpoint } from "../../../../components/pools/pool-card";
-import { Badge, Card, EmptyState, ErrorNotice, PageHeader, Skeleton } from "../../../../components/ui";
+import { Badge, Card, EmptyState, ErrorNotice, PageHeader } from "../../../../components/ui";
 import type { Pool } from "../../../../lib/api-types";
 import { useCluster } from "../../../../lib/console-context";
 import { plural } from "../../../../lib/format";
 import { useTRPC } from "../../../../lib/trpc";
-
-const BACK_LINK =
-  "text-xs font-medium text-indigo-600 hover:text-indigo-500 dark:text-indigo-400 dark:hover:text-indigo-300";
 
 function PoolTraffic({ pool, clusterId }: { pool: Pool; clusterId: string }) {
   const [range, setRange] = useState<Range>("5m");
@@ -126,33 +124,17 @@ export default function PoolDetailPage() {
   const pool = pools.data?.find((p) => p.id === id);
 
   if (pools.error) return <ErrorNotice error={pools.error} />;
-  if (pools.isPending)
-    return (
-      <div role="status" aria-busy="true" aria-label="Loading pool" className="space-y-6">
-        <div className="space-y-2">
-          <Skeleton className="h-6 w-48" />
-          <Skeleton className="h-4 w-96 max-w-full" />
-        </div>
-        <div className="grid gap-4 lg:grid-cols-2 2xl:grid-cols-3">
-          {[0, 1, 2].map((i) => (
-            <Skeleton key={i} className="h-64" />
-          ))}
-        </div>
-      </div>
-    );
+  if (pools.isPending) return <DetailSkeleton label="Loading pool" />;
   if (!pool)
     return (
-      <EmptyState
+      <DetailNotFound
         icon={<PoolIcon />}
         title="Pool not found"
-        action={
-          <Link href="/pools" className={BACK_LINK}>
-            ← Every pool of {cluster.name}
-          </Link>
-        }
+        href="/pools"
+        backLabel={`Every pool of ${cluster.name}`}
       >
         It may have been deleted, or it belongs to another cluster than {cluster.name}.
-      </EmptyState>
+      </DetailNotFound>
     );
 
   return (
