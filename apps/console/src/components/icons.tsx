@@ -89,3 +89,32 @@ export const WarningIcon = () => (
     <path d="M12 10v4M12 17h.01" />
   </Icon>
 );
+export const TopologyIcon = () => (
+  <Icon>
+    <circle cx="5" cy="12" r="2" />
+    <circle cx="19" cy="5" r="2" />
+    <circle cx="19" cy="19" r="2" />
+    <path d="M7 12h4m0 0 6-6.5M11 12l6 6.5" />
+  </Icon>
+);
+export const SunIcon = () => (
+  <Icon>
+    <circle cx="12" cy="12" r="4" />
+    <path d="M12 2v2m0 16v2M4.9 4.9l1.4 1.4m11.4 11.4 1.4 1.4M2 12h2m16 0h2M4.9 19.1l1.4-1.4M17.7 6.3l1.4-1.4" />
+  </Icon>
+);
+export const MoonIcon = () => (
+  <Icon>
+    <path d="M20 14.5A8 8 0 0 1 9.5 4a8 8 0 1 0 10.5 10.5Z" />
+  </Icon>
+);
+export const GripIcon = () => (
+  <Icon>
+    <circle cx="9" cy="6" r="1" />
+    <circle cx="15" cy="6" r="1" />
+    <circle cx="9" cy="12" r="1" />
+    <circle cx="15" cy="12" r="1" />
+    <circle cx="9" cy="18" r="1" />
+    <circle cx="15" cy="18" r="1" />
+  </Icon>
+);

@@ -20,8 +20,11 @@ import {
   OverviewIcon,
   PlusIcon,
   PoolIcon,
+  TopologyIcon,
   UsersIcon,
 } from "./icons";
+import { ThemeToggle, useColorScheme } from "./theme";
+import { ToastProvider } from "./toast";
 import { Button, cx, Dialog, EmptyState, ErrorNotice, RoleBadge, Skeleton } from "./ui";
 
 const CLUSTER_KEY = "fulcrum.cluster";
@@ -29,7 +32,8 @@ const CLUSTER_KEY = "fulcrum.cluster";
 /** Paths whose pages work on one cluster; the others (users, tokens, audit) are global. */
 function isClusterScoped(pathname: string): boolean {
   return (
-    pathname === "/" || ["/pools", "/listeners", "/agents", "/config"].some((p) => pathname.startsWith(p))
+    pathname === "/" ||
+    ["/pools", "/listeners", "/topology", "/agents", "/config"].some((p) => pathname.startsWith(p))
   );
 }
 
@@ -37,23 +41,13 @@ const NAV: { href: string; label: string; icon: ReactNode; admin?: boolean; exac
   { href: "/", label: "Overview", icon: <OverviewIcon />, exact: true },
   { href: "/pools", label: "Pools", icon: <PoolIcon /> },
   { href: "/listeners", label: "Listeners", icon: <ListenerIcon /> },
+  { href: "/topology", label: "Topology", icon: <TopologyIcon /> },
   { href: "/agents", label: "Agents", icon: <AgentIcon /> },
   { href: "/config", label: "Config history", icon: <HistoryIcon /> },
   { href: "/audit", label: "Audit log", icon: <AuditIcon /> },
   { href: "/users", label: "Users", icon: <UsersIcon />, admin: true },
   { href: "/tokens", label: "API tokens", icon: <KeyIcon />, admin: true },
 ];
-
-/** Follows the OS colour scheme for `dark:` classes (globals.css keys them on a `.dark` class). */
-function useSystemColorScheme() {
-  useEffect(() => {
-    const mq = window.matchMedia("(prefers-color-scheme: dark)");
-    const apply = () => document.documentElement.classList.toggle("dark", mq.matches);
-    apply();
-    mq.addEventListener("change", apply);
-    return () => mq.removeEventListener("change", apply);
-  }, []);
-}
 
 function Logo() {
   return (
@@ -220,6 +214,7 @@ function TopBar({
           <Skeleton className="h-4 w-32" />
         )}
         {role ? <RoleBadge role={role} /> : null}
+        <ThemeToggle />
         <Button size="sm" onClick={signOut} disabled={signingOut}>
           Sign out
         </Button>
@@ -245,7 +240,7 @@ function ShellSkeleton() {
 
 /** The console's frame: sidebar, top bar, the signed-in actor and the selected cluster. */
 export function ConsoleShell({ children }: { children: ReactNode }) {
-  useSystemColorScheme();
+  useColorScheme();
   const trpc = useTRPC();
   const pathname = usePathname();
   const me = useQuery(trpc.setup.me.queryOptions(undefined, { staleTime: 60_000 }));
@@ -314,27 +309,29 @@ export function ConsoleShell({ children }: { children: ReactNode }) {
   return (
     <MeContext.Provider value={me.data ?? null}>
       <ClusterContext.Provider value={clusterCtx}>
-        <div className="flex min-h-screen">
-          <Sidebar role={role} />
-          <div className="flex min-w-0 flex-1 flex-col">
-            <TopBar
-              email={me.data?.name ?? null}
-              role={role}
-              clusterCtx={clusterCtx}
-              clustersLoading={clusters.isPending}
-              onNewCluster={mayCreateCluster ? () => setNewClusterOpen(true) : null}
-            />
-            <main className="mx-auto w-full max-w-[1400px] flex-1 px-6 py-6">{content}</main>
+        <ToastProvider>
+          <div className="flex min-h-screen">
+            <Sidebar role={role} />
+            <div className="flex min-w-0 flex-1 flex-col">
+              <TopBar
+                email={me.data?.name ?? null}
+                role={role}
+                clusterCtx={clusterCtx}
+                clustersLoading={clusters.isPending}
+                onNewCluster={mayCreateCluster ? () => setNewClusterOpen(true) : null}
+              />
+              <main className="mx-auto w-full max-w-[1400px] flex-1 px-6 py-6">{content}</main>
+            </div>
           </div>
-        </div>
-        <NewClusterDialog
-          open={newClusterOpen}
-          onClose={() => setNewClusterOpen(false)}
-          onCreated={(id) => {
-            window.localStorage.setItem(CLUSTER_KEY, id);
-            setStored(id);
-          }}
-        />
+          <NewClusterDialog
+            open={newClusterOpen}
+            onClose={() => setNewClusterOpen(false)}
+            onCreated={(id) => {
+              window.localStorage.setItem(CLUSTER_KEY, id);
+              setStored(id);
+            }}
+          />
+        </ToastProvider>
       </ClusterContext.Provider>
     </MeContext.Provider>
   );
