@@ -31,7 +31,7 @@ export type ConsistentHashOptions = z.infer<typeof consistentHashOptionsSchema>;
 export const backendStateSchema = z.enum(["enabled", "draining", "disabled"]);
 export type BackendState = z.infer<typeof backendStateSchema>;
 
-export const listenerProtocolSchema = z.enum(["http", "tcp"]);
+export const listenerProtocolSchema = z.enum(["http", "tcp", "dns"]);
 export type ListenerProtocol = z.infer<typeof listenerProtocolSchema>;
 
 export const healthCheckSchema = z.object({
@@ -108,6 +108,38 @@ export const listenerSettingsSchema = z.object({
 });
 export type ListenerSettings = z.infer<typeof listenerSettingsSchema>;
 
+/**
+ * Settings of a `dns` listener (instead of the HTTP/TCP ones: it proxies nothing).
+ * The names it answers for are its routes' hosts (exact names or `*.suffix`), so
+ * name → pool reuses the route table, its per-route stats and the pool foreign key.
+ */
+export const dnsListenerSettingsSchema = z.object({
+  /** TTL of every answer, in seconds: short, so a backend taken out leaves resolver caches quickly. */
+  ttlSeconds: z.number().int().min(0).max(300).default(10),
+  /** A/AAAA records per answer at most, chosen by the pool's policy. */
+  maxAnswers: z.number().int().min(1).max(16).default(1),
+  /** Which sockets to open on the port. */
+  transport: z.enum(["udp", "tcp", "both"]).default("both"),
+  /** DNS-over-TCP: open connections at most. */
+  maxConnections: z.number().int().min(1).max(100_000).default(1000),
+  /** DNS-over-TCP: a connection with no complete query for this long is closed. */
+  tcpIdleMs: z.number().int().min(100).max(600_000).default(10_000),
+});
+export type DnsListenerSettings = z.infer<typeof dnsListenerSettingsSchema>;
+
+/** An absolute http(s) URL without query or fragment: the request's path and query are appended to it. */
+export const publicBaseUrlSchema = z
+  .string()
+  .max(2048)
+  .refine((v) => {
+    try {
+      const u = new URL(v);
+      return (u.protocol === "http:" || u.protocol === "https:") && u.search === "" && u.hash === "";
+    } catch {
+      return false;
+    }
+  }, "Enter an http:// or https:// URL without a query or fragment.");
+
 export const snapshotBackendSchema = z.object({
   id: z.string().min(1),
   name: z.string(),
@@ -118,6 +150,11 @@ export const snapshotBackendSchema = z.object({
   backup: z.boolean(),
   /** null: the pool's maxConnectionsPerBackend applies. */
   maxConnections: z.number().int().min(1).max(1_000_000).nullable().default(null),
+  /**
+   * Where clients are sent by `redirect` routes (http/https, may carry a path
+   * prefix; no query or fragment). null: not reachable by redirect.
+   */
+  publicBaseUrl: publicBaseUrlSchema.nullable().default(null),
 });
 export type SnapshotBackend = z.infer<typeof snapshotBackendSchema>;
 
@@ -137,26 +174,70 @@ export const snapshotPoolSchema = z.object({
 });
 export type SnapshotPool = z.infer<typeof snapshotPoolSchema>;
 
+export const ROUTE_ACTIONS = ["proxy", "redirect"] as const;
+export const routeActionSchema = z.enum(ROUTE_ACTIONS);
+export type RouteAction = z.infer<typeof routeActionSchema>;
+
+export const REDIRECT_LOOP_GUARD_DEFAULT = "fulcrum_redirected";
+/** How a `redirect` route answers. */
+export const redirectOptionsSchema = z.object({
+  /** 302 lets clients turn a POST into a GET; 307 keeps the method and body. */
+  status: z.union([z.literal(302), z.literal(307)]).default(302),
+  /**
+   * Query parameter added to the Location; a request that already carries it
+   * was sent around once and gets 508 instead of a second redirect.
+   */
+  loopGuard: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9_.-]+$/)
+    .default(REDIRECT_LOOP_GUARD_DEFAULT),
+});
+export type RedirectOptions = z.infer<typeof redirectOptionsSchema>;
+
 export const snapshotRouteSchema = z.object({
   id: z.string().min(1),
-  /** "" matches any host. */
+  /** "" matches any host. On a dns listener: the name served, exact or `*.suffix`. */
   host: z.string(),
   pathPrefix: z.string().startsWith("/"),
   priority: z.number().int(),
   poolId: z.string().min(1),
+  /** proxy: forward to a backend; redirect: answer 302/307 to the chosen backend's publicBaseUrl. */
+  action: routeActionSchema.default("proxy"),
+  /** Present when action is redirect. */
+  redirect: redirectOptionsSchema.optional(),
 });
 export type SnapshotRoute = z.infer<typeof snapshotRouteSchema>;
 
-export const snapshotListenerSchema = z.object({
+const listenerBase = {
   id: z.string().min(1),
   name: z.string().min(1),
-  protocol: listenerProtocolSchema,
   bindAddress: z.string().min(1),
   port: z.number().int().min(1).max(65535),
-  settings: listenerSettingsSchema.default(listenerSettingsSchema.parse({})),
   routes: z.array(snapshotRouteSchema),
+};
+
+/** http and tcp listeners: proxies with timeouts and limits. */
+export const snapshotProxyListenerSchema = z.object({
+  ...listenerBase,
+  protocol: z.enum(["http", "tcp"]),
+  settings: listenerSettingsSchema.default(listenerSettingsSchema.parse({})),
 });
+/** dns listeners: answer A/AAAA queries for their routes' names from the routes' pools. */
+export const snapshotDnsListenerSchema = z.object({
+  ...listenerBase,
+  protocol: z.literal("dns"),
+  settings: dnsListenerSettingsSchema.default(dnsListenerSettingsSchema.parse({})),
+});
+/** Settings are shaped by the protocol, so HTTP timeouts never apply to a dns listener. */
+export const snapshotListenerSchema = z.discriminatedUnion("protocol", [
+  snapshotProxyListenerSchema,
+  snapshotDnsListenerSchema,
+]);
 export type SnapshotListener = z.infer<typeof snapshotListenerSchema>;
+export type SnapshotProxyListener = z.infer<typeof snapshotProxyListenerSchema>;
+export type SnapshotDnsListener = z.infer<typeof snapshotDnsListenerSchema>;
 
 /** The compiled, self-contained configuration an agent runs. */
 export const snapshotSchema = z
@@ -173,6 +254,13 @@ export const snapshotSchema = z
     const poolIds = new Set(snap.pools.map((p) => p.id));
     for (const [li, l] of snap.listeners.entries()) {
       for (const [ri, r] of l.routes.entries()) {
+        if (r.action === "redirect" && l.protocol !== "http") {
+          ctx.addIssue({
+            code: "custom",
+            path: ["listeners", li, "routes", ri, "action"],
+            message: `route ${r.id}: redirect routes belong to http listeners`,
+          });
+        }
         if (!poolIds.has(r.poolId)) {
           ctx.addIssue({
             code: "custom",
