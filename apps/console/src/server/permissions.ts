@@ -25,6 +25,8 @@ const OPERATOR = [
   "backend.write",
   "backend.drain",
   "config.rollback",
+  // Dry runs lock the cluster row briefly and read live metrics: not for viewers.
+  "config.preview",
 ] as const;
 
 const ADMIN = [...OPERATOR, "agent.enroll", "agent.manage", "user.manage", "token.manage"] as const;

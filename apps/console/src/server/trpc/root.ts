@@ -1,6 +1,7 @@
 import { router } from "./init";
 import { agentRouter } from "./routers/agents";
 import { auditRouter } from "./routers/audit";
+import { changeRouter } from "./routers/changes";
 import { clusterRouter } from "./routers/clusters";
 import { configRouter } from "./routers/config";
 import { listenerRouter, routeRouter } from "./routers/listeners";
@@ -18,6 +19,7 @@ export const appRouter = router({
   backend: backendRouter,
   agent: agentRouter,
   config: configRouter,
+  change: changeRouter,
   audit: auditRouter,
   user: userRouter,
   token: tokenRouter,

@@ -1,8 +1,10 @@
 import type { z } from "zod";
-import { NotFoundError } from "../../errors";
+import { ConflictError, InvalidInputError, NotFoundError } from "../../errors";
 import type { Actor } from "../actor";
+import type { AuditInput } from "../audit";
+import type { BackendMoveInput, BulkSetStateInput, BulkSetWeightInput } from "../changes/requests";
 import type { backendInput, backendUpdate } from "../schemas";
-import { commitTopologyChange, type TopologyDeps } from "../topology-change";
+import { commitTopologyChange, commitTopologyChangeVersioned, type TopologyDeps } from "../topology-change";
 import { getPool } from "./pools";
 
 async function getBackend(deps: TopologyDeps, id: string) {
@@ -41,4 +43,126 @@ export async function deleteBackend(deps: TopologyDeps, actor: Actor, id: string
       audit: { action: "backend.delete", targetType: "backend", targetId: id, before },
     };
   });
+}
+
+/** The backends of `ids`, all of one cluster; the cluster's id. */
+async function backendsOfOneCluster(deps: TopologyDeps, ids: readonly string[]) {
+  if (new Set(ids).size !== ids.length) {
+    throw new InvalidInputError("The same backend is listed twice.", {
+      ids: "The same backend is listed twice.",
+    });
+  }
+  const rows = await deps.prisma.backend.findMany({
+    where: { id: { in: [...ids] } },
+    include: { pool: true },
+  });
+  const byId = new Map(rows.map((b) => [b.id, b]));
+  const missing = ids.find((id) => !byId.has(id));
+  if (missing) throw new NotFoundError("Backend", missing);
+  const clusters = new Set(rows.map((b) => b.pool.clusterId));
+  if (clusters.size > 1) throw new InvalidInputError(ONE_CLUSTER);
+  return { backends: ids.map((id) => byId.get(id)!), clusterId: [...clusters][0]! };
+}
+
+const ONE_CLUSTER = "All selected backends and target pools must belong to one cluster.";
+
+const endpoint = (address: string, port: number) =>
+  address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`;
+
+/**
+ * Moves backends to other pools of their cluster, keeping their ids (so undo
+ * is a move back). One transaction, one audit entry per moved backend, one
+ * config version; a target pool that already has the address:port refuses the
+ * whole move with a ConflictError naming it.
+ */
+export async function moveBackends(deps: TopologyDeps, actor: Actor, input: BackendMoveInput) {
+  const { backends, clusterId } = await backendsOfOneCluster(
+    deps,
+    input.moves.map((m) => m.id),
+  );
+  const targetIds = [...new Set(input.moves.map((m) => m.poolId))];
+  const pools = await deps.prisma.pool.findMany({ where: { id: { in: targetIds } } });
+  const poolById = new Map(pools.map((p) => [p.id, p]));
+  const missingPool = targetIds.find((id) => !poolById.has(id));
+  if (missingPool) throw new NotFoundError("Pool", missingPool);
+  if (pools.some((p) => p.clusterId !== clusterId)) throw new InvalidInputError(ONE_CLUSTER);
+  const targetOf = new Map(input.moves.map((m) => [m.id, m.poolId]));
+  const moving = backends.filter((b) => b.poolId !== targetOf.get(b.id));
+
+  const { result, version } = await commitTopologyChangeVersioned(deps, actor, clusterId, async (tx) => {
+    // Checked under the cluster lock against what stays in the target pools and what else moves there.
+    const movingIds = new Set(moving.map((b) => b.id));
+    const staying = await tx.backend.findMany({
+      where: { poolId: { in: targetIds }, id: { notIn: [...movingIds] } },
+    });
+    const taken = new Map(staying.map((b) => [`${b.poolId} ${b.address} ${b.port}`, b]));
+    for (const b of moving) {
+      const poolId = targetOf.get(b.id)!;
+      const key = `${poolId} ${b.address} ${b.port}`;
+      const other = taken.get(key);
+      if (other) {
+        const pool = poolById.get(poolId)!;
+        const who = other.name
+          ? `${other.name} (${endpoint(other.address, other.port)})`
+          : endpoint(b.address, b.port);
+        throw new ConflictError(
+          `Pool ${pool.name} already has a backend at ${who}; it cannot take ${b.name || endpoint(b.address, b.port)}.`,
+          {
+            moves: `Pool ${pool.name} already has a backend at ${endpoint(b.address, b.port)}.`,
+          },
+        );
+      }
+      taken.set(key, b);
+    }
+    const audit: AuditInput[] = [];
+    for (const { pool, ...before } of moving) {
+      const after = await tx.backend.update({
+        where: { id: before.id },
+        data: { poolId: targetOf.get(before.id)! },
+      });
+      audit.push({
+        action: "backend.move",
+        targetType: "backend",
+        targetId: before.id,
+        before: { ...before, poolName: pool.name },
+        after: { ...after, poolName: poolById.get(after.poolId)!.name },
+      });
+    }
+    const result = await tx.backend.findMany({ where: { id: { in: backends.map((b) => b.id) } } });
+    return { result, audit };
+  });
+  return { version, backends: result };
+}
+
+/** Drains, enables or disables several backends in one transaction and one config version. */
+export async function bulkSetBackendState(deps: TopologyDeps, actor: Actor, input: BulkSetStateInput) {
+  return bulkUpdate(deps, actor, input.ids, { state: input.state }, `backend.${input.state}`);
+}
+
+/** Sets one weight on several backends in one transaction and one config version. */
+export async function bulkSetBackendWeight(deps: TopologyDeps, actor: Actor, input: BulkSetWeightInput) {
+  return bulkUpdate(deps, actor, input.ids, { weight: input.weight }, "backend.update");
+}
+
+async function bulkUpdate(
+  deps: TopologyDeps,
+  actor: Actor,
+  ids: readonly string[],
+  data: { state?: BulkSetStateInput["state"]; weight?: number },
+  action: string,
+) {
+  const { backends, clusterId } = await backendsOfOneCluster(deps, ids);
+  const { result, version } = await commitTopologyChangeVersioned(deps, actor, clusterId, async (tx) => {
+    const audit: AuditInput[] = [];
+    const result = [];
+    for (const { pool: _p, ...before } of backends) {
+      const after = await tx.backend.update({ where: { id: before.id }, data });
+      result.push(after);
+      if (after.state !== before.state || after.weight !== before.weight) {
+        audit.push({ action, targetType: "backend", targetId: before.id, before, after });
+      }
+    }
+    return { result, audit };
+  });
+  return { version, backends: result };
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { backendMoveInput, bulkSetStateInput, bulkSetWeightInput } from "../../domain/changes/requests";
 import {
   backendInput,
   backendUpdate,
@@ -8,7 +9,14 @@ import {
   poolInput,
   poolUpdate,
 } from "../../domain/schemas";
-import { createBackend, deleteBackend, updateBackend } from "../../domain/topology/backends";
+import {
+  bulkSetBackendState,
+  bulkSetBackendWeight,
+  createBackend,
+  deleteBackend,
+  moveBackends,
+  updateBackend,
+} from "../../domain/topology/backends";
 import { createPool, deletePool, getPool, listPools, updatePool } from "../../domain/topology/pools";
 import { procedure, router } from "../init";
 
@@ -44,4 +52,15 @@ export const backendRouter = router({
   delete: procedure("backend.write")
     .input(byId)
     .mutation(({ ctx, input }) => deleteBackend(ctx.services, ctx.actor, input.id)),
+  /** Moves backends to other pools of their cluster (undo: move them back); one config version. */
+  move: procedure("backend.write")
+    .input(backendMoveInput)
+    .mutation(({ ctx, input }) => moveBackends(ctx.services, ctx.actor, input)),
+  /** Drain, enable or disable several backends at once; one config version. */
+  bulkSetState: procedure("backend.drain")
+    .input(bulkSetStateInput)
+    .mutation(({ ctx, input }) => bulkSetBackendState(ctx.services, ctx.actor, input)),
+  bulkSetWeight: procedure("backend.write")
+    .input(bulkSetWeightInput)
+    .mutation(({ ctx, input }) => bulkSetBackendWeight(ctx.services, ctx.actor, input)),
 });
