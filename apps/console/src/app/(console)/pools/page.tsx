@@ -1,15 +1,59 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import { useState } from "react";
+import { useEffect, useState } from "react";
+import { PoolsBoard } from "../../../components/board/pools-board";
 import { PlusIcon, PoolIcon } from "../../../components/icons";
 import { PoolCard } from "../../../components/pools/pool-card";
 import { PoolForm } from "../../../components/pools/pool-form";
-import { Button, Card, EmptyState, ErrorNotice, PageHeader, Skeleton } from "../../../components/ui";
+import { Button, Card, cx, EmptyState, ErrorNotice, PageHeader, Skeleton } from "../../../components/ui";
 import { useCan, useCluster } from "../../../lib/console-context";
 import { useTRPC } from "../../../lib/trpc";
 
 const MAX_STREAMED_POOLS = 3;
+const VIEW_KEY = "fulcrum.pools.view";
+type View = "board" | "list";
+
+/** Board (drag backends between pools) by default; the list has per-backend buttons and forms. */
+function useView(): [View, (v: View) => void] {
+  const [view, setView] = useState<View>("board");
+  useEffect(() => {
+    if (window.localStorage.getItem(VIEW_KEY) === "list") setView("list");
+  }, []);
+  return [
+    view,
+    (v) => {
+      window.localStorage.setItem(VIEW_KEY, v);
+      setView(v);
+    },
+  ];
+}
+
+function ViewToggle({ view, onChange }: { view: View; onChange: (v: View) => void }) {
+  return (
+    <fieldset
+      aria-label="View"
+      className="inline-flex rounded-md border border-zinc-300 p-0.5 dark:border-zinc-700"
+    >
+      {(["board", "list"] as const).map((v) => (
+        <button
+          key={v}
+          type="button"
+          aria-pressed={view === v}
+          onClick={() => onChange(v)}
+          className={cx(
+            "rounded px-2.5 py-1 text-[13px] font-medium capitalize",
+            view === v
+              ? "bg-zinc-900 text-white dark:bg-zinc-100 dark:text-zinc-900"
+              : "text-zinc-600 hover:text-zinc-900 dark:text-zinc-400 dark:hover:text-zinc-100",
+          )}
+        >
+          {v}
+        </button>
+      ))}
+    </fieldset>
+  );
+}
 
 export default function PoolsPage() {
   const trpc = useTRPC();
@@ -17,6 +61,7 @@ export default function PoolsPage() {
   const allowed = useCan();
   const pools = useQuery(trpc.pool.list.queryOptions({ clusterId }));
   const [creating, setCreating] = useState(false);
+  const [view, setView] = useView();
   const mayWrite = allowed("pool.write");
 
   return (
@@ -30,12 +75,15 @@ export default function PoolsPage() {
           </>
         }
         actions={
-          mayWrite ? (
-            <Button variant="primary" onClick={() => setCreating(true)} aria-expanded={creating}>
-              <PlusIcon />
-              New pool
-            </Button>
-          ) : null
+          <>
+            <ViewToggle view={view} onChange={setView} />
+            {mayWrite ? (
+              <Button variant="primary" onClick={() => setCreating(true)} aria-expanded={creating}>
+                <PlusIcon />
+                New pool
+              </Button>
+            ) : null}
+          </>
         }
       />
 
@@ -69,6 +117,8 @@ export default function PoolsPage() {
           A pool is a set of backends that share a balancing policy. Create one, add its backends, then point
           a listener&apos;s route at it.
         </EmptyState>
+      ) : view === "board" && pools.data ? (
+        <PoolsBoard pools={pools.data} />
       ) : (
         <div className="grid items-start gap-4">
           {pools.data?.map((p) => (
