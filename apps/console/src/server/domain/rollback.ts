@@ -31,16 +31,19 @@ async function restoreTopology(
         retries: json(p.retries),
         limits: json(p.limits),
         backends: {
-          create: p.backends.map(({ id, name, address, port, weight, state, backup, maxConnections }) => ({
-            id,
-            name,
-            address,
-            port,
-            weight,
-            state,
-            backup,
-            maxConnections,
-          })),
+          create: p.backends.map(
+            ({ id, name, address, port, weight, state, backup, maxConnections, publicBaseUrl }) => ({
+              id,
+              name,
+              address,
+              port,
+              weight,
+              state,
+              backup,
+              maxConnections,
+              publicBaseUrl,
+            }),
+          ),
         },
       },
     });
@@ -56,12 +59,14 @@ async function restoreTopology(
         port: l.port,
         settings: json(l.settings),
         routes: {
-          create: l.routes.map(({ id, host, pathPrefix, priority, poolId }) => ({
+          create: l.routes.map(({ id, host, pathPrefix, priority, poolId, action, redirect }) => ({
             id,
             host,
             pathPrefix,
             priority,
             poolId,
+            action,
+            redirect: json(redirect ?? {}),
           })),
         },
       },

@@ -1,11 +1,15 @@
 import {
   consistentHashOptionsSchema,
+  dnsListenerSettingsSchema,
   healthCheckSchema,
   listenerSettingsSchema,
   outlierDetectionSchema,
   persistenceSchema,
   policySchema,
   poolLimitsSchema,
+  publicBaseUrlSchema,
+  REDIRECT_LOOP_GUARD_DEFAULT,
+  ROUTE_ACTIONS,
   retriesSchema,
 } from "@fulcrum/protocol";
 import { z } from "zod";
@@ -56,14 +60,18 @@ export const weightSchema = z.coerce
   .min(WEIGHT_MIN, `Weights run from ${WEIGHT_MIN} to ${WEIGHT_MAX}.`)
   .max(WEIGHT_MAX, `Weights run from ${WEIGHT_MIN} to ${WEIGHT_MAX}.`);
 
+const isHostname = (v: string) => z.hostname().safeParse(v).success && !v.includes("*");
+/** "" (any host), a hostname, or "*.suffix" (DNS listeners only: routes.ts checks the listener's protocol). */
 export const hostMatchSchema = z
   .string()
   .trim()
   .toLowerCase()
   .max(253)
+  .transform((v) => (v.endsWith(".") ? v.slice(0, -1) : v))
   .refine(
-    (v) => v === "" || z.hostname().safeParse(v).success,
-    "Enter a hostname, or leave empty to match any host.",
+    (v) =>
+      v === "" || isHostname(v) || (v.startsWith("*.") && isHostname(v.slice(2)) && v.slice(2).includes(".")),
+    "Enter a hostname (or *.example.com on a DNS listener), or leave empty to match any host.",
   );
 
 export const pathPrefixSchema = z
@@ -75,15 +83,90 @@ export const pathPrefixSchema = z
 
 export const clusterInput = z.object({ name: nameSchema });
 
-export const listenerInput = z.object({
+export const LISTENER_PROTOCOLS = ["http", "tcp", "dns"] as const;
+export type ListenerProtocolInput = (typeof LISTENER_PROTOCOLS)[number];
+
+/** A dns listener's settings: packages/protocol dnsListenerSettingsSchema's bounds, with messages for people. */
+const DNS_DEFAULTS = dnsListenerSettingsSchema.parse({});
+export const dnsSettingsInput = z.object({
+  ttlSeconds: z.coerce
+    .number({ message: "Enter a TTL in seconds." })
+    .int("A TTL is a whole number of seconds.")
+    .min(0, "The TTL runs from 0 to 300 seconds.")
+    .max(300, "The TTL runs from 0 to 300 seconds: longer and resolvers keep a dead backend's address.")
+    .default(DNS_DEFAULTS.ttlSeconds),
+  maxAnswers: z.coerce
+    .number({ message: "Enter how many addresses an answer may hold." })
+    .int("Enter a whole number.")
+    .min(1, "An answer holds 1 to 16 addresses.")
+    .max(16, "An answer holds 1 to 16 addresses.")
+    .default(DNS_DEFAULTS.maxAnswers),
+  transport: z
+    .enum(["udp", "tcp", "both"], { message: "Choose UDP, TCP or both." })
+    .default(DNS_DEFAULTS.transport),
+  maxConnections: z.coerce
+    .number({ message: "Enter a connection limit." })
+    .int("Enter a whole number.")
+    .min(1, "Allow 1 to 100000 TCP connections.")
+    .max(100_000, "Allow 1 to 100000 TCP connections.")
+    .default(DNS_DEFAULTS.maxConnections),
+  tcpIdleMs: z.coerce
+    .number({ message: "Enter a timeout in ms." })
+    .int("Enter a whole number of ms.")
+    .min(100, "The TCP idle timeout runs from 100 to 600000 ms.")
+    .max(600_000, "The TCP idle timeout runs from 100 to 600000 ms.")
+    .default(DNS_DEFAULTS.tcpIdleMs),
+});
+
+/** Settings are shaped by the protocol: HTTP timeouts mean nothing to a dns listener, and the reverse. */
+export function settingsSchemaFor(protocol: ListenerProtocolInput) {
+  return protocol === "dns" ? dnsSettingsInput : listenerSettingsSchema;
+}
+
+/** Adds the settings' issues under "settings.*", so forms put them next to their inputs. */
+function checkSettings(
+  v: { protocol?: ListenerProtocolInput | undefined; settings?: Record<string, unknown> | undefined },
+  ctx: z.RefinementCtx,
+) {
+  if (v.protocol === undefined || v.settings === undefined) return;
+  const parsed = settingsSchemaFor(v.protocol).safeParse(v.settings);
+  for (const issue of parsed.error?.issues ?? []) {
+    ctx.addIssue({ code: "custom", message: issue.message, path: ["settings", ...issue.path.map(String)] });
+  }
+}
+
+const listenerFields = z.object({
   clusterId: idSchema,
   name: nameSchema,
-  protocol: z.enum(["http", "tcp"]).default("http"),
+  protocol: z.enum(LISTENER_PROTOCOLS, { message: "Choose HTTP, TCP or DNS." }).default("http"),
   bindAddress: bindAddressSchema.default("0.0.0.0"),
   port: portSchema,
-  settings: listenerSettingsSchema.default(listenerSettingsSchema.parse({})),
+  settings: z.record(z.string(), z.unknown()).default({}),
 });
-export const listenerUpdate = listenerInput.omit({ clusterId: true }).partial().extend({ id: idSchema });
+export const listenerInput = listenerFields
+  .superRefine(checkSettings)
+  .transform((v) => ({ ...v, settings: settingsSchemaFor(v.protocol).parse(v.settings) }));
+/** Without protocol, settings are checked against the stored protocol by the domain (listeners.ts). */
+export const listenerUpdate = listenerFields
+  .omit({ clusterId: true })
+  .partial()
+  .extend({ id: idSchema })
+  .superRefine(checkSettings);
+
+export const redirectInput = z.object({
+  status: z.coerce
+    .number()
+    .refine((n) => n === 302 || n === 307, "Choose 302 or 307.")
+    .transform((n) => n as 302 | 307)
+    .default(302),
+  loopGuard: z
+    .string()
+    .trim()
+    .min(1, "Name the query parameter that marks a redirected request.")
+    .max(64, "Keep it to 64 characters.")
+    .regex(/^[A-Za-z0-9_.-]+$/, "Use letters, digits, dots, dashes and underscores.")
+    .default(REDIRECT_LOOP_GUARD_DEFAULT),
+});
 
 export const routeInput = z.object({
   listenerId: idSchema,
@@ -91,6 +174,8 @@ export const routeInput = z.object({
   pathPrefix: pathPrefixSchema.default("/"),
   priority: z.coerce.number().int().min(-1000).max(1000).default(0),
   poolId: idSchema,
+  action: z.enum(ROUTE_ACTIONS, { message: "Choose proxy or redirect." }).default("proxy"),
+  redirect: redirectInput.default({ status: 302, loopGuard: REDIRECT_LOOP_GUARD_DEFAULT }),
 });
 export const routeUpdate = routeInput.omit({ listenerId: true }).partial().extend({ id: idSchema });
 
@@ -143,6 +228,18 @@ export const backendInput = z.object({
     .min(1, "Leave empty for no limit, or enter at least 1.")
     .nullable()
     .default(null),
+  /** Empty means none; required (checked at compile) when a redirect route uses the pool. */
+  publicBaseUrl: z
+    .string()
+    .trim()
+    .max(2048, "That URL is too long.")
+    .nullable()
+    .default(null)
+    .transform((v) => (v === "" ? null : v))
+    .refine(
+      (v) => v === null || publicBaseUrlSchema.safeParse(v).success,
+      "Enter an http:// or https:// URL without a query or fragment, such as https://mirror1.example.com/pub.",
+    ),
 });
 export const backendUpdate = backendInput.omit({ poolId: true }).partial().extend({ id: idSchema });
 

@@ -40,6 +40,15 @@ describe("snapshot compiler golden files", () => {
     );
   });
 
+  it("refuses a redirect route whose pool has a backend without a public base URL, naming it", () => {
+    const rows = JSON.parse(readFileSync(path.join(dir, "redirect.topology.json"), "utf8")) as TopologyRows;
+    rows.pools[0]!.backends[0]!.publicBaseUrl = null;
+    expect(() => compileSnapshotBody(rows)).toThrow(/mirrors.*mirror-2/);
+    // The same pool behind a proxy route only is fine.
+    for (const r of rows.listeners[0]!.routes) r.action = "proxy";
+    expect(compileSnapshotBody(rows).listeners[0]!.routes.every((r) => r.redirect === undefined)).toBe(true);
+  });
+
   it("writes canonical JSON with sorted keys", () => {
     expect(canonicalJson({ b: 1, a: { d: 1, c: 2 } })).toBe('{"a":{"c":2,"d":1},"b":1}');
   });

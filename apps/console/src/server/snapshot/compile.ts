@@ -1,27 +1,39 @@
 import { createHash } from "node:crypto";
 import {
+  dnsListenerSettingsSchema,
   healthCheckSchema,
   listenerSettingsSchema,
   outlierDetectionSchema,
   persistenceSchema,
   policySchema,
   poolLimitsSchema,
+  redirectOptionsSchema,
   retriesSchema,
   type Snapshot,
   type SnapshotListener,
   type SnapshotPool,
+  type SnapshotRoute,
 } from "@fulcrum/protocol";
+import { InvalidInputError } from "../errors";
 
 /** The rows a cluster's topology is made of, as read from the database. */
 export interface TopologyRows {
   listeners: Array<{
     id: string;
     name: string;
-    protocol: "http" | "tcp";
+    protocol: "http" | "tcp" | "dns";
     bindAddress: string;
     port: number;
     settings?: unknown;
-    routes: Array<{ id: string; host: string; pathPrefix: string; priority: number; poolId: string }>;
+    routes: Array<{
+      id: string;
+      host: string;
+      pathPrefix: string;
+      priority: number;
+      poolId: string;
+      action?: "proxy" | "redirect";
+      redirect?: unknown;
+    }>;
   }>;
   pools: Array<{
     id: string;
@@ -43,6 +55,7 @@ export interface TopologyRows {
       state: "enabled" | "draining" | "disabled";
       backup: boolean;
       maxConnections?: number | null;
+      publicBaseUrl?: string | null;
     }>;
   }>;
 }
@@ -64,28 +77,26 @@ const byKey =
  */
 export function compileSnapshotBody(rows: TopologyRows): SnapshotBody {
   const listeners: SnapshotListener[] = rows.listeners
-    .map((l) => ({
-      id: l.id,
-      name: l.name,
-      protocol: l.protocol,
-      bindAddress: l.bindAddress,
-      port: l.port,
-      settings: listenerSettingsSchema.parse(l.settings ?? {}),
-      routes: l.routes
-        .map((r) => ({
-          id: r.id,
-          host: r.host,
-          pathPrefix: r.pathPrefix,
-          priority: r.priority,
-          poolId: r.poolId,
-        }))
-        .sort(
-          (a, b) =>
-            b.priority - a.priority ||
-            b.pathPrefix.length - a.pathPrefix.length ||
-            byKey((r: { host: string; id: string }) => `${r.host}\u0000${r.id}`)(a, b),
-        ),
-    }))
+    .map((l): SnapshotListener => {
+      const base = {
+        id: l.id,
+        name: l.name,
+        bindAddress: l.bindAddress,
+        port: l.port,
+        routes: l.routes
+          .map((r) => compileRoute(r, l.protocol))
+          .sort(
+            (a, b) =>
+              b.priority - a.priority ||
+              b.pathPrefix.length - a.pathPrefix.length ||
+              byKey((r: { host: string; id: string }) => `${r.host}\u0000${r.id}`)(a, b),
+          ),
+      };
+      // Stored settings are shaped by the protocol; keys of another protocol are dropped.
+      return l.protocol === "dns"
+        ? { ...base, protocol: "dns", settings: dnsListenerSettingsSchema.parse(l.settings ?? {}) }
+        : { ...base, protocol: l.protocol, settings: listenerSettingsSchema.parse(l.settings ?? {}) };
+    })
     .sort(byKey((l) => `${l.bindAddress}:${String(l.port).padStart(5, "0")}`));
 
   const pools: SnapshotPool[] = rows.pools
@@ -110,12 +121,50 @@ export function compileSnapshotBody(rows: TopologyRows): SnapshotBody {
           state: b.state,
           backup: b.backup,
           maxConnections: b.maxConnections ?? null,
+          publicBaseUrl: b.publicBaseUrl ?? null,
         }))
         .sort(byKey((b) => `${b.address}:${String(b.port).padStart(5, "0")}`)),
     }))
     .sort(byKey((p) => p.name));
 
+  assertRedirectTargets(listeners, pools);
   return { listeners, pools };
+}
+
+type RouteRow = TopologyRows["listeners"][number]["routes"][number];
+
+/** Redirect options travel only with redirect routes; DNS names are compared lower-case. */
+function compileRoute(r: RouteRow, protocol: TopologyRows["listeners"][number]["protocol"]): SnapshotRoute {
+  const route: SnapshotRoute = {
+    id: r.id,
+    host: protocol === "dns" ? r.host.toLowerCase() : r.host,
+    pathPrefix: r.pathPrefix,
+    priority: r.priority,
+    poolId: r.poolId,
+    action: protocol === "http" && r.action === "redirect" ? "redirect" : "proxy",
+  };
+  if (route.action === "redirect") route.redirect = redirectOptionsSchema.parse(r.redirect ?? {});
+  return route;
+}
+
+/**
+ * A redirect sends clients to a backend's publicBaseUrl, so every backend of a
+ * pool a redirect route uses needs one. Checked here, where routes and
+ * backends meet, so any change that would break it (a new route, a new
+ * backend, a cleared URL) is refused with a message saying what to fix.
+ */
+function assertRedirectTargets(listeners: readonly SnapshotListener[], pools: readonly SnapshotPool[]): void {
+  const redirectPools = new Set<string>();
+  for (const l of listeners)
+    for (const r of l.routes) if (r.action === "redirect") redirectPools.add(r.poolId);
+  for (const p of pools) {
+    if (!redirectPools.has(p.id)) continue;
+    const missing = p.backends.filter((b) => b.publicBaseUrl === null);
+    if (missing.length === 0) continue;
+    const names = missing.map((b) => b.name || `${b.address}:${b.port}`).join(", ");
+    const message = `Pool ${p.name} is used by a redirect route, so every backend needs a public base URL; missing on ${names}.`;
+    throw new InvalidInputError(message, { publicBaseUrl: message, poolId: message });
+  }
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

@@ -1,8 +1,8 @@
 import type { Prisma } from "@fulcrum/db";
 import type { z } from "zod";
-import { NotFoundError } from "../../errors";
+import { InvalidInputError, NotFoundError } from "../../errors";
 import type { Actor } from "../actor";
-import type { listenerInput, listenerUpdate } from "../schemas";
+import { type listenerInput, type listenerUpdate, settingsSchemaFor } from "../schemas";
 import { commitTopologyChange, type TopologyDeps } from "../topology-change";
 import { getCluster } from "./clusters";
 
@@ -41,7 +41,19 @@ export async function updateListener(
   input: z.infer<typeof listenerUpdate>,
 ) {
   const before = await getListener(deps, input.id);
-  const { id, settings, ...data } = input;
+  const { id, settings: given, ...data } = input;
+  const protocol = data.protocol ?? before.protocol;
+  if (protocol !== before.protocol && (protocol === "dns" || before.protocol === "dns")) {
+    // A DNS route's host is a name to answer for, an HTTP route's a Host to match: they don't convert.
+    const routes = await deps.prisma.route.count({ where: { listenerId: id } });
+    if (routes > 0) {
+      const message = `Remove this listener's routes (${routes}) before switching it to or from DNS.`;
+      throw new InvalidInputError(message, { protocol: message });
+    }
+  }
+  // Settings are checked against the protocol the listener will have; stored ones are re-shaped
+  // when only the protocol changes, so keys of the old protocol do not linger.
+  const settings = settingsFor(protocol, given ?? (protocol !== before.protocol ? {} : undefined));
   return commitTopologyChange(deps, actor, before.clusterId, async (tx) => {
     const after = await tx.listener.update({
       where: { id },
@@ -52,6 +64,16 @@ export async function updateListener(
       audit: { action: "listener.update", targetType: "listener", targetId: id, before, after },
     };
   });
+}
+
+function settingsFor(protocol: "http" | "tcp" | "dns", raw: Record<string, unknown> | undefined) {
+  if (raw === undefined) return undefined;
+  const parsed = settingsSchemaFor(protocol).safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const fields: Record<string, string> = {};
+  for (const issue of parsed.error.issues)
+    fields[["settings", ...issue.path.map(String)].join(".")] ??= issue.message;
+  throw new InvalidInputError(Object.values(fields)[0] ?? "Those settings are not valid.", fields);
 }
 
 export async function deleteListener(deps: TopologyDeps, actor: Actor, id: string) {
