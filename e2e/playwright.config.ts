@@ -15,6 +15,13 @@ export default defineConfig({
   workers: 1,
   retries: 0,
   reporter: [["list"]],
+  // The walking skeleton creates the first admin on a fresh console; the console
+  // specs sign in as that admin, and the screenshots use the board spec's cluster.
+  projects: [
+    { name: "skeleton", testMatch: /walking-skeleton\.spec\.ts/ },
+    { name: "console", testMatch: /pools-board\.spec\.ts/, dependencies: ["skeleton"] },
+    { name: "screenshots", testMatch: /screenshots\.spec\.ts/, dependencies: ["console"] },
+  ],
   use: {
     baseURL: `http://127.0.0.1:${port}`,
     screenshot: "only-on-failure",
@@ -35,7 +42,8 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: "node --import tsx server.ts",
+    // E2E_CONSOLE_DEV=1 runs Next's dev server instead of the last `next build` (slower pages).
+    command: `node --import tsx server.ts${process.env.E2E_CONSOLE_DEV === "1" ? " --dev" : ""}`,
     cwd: "../apps/console",
     // /api/health touches the database, so it answers only once PGlite is up and migrated.
     url: `http://127.0.0.1:${port}/api/health`,

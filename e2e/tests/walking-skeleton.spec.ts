@@ -35,6 +35,8 @@ test("first admin → login → topology in the browser → real agent → traff
 
     // A pool with two backends.
     await page.getByRole("link", { name: "Pools" }).click();
+    // The list view has the per-pool forms; the board (the default) is covered by pools-board.spec.ts.
+    await page.getByRole("button", { name: /^list$/i }).click();
     await page.getByRole("button", { name: "New pool" }).click();
     await page.getByLabel("Name").fill("app");
     await page.getByLabel("Policy").selectOption("round_robin");
@@ -173,6 +175,7 @@ test("a viewer sees no mutation controls, and the server refuses the mutation an
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.getByText("viewer", { exact: true })).toBeVisible();
   await page.getByRole("link", { name: "Pools" }).click();
+  await page.getByRole("button", { name: /^list$/i }).click();
   const pool = page.getByTestId("pool-app");
   await expect(pool).toContainText("alpha");
   for (const name of ["New pool", "Add backend", "Drain", "Disable", "Edit", "Delete"]) {
