@@ -1,6 +1,7 @@
 import { parseConfig, USAGE } from "./config";
 import { EXIT_CONFIG, EXIT_REFUSED, fatalClose } from "./console/close-codes";
-import { NodeEngine } from "./dataplane/node-engine";
+import type { NodeEngine } from "./dataplane/node-engine";
+import { createEngine } from "./engines/create-engine";
 import { ConfigError, ConsoleRefusedError, EnrollRejectedError, errorCode, errorMessage } from "./errors";
 import { createLogger } from "./log";
 import { AgentMetrics } from "./metrics/agent-metrics";
@@ -40,13 +41,14 @@ async function main(): Promise<void> {
     return fail(e);
   }
 
-  const engine = new NodeEngine({ log });
+  const { engine, capability, node } = await createEngine(config.engine, log);
   const metrics = new AgentMetrics({
     engine,
     log,
     name: config.name,
     version: SOFTWARE_VERSION,
-    probe: healthProbe(engine),
+    // Other engines report health through events only.
+    ...(node ? { probe: healthProbe(node) } : {}),
     ...(config.mode === "console" ? { statsIntervalMs: config.statsIntervalMs } : {}),
     ...(config.metrics ? { prometheus: config.metrics } : {}),
   });
@@ -72,7 +74,7 @@ async function main(): Promise<void> {
     await runFile(config.configPath, engine, log, metrics);
     return; // the listeners keep the process alive
   }
-  await runConsole(config, engine, log, shutdown.signal, metrics);
+  await runConsole({ ...config, capabilities: [capability] }, engine, log, shutdown.signal, metrics);
 }
 
 /** Per pool and backend id: the engine's active-check verdict and ejection, for backend status. */

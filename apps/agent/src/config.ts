@@ -6,8 +6,8 @@ import { z } from "zod";
 import { ConfigError } from "./errors";
 
 export const USAGE = `usage:
-  fulcrum-agent --console URL [--token TOKEN] [--state-dir DIR] [--name NAME] [--stats-buffer N] [METRICS]
-  fulcrum-agent --config snapshot.json [--name NAME] [METRICS]
+  fulcrum-agent --console URL [--token TOKEN] [--state-dir DIR] [--name NAME] [--stats-buffer N] [METRICS] [ENGINE]
+  fulcrum-agent --config snapshot.json [--name NAME] [METRICS] [ENGINE]
 
   --console URL     console base URL, e.g. https://console.example:3000   (env FULCRUM_CONSOLE_URL)
   --token TOKEN     enrollment token; needed only until the agent holds a credential (env FULCRUM_AGENT_TOKEN)
@@ -15,6 +15,10 @@ export const USAGE = `usage:
   --name NAME       name shown in the console (default: this host's name)
   --config FILE     serve a snapshot file without a console (SIGHUP reloads it)
   --stats-buffer N  per-second stats points kept while the console is unreachable (default 900 = 15 min)
+ENGINE:
+  --engine NAME        data plane: builtin (default) or haproxy (env FULCRUM_ENGINE)
+  --haproxy-bin PATH   haproxy executable for --engine haproxy (default haproxy on PATH, env FULCRUM_HAPROXY_BIN)
+                       HAProxy's files live in STATE-DIR/haproxy (--config mode too: --state-dir DIR)
 METRICS:
   --metrics-port PORT  serve Prometheus metrics at http://HOST:PORT/metrics (off unless given)
   --metrics-host HOST  address the metrics endpoint binds (default 127.0.0.1)`;
@@ -25,6 +29,9 @@ export interface MetricsConfig {
 }
 
 export const DEFAULT_STATS_BUFFER = 900;
+
+export const ENGINE_NAMES = ["builtin", "haproxy"] as const;
+export type EngineConfig = { name: "builtin" } | { name: "haproxy"; bin: string; stateDir: string };
 
 export type AgentConfig =
   | {
@@ -38,8 +45,20 @@ export type AgentConfig =
       /** Sampling interval (ms); 1000 unless FULCRUM_STATS_INTERVAL_MS says otherwise (tests). */
       statsIntervalMs: number;
       metrics: MetricsConfig | undefined;
+      engine: EngineConfig;
     }
-  | { mode: "file"; configPath: string; name: string; metrics: MetricsConfig | undefined };
+  | {
+      mode: "file";
+      configPath: string;
+      name: string;
+      metrics: MetricsConfig | undefined;
+      engine: EngineConfig;
+    };
+
+const engineArgs = z.object({
+  engine: z.enum(ENGINE_NAMES, { error: "--engine must be builtin or haproxy" }),
+  "haproxy-bin": z.string().min(1, "--haproxy-bin must not be empty"),
+});
 
 const consoleUrl = z
   .string({ error: "--console is required (or set FULCRUM_CONSOLE_URL)" })
@@ -101,6 +120,8 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
         "metrics-port": { type: "string" },
         "metrics-host": { type: "string" },
         "stats-buffer": { type: "string" },
+        engine: { type: "string" },
+        "haproxy-bin": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -124,6 +145,20 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
       ? undefined
       : { host: m.data["metrics-host"] ?? "127.0.0.1", port: m.data["metrics-port"] };
 
+  const e = engineArgs.safeParse({
+    engine: values.engine ?? (env.FULCRUM_ENGINE || "builtin"),
+    "haproxy-bin": values["haproxy-bin"] ?? (env.FULCRUM_HAPROXY_BIN || "haproxy"),
+  });
+  if (!e.success) throw new ConfigError(describe(e.error));
+  if (values["haproxy-bin"] !== undefined && e.data.engine !== "haproxy") {
+    throw new ConfigError("--haproxy-bin needs --engine haproxy");
+  }
+  const stateDir = resolve(String(values["state-dir"] ?? (env.FULCRUM_STATE_DIR || "./.fulcrum-agent")));
+  const engine: EngineConfig =
+    e.data.engine === "haproxy"
+      ? { name: "haproxy", bin: e.data["haproxy-bin"], stateDir }
+      : { name: "builtin" };
+
   if (values.config !== undefined) {
     const stray = ["console", "token", "stats-buffer"].filter((k) => values[k] !== undefined);
     if (stray.length > 0) {
@@ -131,7 +166,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     }
     const parsed = fileArgs.safeParse({ config: values.config, name: values.name ?? hostname() });
     if (!parsed.success) throw new ConfigError(describe(parsed.error));
-    return { mode: "file", configPath: resolve(parsed.data.config), name: parsed.data.name, metrics };
+    return { mode: "file", configPath: resolve(parsed.data.config), name: parsed.data.name, metrics, engine };
   }
 
   const parsed = consoleArgs.safeParse({
@@ -150,5 +185,6 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     statsBuffer: m.data["stats-buffer"] ?? DEFAULT_STATS_BUFFER,
     statsIntervalMs: m.data.statsIntervalMs ?? 1000,
     metrics,
+    engine,
   };
 }

@@ -18,6 +18,8 @@ export interface ConsoleModeOptions {
   name: string;
   /** Stats points kept while the console is unreachable (default 900). */
   statsBuffer?: number;
+  /** Extra hello capabilities, e.g. the engine ("engine:haproxy"). */
+  capabilities?: readonly string[];
 }
 
 /** Console mode: serve the last good snapshot at once, then enroll if needed and follow the console. */
@@ -57,7 +59,7 @@ export async function runConsole(
       name: opts.name,
       softwareVersion: SOFTWARE_VERSION,
       protocolVersions: [1],
-      capabilities: ["http", "tcp"],
+      capabilities: ["http", "tcp", ...(opts.capabilities ?? [])],
       appliedVersion: engine.applied?.version ?? null,
       appliedHash: engine.applied?.hash ?? null,
     }),

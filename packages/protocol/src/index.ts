@@ -1,4 +1,5 @@
 export * from "./codec";
+export * from "./engine-support";
 export * from "./enroll";
 export * from "./histogram";
 export * from "./messages";

@@ -1,0 +1,41 @@
+import { execFile } from "node:child_process";
+import type { EngineConfig } from "../config";
+import type { Engine } from "../dataplane/engine";
+import { NodeEngine } from "../dataplane/node-engine";
+import { ConfigError } from "../errors";
+import type { Logger } from "../log";
+import { HaproxyEngine } from "./haproxy/haproxy-engine";
+
+/** `haproxy -v` first line, or a ConfigError saying how to get HAProxy. */
+function haproxyVersion(bin: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(bin, ["-v"], { timeout: 10_000 }, (err, stdout) => {
+      if (err) {
+        reject(
+          new ConfigError(
+            `--engine haproxy cannot run ${bin} (${err.message.split("\n")[0]}): install the haproxy package or pass --haproxy-bin PATH`,
+          ),
+        );
+        return;
+      }
+      resolve(stdout.split("\n")[0] ?? "");
+    });
+  });
+}
+
+/** The data plane the config asks for, and the hello capability naming it ("engine:builtin" / "engine:haproxy"). */
+export async function createEngine(
+  config: EngineConfig,
+  log: Logger,
+): Promise<{ engine: Engine; capability: string; node?: NodeEngine }> {
+  if (config.name === "haproxy") {
+    const version = await haproxyVersion(config.bin);
+    log.info("data plane: haproxy", { version, files: `${config.stateDir}/haproxy` });
+    return {
+      engine: new HaproxyEngine({ log, stateDir: config.stateDir, bin: config.bin }),
+      capability: "engine:haproxy",
+    };
+  }
+  const node = new NodeEngine({ log });
+  return { engine: node, capability: "engine:builtin", node };
+}

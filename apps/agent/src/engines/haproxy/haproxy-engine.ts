@@ -1,0 +1,209 @@
+import { execFile } from "node:child_process";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Snapshot } from "@fulcrum/protocol";
+import type { AppliedSnapshot, Engine, EngineStats } from "../../dataplane/engine";
+import { type HealthEventListener, HealthEvents } from "../../dataplane/health-events";
+import { errorMessage } from "../../errors";
+import type { Logger } from "../../log";
+import { HaproxyConfigRejectedError } from "./errors";
+import { renderConfig } from "./render-config";
+import { parseShowStat, runtimeCommand, runtimeSet } from "./runtime-api";
+import { runtimeChanges } from "./runtime-diff";
+import { HaproxyStats } from "./stats";
+import { HaproxySupervisor } from "./supervisor";
+import { assertSupported } from "./validate";
+
+export interface HaproxyEngineOptions {
+  log: Logger;
+  /** The agent's state dir; HAProxy's files live in <stateDir>/haproxy. */
+  stateDir: string;
+  /** The haproxy executable (default "haproxy" on PATH). */
+  bin?: string;
+  /** How often `show stat` is read (default 1000 ms). */
+  statsIntervalMs?: number;
+}
+
+/** Where the engine keeps HAProxy's files under the agent's state dir. */
+export function haproxyPaths(stateDir: string) {
+  const dir = join(stateDir, "haproxy");
+  return {
+    dir,
+    configPath: join(dir, "haproxy.cfg"),
+    statsSocket: join(dir, "stats.sock"),
+    masterSocket: join(dir, "master.sock"),
+    pidFile: join(dir, "haproxy.pid"),
+  };
+}
+
+/** `haproxy -c`: resolves with nothing, rejects with HAProxy's own complaint. */
+export function checkConfig(bin: string, path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(bin, ["-c", "-q", "-f", path], { timeout: 15_000 }, (err, stdout, stderr) => {
+      if (!err) return resolve();
+      const alerts = `${stdout}\n${stderr}`
+        .split("\n")
+        .filter((l) => l.includes("[ALERT]") || l.includes("error"))
+        .join(" ")
+        .slice(0, 3000);
+      reject(
+        new HaproxyConfigRejectedError(`haproxy -c refused the rendered config: ${alerts || err.message}`),
+      );
+    });
+  });
+}
+
+/**
+ * The HAProxy data plane: renders haproxy.cfg from the snapshot and runs
+ * HAProxy in master-worker mode under the agent. Weight and drain/disable
+ * changes go through the runtime API; anything else is checked with
+ * `haproxy -c` and reloaded hitlessly. A rejected config never replaces the
+ * one serving.
+ */
+export class HaproxyEngine implements Engine {
+  private current: Snapshot | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly paths: ReturnType<typeof haproxyPaths>;
+  private readonly bin: string;
+  private readonly supervisor: HaproxySupervisor;
+  private readonly events = new HealthEvents();
+  private readonly statsView: HaproxyStats;
+  private poller: NodeJS.Timeout | undefined;
+  private polling = false;
+  private reloading = false;
+
+  constructor(private readonly opts: HaproxyEngineOptions) {
+    this.paths = haproxyPaths(opts.stateDir);
+    this.bin = opts.bin ?? "haproxy";
+    this.supervisor = new HaproxySupervisor({
+      bin: this.bin,
+      configPath: this.paths.configPath,
+      masterSocket: this.paths.masterSocket,
+      pidFile: this.paths.pidFile,
+      log: opts.log,
+    });
+    this.supervisor.onRestart = () => this.statsView.rebase();
+    this.statsView = new HaproxyStats((e) => this.events.emit(e));
+    this.events.subscribe((e) => {
+      const fields = {
+        pool: e.poolId,
+        backend: e.backendId,
+        upstream: `${e.address}:${e.port}`,
+        reason: e.reason,
+      };
+      if (e.state === "down") opts.log.warn(`backend ${e.state}`, fields);
+      else opts.log.info(`backend ${e.state}`, fields);
+    });
+  }
+
+  get applied(): AppliedSnapshot | undefined {
+    return this.current && { version: this.current.version, hash: this.current.hash };
+  }
+
+  /** For tests and status output: HAProxy's master pid and files. */
+  get masterPid(): number | undefined {
+    return this.supervisor.masterPid;
+  }
+
+  get files() {
+    return this.paths;
+  }
+
+  onHealthEvent(listener: HealthEventListener): () => void {
+    return this.events.subscribe(listener);
+  }
+
+  stats(): EngineStats {
+    return this.statsView.stats;
+  }
+
+  apply(snapshot: Snapshot): Promise<void> {
+    const run = this.queue.then(() => this.applyNow(snapshot));
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  private async applyNow(snapshot: Snapshot): Promise<void> {
+    assertSupported(snapshot);
+    const { dir, configPath, statsSocket } = this.paths;
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const text = renderConfig(snapshot, { statsSocket });
+
+    const old = this.current;
+    if (old && this.supervisor.running) {
+      const same =
+        renderConfig(old, { statsSocket }, { neutral: true }) ===
+        renderConfig(snapshot, { statsSocket }, { neutral: true });
+      if (same) {
+        for (const cmd of runtimeChanges(old, snapshot)) await runtimeSet(statsSocket, cmd);
+        // The file follows, so a later reload or restart starts from the same state.
+        await writeFile(configPath, text, { mode: 0o600 });
+        this.current = snapshot;
+        this.opts.log.info("haproxy updated through the runtime API", { version: snapshot.version });
+        return;
+      }
+    }
+
+    const candidate = `${configPath}.new`;
+    await writeFile(candidate, text, { mode: 0o600 });
+    try {
+      await checkConfig(this.bin, candidate);
+    } catch (e) {
+      await rm(candidate, { force: true });
+      throw e;
+    }
+    const previous = await readFile(configPath, "utf8").catch(() => undefined);
+    await rename(candidate, configPath);
+    const restore = () =>
+      previous === undefined
+        ? rm(configPath, { force: true })
+        : writeFile(configPath, previous, { mode: 0o600 });
+    try {
+      if (this.supervisor.running) {
+        this.reloading = true;
+        try {
+          await this.supervisor.reload();
+        } finally {
+          this.statsView.rebase();
+          this.reloading = false;
+        }
+        this.opts.log.info("haproxy reloaded", { version: snapshot.version });
+      } else {
+        await this.supervisor.start();
+        this.opts.log.info("haproxy started", { version: snapshot.version, pid: this.supervisor.masterPid });
+      }
+    } catch (e) {
+      await restore();
+      throw e;
+    }
+    this.current = snapshot;
+    this.startPolling();
+  }
+
+  private startPolling(): void {
+    if (this.poller) return;
+    this.poller = setInterval(() => void this.poll(), this.opts.statsIntervalMs ?? 1000);
+    this.poller.unref();
+  }
+
+  private async poll(): Promise<void> {
+    const snapshot = this.current;
+    if (this.polling || this.reloading || !snapshot || !this.supervisor.running) return;
+    this.polling = true;
+    try {
+      const csv = await runtimeCommand(this.paths.statsSocket, "show stat", 2000);
+      if (!this.reloading) this.statsView.ingest(parseShowStat(csv), snapshot);
+    } catch (e) {
+      this.opts.log.debug("haproxy show stat failed", { error: errorMessage(e) });
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.queue;
+    if (this.poller) clearInterval(this.poller);
+    this.poller = undefined;
+    await this.supervisor.stop();
+  }
+}

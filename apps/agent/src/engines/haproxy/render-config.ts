@@ -1,0 +1,247 @@
+import { createHash } from "node:crypto";
+import type { Snapshot, SnapshotBackend, SnapshotPool, SnapshotProxyListener } from "@fulcrum/protocol";
+import { upstreamKey } from "../../dataplane/backend-state";
+import { backendName, frontendName, hostPort, quote, routeVar, serverName } from "./names";
+import { hashOptions, listenersByPool, proxyListeners } from "./validate";
+
+export interface RenderPaths {
+  /** Unix socket of the runtime API (stats socket, level admin, exposes listener fds for reloads). */
+  statsSocket: string;
+}
+
+/** HAProxy's maxrewrite reserve: the largest request head that fits is tune.bufsize − this. */
+export const MAX_REWRITE = 1024;
+
+/** Policies whose weights HAProxy must ignore: every server renders at weight 1. */
+const UNWEIGHTED = new Set(["round_robin", "random", "first_available"]);
+
+const ms = (n: number) => `${n}ms`;
+
+/**
+ * The weight HAProxy should use for a backend: the snapshot's weight for
+ * weighted policies, 1 for policies that ignore weights (0 is a valid
+ * "serving" weight there). Draining is a state, not a weight.
+ */
+export function serverWeight(pool: SnapshotPool, b: SnapshotBackend): number {
+  return UNWEIGHTED.has(pool.policy) ? 1 : b.weight;
+}
+
+/** Opaque sticky-cookie value, the same as the builtin engine's, so switching engines keeps sessions. */
+export const cookieValue = (b: SnapshotBackend) =>
+  createHash("sha256").update(upstreamKey(b)).digest("base64url").slice(0, 16);
+
+function balance(pool: SnapshotPool): string[] {
+  switch (pool.policy) {
+    case "round_robin":
+    case "weighted_round_robin":
+      return ["balance roundrobin"];
+    case "random":
+    case "weighted_random":
+      return ["balance random"];
+    case "least_connections":
+      return ["balance leastconn"];
+    case "power_of_two":
+      return ["balance random(2)"];
+    case "first_available":
+      return ["balance first"];
+    case "source_ip_hash":
+      return ["balance source", "hash-type consistent"];
+    case "consistent_hash": {
+      const o = hashOptions(pool);
+      const name = o.keyName ?? "";
+      const by =
+        o.key === "header"
+          ? `balance hdr(${name})`
+          : o.key === "cookie"
+            ? `balance hash req.cook(${name})`
+            : o.key === "path"
+              ? "balance uri"
+              : "balance source";
+      return [by, "hash-type consistent"];
+    }
+    default:
+      // validate.ts refuses the rest before rendering.
+      throw new Error(`policy ${pool.policy} has no HAProxy balance algorithm`);
+  }
+}
+
+/**
+ * A server line. With `neutral`, the fields the runtime API can change
+ * (weight, drain, disable) are left out, so two renders that differ only
+ * there compare equal: that change needs no reload.
+ */
+function serverLine(pool: SnapshotPool, b: SnapshotBackend, mode: string, neutral: boolean): string {
+  const parts = [`server ${serverName(b.id)} ${hostPort(b.address, b.port)}`];
+  if (!neutral) parts.push(`weight ${b.state === "draining" ? 0 : serverWeight(pool, b)}`);
+  const maxconn = b.maxConnections ?? pool.limits.maxConnectionsPerBackend;
+  if (maxconn > 0) parts.push(`maxconn ${maxconn}`);
+  if (b.backup) parts.push("backup");
+  if (pool.healthCheck.type !== "none") parts.push("check");
+  if (mode === "http" && pool.persistence.type === "cookie") parts.push(`cookie ${cookieValue(b)}`);
+  if (!neutral && b.state === "disabled") parts.push("disabled");
+  return parts.join(" ");
+}
+
+function backendSection(
+  pool: SnapshotPool,
+  listeners: readonly SnapshotProxyListener[],
+  neutral: boolean,
+): string[] {
+  const mode = listeners[0]?.protocol === "tcp" ? "tcp" : "http";
+  // validate.ts made sure every listener of this pool agrees on these.
+  const t = listeners[0]?.settings.timeouts ?? { connectMs: 5000, idleMs: 60_000, responseMs: 60_000 };
+  const out = [`backend ${backendName(pool.id)}`, `mode ${mode}`, ...balance(pool)];
+  out.push(`timeout connect ${ms(t.connectMs)}`);
+  out.push(`timeout server ${ms(mode === "tcp" ? t.idleMs : t.responseMs)}`);
+  out.push(`timeout tunnel ${ms(t.idleMs)}`);
+  out.push(`timeout queue ${ms(pool.limits.queueTimeoutMs)}`);
+
+  const r = pool.retries;
+  const attempts = r.enabled ? r.attempts : 0;
+  out.push(`retries ${attempts}`);
+  if (attempts > 0) {
+    if (mode === "http") out.push("retry-on conn-failure empty-response response-timeout");
+    out.push("option redispatch 1");
+  }
+
+  const hc = pool.healthCheck;
+  if (hc.type === "http") {
+    out.push("option httpchk");
+    out.push(`http-check send meth ${hc.method} uri ${quote(hc.path)}`);
+    out.push(`http-check expect status ${hc.expectStatus[0]}-${hc.expectStatus[1]}`);
+    if (hc.expectBody !== undefined && hc.method !== "HEAD") {
+      out.push(`http-check expect string ${quote(hc.expectBody)}`);
+    }
+  }
+  if (hc.type !== "none") out.push(`timeout check ${ms(hc.timeoutMs)}`);
+
+  const p = pool.persistence;
+  if (p.type === "cookie" && mode === "http") {
+    out.push(
+      `cookie ${quote(p.cookieName)} insert indirect nocache attr ${quote(`Max-Age=${p.ttlSeconds}`)}`,
+    );
+  }
+  if (p.type === "source_ip") {
+    out.push(`stick-table type ipv6 size 1m expire ${p.ttlSeconds}s`, "stick on src");
+  }
+
+  const limited =
+    pool.limits.maxConnectionsPerBackend > 0 || pool.backends.some((b) => b.maxConnections !== null);
+  if (limited) {
+    const q = pool.limits.queueSize;
+    out.push(
+      mode === "http"
+        ? `http-request return status 503 content-type text/plain string 'pool queue is full' if { queue() ge ${q} }`
+        : `tcp-request content reject if { queue() ge ${q} }`,
+    );
+  }
+
+  const defaults = [`default-server inter ${ms(hc.intervalMs)} rise ${hc.rise} fall ${hc.fall}`];
+  if (pool.slowStartMs > 0) defaults.push(`slowstart ${ms(pool.slowStartMs)}`);
+  out.push(defaults.join(" "));
+  for (const b of pool.backends) out.push(serverLine(pool, b, mode, neutral));
+  return out;
+}
+
+/** Routes in the builtin engine's order: priority, then the longest prefix, then a named host first. */
+function orderedRoutes(l: SnapshotProxyListener) {
+  return [...l.routes].sort(
+    (a, b) =>
+      b.priority - a.priority ||
+      b.pathPrefix.length - a.pathPrefix.length ||
+      Number(b.host !== "") - Number(a.host !== ""),
+  );
+}
+
+function httpFrontend(l: SnapshotProxyListener): string[] {
+  const s = l.settings;
+  const t = s.timeouts;
+  const out = [
+    `frontend ${frontendName(l.id)}`,
+    "mode http",
+    `bind ${hostPort(l.bindAddress, l.port)}`,
+    `maxconn ${s.maxConnections}`,
+    `timeout client ${ms(t.idleMs)}`,
+    `timeout http-request ${ms(t.headMs)}`,
+    `timeout http-keep-alive ${ms(t.idleMs)}`,
+  ];
+  if (!s.trustForwarded) {
+    out.push(
+      "http-request del-header X-Forwarded-For",
+      "http-request del-header X-Forwarded-Proto",
+      "http-request del-header X-Forwarded-Host",
+    );
+  }
+  out.push(
+    "option forwardfor",
+    "http-request set-header X-Forwarded-Proto http unless { req.hdr(x-forwarded-proto) -m found }",
+    "http-request set-header X-Forwarded-Host %[req.hdr(host)] if { req.hdr(host) -m found } !{ req.hdr(x-forwarded-host) -m found }",
+    "http-request set-var(txn.host) req.hdr(host),field(1,:),lower",
+  );
+  const routes = orderedRoutes(l);
+  for (const r of routes) {
+    const conds = ["!{ var(txn.route) -m found }"];
+    if (r.host !== "") {
+      const h = r.host.toLowerCase();
+      conds.push(`{ var(txn.host) -m str ${quote(h)} ${quote(`${h}.`)} }`);
+    }
+    if (r.pathPrefix !== "/") conds.push(`{ path_beg ${quote(r.pathPrefix)} }`);
+    out.push(`http-request set-var(txn.route) str(${routeVar(r.id)}) if ${conds.join(" ")}`);
+  }
+  out.push(
+    "http-request return status 404 content-type text/plain string 'no route for this host and path' unless { var(txn.route) -m found }",
+  );
+  for (const r of routes) {
+    out.push(`use_backend ${backendName(r.poolId)} if { var(txn.route) -m str ${routeVar(r.id)} }`);
+  }
+  return out;
+}
+
+function tcpFrontend(l: SnapshotProxyListener): string[] {
+  const out = [
+    `frontend ${frontendName(l.id)}`,
+    "mode tcp",
+    `bind ${hostPort(l.bindAddress, l.port)}`,
+    `maxconn ${l.settings.maxConnections}`,
+    `timeout client ${ms(l.settings.timeouts.idleMs)}`,
+  ];
+  const top = orderedRoutes(l)[0];
+  out.push(top ? `default_backend ${backendName(top.poolId)}` : "tcp-request connection reject");
+  return out;
+}
+
+/**
+ * haproxy.cfg for a snapshot. Pure: the same snapshot and paths give the
+ * same text (golden-tested). Call validate.assertSupported first.
+ */
+export function renderConfig(
+  snapshot: Snapshot,
+  paths: RenderPaths,
+  opts: { neutral?: boolean } = {},
+): string {
+  const neutral = opts.neutral ?? false;
+  const listeners = proxyListeners(snapshot);
+  const http = listeners.filter((l) => l.protocol === "http");
+  const headerLimit = http[0]?.settings.maxHeaderBytes;
+  const global = [
+    "global",
+    `stats socket ${quote(paths.statsSocket)} mode 600 level admin expose-fd listeners`,
+    "stats timeout 10s",
+    "hard-stop-after 30s",
+  ];
+  if (headerLimit !== undefined) {
+    global.push(`tune.bufsize ${headerLimit + MAX_REWRITE}`, `tune.maxrewrite ${MAX_REWRITE}`);
+  }
+  const sections: string[][] = [
+    global,
+    ["defaults", "mode http", "timeout connect 5s", "timeout client 60s", "timeout server 60s"],
+  ];
+  for (const l of listeners) sections.push(l.protocol === "tcp" ? tcpFrontend(l) : httpFrontend(l));
+  const byPool = listenersByPool(snapshot);
+  for (const p of snapshot.pools) sections.push(backendSection(p, byPool.get(p.id) ?? [], neutral));
+
+  const head = neutral
+    ? "# structure only (runtime fields left out)"
+    : `# Rendered by fulcrum-agent from snapshot v${snapshot.version} (${snapshot.hash.slice(0, 12)}). The agent rewrites this file.`;
+  return `${head}\n${sections.map(([first, ...rest]) => [first, ...rest.map((x) => `  ${x}`)].join("\n")).join("\n\n")}\n`;
+}

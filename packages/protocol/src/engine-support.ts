@@ -1,0 +1,158 @@
+/**
+ * Which snapshot features each data-plane engine can express, written once:
+ * the agent NACKs a snapshot that uses an unsupported one (never a silent
+ * approximation) and the console shows the same table.
+ */
+
+export const ENGINES = ["builtin", "haproxy"] as const;
+export type EngineName = (typeof ENGINES)[number];
+
+export type Support = { supported: true; note?: string } | { supported: false; reason: string };
+
+export interface EngineFeature {
+  /** Stable key, e.g. "policy:least_response_time". */
+  key: string;
+  /** What the operator sees in the console. */
+  label: string;
+  support: Record<EngineName, Support>;
+}
+
+const yes = (note?: string): Support => (note ? { supported: true, note } : { supported: true });
+const no = (reason: string): Support => ({ supported: false, reason });
+const both = (key: string, label: string, haproxyNote?: string): EngineFeature => ({
+  key,
+  label,
+  support: { builtin: yes(), haproxy: yes(haproxyNote) },
+});
+const builtinOnly = (key: string, label: string, reason: string): EngineFeature => ({
+  key,
+  label,
+  support: { builtin: yes(), haproxy: no(reason) },
+});
+
+export const ENGINE_FEATURES: readonly EngineFeature[] = [
+  both("listener:http", "HTTP listeners"),
+  both("listener:tcp", "TCP listeners"),
+  builtinOnly("listener:dns", "DNS listeners", "HAProxy does not answer DNS queries."),
+  builtinOnly(
+    "route:redirect",
+    "Redirect routes",
+    "The HAProxy renderer does not express redirect routes yet.",
+  ),
+  both(
+    "policy:round_robin",
+    "Round robin",
+    "balance roundrobin, every server at weight 1 (weights ignored).",
+  ),
+  both("policy:weighted_round_robin", "Weighted round robin", "balance roundrobin."),
+  both("policy:random", "Random", "balance random, every server at weight 1 (weights ignored)."),
+  both("policy:weighted_random", "Weighted random", "balance random."),
+  both("policy:least_connections", "Least connections", "balance leastconn."),
+  both("policy:power_of_two", "Power of two choices", "balance random(2)."),
+  builtinOnly(
+    "policy:least_response_time",
+    "Least response time",
+    "HAProxy has no latency-aware balancing algorithm.",
+  ),
+  both("policy:source_ip_hash", "Source IP hash", "balance source with hash-type consistent."),
+  both(
+    "policy:consistent_hash",
+    "Consistent hash (ring)",
+    "hash-type consistent with balance source, hdr(name), uri or hash req.cook(name).",
+  ),
+  builtinOnly(
+    "consistent_hash:maglev",
+    "Consistent hash, Maglev algorithm",
+    "HAProxy's consistent hashing is a ring; it has no Maglev table.",
+  ),
+  both("policy:first_available", "First available", "balance first (fills servers up to maxconn)."),
+  both("health:http", "HTTP health checks", "option httpchk, http-check expect status/string."),
+  both("health:tcp", "TCP health checks", "check (layer 4)."),
+  both("backend:backup", "Backup backends", "server … backup."),
+  both(
+    "backend:state",
+    "Drain / disable backends",
+    "Runtime API: set server … state drain|maint, no reload.",
+  ),
+  both("backend:weight", "Backend weights 0–256", "Runtime API: set server … weight, no reload."),
+  both(
+    "pool:slow_start",
+    "Slow start (weighted dynamic policies)",
+    "slowstart: HAProxy ramps from ~0 rather than 10% of the weight.",
+  ),
+  builtinOnly(
+    "pool:slow_start_static",
+    "Slow start with source_ip_hash, consistent_hash or first_available",
+    "HAProxy's slowstart cannot ramp the weight of a static (hash or first) algorithm.",
+  ),
+  both("persistence:cookie", "Cookie persistence", "cookie NAME insert indirect nocache attr Max-Age=TTL."),
+  both("persistence:source_ip", "Source IP persistence", "stick-table type ipv6 expire TTL + stick on src."),
+  builtinOnly(
+    "pool:outlier_detection",
+    "Outlier detection (passive ejection)",
+    "HAProxy's observe/error-limit marks a server down until health checks revive it; it has no timed, growing ejection or ejection cap. Turn outlier detection off for this engine.",
+  ),
+  builtinOnly(
+    "pool:retry_budget",
+    "Retry budget below 100%",
+    "HAProxy cannot cap retries to a share of recent requests. Use budget 100%, 0 attempts or turn retries off.",
+  ),
+  both(
+    "pool:retries",
+    "Retries without a budget",
+    "retries N, retry-on conn-failure empty-response response-timeout, option redispatch.",
+  ),
+  both(
+    "pool:limits",
+    "Per-backend connection limit and queue",
+    "server maxconn, timeout queue, 503 when queue() ≥ queueSize.",
+  ),
+  builtinOnly(
+    "pool:queue_size_zero",
+    "Queue size 0 with a connection limit",
+    "HAProxy always queues at a full server; it cannot refuse at once.",
+  ),
+  builtinOnly(
+    "pool:mixed_protocols",
+    "One pool behind both HTTP and TCP listeners",
+    "An HAProxy backend runs in one mode, http or tcp.",
+  ),
+  builtinOnly(
+    "pool:per_listener_timeouts",
+    "Different connect/response timeouts for listeners sharing a pool",
+    "HAProxy sets timeout connect and timeout server per backend, not per frontend.",
+  ),
+  builtinOnly(
+    "listener:response_timeout_differs",
+    "Response timeout different from the idle timeout",
+    "HAProxy's timeout server bounds both the wait for the response head and pauses in the body; set responseMs = idleMs.",
+  ),
+  builtinOnly(
+    "listener:per_listener_header_limit",
+    "Different maxHeaderBytes per HTTP listener",
+    "HAProxy's header limit is global (tune.bufsize); give every HTTP listener the same maxHeaderBytes. Oversized heads get 400, not 431.",
+  ),
+  both(
+    "listener:timeouts",
+    "Connect, head, idle timeouts",
+    "timeout connect, http-request, client, http-keep-alive.",
+  ),
+  both("listener:max_connections", "Listener maxConnections", "frontend maxconn."),
+  both(
+    "listener:trust_forwarded",
+    "Trust X-Forwarded-*",
+    "option forwardfor; X-Forwarded-Proto/Host set unless trusted.",
+  ),
+];
+
+const byKey = new Map(ENGINE_FEATURES.map((f) => [f.key, f]));
+
+export function engineFeature(key: string): EngineFeature | undefined {
+  return byKey.get(key);
+}
+
+/** Why `engine` cannot run the feature `key`, or undefined when it can (unknown keys: supported). */
+export function unsupportedReason(engine: EngineName, key: string): string | undefined {
+  const s = byKey.get(key)?.support[engine];
+  return s && !s.supported ? s.reason : undefined;
+}
