@@ -8,7 +8,7 @@ import { ADMIN, must, signIn, useCluster } from "./console-api";
  * the pools-board spec, on its cluster "board" (pools, backends, a listener, an agent).
  */
 const PAGES = [
-  ["overview", "/", "Overview"],
+  ["overview", "/", "board"],
   ["pools-board", "/pools", "Pools"],
   ["pool-detail", "/pools/:pool", "blue"],
   ["topology", "/topology", "Topology"],

@@ -2,6 +2,7 @@
 
 import { useDraggable } from "@dnd-kit/core";
 import type { Backend } from "../../lib/api-types";
+import { HistoryLink } from "../history-link";
 import { GripIcon } from "../icons";
 import type { LiveBackends } from "../metrics/use-metrics";
 import { BackendState, BackendTraffic, endpoint } from "../pools/pool-card";
@@ -90,8 +91,11 @@ export function BackendCard({
       </div>
       <div className="mt-1 flex items-center justify-between text-xs text-zinc-500 dark:text-zinc-400">
         <BackendState state={backend.state} />
-        <span title="Weight" className="tabular-nums">
-          weight <span className="font-mono text-zinc-700 dark:text-zinc-200">{backend.weight}</span>
+        <span className="flex items-center gap-2">
+          <span title="Weight" className="tabular-nums">
+            weight <span className="font-mono text-zinc-700 dark:text-zinc-200">{backend.weight}</span>
+          </span>
+          <HistoryLink targetType="backend" targetId={backend.id} label={label} compact />
         </span>
       </div>
     </div>

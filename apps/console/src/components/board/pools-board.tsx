@@ -23,6 +23,7 @@ import { plural } from "../../lib/format";
 import { useTRPCClient } from "../../lib/trpc";
 import { agentsSentence, useChangeDialog } from "../changes/change-dialog";
 import type { ChangePreview } from "../changes/types";
+import { HistoryLink } from "../history-link";
 import { useLiveBackends } from "../metrics/use-metrics";
 import { policyLabel } from "../pools/policies";
 import { Badge, cx } from "../ui";
@@ -232,7 +233,10 @@ function PoolColumn({
             {pool.slowStartMs > 0 ? ` · slow start ${Math.round(pool.slowStartMs / 1000)} s` : ""}
           </p>
         </div>
-        <Badge tone="indigo">{policyLabel(pool.policy)}</Badge>
+        <div className="flex shrink-0 flex-col items-end gap-1">
+          <Badge tone="indigo">{policyLabel(pool.policy)}</Badge>
+          <HistoryLink targetType="pool" targetId={pool.id} label={pool.name} compact />
+        </div>
       </header>
       <div className="flex flex-1 flex-col gap-2 px-2 pb-2">
         {pool.backends.length === 0 ? (

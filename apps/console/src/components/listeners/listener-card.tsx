@@ -7,6 +7,7 @@ import { useCan } from "../../lib/console-context";
 import { plural } from "../../lib/format";
 import { useInvalidateTopology } from "../../lib/invalidate";
 import { useTRPC } from "../../lib/trpc";
+import { HistoryLink } from "../history-link";
 import { PlusIcon } from "../icons";
 import { Badge, Button, Card, ConfirmButton } from "../ui";
 import { ListenerForm } from "./listener-form";
@@ -37,7 +38,7 @@ export function ListenerCard({
   const mayWriteRoute = allowed("route.write");
 
   return (
-    <Card data-testid={`listener-${listener.name}`}>
+    <Card data-testid={`listener-${listener.name}`} id={`listener-${listener.name}`} className="scroll-mt-20">
       <div className="flex flex-wrap items-center justify-between gap-3 px-4 py-3">
         <div className="flex min-w-0 flex-wrap items-center gap-x-3 gap-y-1">
           <h2 className="truncate font-mono text-[15px] font-semibold">{listener.name}</h2>
@@ -48,6 +49,7 @@ export function ListenerCard({
           <span className="text-xs text-zinc-500 dark:text-zinc-400">
             {plural(listener.routes.length, "route")}
           </span>
+          <HistoryLink targetType="listener" targetId={listener.id} label={listener.name} />
         </div>
         <div className="flex items-center gap-1">
           {mayWriteRoute ? (

@@ -9,6 +9,7 @@ import { plural } from "../../lib/format";
 import { useInvalidateTopology } from "../../lib/invalidate";
 import { useTRPC } from "../../lib/trpc";
 import { WEIGHT_MAX } from "../../server/domain/schemas";
+import { HistoryLink } from "../history-link";
 import { PlusIcon } from "../icons";
 import { HealthStatus } from "../metrics/health";
 import { Sparkline } from "../metrics/sparkline";
@@ -323,6 +324,7 @@ export function PoolCard({
           <span className="text-amber-600 dark:text-amber-400">{counts.draining} draining</span>
         ) : null}
         <span className="ml-auto">requests/s over the last 5 min</span>
+        <HistoryLink targetType="pool" targetId={pool.id} label={pool.name} />
         <Link
           href={`/pools/${pool.id}`}
           className="font-medium text-indigo-600 hover:text-indigo-500 dark:text-indigo-400 dark:hover:text-indigo-300"

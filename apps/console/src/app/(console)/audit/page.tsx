@@ -1,7 +1,9 @@
 "use client";
 
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
-import { Fragment, useDeferredValue, useEffect, useState } from "react";
+import Link from "next/link";
+import { useSearchParams } from "next/navigation";
+import { Fragment, Suspense, useDeferredValue, useEffect, useMemo, useState } from "react";
 import { SelectField, TextField } from "../../../components/form";
 import { AuditIcon, ChevronIcon } from "../../../components/icons";
 import {
@@ -108,12 +110,37 @@ function EntryRow({ entry, now }: { entry: AuditEntry; now: number }) {
   );
 }
 
+const WHEN = [
+  ["", "Any time"],
+  ["3600000", "Last hour"],
+  ["86400000", "Last 24 hours"],
+  ["604800000", "Last 7 days"],
+  ["2592000000", "Last 30 days"],
+] as const;
+
+/** `?targetType=pool&targetId=…` (the History links on pools, backends and listeners) opens filtered. */
 export default function AuditPage() {
+  return (
+    <Suspense>
+      <AuditLog />
+    </Suspense>
+  );
+}
+
+function AuditLog() {
   const trpc = useTRPC();
   const now = useNow(15_000);
-  const [actor, setActor] = useState("");
-  const [action, setAction] = useState("");
-  const [targetType, setTargetType] = useState("");
+  const params = useSearchParams();
+  const [actor, setActor] = useState(params.get("actor") ?? "");
+  const [action, setAction] = useState(params.get("action") ?? "");
+  const [targetType, setTargetType] = useState(params.get("targetType") ?? "");
+  const [targetId, setTargetId] = useState(params.get("targetId") ?? "");
+  const [when, setWhen] = useState("");
+  // Anchored to the minute so the query key stays put while the page is open.
+  const since = useMemo(
+    () => (when ? new Date(Math.floor(Date.now() / 60_000) * 60_000 - Number(when)) : null),
+    [when],
+  );
   const filters = {
     actor: useDeferredValue(useDebounced(actor.trim(), 300)),
     action: useDeferredValue(useDebounced(action.trim(), 300)),
@@ -125,12 +152,16 @@ export default function AuditPage() {
         ...(filters.actor ? { actor: filters.actor } : {}),
         ...(filters.action ? { action: filters.action } : {}),
         ...(filters.targetType ? { targetType: filters.targetType } : {}),
-        limit: 200,
+        ...(since ? { since } : {}),
+        limit: targetId ? 500 : 200,
       },
-      { placeholderData: keepPreviousData },
+      {
+        placeholderData: keepPreviousData,
+        select: (rows) => (targetId ? rows.filter((r) => r.targetId === targetId) : rows),
+      },
     ),
   );
-  const filtered = Boolean(filters.actor || filters.action || filters.targetType);
+  const filtered = Boolean(filters.actor || filters.action || filters.targetType || targetId || since);
 
   return (
     <>
@@ -139,7 +170,7 @@ export default function AuditPage() {
         description="Who changed what, across every cluster. The newest 200 entries that match."
       />
       <Card className="mb-4 p-3">
-        <div className="grid gap-3 sm:grid-cols-3">
+        <div className="grid gap-3 sm:grid-cols-4">
           <TextField
             label="Actor"
             type="search"
@@ -163,7 +194,30 @@ export default function AuditPage() {
               </option>
             ))}
           </SelectField>
+          <SelectField label="When" value={when} onChange={(e) => setWhen(e.target.value)}>
+            {WHEN.map(([v, label]) => (
+              <option key={v} value={v}>
+                {label}
+              </option>
+            ))}
+          </SelectField>
         </div>
+        {targetId ? (
+          <p className="mt-2 flex items-center gap-2 text-[13px] text-zinc-600 dark:text-zinc-300">
+            Only changes to <span className="font-mono text-xs">{targetId.slice(0, 8)}</span>
+            {params.get("label") ? <span className="font-medium">{params.get("label")}</span> : null}
+            <button
+              type="button"
+              onClick={() => setTargetId("")}
+              className="rounded px-1.5 text-xs font-medium text-indigo-600 hover:bg-indigo-50 dark:text-indigo-400 dark:hover:bg-indigo-950"
+            >
+              Show all
+            </button>
+            <Link href="/config" className="ml-auto text-xs font-medium text-indigo-600 dark:text-indigo-400">
+              Config history and rollback →
+            </Link>
+          </p>
+        ) : null}
       </Card>
       {entries.error ? <ErrorNotice error={entries.error} className="mb-4" /> : null}
       {entries.isPending ? (

@@ -4,6 +4,7 @@ import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useParams } from "next/navigation";
 import { useMemo, useState } from "react";
+import { HistoryLink } from "../../../../components/history-link";
 import { PoolIcon } from "../../../../components/icons";
 import { HealthTimeline } from "../../../../components/metrics/health";
 import { NoTrafficOverlay } from "../../../../components/metrics/no-traffic";
@@ -152,6 +153,7 @@ export default function PoolDetailPage() {
               <span className="font-medium text-zinc-700 dark:text-zinc-200">{cluster.name}</span>
             </span>
           }
+          actions={<HistoryLink targetType="pool" targetId={pool.id} label={pool.name} />}
         />
       </div>
       <PoolTraffic key={pool.id} pool={pool} clusterId={clusterId} />
