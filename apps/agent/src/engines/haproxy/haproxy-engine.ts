@@ -53,6 +53,20 @@ export function checkConfig(bin: string, path: string): Promise<void> {
   });
 }
 
+/** Whether this HAProxy knows a global keyword (probed once with haproxy -c on a one-line config). */
+async function supportsGlobal(bin: string, dir: string, keyword: string): Promise<boolean> {
+  const path = join(dir, "probe.cfg");
+  await writeFile(path, `global\n  ${keyword}\n`, { mode: 0o600 });
+  try {
+    await checkConfig(bin, path);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await rm(path, { force: true });
+  }
+}
+
 /**
  * The HAProxy data plane: renders haproxy.cfg from the snapshot and runs
  * HAProxy in master-worker mode under the agent. Weight and drain/disable
@@ -71,6 +85,7 @@ export class HaproxyEngine implements Engine {
   private poller: NodeJS.Timeout | undefined;
   private polling = false;
   private reloading = false;
+  private idleCloseOnResponse: boolean | undefined;
 
   constructor(private readonly opts: HaproxyEngineOptions) {
     this.paths = haproxyPaths(opts.stateDir);
@@ -127,7 +142,8 @@ export class HaproxyEngine implements Engine {
     assertSupported(snapshot);
     const { dir, configPath, statsSocket } = this.paths;
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    const text = renderConfig(snapshot, { statsSocket });
+    this.idleCloseOnResponse ??= await supportsGlobal(this.bin, dir, "idle-close-on-response");
+    const text = renderConfig(snapshot, { statsSocket }, { idleCloseOnResponse: this.idleCloseOnResponse });
 
     const old = this.current;
     if (old && this.supervisor.running) {

@@ -9,6 +9,17 @@ export interface RenderPaths {
   statsSocket: string;
 }
 
+export interface RenderOptions {
+  /** Leave out what the runtime API changes (weights, drain, disable): two equal neutral renders need no reload. */
+  neutral?: boolean;
+  /**
+   * The HAProxy binary knows `idle-close-on-response` (newer than 2.6.12):
+   * on reload, idle keep-alive connections get a `Connection: close` answer
+   * to their next request instead of being closed under the client.
+   */
+  idleCloseOnResponse?: boolean;
+}
+
 /** HAProxy's maxrewrite reserve: the largest request head that fits is tune.bufsize − this. */
 export const MAX_REWRITE = 1024;
 
@@ -229,6 +240,7 @@ export function renderConfig(
     "stats timeout 10s",
     "hard-stop-after 30s",
   ];
+  if (opts.idleCloseOnResponse) global.push("idle-close-on-response");
   if (headerLimit !== undefined) {
     global.push(`tune.bufsize ${headerLimit + MAX_REWRITE}`, `tune.maxrewrite ${MAX_REWRITE}`);
   }
