@@ -90,11 +90,14 @@ function getOnce(agent: Agent | undefined): Promise<number> {
   });
 }
 
-async function until<T>(fn: () => T | Promise<T>, ms = 10_000): Promise<T> {
+async function until<T>(
+  fn: () => T | undefined | false | Promise<T | undefined | false>,
+  ms = 10_000,
+): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const v = await fn();
-    if (v) return v;
+    if (v) return v as T;
     if (Date.now() > deadline) throw new Error("condition not met in time");
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -109,7 +112,7 @@ describe("HAProxy engine", () => {
 
     const stats = await until(() => {
       const s = engine.stats();
-      return (s.listeners.web?.requests ?? 0) >= 7 ? s : undefined;
+      return (s.listeners.web?.requests ?? 0) >= 7 ? s : false;
     });
     expect(stats.listeners.web?.responses["2xx"]).toBeGreaterThanOrEqual(7);
     expect(stats.pools.p1?.requests).toBeGreaterThanOrEqual(7);

@@ -225,11 +225,7 @@ function tcpFrontend(l: SnapshotProxyListener): string[] {
  * haproxy.cfg for a snapshot. Pure: the same snapshot and paths give the
  * same text (golden-tested). Call validate.assertSupported first.
  */
-export function renderConfig(
-  snapshot: Snapshot,
-  paths: RenderPaths,
-  opts: { neutral?: boolean } = {},
-): string {
+export function renderConfig(snapshot: Snapshot, paths: RenderPaths, opts: RenderOptions = {}): string {
   const neutral = opts.neutral ?? false;
   const listeners = proxyListeners(snapshot);
   const http = listeners.filter((l) => l.protocol === "http");
