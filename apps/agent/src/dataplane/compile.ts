@@ -7,14 +7,19 @@ import {
   RetryBudget,
   StickyTable,
 } from "@fulcrum/balancer";
-import type { Snapshot, SnapshotPool } from "@fulcrum/protocol";
+import {
+  REDIRECT_LOOP_GUARD_DEFAULT,
+  type Snapshot,
+  type SnapshotPool,
+  type SnapshotRoute,
+} from "@fulcrum/protocol";
 import { errorMessage, PolicyUnsupportedError, SnapshotInvalidError } from "../errors";
-import { BackendRuntime, monotonicNow } from "./backend-runtime";
+import { BackendRuntime, monotonicNow, upstreamKey } from "./backend-runtime";
 import type { BackendRegistry } from "./backend-state";
 import type { HealthChecker, HealthCheckers } from "./health-checker";
 import { type ListenerConfig, listenerConfig } from "./listener-config";
 import { type KeyOf, type PoolEnv, PoolRuntime, PoolShared, STICKY_MAX_ENTRIES } from "./pool-runtime";
-import { RouteTable } from "./route-table";
+import { type CompiledRedirect, RouteTable } from "./route-table";
 import { TrafficCounters } from "./stats";
 import type { DataPlaneTimeouts } from "./timeouts";
 import type { UpstreamAgents } from "./upstream-agents";
@@ -116,6 +121,7 @@ export function compileSnapshot(snapshot: Snapshot, ctx: CompileContext): Compil
     throw e;
   }
 
+  const poolsById = new Map(snapshot.pools.map((p) => [p.id, p]));
   const tables = new Map<string, RouteTable>();
   const listeners = new Map<string, ListenerConfig>();
   const listenerStats = new Map<string, TrafficCounters>();
@@ -134,6 +140,9 @@ export function compileSnapshot(snapshot: Snapshot, ctx: CompileContext): Compil
           priority: r.priority,
           pool,
           stats,
+          action: r.action,
+          redirect:
+            r.action === "redirect" ? compileRedirect(r, l.protocol, poolsById.get(r.poolId)!) : undefined,
         };
       });
       if (l.protocol === "tcp" && routes.length === 0) {
@@ -229,6 +238,26 @@ function commitPool(
     }
   }
   sh.current = runtime;
+}
+
+/**
+ * A redirect needs somewhere to send the client: every backend of its pool
+ * must have a publicBaseUrl (the console refuses otherwise; a hand-written
+ * snapshot without one is refused here, as a whole, with the reason).
+ */
+function compileRedirect(r: SnapshotRoute, protocol: string, pool: SnapshotPool): CompiledRedirect {
+  if (protocol !== "http") throw new SnapshotInvalidError(`route ${r.id}: only http listeners can redirect`);
+  const baseUrls = new Map<string, string>();
+  for (const b of pool.backends) {
+    if (b.publicBaseUrl === null) {
+      throw new SnapshotInvalidError(
+        `route ${r.id} redirects to pool ${pool.name}, but backend ${b.name || upstreamKey(b)} has no publicBaseUrl`,
+      );
+    }
+    baseUrls.set(b.id, b.publicBaseUrl.replace(/\/+$/, ""));
+  }
+  const o = r.redirect ?? { status: 302, loopGuard: REDIRECT_LOOP_GUARD_DEFAULT };
+  return { status: o.status, loopGuard: o.loopGuard, baseUrls };
 }
 
 /** Where hashing policies take their key from (see RequestFacts). */

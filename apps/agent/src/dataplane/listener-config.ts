@@ -1,4 +1,4 @@
-import type { ListenerProtocol, SnapshotListener } from "@fulcrum/protocol";
+import type { DnsListenerSettings, ListenerProtocol, SnapshotListener } from "@fulcrum/protocol";
 import type { TrafficCounters } from "./stats";
 import type { DataPlaneTimeouts } from "./timeouts";
 
@@ -23,6 +23,8 @@ export interface ListenerConfig {
   readonly timeouts: ListenerTimeouts;
   /** Counters of this listener (they survive swaps: same object while the listener id stays). */
   readonly stats: TrafficCounters;
+  /** dns listeners only: their own settings (the HTTP fields above then hold defaults and are unused). */
+  readonly dns?: DnsListenerSettings;
 }
 
 export interface ListenerTimeouts {
@@ -47,6 +49,8 @@ export function listenerConfig(
   engine: DataPlaneTimeouts,
   stats: TrafficCounters,
 ): ListenerConfig {
+  if (l.protocol === "dns")
+    return dnsListenerConfig(l.id, l.name, l.bindAddress, l.port, l.settings, engine, stats);
   const s = l.settings;
   return {
     id: l.id,
@@ -78,5 +82,38 @@ export function timeoutsFor(c: ListenerConfig, engine: DataPlaneTimeouts): DataP
     upstreamResponseMs: c.timeouts.responseMs,
     idleMs: c.timeouts.idleMs,
     clientHeadersMs: c.timeouts.headMs,
+  };
+}
+
+/** A dns listener proxies nothing: only its connection limit and TCP idle timeout carry over. */
+function dnsListenerConfig(
+  id: string,
+  name: string,
+  bindAddress: string,
+  port: number,
+  dns: DnsListenerSettings,
+  engine: DataPlaneTimeouts,
+  stats: TrafficCounters,
+): ListenerConfig {
+  return {
+    id,
+    name,
+    protocol: "dns",
+    bindAddress,
+    port,
+    trustForwarded: false,
+    maxConnections: dns.maxConnections,
+    maxHeaderBytes: 0,
+    timeouts: {
+      connectMs: engine.upstreamConnectMs,
+      headMs: dns.tcpIdleMs,
+      idleMs: dns.tcpIdleMs,
+      responseMs: engine.upstreamResponseMs,
+      clientKeepAliveMs: engine.clientKeepAliveMs,
+      clientRequestMs: engine.clientRequestMs,
+      drainGraceMs: engine.drainGraceMs,
+    },
+    stats,
+    dns,
   };
 }

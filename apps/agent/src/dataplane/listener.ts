@@ -18,6 +18,8 @@ export interface Listener {
    * created with until re-created.
    */
   setConfig?(config: ListenerConfig): void;
+  /** Optional: false when this config needs other sockets (a dns listener's transport), so it is re-created. */
+  accepts?(config: ListenerConfig): boolean;
   address(): AddressInfo;
   bind(): Promise<void>;
   /** Stops accepting now; open connections get `graceMs` to finish. */

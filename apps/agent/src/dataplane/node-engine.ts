@@ -4,6 +4,7 @@ import type { Logger } from "../log";
 import { type BackendRuntime, monotonicNow } from "./backend-runtime";
 import { BackendRegistry, type BackendState } from "./backend-state";
 import { compileSnapshot } from "./compile";
+import { DnsListener } from "./dns/dns-listener";
 import type { AppliedSnapshot, Engine } from "./engine";
 import type { BackendStats, EngineStats, PoolStats } from "./engine-stats";
 import { type HealthChecker, HealthCheckers } from "./health-checker";
@@ -126,7 +127,11 @@ export class NodeEngine implements Engine {
       for (const l of snapshot.listeners) {
         const key = bindKey(l.bindAddress, l.port);
         const existing = this.listeners.get(key);
-        if (existing && existing.protocol === l.protocol) {
+        if (
+          existing &&
+          existing.protocol === l.protocol &&
+          (existing.accepts?.(tableOf(l).config!) ?? true)
+        ) {
           next.set(key, existing);
           continue;
         }
@@ -193,6 +198,7 @@ export class NodeEngine implements Engine {
 
   private createListener(table: RouteTable): Listener {
     const c = table.config as ListenerConfig;
+    if (c.protocol === "dns") return new DnsListener(c.bindAddress, c.port, table, this.log);
     const Kind =
       c.protocol === "tcp" ? TcpListener : this.httpFrontEnd === "node" ? NodeHttpListener : HttpListener;
     return new Kind(c.bindAddress, c.port, table, timeoutsFor(c, this.timeouts), this.log);

@@ -1,3 +1,4 @@
+import type { RouteAction } from "@fulcrum/protocol";
 import type { ListenerConfig } from "./listener-config";
 import type { PoolRuntime } from "./pool-runtime";
 import type { TrafficCounters } from "./stats";
@@ -11,6 +12,18 @@ export interface CompiledRoute {
   readonly pool: PoolRuntime;
   /** Counters of this route (same object across swaps while the route id stays); compile always sets it. */
   readonly stats?: TrafficCounters;
+  /** undefined = proxy. */
+  readonly action?: RouteAction;
+  /** Set when action is redirect. */
+  readonly redirect?: CompiledRedirect;
+}
+
+export interface CompiledRedirect {
+  readonly status: 302 | 307;
+  /** Query parameter that marks a redirected request (the loop guard). */
+  readonly loopGuard: string;
+  /** Backend id → its publicBaseUrl without a trailing slash. */
+  readonly baseUrls: ReadonlyMap<string, string>;
 }
 
 /** "Example.com:8080" → "example.com", "[::1]:80" → "::1". */
@@ -49,6 +62,11 @@ export class RouteTable {
 
   get size(): number {
     return this.ordered.length;
+  }
+
+  /** In match order; dns listeners build their name index from it. */
+  get routes(): readonly CompiledRoute[] {
+    return this.ordered;
   }
 
   /** `host` is already normalized; `path` may carry a query string. */
