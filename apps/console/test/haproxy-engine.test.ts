@@ -1,0 +1,131 @@
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { type AgentProcess, spawnAgent } from "@fulcrum/agent/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { get, startNamedBackend } from "./backends";
+import { actors, callerAs, freePort, startTestConsole, type TestConsole, waitFor } from "./harness";
+
+/** The console driving an agent whose data plane is HAProxy (`--engine haproxy`). */
+describe("console → agent --engine haproxy → backends", () => {
+  let c: TestConsole;
+  let agent: AgentProcess;
+  const backends: Array<Awaited<ReturnType<typeof startNamedBackend>>> = [];
+  let listenerPort: number;
+  let clusterId: string;
+  let poolId: string;
+
+  beforeAll(async () => {
+    c = await startTestConsole();
+    backends.push(await startNamedBackend("alpha"), await startNamedBackend("bravo"));
+    const op = callerAs(c, actors.operator);
+    clusterId = (await op.cluster.create({ name: "haproxy-edge" })).id;
+    listenerPort = await freePort();
+    const listener = await op.listener.create({
+      clusterId,
+      name: "web",
+      bindAddress: "127.0.0.1",
+      port: listenerPort,
+    });
+    poolId = (
+      await op.pool.create({
+        clusterId,
+        name: "app",
+        // What this engine supports: no outlier detection, no retry budget (engine-support.ts).
+        outlierDetection: {
+          enabled: false,
+          consecutiveFailures: 5,
+          baseEjectionMs: 30_000,
+          maxEjectionMs: 300_000,
+          maxEjectedPercent: 50,
+        },
+        retries: { enabled: true, attempts: 1, budgetPercent: 100 },
+        healthCheck: {
+          type: "tcp",
+          intervalMs: 200,
+          timeoutMs: 200,
+          rise: 1,
+          fall: 2,
+          path: "/",
+          method: "GET",
+          expectStatus: [200, 399],
+        },
+      })
+    ).id;
+    for (const b of backends)
+      await op.backend.create({ poolId, name: b.name, address: "127.0.0.1", port: b.port });
+    await op.route.create({ listenerId: listener.id, poolId });
+
+    const token = await callerAs(c, actors.admin).agent.createEnrollmentToken({ clusterId });
+    const stateDir = mkdtempSync(path.join(os.tmpdir(), "fulcrum-agent-haproxy-"));
+    agent = spawnAgent(
+      [
+        "--console",
+        c.url,
+        "--token",
+        token.secret,
+        "--state-dir",
+        stateDir,
+        "--name",
+        "hx-1",
+        "--engine",
+        "haproxy",
+      ],
+      process.env.FULCRUM_HAPROXY_BIN ? { FULCRUM_HAPROXY_BIN: process.env.FULCRUM_HAPROXY_BIN } : {},
+    );
+  });
+  afterAll(async () => {
+    await agent?.stop();
+    await c?.stop();
+    for (const b of backends) await b.close();
+  });
+
+  it("serves the pushed snapshot through HAProxy", async () => {
+    await waitFor(
+      "HAProxy to serve the listener",
+      async () => (await get(listenerPort)).status === 200,
+      30_000,
+    );
+    const bodies: string[] = [];
+    for (let i = 0; i < 6; i++) bodies.push((await get(listenerPort)).body);
+    expect(new Set(bodies)).toEqual(new Set(["alpha", "bravo"]));
+    expect(agent.stderr()).toMatch(/haproxy started/);
+  });
+
+  it("brings a killed backend's down event to the console", async () => {
+    const bravo = (await c.services.prisma.backend.findFirst({ where: { poolId, name: "bravo" } }))!;
+    const t0 = Date.now();
+    await backends[1]!.close();
+    const viewer = callerAs(c, actors.viewer);
+    const down = await waitFor(
+      "a down event for bravo",
+      async () => {
+        const events = await viewer.metrics.healthEvents({
+          clusterId,
+          poolId,
+          from: t0 - 60_000,
+          to: Date.now() + 1000,
+        });
+        return events.find((e) => e.backendId === bravo.id && e.state === "down");
+      },
+      30_000,
+    );
+    expect(down.agentName).toBe("hx-1");
+    expect((await get(listenerPort)).body).toBe("alpha");
+  });
+
+  it("NACKs an option HAProxy cannot express, saying why, and keeps serving", async () => {
+    const op = callerAs(c, actors.operator);
+    await op.pool.update({ id: poolId, policy: "least_response_time" });
+    const row = await waitFor(
+      "the agent to nack",
+      async () => {
+        const a = await c.services.prisma.agent.findFirst({ where: { name: "hx-1" } });
+        return a?.lastError ? a : undefined;
+      },
+      30_000,
+    );
+    expect(row.lastError).toMatch(/engine_unsupported.*least_response_time/);
+    expect((await get(listenerPort)).body).toBe("alpha");
+  });
+});
