@@ -9,6 +9,7 @@ ensure_node
 ensure_pnpm
 ensure_deps
 ensure_chromium
+ensure_haproxy
 
 say "lint and format check (biome)"
 pnpm exec biome check .

@@ -45,6 +45,14 @@ ensure_chromium() {
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium >/dev/null
 }
 
+# The agent's HAProxy engine tests run Debian's HAProxy (--engine haproxy).
+ensure_haproxy() {
+  if command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ]; then return; fi
+  say "installing HAProxy with apt-get (for the HAProxy engine tests)"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq haproxy >/dev/null
+}
+
 # Builds the console when its sources are newer than the last build.
 ensure_console_build() {
   local build_id=apps/console/.next/BUILD_ID

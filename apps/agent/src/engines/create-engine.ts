@@ -23,16 +23,29 @@ function haproxyVersion(bin: string): Promise<string> {
   });
 }
 
+/** Debian installs HAProxy in /usr/sbin, which is not on every user's PATH. */
+async function findHaproxy(bin: string): Promise<{ bin: string; version: string }> {
+  try {
+    return { bin, version: await haproxyVersion(bin) };
+  } catch (e) {
+    if (bin !== "haproxy") throw e;
+    return {
+      bin: "/usr/sbin/haproxy",
+      version: await haproxyVersion("/usr/sbin/haproxy").catch(() => Promise.reject(e)),
+    };
+  }
+}
+
 /** The data plane the config asks for, and the hello capability naming it ("engine:builtin" / "engine:haproxy"). */
 export async function createEngine(
   config: EngineConfig,
   log: Logger,
 ): Promise<{ engine: Engine; capability: string; node?: NodeEngine }> {
   if (config.name === "haproxy") {
-    const version = await haproxyVersion(config.bin);
-    log.info("data plane: haproxy", { version, files: `${config.stateDir}/haproxy` });
+    const { bin, version } = await findHaproxy(config.bin);
+    log.info("data plane: haproxy", { bin, version, files: `${config.stateDir}/haproxy` });
     return {
-      engine: new HaproxyEngine({ log, stateDir: config.stateDir, bin: config.bin }),
+      engine: new HaproxyEngine({ log, stateDir: config.stateDir, bin }),
       capability: "engine:haproxy",
     };
   }

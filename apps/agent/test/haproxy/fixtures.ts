@@ -1,5 +1,10 @@
 import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
 import { type Snapshot, type SnapshotInput, snapshotSchema } from "@fulcrum/protocol";
+
+/** The haproxy the tests run: FULCRUM_HAPROXY_BIN, else Debian's /usr/sbin/haproxy, else PATH. */
+export const BIN =
+  process.env.FULCRUM_HAPROXY_BIN ?? (existsSync("/usr/sbin/haproxy") ? "/usr/sbin/haproxy" : "haproxy");
 
 type PoolInput = SnapshotInput["pools"][number];
 type ListenerInput = SnapshotInput["listeners"][number];

@@ -11,9 +11,7 @@ import { parseShowProc, runtimeCommand } from "../../src/engines/haproxy/runtime
 import { silentLogger } from "../../src/log";
 import { type CtlBackend, startCtlBackend } from "../helpers/backends";
 import { freePort, get } from "../helpers/net";
-import { be, http, pool, snap } from "./fixtures";
-
-const BIN = process.env.FULCRUM_HAPROXY_BIN ?? "haproxy";
+import { BIN, be, http, pool, snap } from "./fixtures";
 
 /** Newer HAProxy closes idle keep-alive connections gracefully on reload; 2.6.12 does not. */
 const supportsIdleClose = (() => {

@@ -6,9 +6,8 @@ import { checkConfig } from "../../src/engines/haproxy/haproxy-engine";
 import { renderConfig } from "../../src/engines/haproxy/render-config";
 import { runtimeChanges } from "../../src/engines/haproxy/runtime-diff";
 import { findUnsupported } from "../../src/engines/haproxy/validate";
-import { be, http, pool, snap } from "./fixtures";
+import { BIN, be, http, pool, snap } from "./fixtures";
 
-const BIN = process.env.FULCRUM_HAPROXY_BIN ?? "haproxy";
 const GOLDEN = join(import.meta.dirname, "golden");
 const PATHS = { statsSocket: "/var/lib/fulcrum-agent/haproxy/stats.sock" };
 
