@@ -7,6 +7,7 @@ import type { Lease, Outcome } from "./exchange";
 import { clientIpOf, downstreamResponseHeaders, upstreamRequestHeaders } from "./headers";
 import { type LocalReason, replyLocal } from "./local-reply";
 import { ClientAbortError, UpstreamTimeoutError } from "./proxy-errors";
+import { decideRedirect, redirectHeaders } from "./redirect";
 import { NodeRequestFacts } from "./request-facts";
 import { type CompiledRoute, normalizeHost, type RouteTable } from "./route-table";
 import { countAborted, countBytes, countResponse, type TrafficCounters } from "./stats";
@@ -90,6 +91,10 @@ export function handleHttpRequest(ctx: HttpProxyContext, req: IncomingMessage, r
 
   const clientIp = clientIpOf(req.socket.remoteAddress);
   const method = req.method ?? "GET";
+  if (route.action === "redirect") {
+    redirect(req, res, route, url, new NodeRequestFacts(req, method, path, host, clientIp), lstats);
+    return;
+  }
   const cfg = table.config;
   const t = ctx.timeouts;
   const ex: Exchange = {
@@ -135,6 +140,26 @@ export function handleHttpRequest(ctx: HttpProxyContext, req: IncomingMessage, r
     ex.upstream?.destroy(new ClientAbortError("client closed before the response was complete"));
   });
   next(ctx, ex);
+}
+
+/** A redirect route: 302/307 to the chosen backend's public URL; the request body is discarded, never forwarded. */
+function redirect(
+  req: IncomingMessage,
+  res: ServerResponse,
+  route: CompiledRoute,
+  url: string,
+  facts: NodeRequestFacts,
+  lstats: TrafficCounters | undefined,
+): void {
+  req.on("error", () => {});
+  req.resume();
+  const d = decideRedirect(route, url, facts);
+  countResponse(d.status, lstats, route.stats, route.pool.counters);
+  if (d.kind === "local") replyLocal(res, d.status, d.reason, d.text);
+  else {
+    res.writeHead(d.status, redirectHeaders(d));
+    res.end();
+  }
 }
 
 function local(ex: Exchange, status: number, reason: LocalReason, text: string): void {

@@ -14,7 +14,9 @@ export type LocalReason =
   | "upstream-error"
   | "upstream-connect-timeout"
   | "upstream-response-timeout"
-  | "upstream-idle-timeout";
+  | "upstream-idle-timeout"
+  /** A redirect route's loop guard: the request was redirected once already. */
+  | "redirect-loop";
 
 export function replyLocal(res: ServerResponse, status: number, reason: LocalReason, text: string): void {
   if (res.headersSent) {

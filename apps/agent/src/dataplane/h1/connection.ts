@@ -5,7 +5,8 @@ import type { Logger } from "../../log";
 import type { AcquireResult, Lease, Outcome, PoolHandle } from "../exchange";
 import { clientIpOf } from "../headers";
 import { UpstreamProtocolError, UpstreamTimeoutError } from "../proxy-errors";
-import { normalizeHost, type RouteTable } from "../route-table";
+import { decideRedirect, redirectResponse } from "../redirect";
+import { type CompiledRoute, normalizeHost, type RouteTable } from "../route-table";
 import { countAborted, countBytes, countResponse, type TrafficCounters } from "../stats";
 import { classifyUpstreamFailure } from "../upstream-failure";
 import { CHUNKED_ERROR, ChunkedScanner } from "./chunked";
@@ -232,6 +233,10 @@ export class ClientConn implements UpstreamOwner {
     if (this.rstats !== undefined) this.rstats.requests++;
     if (this.pstats !== undefined) this.pstats.requests++;
     this.facts = new H1Facts(req.method, path, host, this.clientIp, req);
+    if (route.action === "redirect") {
+      this.redirect(route, req);
+      return;
+    }
     this.upHead = upstreamRequestHead(req, {
       clientIp: this.clientIp,
       proto: "http",
@@ -663,6 +668,24 @@ export class ClientConn implements UpstreamOwner {
     this.toClient += buf.length;
     this.responded = true;
     countResponse(status, this.lstats, this.rstats, this.pstats);
+    this.countDone();
+    this.socket.write(buf);
+    if (close) this.closeClient();
+    else this.nextRequest();
+  }
+
+  /** A redirect route: 302/307 to the chosen backend's public URL; the request body is not read, so close then. */
+  private redirect(route: CompiledRoute, req: RequestHead): void {
+    const d = decideRedirect(route, req.target, this.facts!);
+    if (d.kind === "local") {
+      this.replyLocal(d.status, d.reason, d.text);
+      return;
+    }
+    const close = this.closeAfter || !this.reqDone || this.clientEnded;
+    const buf = redirectResponse(d, close);
+    this.toClient += buf.length;
+    this.responded = true;
+    countResponse(d.status, this.lstats, this.rstats, this.pstats);
     this.countDone();
     this.socket.write(buf);
     if (close) this.closeClient();
