@@ -190,10 +190,8 @@ test("bulk drain: the drained backend gets no new requests; rollback from histor
   const before = (versions[0]?.version ?? 0) - 1;
   await page.goto(`/config?version=${before}`);
   await page.getByRole("button", { name: `Roll back to v${before}` }).click();
-  await page
-    .getByRole("dialog")
-    .getByRole("button", { name: `Roll back to v${before}` })
-    .click();
+  await expect(page.getByTestId("change-summary")).toContainText(`restored as they were in v${before}`);
+  await confirmInDialog(page, `Roll back to v${before}`);
   await expect
     .poll(async () => new Set(await sample(url("/green"), 8)).has("green-1"), { timeout: 15_000 })
     .toBe(true);

@@ -41,6 +41,9 @@ test("first admin → login → topology in the browser → real agent → traff
     await page.getByLabel("Name").fill("app");
     await page.getByLabel("Policy").selectOption("round_robin");
     await page.getByRole("button", { name: "Create pool" }).click();
+    // Every topology change goes through the dry run: effect and diff, then apply.
+    await page.getByTestId("change-apply").click();
+    await page.getByTestId("change-dialog").getByRole("button", { name: "Done" }).click();
     const pool = page.getByTestId("pool-app");
     await expect(pool).toBeVisible();
     for (const b of [alpha, bravo]) {
@@ -125,6 +128,7 @@ test("first admin → login → topology in the browser → real agent → traff
     await page.getByRole("button", { name: /^v4/ }).click();
     await page.getByRole("button", { name: "Roll back to v4" }).click();
     await page.getByRole("dialog").getByRole("button", { name: "Roll back to v4" }).click();
+    await page.getByTestId("change-dialog").getByRole("button", { name: "Done" }).click();
     await expect(page.getByRole("button", { name: /^v6/ })).toBeVisible();
     await expect
       .poll(async () => (await fetch(`http://127.0.0.1:${listenerPort}/`)).status, { timeout: 15_000 })
@@ -133,6 +137,7 @@ test("first admin → login → topology in the browser → real agent → traff
     await page.getByRole("button", { name: /^v5/ }).click();
     await page.getByRole("button", { name: "Roll back to v5" }).click();
     await page.getByRole("dialog").getByRole("button", { name: "Roll back to v5" }).click();
+    await page.getByTestId("change-dialog").getByRole("button", { name: "Done" }).click();
     await expect
       .poll(async () => (await fetch(`http://127.0.0.1:${listenerPort}/`)).status, { timeout: 15_000 })
       .toBe(200);

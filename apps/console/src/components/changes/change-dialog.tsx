@@ -52,6 +52,13 @@ function ChangeDialog({ spec, onClose }: { spec: ChangeSpec; onClose: () => void
   const toast = useToast();
   const [phase, setPhase] = useState<Phase>({ step: "preview" });
   const [error, setError] = useState<unknown>(null);
+  const [applied, setApplied] = useState(false);
+  // The caller hears of the change when the dialog closes, so a form can stay
+  // mounted (and this dialog with it) while the rollout is shown.
+  const close = () => {
+    onClose();
+    if (applied) spec.onApplied?.();
+  };
   const preview = useQuery({
     ...trpc.change.preview.queryOptions(spec.request),
     staleTime: 0,
@@ -79,7 +86,7 @@ function ChangeDialog({ spec, onClose }: { spec: ChangeSpec; onClose: () => void
       const result = await spec.apply();
       const version = await resolveVersion(result, preview.data?.currentVersion ?? null);
       await invalidate();
-      spec.onApplied?.();
+      setApplied(true);
       setPhase({ step: "rollout", version, undone: false });
       toast({
         tone: "success",
@@ -121,7 +128,7 @@ function ChangeDialog({ spec, onClose }: { spec: ChangeSpec; onClose: () => void
   const data = preview.data;
 
   return (
-    <Dialog open onClose={busy ? () => {} : onClose} title={spec.title} wide>
+    <Dialog open onClose={busy ? () => {} : close} title={spec.title} wide>
       <div className="space-y-4" data-testid="change-dialog">
         {phase.step === "preview" || phase.step === "applying" ? (
           <>
@@ -137,7 +144,7 @@ function ChangeDialog({ spec, onClose }: { spec: ChangeSpec; onClose: () => void
             )}
             <ErrorNotice error={error} />
             <div className="flex justify-end gap-2">
-              <Button onClick={onClose} disabled={busy}>
+              <Button onClick={close} disabled={busy}>
                 Cancel
               </Button>
               <Button
@@ -169,7 +176,7 @@ function ChangeDialog({ spec, onClose }: { spec: ChangeSpec; onClose: () => void
                 </Button>
               ) : null}
               {phase.step === "undoing" ? <Button disabled>Undoing…</Button> : null}
-              <Button variant="primary" onClick={onClose} disabled={busy}>
+              <Button variant="primary" onClick={close} disabled={busy}>
                 Done
               </Button>
             </div>

@@ -25,5 +25,6 @@ export interface ChangeSpec {
   undo?: () => Promise<Applied>;
   /** Toast text once applied. */
   done: string;
+  /** Called when the dialog closes after the change was applied. */
   onApplied?: () => void;
 }

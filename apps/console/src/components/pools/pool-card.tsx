@@ -9,6 +9,7 @@ import { plural } from "../../lib/format";
 import { useInvalidateTopology } from "../../lib/invalidate";
 import { useTRPC } from "../../lib/trpc";
 import { WEIGHT_MAX } from "../../server/domain/schemas";
+import { useChangeDialog } from "../changes/change-dialog";
 import { HistoryLink } from "../history-link";
 import { PlusIcon } from "../icons";
 import { HealthStatus } from "../metrics/health";
@@ -189,8 +190,8 @@ export function PoolCard({
   const trpc = useTRPC();
   const feed = useLiveBackends(pool.id, "5m", { stream });
   const allowed = useCan();
-  const invalidate = useInvalidateTopology();
   const del = useMutation(trpc.pool.delete.mutationOptions());
+  const change = useChangeDialog();
   const [editing, setEditing] = useState(false);
   const [adding, setAdding] = useState(false);
   const [editingBackend, setEditingBackend] = useState<string | null>(null);
@@ -247,29 +248,35 @@ export function PoolCard({
               >
                 Edit<span className="sr-only"> pool {pool.name}</span>
               </Button>
-              <ConfirmButton
+              <Button
                 size="sm"
-                title={`Delete pool ${pool.name}?`}
-                body={
-                  pool._count.routes > 0 ? (
-                    <>
-                      Routes still send traffic here ({plural(pool._count.routes, "route")}). Point them at
-                      another pool on the Listeners page first.
-                    </>
-                  ) : (
-                    <>
-                      The pool and its {plural(pool.backends.length, "backend")} are removed from the
-                      configuration. This cannot be undone.
-                    </>
-                  )
+                variant="danger-ghost"
+                onClick={() =>
+                  change.open({
+                    title: `Delete pool ${pool.name}?`,
+                    request: { kind: "pool.delete", input: { id: pool.id } },
+                    summary: () =>
+                      pool._count.routes > 0 ? (
+                        <>
+                          Routes still send traffic here ({plural(pool._count.routes, "route")}). Point them
+                          at another pool on the Listeners page first.
+                        </>
+                      ) : (
+                        <>
+                          The pool and its {plural(pool.backends.length, "backend")} are removed from the
+                          configuration; their connections drain.
+                        </>
+                      ),
+                    confirmLabel: "Delete pool",
+                    danger: true,
+                    done: `Deleted pool ${pool.name}`,
+                    apply: () => del.mutateAsync({ id: pool.id }),
+                  })
                 }
-                onConfirm={async () => {
-                  await del.mutateAsync({ id: pool.id });
-                  await invalidate();
-                }}
               >
                 Delete<span className="sr-only"> pool {pool.name}</span>
-              </ConfirmButton>
+              </Button>
+              {change.dialog}
             </>
           ) : null}
         </div>

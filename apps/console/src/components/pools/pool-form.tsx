@@ -4,10 +4,10 @@ import { POLICIES, type Policy } from "@fulcrum/protocol";
 import { useMutation } from "@tanstack/react-query";
 import { useState } from "react";
 import type { Pool } from "../../lib/api-types";
-import { useInvalidateTopology } from "../../lib/invalidate";
 import { useTRPC } from "../../lib/trpc";
-import { mergeErrors, numberOrUndefined, submitValidated } from "../../lib/validate";
+import { mergeErrors, numberOrUndefined, validate } from "../../lib/validate";
 import { poolInput, poolUpdate } from "../../server/domain/schemas";
+import { useChangeDialog } from "../changes/change-dialog";
 import { Fieldset, FormActions, FormError, SelectField, TextField } from "../form";
 import { Button } from "../ui";
 import { FAILOVER_FIELDS, FailoverFields, failoverFromForm, readFailover } from "./failover-fields";
@@ -40,7 +40,6 @@ export function PoolForm({
   onDone: () => void;
 }) {
   const trpc = useTRPC();
-  const invalidate = useInvalidateTopology();
   const create = useMutation(trpc.pool.create.mutationOptions());
   const update = useMutation(trpc.pool.update.mutationOptions());
   const mutation = pool ? update : create;
@@ -52,6 +51,7 @@ export function PoolForm({
   const [psType, setPsType] = useState(ps0.type);
   const [clientErrors, setClientErrors] = useState<Record<string, string> | null>(null);
   const errors = mergeErrors(clientErrors, mutation.error);
+  const change = useChangeDialog();
 
   async function onSubmit(e: React.FormEvent<HTMLFormElement>) {
     e.preventDefault();
@@ -79,12 +79,35 @@ export function PoolForm({
       persistence,
       ...failoverFromForm(f, fo0),
     };
-    const saved = pool
-      ? await submitValidated(poolUpdate, { id: pool.id, ...base }, setClientErrors, update.mutateAsync)
-      : await submitValidated(poolInput, { clusterId, ...base }, setClientErrors, create.mutateAsync);
-    if (!saved) return;
-    await invalidate();
-    onDone();
+    // Validated here with the server's schema, then dry-run: the dialog shows the
+    // effect and diff, applies on confirm and follows the rollout.
+    if (pool) {
+      const input = { id: pool.id, ...base };
+      const invalid = validate(poolUpdate, input);
+      setClientErrors(invalid);
+      if (invalid) return;
+      change.open({
+        title: `Save pool ${pool.name}?`,
+        request: { kind: "pool.update", input },
+        confirmLabel: "Save pool",
+        done: `Saved pool ${base.name}`,
+        apply: () => update.mutateAsync(input),
+        onApplied: onDone,
+      });
+    } else {
+      const input = { clusterId, ...base };
+      const invalid = validate(poolInput, input);
+      setClientErrors(invalid);
+      if (invalid) return;
+      change.open({
+        title: `Create pool ${base.name}?`,
+        request: { kind: "pool.create", input },
+        confirmLabel: "Create pool",
+        done: `Created pool ${base.name}`,
+        apply: () => create.mutateAsync(input),
+        onApplied: onDone,
+      });
+    }
   }
 
   return (
@@ -218,6 +241,7 @@ export function PoolForm({
           {mutation.isPending ? "Saving…" : pool ? "Save pool" : "Create pool"}
         </Button>
       </FormActions>
+      {change.dialog}
     </form>
   );
 }

@@ -3,13 +3,13 @@
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useSearchParams } from "next/navigation";
 import { Suspense, useState } from "react";
+import { agentsSentence, useChangeDialog } from "../../../components/changes/change-dialog";
 import { VersionDiff } from "../../../components/config/version-diff";
 import { HistoryIcon } from "../../../components/icons";
 import {
   Badge,
   Button,
   Card,
-  ConfirmButton,
   cx,
   EmptyState,
   ErrorNotice,
@@ -20,7 +20,6 @@ import {
 } from "../../../components/ui";
 import { useCan, useCluster } from "../../../lib/console-context";
 import { formatDateTime, relativeTime, shortHash, useNow } from "../../../lib/format";
-import { useInvalidateTopology } from "../../../lib/invalidate";
 import { useTRPC } from "../../../lib/trpc";
 
 /** `?version=N` (graph markers link here) opens that version. */
@@ -41,8 +40,8 @@ function ConfigHistory() {
   const [picked, setPicked] = useState<number | null>(Number.isInteger(linked) && linked > 0 ? linked : null);
   const [view, setView] = useState<"changes" | "snapshot">("changes");
   const can = useCan();
-  const invalidate = useInvalidateTopology();
   const rollback = useMutation(trpc.config.rollback.mutationOptions());
+  const change = useChangeDialog();
   const latest = versions.data?.[0]?.version ?? null;
   const selected = picked ?? latest;
   const detail = useQuery(
@@ -140,26 +139,28 @@ function ConfigHistory() {
                       Snapshot
                     </Button>
                     {can("config.rollback") && detail.data.version !== latest ? (
-                      <ConfirmButton
-                        variant="secondary"
+                      <Button
                         size="xs"
-                        title={`Roll back to v${detail.data.version}?`}
-                        confirmLabel={`Roll back to v${detail.data.version}`}
-                        body={
-                          <>
-                            Listeners, routes, pools and backends are restored as they were in v
-                            {detail.data.version}. This is recorded as a new version and every agent of the
-                            cluster receives it.
-                          </>
-                        }
-                        onConfirm={async () => {
-                          await rollback.mutateAsync({ clusterId, version: detail.data.version });
-                          setPicked(null);
-                          await invalidate();
+                        onClick={() => {
+                          const version = detail.data.version;
+                          change.open({
+                            title: `Roll back to v${version}?`,
+                            request: { kind: "config.rollback", input: { clusterId, version } },
+                            summary: (p) => (
+                              <>
+                                Listeners, routes, pools and backends are restored as they were in v{version}.
+                                This is recorded as a new version. {agentsSentence(p)}
+                              </>
+                            ),
+                            confirmLabel: `Roll back to v${version}`,
+                            done: `Rolled back to v${version}`,
+                            apply: () => rollback.mutateAsync({ clusterId, version }),
+                            onApplied: () => setPicked(null),
+                          });
                         }}
                       >
                         Roll back to v{detail.data.version}
-                      </ConfirmButton>
+                      </Button>
                     ) : null}
                   </span>
                 </div>
@@ -180,6 +181,7 @@ function ConfigHistory() {
           </Card>
         </div>
       )}
+      {change.dialog}
     </>
   );
 }
