@@ -3,6 +3,7 @@
 import Link from "next/link";
 import { type ReactNode, useLayoutEffect, useRef, useState } from "react";
 import type { Listener, Pool } from "../../lib/api-types";
+import { plural } from "../../lib/format";
 import type { BackendHealth } from "../metrics/types";
 import { endpoint } from "../pools/pool-card";
 import { cx } from "../ui";
@@ -176,7 +177,7 @@ export function TopologyDiagram({
               href={`/pools/${p.id}`}
               tone={poolTone.get(p.id) ?? "unknown"}
               title={<span className="font-mono">{p.name}</span>}
-              detail={`${p.policy.replaceAll("_", " ")} · ${p.backends.length} backends`}
+              detail={`${p.policy.replaceAll("_", " ")} · ${plural(p.backends.length, "backend")}`}
             />
           ))}
         </Column>
