@@ -9,7 +9,7 @@ import { plural } from "../../lib/format";
 import { useInvalidateTopology } from "../../lib/invalidate";
 import { useTRPC } from "../../lib/trpc";
 import { WEIGHT_MAX } from "../../server/domain/schemas";
-import { useChangeDialog } from "../changes/change-dialog";
+import { agentsSentence, useChangeDialog } from "../changes/change-dialog";
 import { HistoryLink } from "../history-link";
 import { PlusIcon } from "../icons";
 import { HealthStatus } from "../metrics/health";
@@ -32,6 +32,12 @@ const STATE_DOT: Record<State, "green" | "amber" | "zinc"> = {
   enabled: "green",
   draining: "amber",
   disabled: "zinc",
+};
+
+const STATE_EFFECT: Record<State, string> = {
+  enabled: "takes new requests again",
+  draining: "gets no new requests; in-flight requests and open connections finish",
+  disabled: "leaves rotation at once; open connections are closed",
 };
 
 export function BackendState({ state }: { state: State }) {
@@ -78,6 +84,7 @@ function BackendRow({ backend, onEdit, feed }: { backend: Backend; onEdit: () =>
   const mayDrain = allowed("backend.drain");
   const mayWrite = allowed("backend.write");
   const pendingState = setState.isPending ? setState.variables?.state : null;
+  const change = useChangeDialog();
 
   const stateButton = (state: State, text: string) =>
     backend.state !== state ? (
@@ -85,7 +92,23 @@ function BackendRow({ backend, onEdit, feed }: { backend: Backend; onEdit: () =>
         size="xs"
         variant="ghost"
         disabled={setState.isPending}
-        onClick={() => setState.mutate({ id: backend.id, state })}
+        onClick={() => {
+          const before = backend.state;
+          change.open({
+            title: `${text} ${label}?`,
+            request: { kind: "backend.setState", input: { ids: [backend.id], state } },
+            summary: (p) => (
+              <>
+                {label} {STATE_EFFECT[state]}. {agentsSentence(p)}
+              </>
+            ),
+            confirmLabel: text,
+            danger: state === "disabled",
+            done: `${text}: ${label}`,
+            apply: () => setState.mutateAsync({ id: backend.id, state }),
+            undo: () => setState.mutateAsync({ id: backend.id, state: before }),
+          });
+        }}
       >
         {pendingState === state ? `${text}…` : text}
         <span className="sr-only"> {label}</span>
@@ -114,6 +137,7 @@ function BackendRow({ backend, onEdit, feed }: { backend: Backend; onEdit: () =>
           </div>
           {backend.backup ? <Badge tone="violet">backup</Badge> : null}
         </div>
+        {change.dialog}
         {setState.error ? (
           <p role="alert" className="mt-1 text-xs text-red-600 dark:text-red-400">
             {setState.error.message}
