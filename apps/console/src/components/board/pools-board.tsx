@@ -241,7 +241,7 @@ function PoolColumn({
       <div className="flex flex-1 flex-col gap-2 px-2 pb-2">
         {pool.backends.length === 0 ? (
           <p className="flex flex-1 items-center justify-center rounded-md border border-dashed border-zinc-300 px-3 py-6 text-center text-xs text-zinc-500 dark:border-zinc-700 dark:text-zinc-400">
-            {movable ? "No backends. Drag one here, or add one from the pool's page." : "No backends."}
+            {movable ? "No backends. Drag one here, or add one in the List view." : "No backends."}
           </p>
         ) : (
           pool.backends.map((b) => (
