@@ -137,6 +137,7 @@ export function ListenerCard({
                     <td colSpan={5} className="border-t border-zinc-100 p-3 dark:border-zinc-800/70">
                       <RouteForm
                         listenerId={listener.id}
+                        protocol={listener.protocol}
                         route={r}
                         pools={pools}
                         onDone={() => setEditingRoute(null)}
@@ -211,7 +212,12 @@ export function ListenerCard({
 
       {adding ? (
         <div className="border-t border-zinc-100 p-3 dark:border-zinc-800">
-          <RouteForm listenerId={listener.id} pools={pools} onDone={() => setAdding(false)} />
+          <RouteForm
+            listenerId={listener.id}
+            protocol={listener.protocol}
+            pools={pools}
+            onDone={() => setAdding(false)}
+          />
         </div>
       ) : null}
     </Card>

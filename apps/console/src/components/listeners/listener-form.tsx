@@ -10,13 +10,31 @@ import { listenerInput, listenerUpdate } from "../../server/domain/schemas";
 import { FormActions, FormError, SelectField, TextField } from "../form";
 import { Button } from "../ui";
 import {
+  DNS_SETTINGS_FIELDS,
+  DnsSettingsFields,
+  dnsSettingsFromForm,
   LISTENER_SETTINGS_FIELDS,
   ListenerSettingsFields,
   listenerSettingsFromForm,
+  readDnsSettings,
   readListenerSettings,
 } from "./listener-settings-fields";
 
-const SHOWN = ["name", "protocol", "bindAddress", "port", ...LISTENER_SETTINGS_FIELDS] as const;
+const SHOWN = [
+  "name",
+  "protocol",
+  "bindAddress",
+  "port",
+  ...LISTENER_SETTINGS_FIELDS,
+  ...DNS_SETTINGS_FIELDS,
+] as const;
+
+type Protocol = "http" | "tcp" | "dns";
+const PROTOCOL_HINTS: Record<Protocol, string> = {
+  http: "HTTP routes by host and path, and can proxy or redirect.",
+  tcp: "TCP forwards bytes to the top route's pool.",
+  dns: "DNS answers A/AAAA queries for its routes' names (UDP and TCP).",
+};
 
 export function ListenerForm({
   clusterId,
@@ -34,17 +52,21 @@ export function ListenerForm({
   const mutation = listener ? update : create;
   const [clientErrors, setClientErrors] = useState<Record<string, string> | null>(null);
   const errors = mergeErrors(clientErrors, mutation.error);
-  const settings0 = readListenerSettings(listener?.settings);
+  const [protocol, setProtocol] = useState<Protocol>(listener?.protocol ?? "http");
+  // Each protocol has its own settings: the stored ones only when the protocol is unchanged.
+  const same = listener?.protocol === protocol;
+  const settings0 = readListenerSettings(same ? listener?.settings : undefined);
+  const dns0 = readDnsSettings(same ? listener?.settings : undefined);
 
   async function onSubmit(e: React.FormEvent<HTMLFormElement>) {
     e.preventDefault();
     const f = new FormData(e.currentTarget);
     const base = {
       name: String(f.get("name") ?? ""),
-      protocol: String(f.get("protocol") ?? "http") as "http" | "tcp",
+      protocol,
       bindAddress: String(f.get("bindAddress") ?? "").trim() || "0.0.0.0",
       port: numberOrUndefined(f.get("port")),
-      settings: listenerSettingsFromForm(f, settings0),
+      settings: protocol === "dns" ? dnsSettingsFromForm(f) : listenerSettingsFromForm(f, settings0),
     };
     const saved = listener
       ? await submitValidated(
@@ -74,12 +96,14 @@ export function ListenerForm({
         <SelectField
           label="Protocol"
           name="protocol"
-          defaultValue={listener?.protocol ?? "http"}
+          value={protocol}
+          onChange={(e) => setProtocol(e.currentTarget.value as Protocol)}
           error={errors.protocol}
-          hint="HTTP routes by host and path; TCP forwards bytes."
+          hint={PROTOCOL_HINTS[protocol]}
         >
           <option value="http">HTTP</option>
           <option value="tcp">TCP</option>
+          <option value="dns">DNS</option>
         </SelectField>
         <TextField
           label="Bind address"
@@ -96,11 +120,15 @@ export function ListenerForm({
           min={1}
           max={65535}
           defaultValue={listener?.port ?? ""}
-          placeholder="80"
+          placeholder={protocol === "dns" ? "53" : "80"}
           error={errors.port}
         />
       </div>
-      <ListenerSettingsFields value={settings0} errors={errors} />
+      {protocol === "dns" ? (
+        <DnsSettingsFields key="dns" value={dns0} errors={errors} />
+      ) : (
+        <ListenerSettingsFields key="proxy" value={settings0} errors={errors} />
+      )}
       <FormError error={mutation.error} fields={errors} shown={SHOWN} />
       <FormActions>
         <Button onClick={onDone}>Cancel</Button>

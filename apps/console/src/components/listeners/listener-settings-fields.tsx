@@ -1,8 +1,13 @@
 "use client";
 
-import { type ListenerSettings, listenerSettingsSchema } from "@fulcrum/protocol";
+import {
+  type DnsListenerSettings,
+  dnsListenerSettingsSchema,
+  type ListenerSettings,
+  listenerSettingsSchema,
+} from "@fulcrum/protocol";
 import { numberOrUndefined } from "../../lib/validate";
-import { CheckboxField, TextField } from "../form";
+import { CheckboxField, SelectField, TextField } from "../form";
 
 export function readListenerSettings(value: unknown): ListenerSettings {
   return listenerSettingsSchema.catch(listenerSettingsSchema.parse({})).parse(value ?? {});
@@ -112,5 +117,99 @@ export function ListenerSettingsFields({
         />
       </div>
     </details>
+  );
+}
+
+export function readDnsSettings(value: unknown): DnsListenerSettings {
+  return dnsListenerSettingsSchema.catch(dnsListenerSettingsSchema.parse({})).parse(value ?? {});
+}
+
+/** Empty number fields go to the schema as empty, so it says what is missing instead of keeping old values. */
+export function dnsSettingsFromForm(f: FormData): Record<string, unknown> {
+  return {
+    ttlSeconds: numberOrUndefined(f.get("ttlSeconds")),
+    maxAnswers: numberOrUndefined(f.get("maxAnswers")),
+    transport: String(f.get("transport") ?? "both"),
+    maxConnections: numberOrUndefined(f.get("dnsMaxConnections")),
+    tcpIdleMs: numberOrUndefined(f.get("tcpIdleMs")),
+  };
+}
+
+export const DNS_SETTINGS_FIELDS = [
+  "settings.ttlSeconds",
+  "settings.maxAnswers",
+  "settings.transport",
+  "settings.maxConnections",
+  "settings.tcpIdleMs",
+] as const;
+
+/** A DNS listener's answers: what the names answer with comes from its routes' pools. */
+export function DnsSettingsFields({
+  value,
+  errors,
+}: {
+  value: DnsListenerSettings;
+  errors: Record<string, string>;
+}) {
+  return (
+    <fieldset className="rounded-md border border-zinc-200 p-3 dark:border-zinc-800">
+      <legend className="px-1 text-[13px] font-medium text-zinc-700 dark:text-zinc-300">DNS answers</legend>
+      <p className="mb-3 text-xs text-zinc-500 dark:text-zinc-400">
+        Add a route per name to answer for (www.example.com, or *.example.com for every name below it).
+        Answers hold the healthy backends&apos; addresses chosen by the pool&apos;s policy; a backend that
+        fails its checks or drains leaves the answers at once.
+      </p>
+      <div className="grid gap-3 sm:grid-cols-2 lg:grid-cols-5">
+        <TextField
+          label="TTL (seconds)"
+          name="ttlSeconds"
+          type="number"
+          min={0}
+          max={300}
+          defaultValue={value.ttlSeconds}
+          error={errors["settings.ttlSeconds"]}
+          hint="How long resolvers may cache an answer; keep it short so a dead backend drops out fast."
+        />
+        <TextField
+          label="Addresses per answer"
+          name="maxAnswers"
+          type="number"
+          min={1}
+          max={16}
+          defaultValue={value.maxAnswers}
+          error={errors["settings.maxAnswers"]}
+          hint="1 lets the policy place every client; more gives clients fallbacks."
+        />
+        <SelectField
+          label="Transport"
+          name="transport"
+          defaultValue={value.transport}
+          error={errors["settings.transport"]}
+          hint="Resolvers use UDP and retry over TCP for large answers."
+        >
+          <option value="both">UDP and TCP</option>
+          <option value="udp">UDP only</option>
+          <option value="tcp">TCP only</option>
+        </SelectField>
+        <TextField
+          label="Max TCP connections"
+          name="dnsMaxConnections"
+          type="number"
+          min={1}
+          defaultValue={value.maxConnections}
+          error={errors["settings.maxConnections"]}
+          hint="Further TCP connections are refused."
+        />
+        <TextField
+          label="TCP idle timeout (ms)"
+          name="tcpIdleMs"
+          type="number"
+          min={100}
+          defaultValue={value.tcpIdleMs}
+          error={errors["settings.tcpIdleMs"]}
+          hint="Closes TCP connections with no query for this long."
+        />
+      </div>
+    </fieldset>
   );
 }

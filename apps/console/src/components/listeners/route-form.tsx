@@ -11,15 +11,30 @@ import { routeInput, routeUpdate } from "../../server/domain/schemas";
 import { FormActions, FormError, SelectField, TextField } from "../form";
 import { Button, Skeleton } from "../ui";
 
-const SHOWN = ["poolId", "host", "pathPrefix", "priority"] as const;
+const SHOWN = [
+  "poolId",
+  "host",
+  "pathPrefix",
+  "priority",
+  "action",
+  "redirect.status",
+  "redirect.loopGuard",
+  "publicBaseUrl",
+] as const;
+
+type Action = "proxy" | "redirect";
+type RedirectValue = { status?: number; loopGuard?: string };
 
 export function RouteForm({
   listenerId,
+  protocol = "http",
   route,
   pools,
   onDone,
 }: {
   listenerId: string;
+  /** The listener's protocol: a DNS route names what to answer for; only HTTP routes can redirect. */
+  protocol?: "http" | "tcp" | "dns";
   route?: Route;
   /** undefined while the cluster's pools are still loading */
   pools: Pool[] | undefined;
@@ -32,6 +47,9 @@ export function RouteForm({
   const mutation = route ? update : create;
   const [clientErrors, setClientErrors] = useState<Record<string, string> | null>(null);
   const errors = mergeErrors(clientErrors, mutation.error);
+  const [action, setAction] = useState<Action>(route?.action ?? "proxy");
+  const redirect0 = (route?.redirect ?? {}) as RedirectValue;
+  const dns = protocol === "dns";
 
   async function onSubmit(e: React.FormEvent<HTMLFormElement>) {
     e.preventDefault();
@@ -39,8 +57,18 @@ export function RouteForm({
     const base = {
       poolId: String(f.get("poolId") ?? ""),
       host: String(f.get("host") ?? ""),
-      pathPrefix: String(f.get("pathPrefix") ?? ""),
+      // A DNS route has no path: "/" keeps the route table's rule that every route has one.
+      pathPrefix: dns ? "/" : String(f.get("pathPrefix") ?? ""),
       priority: numberOrUndefined(f.get("priority")) ?? 0,
+      action: dns ? ("proxy" as const) : action,
+      ...(action === "redirect" && !dns
+        ? {
+            redirect: {
+              status: numberOrUndefined(f.get("redirectStatus")) ?? 302,
+              loopGuard: String(f.get("loopGuard") ?? ""),
+            },
+          }
+        : {}),
     };
     const saved = route
       ? await submitValidated(routeUpdate, { id: route.id, ...base }, setClientErrors, update.mutateAsync)
@@ -79,23 +107,31 @@ export function RouteForm({
     >
       <div className="grid gap-3 sm:grid-cols-2 lg:grid-cols-[minmax(0,1.2fr)_minmax(0,1fr)_minmax(0,5.5rem)_minmax(0,1fr)]">
         <TextField
-          label="Host"
+          label={dns ? "Name" : "Host"}
           name="host"
           defaultValue={route?.host ?? ""}
-          placeholder="any host"
+          placeholder={dns ? "www.example.com or *.example.com" : "any host"}
           autoFocus
           autoComplete="off"
           error={errors.host}
-          hint="Leave empty to match any host."
+          hint={
+            dns
+              ? "The name this listener answers A/AAAA queries for; *.example.com answers every name below example.com."
+              : "Leave empty to match any host."
+          }
         />
-        <TextField
-          label="Path prefix"
-          name="pathPrefix"
-          defaultValue={route?.pathPrefix ?? "/"}
-          autoComplete="off"
-          error={errors.pathPrefix}
-          inputClassName="font-mono"
-        />
+        {dns ? (
+          <div />
+        ) : (
+          <TextField
+            label="Path prefix"
+            name="pathPrefix"
+            defaultValue={route?.pathPrefix ?? "/"}
+            autoComplete="off"
+            error={errors.pathPrefix}
+            inputClassName="font-mono"
+          />
+        )}
         <TextField
           label="Priority"
           name="priority"
@@ -110,7 +146,8 @@ export function RouteForm({
           label="Pool"
           name="poolId"
           defaultValue={route?.poolId ?? pools[0]?.id}
-          error={errors.poolId}
+          error={errors.poolId ?? errors.publicBaseUrl}
+          hint={dns ? "Answers hold this pool's healthy backends' IP addresses." : undefined}
         >
           {pools.map((p) => (
             <option key={p.id} value={p.id}>
@@ -119,6 +156,48 @@ export function RouteForm({
           ))}
         </SelectField>
       </div>
+      {protocol === "http" ? (
+        <div className="grid gap-3 sm:grid-cols-2 lg:grid-cols-[minmax(0,1.2fr)_minmax(0,1fr)_minmax(0,1fr)]">
+          <SelectField
+            label="Action"
+            name="action"
+            value={action}
+            onChange={(e) => setAction(e.currentTarget.value as Action)}
+            error={errors.action}
+            hint={
+              action === "redirect"
+                ? "Answers with a redirect to the chosen backend's public base URL (set on each backend); good for large downloads and mirrors."
+                : "Forwards the request to a backend of the pool."
+            }
+          >
+            <option value="proxy">Proxy</option>
+            <option value="redirect">Redirect</option>
+          </SelectField>
+          {action === "redirect" ? (
+            <>
+              <SelectField
+                label="Redirect status"
+                name="redirectStatus"
+                defaultValue={String(redirect0.status ?? 302)}
+                error={errors["redirect.status"]}
+                hint="307 makes clients repeat the method and body; 302 lets them switch to GET."
+              >
+                <option value="302">302 Found</option>
+                <option value="307">307 Temporary Redirect</option>
+              </SelectField>
+              <TextField
+                label="Loop guard parameter"
+                name="loopGuard"
+                defaultValue={redirect0.loopGuard ?? "fulcrum_redirected"}
+                autoComplete="off"
+                error={errors["redirect.loopGuard"]}
+                inputClassName="font-mono"
+                hint="Added to the redirect's query; a request that comes back with it gets 508 instead of another redirect."
+              />
+            </>
+          ) : null}
+        </div>
+      ) : null}
       <FormError error={mutation.error} fields={errors} shown={SHOWN} />
       <FormActions>
         <Button size="sm" onClick={onDone}>

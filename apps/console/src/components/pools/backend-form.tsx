@@ -10,7 +10,7 @@ import { backendInput, backendUpdate, WEIGHT_MAX, WEIGHT_MIN } from "../../serve
 import { CheckboxField, FormActions, FormError, TextField } from "../form";
 import { Button } from "../ui";
 
-const SHOWN = ["name", "address", "port", "weight", "backup", "maxConnections"] as const;
+const SHOWN = ["name", "address", "port", "weight", "backup", "maxConnections", "publicBaseUrl"] as const;
 
 /** Add a backend to a pool (no `backend`) or edit one. The submit button reads "Save backend". */
 export function BackendForm({
@@ -40,6 +40,7 @@ export function BackendForm({
       weight: numberOrUndefined(f.get("weight")),
       backup: f.get("backup") === "on",
       maxConnections: numberOrUndefined(f.get("maxConnections")) ?? null,
+      publicBaseUrl: String(f.get("publicBaseUrl") ?? "").trim() || null,
     };
     const saved = backend
       ? await submitValidated(backendUpdate, { id: backend.id, ...base }, setClientErrors, update.mutateAsync)
@@ -111,6 +112,18 @@ export function BackendForm({
           defaultChecked={backend?.backup ?? false}
           hint="Only takes traffic when every primary backend is down."
           className="sm:pt-6"
+        />
+        <TextField
+          label="Public base URL"
+          name="publicBaseUrl"
+          type="url"
+          defaultValue={backend?.publicBaseUrl ?? ""}
+          placeholder="optional, e.g. https://mirror1.example.com/pub"
+          autoComplete="off"
+          error={errors.publicBaseUrl}
+          inputClassName="font-mono"
+          hint="Where redirect routes send clients: this URL plus the request's path and query. Required when a redirect route uses this pool."
+          className="sm:col-span-4"
         />
       </div>
       <div className="flex items-center justify-end">
