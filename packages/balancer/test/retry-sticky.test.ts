@@ -96,6 +96,17 @@ describe("sticky table", () => {
     expect(t.lookup("drain", now, 3)?.id).toBe("c");
   });
 
+  it("counts live entries per backend, leaving expired ones out", () => {
+    const t = new StickyTable({ ttlMs: 100, maxEntries: 10 });
+    t.set("x", "a", 0);
+    t.set("y", "a", 50);
+    t.set("z", "b", 50);
+    expect(Object.fromEntries(t.countByBackend(60))).toEqual({ a: 2, b: 1 });
+    expect(Object.fromEntries(t.countByBackend(120))).toEqual({ a: 1, b: 1 });
+    t.set("y", "b", 130);
+    expect(Object.fromEntries(t.countByBackend(140))).toEqual({ b: 2 });
+  });
+
   it("sweep removes expired entries", () => {
     const t = new StickyTable({ ttlMs: 100, maxEntries: 10 });
     t.set("x", "a", 0);

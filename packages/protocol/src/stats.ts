@@ -45,7 +45,19 @@ export const statsPointSchema = z.object({
    * reports the same counters under both ids.
    */
   backends: z
-    .record(z.string(), trafficDeltaSchema.extend({ poolId: z.string(), status: backendStatusSchema }))
+    .record(
+      z.string(),
+      trafficDeltaSchema.extend({
+        poolId: z.string(),
+        status: backendStatusSchema,
+        /**
+         * Gauge: sticky sessions (source-IP entries, or client IPs holding a
+         * sticky cookie within the persistence TTL) pinned to this backend in
+         * this pool. Optional: agents before it send none, read as 0.
+         */
+        stickySessions: count.optional(),
+      }),
+    )
     .default({}),
 });
 export type StatsPoint = z.infer<typeof statsPointSchema>;

@@ -11,6 +11,8 @@ export interface PoolStats extends TrafficSnapshot {
   noBackend: number;
   /** Backend response-head latency of this pool's attempts (ms, protocol histogram). */
   latency: Histogram;
+  /** Sticky sessions pinned per snapshot backend id (cookie or source-IP persistence); absent = none kept. */
+  stickySessions?: Record<string, number>;
 }
 
 export interface BackendStats extends Omit<BackendCounters, "latency"> {

@@ -280,6 +280,7 @@ export class NodeEngine implements Engine {
         queueTimeouts: c.queueTimeouts,
         noBackend: c.noBackend,
         latency: { counts: [...c.latency.counts], sum: c.latency.sum, count: c.latency.count },
+        stickySessions: sh.stickyCounts(monotonicNow()),
       };
       out.pools[id] = p;
     }

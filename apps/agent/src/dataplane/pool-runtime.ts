@@ -4,7 +4,7 @@ import {
   type OutlierDetector,
   type Policy,
   type RetryBudget,
-  type StickyTable,
+  StickyTable,
 } from "@fulcrum/balancer";
 import { createHistogram, type HealthEvent, recordValue, type SnapshotPool } from "@fulcrum/protocol";
 import type { Logger } from "../log";
@@ -54,8 +54,32 @@ export class PoolShared {
   budgetKey = "";
   sticky: StickyTable | undefined;
   stickyKey = "";
+  /**
+   * Cookie persistence keeps no state here (the client holds the cookie); to
+   * report how many sessions are pinned, the client IPs seen with each
+   * backend's cookie are remembered for the persistence TTL.
+   */
+  private cookieSessions: StickyTable | undefined;
+  private cookieSessionsTtlMs = 0;
 
   constructor(readonly id: string) {}
+
+  noteCookieSession(clientIp: string, backendId: string, ttlSeconds: number, now: number): void {
+    const ttlMs = ttlSeconds * 1000;
+    if (!this.cookieSessions || this.cookieSessionsTtlMs !== ttlMs) {
+      this.cookieSessions = new StickyTable({ ttlMs, maxEntries: STICKY_MAX_ENTRIES });
+      this.cookieSessionsTtlMs = ttlMs;
+    }
+    this.cookieSessions.set(clientIp, backendId, now);
+  }
+
+  /** Sticky sessions pinned to each backend id now, for the pool's current persistence type. */
+  stickyCounts(now: number): Record<string, number> {
+    const type = this.current?.settings.persistence.type;
+    if (type !== "cookie") this.cookieSessions = undefined;
+    const table = type === "source_ip" ? this.sticky : type === "cookie" ? this.cookieSessions : undefined;
+    return table ? Object.fromEntries(table.countByBackend(now)) : {};
+  }
 
   backendState(key: string): PoolBackendState {
     let s = this.perBackend.get(key);
@@ -254,6 +278,8 @@ export class PoolRuntime implements PoolHandle {
       if (facts.cookie(p.cookieName) !== b.shared.cookieValue) {
         headers = [["set-cookie", `${p.cookieName}=${b.shared.cookieValue}; Path=/; HttpOnly`]];
       }
+      if (facts.clientIp !== "")
+        this.shared.noteCookieSession(facts.clientIp, b.id, p.ttlSeconds, monotonicNow());
     } else if (p.type === "source_ip" && facts.clientIp !== "") {
       this.shared.sticky?.set(facts.clientIp, b.id, monotonicNow());
     }

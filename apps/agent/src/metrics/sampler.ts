@@ -315,14 +315,16 @@ export class StatsSampler {
           byKey.set(key, delta);
         }
         const status: BackendStatus = this.opts.status.status(pool, b);
+        const sticky = stats.pools[pool.id]?.stickySessions?.[b.id] ?? 0;
         const gaugeId = `${pool.id}|${b.id}`;
         live.add(gaugeId);
-        const changed = scope.gaugesChanged(gaugeId, `${delta.inFlight}/${status}`);
+        const changed = scope.gaugesChanged(gaugeId, `${delta.inFlight}/${status}/${sticky}`);
         if (!(changed || full || anyCounter(delta.d) || delta.l)) continue;
         const e: BackendEntry = {
           ...toDelta(delta.d, { activeConnections: delta.inFlight, queueLength: 0 }),
           poolId: pool.id,
           status,
+          stickySessions: sticky,
         };
         if (delta.l) e.latency = delta.l;
         point.backends[b.id] = e;

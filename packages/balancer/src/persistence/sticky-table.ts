@@ -58,6 +58,15 @@ export class StickyTable {
     this.entries.delete(key);
   }
 
+  /** Live (unexpired) entries per backend id: the sessions pinned to each backend now. */
+  countByBackend(now: number): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const e of this.entries.values()) {
+      if (now < e.expires) out.set(e.backendId, (out.get(e.backendId) ?? 0) + 1);
+    }
+    return out;
+  }
+
   /** Drops expired entries (optional housekeeping; lookup() ignores them anyway). Returns how many. */
   sweep(now: number): number {
     let n = 0;

@@ -34,6 +34,8 @@ export function createRequestHandler(services: Services, nextHandler: NodeHandle
   const trpcHandler = createHTTPHandler({
     router: appRouter,
     basePath: "/api/trpc/",
+    // Lets a client send a large query input (change.preview of 200 moves) as a POST body instead of a URL.
+    allowMethodOverride: true,
     createContext: ({ req }) => createContext(services, toHeaders(req.headers)),
     onError: ({ error, path }) => {
       if (error.code === "INTERNAL_SERVER_ERROR")

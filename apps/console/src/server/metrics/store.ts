@@ -38,6 +38,8 @@ const MAX_FUTURE_MS = 60_000;
 const FLUSH_GRACE_MS = 5000;
 /** A backend status report older than this no longer counts. */
 const STATUS_FRESH_MS = 30_000;
+/** Gauges are reported on change and in keyframes (every 60 s), so they stay valid a little longer. */
+const GAUGE_FRESH_MS = 90_000;
 /** Points remembered per agent for dropping duplicates (more than the 15 minutes a resend can cover). */
 const SEEN_PER_AGENT = 2000;
 const MINUTE = 60_000;
@@ -118,7 +120,10 @@ export class MetricsStore implements StatsSink {
   private readonly backendPool = new Map<string, string>();
   private readonly backendStatus = new Map<
     string,
-    Map<string, { status: BackendStatus; at: number; seen: number }>
+    Map<
+      string,
+      { status: BackendStatus; at: number; seen: number; activeConnections: number; stickySessions: number }
+    >
   >();
   private readonly poolTotals = new Map<string, Map<string, PoolTotals>>();
   private readonly emitter = new EventEmitter();
@@ -243,7 +248,15 @@ export class MetricsStore implements StatsSink {
       this.backendPool.set(id, d.poolId);
       const byAgent = getOrCreate(this.backendStatus, id, () => new Map());
       const prev = byAgent.get(agent.id);
-      if (!prev || prev.at <= end) byAgent.set(agent.id, { status: d.status, at: end, seen: now });
+      if (!prev || prev.at <= end) {
+        byAgent.set(agent.id, {
+          status: d.status,
+          at: end,
+          seen: now,
+          activeConnections: d.activeConnections,
+          stickySessions: d.stickySessions ?? 0,
+        });
+      }
     }
 
     // The interval [start, end) is spread over the seconds it overlaps; latency goes to its middle second.
@@ -435,6 +448,33 @@ export class MetricsStore implements StatsSink {
     const fresh = [...(this.backendStatus.get(backendId)?.values() ?? [])].filter((s) => s.seen >= seenAfter);
     for (const status of STATUS_ORDER) if (fresh.some((s) => s.status === status)) return status;
     return "unknown";
+  }
+
+  /**
+   * Latest gauges of a backend, summed over the agents that reported it within
+   * GAUGE_FRESH_MS (agents report a gauge when it changes and in every keyframe).
+   */
+  backendGauges(backendId: string): { activeConnections: number; stickySessions: number } {
+    const seenAfter = this.now() - GAUGE_FRESH_MS;
+    let activeConnections = 0;
+    let stickySessions = 0;
+    for (const s of this.backendStatus.get(backendId)?.values() ?? []) {
+      if (s.seen < seenAfter) continue;
+      activeConnections += s.activeConnections;
+      stickySessions += s.stickySessions;
+    }
+    return { activeConnections, stickySessions };
+  }
+
+  /** Requests per second of a series over the last `seconds` complete seconds (0 without reports). */
+  recentRps(clusterId: string, scope: Scope, id: string, seconds = 10): number {
+    const key = keyOf(clusterId, scope, id);
+    const end = this.completeSec();
+    let requests = 0;
+    for (let sec = end - seconds + 1; sec <= end; sec++) {
+      requests += this.slotAt(key, sec)?.agg.c[F.requests] ?? 0;
+    }
+    return requests / seconds;
   }
 
   /** Cumulative per-pool totals since this console started, by cluster. */

@@ -1,13 +1,71 @@
 import type { Services } from "../../services";
+import { hashSnapshotBody } from "../../snapshot/compile";
+import { diffSnapshots } from "../../snapshot/diff";
 import type { Actor } from "../actor";
+import { DryRunComplete } from "../topology-change";
+import { applyChange } from "./apply";
+import { type LiveView, poolEffects } from "./effects";
 import type { ChangeRequest } from "./requests";
 import type { ChangePreview } from "./types";
 
-/** Dry-runs a change and estimates its effect (see docs/architecture.md). */
+type PreviewDeps = Pick<Services, "prisma" | "publisher" | "gateway" | "metrics">;
+
+/**
+ * Dry-runs a change: the same domain function as the mutation runs with a
+ * dry-run marker, so `commitTopologyChange` makes the change inside its
+ * transaction, compiles the would-be snapshot and rolls back (DryRunComplete).
+ * Validation and conflicts therefore fail exactly as the real change would.
+ */
 export async function previewChange(
-  _deps: Pick<Services, "prisma" | "publisher" | "gateway" | "metrics">,
-  _actor: Actor,
-  _req: ChangeRequest,
+  deps: PreviewDeps,
+  actor: Actor,
+  req: ChangeRequest,
 ): Promise<ChangePreview> {
-  throw new Error("change.preview: not implemented yet");
+  let dry: DryRunComplete | undefined;
+  try {
+    await applyChange({ prisma: deps.prisma, publisher: deps.publisher, dryRun: true }, actor, req);
+  } catch (err) {
+    if (!(err instanceof DryRunComplete)) throw err;
+    dry = err;
+  }
+  if (!dry) throw new Error(`dry run of ${req.kind} did not reach commitTopologyChange`);
+  const { clusterId, before, after } = dry;
+
+  const [latest, agents] = await Promise.all([
+    deps.prisma.configVersion.findFirst({
+      where: { clusterId },
+      orderBy: { version: "desc" },
+      select: { version: true, hash: true },
+    }),
+    deps.prisma.agent.findMany({
+      where: { clusterId, revokedAt: null },
+      orderBy: { name: "asc" },
+      select: { id: true, name: true, appliedVersion: true },
+    }),
+  ]);
+  const connected = deps.gateway.connectedAgentIds();
+  // The same rule as recordConfigVersion: a new version unless the hash equals the latest one.
+  const changed = !latest || latest.hash !== hashSnapshotBody(after);
+
+  const live: LiveView = {
+    backend: (id) => ({
+      status: deps.metrics.backendStatusOf(id),
+      rps: deps.metrics.recentRps(clusterId, "backend", id),
+      ...deps.metrics.backendGauges(id),
+    }),
+    poolRps: (id) => deps.metrics.recentRps(clusterId, "pool", id),
+  };
+  const pools = poolEffects(before, after, live);
+  return {
+    changed,
+    clusterId,
+    currentVersion: latest?.version ?? null,
+    diff: diffSnapshots(before, after),
+    agents: agents.map((a) => ({ ...a, connected: connected.has(a.id) })),
+    pools,
+    totals: {
+      stickySessionsRepinned: pools.reduce((n, p) => n + p.stickySessionsRepinned, 0),
+      connectionsToDrain: pools.reduce((n, p) => n + p.connectionsToDrain, 0),
+    },
+  };
 }

@@ -41,33 +41,75 @@ export type BulkSetWeightInput = z.infer<typeof bulkSetWeightInput>;
 /** Same shape as config.rollback's input. */
 export const rollbackInput = z.object({ clusterId: idSchema, version: z.number().int().min(1) });
 
+/** The input schema of each kind: exactly the input of the mutation that makes the change. */
+export const CHANGE_INPUTS = {
+  "backend.move": backendMoveInput,
+  "backend.setState": bulkSetStateInput,
+  "backend.setWeight": bulkSetWeightInput,
+  "backend.create": backendInput,
+  "backend.update": backendUpdate,
+  "backend.delete": byId,
+  "pool.create": poolInput,
+  "pool.update": poolUpdate,
+  "pool.delete": byId,
+  "listener.create": listenerInput,
+  "listener.update": listenerUpdate,
+  "listener.delete": byId,
+  "route.create": routeInput,
+  "route.update": routeUpdate,
+  "route.delete": byId,
+  "config.rollback": rollbackInput,
+} as const;
+export type ChangeKind = keyof typeof CHANGE_INPUTS;
+export const CHANGE_KINDS = Object.keys(CHANGE_INPUTS) as ChangeKind[];
+
+const variant = <K extends ChangeKind>(kind: K) =>
+  z.object({ kind: z.literal(kind), input: CHANGE_INPUTS[kind] as (typeof CHANGE_INPUTS)[K] });
+
 /**
- * Every topology change the console can make, as one value: what `change.preview`
- * dry-runs. `input` is exactly the input of the mutation that makes the change
- * (backend.move, backend.bulkSetState, backend.bulkSetWeight, backend.create, …,
- * config.rollback), so a form can preview what it is about to submit.
+ * Every topology change the console can make, as one value: what
+ * `change.preview` dry-runs. `{ kind, input }` where `input` is the input of
+ * the matching mutation (backend.move, backend.bulkSetState as
+ * "backend.setState", backend.bulkSetWeight as "backend.setWeight",
+ * backend.create, …, config.rollback), so a form can preview what it is about
+ * to submit.
  */
-export const changeRequest = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("backend.move"), input: backendMoveInput }),
-  z.object({ kind: z.literal("backend.setState"), input: bulkSetStateInput }),
-  z.object({ kind: z.literal("backend.setWeight"), input: bulkSetWeightInput }),
-  z.object({ kind: z.literal("backend.create"), input: backendInput }),
-  z.object({ kind: z.literal("backend.update"), input: backendUpdate }),
-  z.object({ kind: z.literal("backend.delete"), input: byId }),
-  z.object({ kind: z.literal("pool.create"), input: poolInput }),
-  z.object({ kind: z.literal("pool.update"), input: poolUpdate }),
-  z.object({ kind: z.literal("pool.delete"), input: byId }),
-  z.object({ kind: z.literal("listener.create"), input: listenerInput }),
-  z.object({ kind: z.literal("listener.update"), input: listenerUpdate }),
-  z.object({ kind: z.literal("listener.delete"), input: byId }),
-  z.object({ kind: z.literal("route.create"), input: routeInput }),
-  z.object({ kind: z.literal("route.update"), input: routeUpdate }),
-  z.object({ kind: z.literal("route.delete"), input: byId }),
-  z.object({ kind: z.literal("config.rollback"), input: rollbackInput }),
+export const changeRequestUnion = z.discriminatedUnion("kind", [
+  variant("backend.move"),
+  variant("backend.setState"),
+  variant("backend.setWeight"),
+  variant("backend.create"),
+  variant("backend.update"),
+  variant("backend.delete"),
+  variant("pool.create"),
+  variant("pool.update"),
+  variant("pool.delete"),
+  variant("listener.create"),
+  variant("listener.update"),
+  variant("listener.delete"),
+  variant("route.create"),
+  variant("route.update"),
+  variant("route.delete"),
+  variant("config.rollback"),
 ]);
 /** What the caller sends (defaults not yet applied). */
-export type ChangeRequestInput = z.input<typeof changeRequest>;
-export type ChangeRequest = z.infer<typeof changeRequest>;
-export type ChangeKind = ChangeRequest["kind"];
+export type ChangeRequestInput = z.input<typeof changeRequestUnion>;
+export type ChangeRequest = z.infer<typeof changeRequestUnion>;
+
+/**
+ * The parser `change.preview` uses: accepts and returns what `changeRequestUnion`
+ * does, but reports problems of `input` at the paths the mutation itself would
+ * (`name`, not `input.name`), so a form shows a preview's errors like a submit's.
+ */
+export const changeRequest = z
+  .object({ kind: z.enum(CHANGE_KINDS as [ChangeKind, ...ChangeKind[]]), input: z.unknown() })
+  .transform((v, ctx) => {
+    const parsed = CHANGE_INPUTS[v.kind].safeParse(v.input);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) ctx.addIssue(issue as never);
+      return z.NEVER;
+    }
+    return { kind: v.kind, input: parsed.data } as ChangeRequest;
+  }) as unknown as z.ZodType<ChangeRequest, ChangeRequestInput>;
 
 export const rolloutInput = z.object({ clusterId: idSchema, version: z.number().int().min(1) });
