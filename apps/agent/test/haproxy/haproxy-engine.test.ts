@@ -234,6 +234,17 @@ describe("HAProxy engine", () => {
     expect((await get(port, "/")).status).toBe(200);
   });
 
+  it("restarts HAProxy from the last good config when it dies", async () => {
+    await engine.apply(twoBackends(1, { b: { state: "disabled" } }));
+    const first = engine.masterPid!;
+    process.kill(first, "SIGKILL");
+    await until(() => engine.masterPid !== undefined && engine.masterPid !== first);
+    await until(async () => (await get(port, "/").catch(() => undefined))?.status === 200);
+    // Still the snapshot's state: b stays disabled after the restart.
+    expect(new Set(await bodies(4))).toEqual(new Set(["a"]));
+    expect(engine.applied?.version).toBe(1);
+  });
+
   it("reports a killed backend as a down health event", async () => {
     const events: HealthEvent[] = [];
     engine.onHealthEvent((e) => events.push(e));
