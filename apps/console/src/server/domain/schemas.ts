@@ -146,11 +146,21 @@ const listenerFields = z.object({
 export const listenerInput = listenerFields
   .superRefine(checkSettings)
   .transform((v) => ({ ...v, settings: settingsSchemaFor(v.protocol).parse(v.settings) }));
-/** Without protocol, settings are checked against the stored protocol by the domain (listeners.ts). */
-export const listenerUpdate = listenerFields
-  .omit({ clusterId: true })
-  .partial()
-  .extend({ id: idSchema })
+/**
+ * Updates change only the fields they name. (zod 4 applies a field's default
+ * even under .partial(), so update schemas are spelled out without defaults:
+ * otherwise "drain this backend" would also reset its weight.)
+ * Without protocol, settings are checked against the stored protocol by the domain (listeners.ts).
+ */
+export const listenerUpdate = z
+  .object({
+    id: idSchema,
+    name: nameSchema.optional(),
+    protocol: listenerFields.shape.protocol.unwrap().optional(),
+    bindAddress: bindAddressSchema.optional(),
+    port: portSchema.optional(),
+    settings: z.record(z.string(), z.unknown()).optional(),
+  })
   .superRefine(checkSettings);
 
 export const redirectInput = z.object({
@@ -177,7 +187,15 @@ export const routeInput = z.object({
   action: z.enum(ROUTE_ACTIONS, { message: "Choose proxy or redirect." }).default("proxy"),
   redirect: redirectInput.default({ status: 302, loopGuard: REDIRECT_LOOP_GUARD_DEFAULT }),
 });
-export const routeUpdate = routeInput.omit({ listenerId: true }).partial().extend({ id: idSchema });
+export const routeUpdate = z.object({
+  id: idSchema,
+  host: hostMatchSchema.optional(),
+  pathPrefix: pathPrefixSchema.optional(),
+  priority: routeInput.shape.priority.unwrap().optional(),
+  poolId: idSchema.optional(),
+  action: routeInput.shape.action.unwrap().optional(),
+  redirect: redirectInput.optional(),
+});
 
 const poolFields = z.object({
   clusterId: idSchema,
@@ -214,6 +232,17 @@ export const poolUpdate = poolFields
   .extend({ id: idSchema })
   .superRefine(checkPolicyOptions);
 
+const publicBaseUrlInput = z
+  .string()
+  .trim()
+  .max(2048, "That URL is too long.")
+  .nullable()
+  .transform((v) => (v === "" ? null : v))
+  .refine(
+    (v) => v === null || publicBaseUrlSchema.safeParse(v).success,
+    "Enter an http:// or https:// URL without a query or fragment, such as https://mirror1.example.com/pub.",
+  );
+
 export const backendInput = z.object({
   poolId: idSchema,
   name: z.string().trim().max(63).default(""),
@@ -229,19 +258,19 @@ export const backendInput = z.object({
     .nullable()
     .default(null),
   /** Empty means none; required (checked at compile) when a redirect route uses the pool. */
-  publicBaseUrl: z
-    .string()
-    .trim()
-    .max(2048, "That URL is too long.")
-    .nullable()
-    .default(null)
-    .transform((v) => (v === "" ? null : v))
-    .refine(
-      (v) => v === null || publicBaseUrlSchema.safeParse(v).success,
-      "Enter an http:// or https:// URL without a query or fragment, such as https://mirror1.example.com/pub.",
-    ),
+  publicBaseUrl: publicBaseUrlInput.default(null),
 });
-export const backendUpdate = backendInput.omit({ poolId: true }).partial().extend({ id: idSchema });
+export const backendUpdate = z.object({
+  id: idSchema,
+  name: backendInput.shape.name.unwrap().optional(),
+  address: addressSchema.optional(),
+  port: portSchema.optional(),
+  weight: weightSchema.optional(),
+  state: backendInput.shape.state.unwrap().optional(),
+  backup: z.boolean().optional(),
+  maxConnections: backendInput.shape.maxConnections.unwrap().optional(),
+  publicBaseUrl: publicBaseUrlInput.optional(),
+});
 
 export const byId = z.object({ id: idSchema });
 export const byCluster = z.object({ clusterId: idSchema });
