@@ -159,4 +159,22 @@ describe("DNS listeners and redirect routes through the API", () => {
     );
     expect(badStatus.fieldErrors["redirect.status"]).toMatch(/302 or 307/);
   });
+
+  it("rollback restores redirect routes, their options and public base URLs", async () => {
+    const before = (await c.services.prisma.configVersion.findFirst({
+      where: { clusterId },
+      orderBy: { version: "desc" },
+    }))!;
+    const route = await c.services.prisma.route.findFirstOrThrow({ where: { action: "redirect" } });
+    await op.route.delete({ id: route.id });
+    await op.config.rollback({ clusterId, version: before.version });
+    const restored = await c.services.prisma.route.findUniqueOrThrow({ where: { id: route.id } });
+    expect(restored.action).toBe("redirect");
+    expect(restored.redirect).toMatchObject({ status: 307, loopGuard: "mirrored" });
+    const latest = (await c.services.prisma.configVersion.findFirst({
+      where: { clusterId },
+      orderBy: { version: "desc" },
+    }))!;
+    expect(latest.hash).toBe(before.hash);
+  });
 });
