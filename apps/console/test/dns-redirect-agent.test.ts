@@ -1,0 +1,103 @@
+import { promises as dns } from "node:dns";
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { type AgentProcess, spawnAgent } from "@fulcrum/agent/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startNamedBackend } from "./backends";
+import { actors, callerAs, freePort, startTestConsole, type TestConsole, waitFor } from "./harness";
+
+/** Console → real agent process: a DNS listener and a redirect route configured through the API serve real clients. */
+describe("DNS and redirect balancing through a real agent", () => {
+  let c: TestConsole;
+  let agent: AgentProcess;
+  const backends: Array<Awaited<ReturnType<typeof startNamedBackend>>> = [];
+  let dnsPort: number;
+  let httpPort: number;
+
+  beforeAll(async () => {
+    c = await startTestConsole();
+    backends.push(await startNamedBackend("alpha"), await startNamedBackend("bravo"));
+    const op = callerAs(c, actors.operator);
+    const clusterId = (await op.cluster.create({ name: "edge" })).id;
+    dnsPort = await freePort();
+    httpPort = await freePort();
+
+    const edge = await op.pool.create({ clusterId, name: "edge" });
+    await op.backend.create({ poolId: edge.id, address: "192.0.2.10", port: 443 });
+    await op.backend.create({ poolId: edge.id, address: "192.0.2.11", port: 443 });
+    const gslb = await op.listener.create({
+      clusterId,
+      name: "gslb",
+      protocol: "dns",
+      bindAddress: "127.0.0.1",
+      port: dnsPort,
+      settings: { ttlSeconds: 3 },
+    });
+    await op.route.create({ listenerId: gslb.id, poolId: edge.id, host: "www.example.com" });
+
+    const mirrors = await op.pool.create({ clusterId, name: "mirrors" });
+    for (const b of backends) {
+      await op.backend.create({
+        poolId: mirrors.id,
+        name: b.name,
+        address: "127.0.0.1",
+        port: b.port,
+        publicBaseUrl: `http://127.0.0.1:${b.port}`,
+      });
+    }
+    const web = await op.listener.create({
+      clusterId,
+      name: "downloads",
+      bindAddress: "127.0.0.1",
+      port: httpPort,
+    });
+    await op.route.create({
+      listenerId: web.id,
+      poolId: mirrors.id,
+      pathPrefix: "/files",
+      action: "redirect",
+    });
+
+    const token = await callerAs(c, actors.admin).agent.createEnrollmentToken({ clusterId });
+    const stateDir = mkdtempSync(path.join(os.tmpdir(), "fulcrum-agent-"));
+    agent = spawnAgent([
+      "--console",
+      c.url,
+      "--token",
+      token.secret,
+      "--state-dir",
+      stateDir,
+      "--name",
+      "edge-1",
+    ]);
+  });
+  afterAll(async () => {
+    await agent?.stop();
+    await c?.stop();
+    for (const b of backends) await b.close();
+  });
+
+  it("answers DNS queries with the pool's addresses and the configured TTL", async () => {
+    const resolver = new dns.Resolver({ timeout: 500, tries: 1 });
+    resolver.setServers([`127.0.0.1:${dnsPort}`]);
+    const first = await waitFor("the agent to answer DNS", () =>
+      resolver.resolve4("www.example.com", { ttl: true }).catch(() => undefined),
+    );
+    expect(first).toHaveLength(1);
+    expect(first[0]!.ttl).toBe(3);
+    const seen = new Set<string>();
+    for (let i = 0; i < 4; i++) for (const a of await resolver.resolve4("www.example.com")) seen.add(a);
+    expect(seen).toEqual(new Set(["192.0.2.10", "192.0.2.11"]));
+  });
+
+  it("redirects downloads to the mirrors, which clients following redirects reach", async () => {
+    const names: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const r = await fetch(`http://127.0.0.1:${httpPort}/files/big.iso`, { redirect: "follow" });
+      expect(r.redirected).toBe(true);
+      names.push(await r.text());
+    }
+    expect(new Set(names)).toEqual(new Set(["alpha", "bravo"]));
+  });
+});
