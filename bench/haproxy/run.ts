@@ -116,7 +116,10 @@ async function main(): Promise<void> {
   const bareCfg = join(bareDir, "haproxy.cfg");
   writeFileSync(
     bareCfg,
-    renderConfig(snapshot(pBare!, backends), { statsSocket: join(bareDir, "stats.sock") }),
+    renderConfig(snapshot(pBare!, backends), {
+      statsSocket: join(bareDir, "stats.sock"),
+      serverStateFile: join(bareDir, "server-state"),
+    }),
   );
   const bare = start("haproxy-bare", "haproxy", ["-W", "-db", "-f", bareCfg], join(bareDir, "haproxy.log"));
 

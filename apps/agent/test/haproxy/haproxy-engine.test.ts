@@ -185,11 +185,11 @@ describe("HAProxy engine", () => {
     await Promise.all(load);
     keepAlive.destroy();
 
+    expect(failures).toEqual([]);
+    if (supportsIdleClose) expect(retriedOnIdleSocket).toBe(0);
     const after = await proc();
     expect(after.reloads).toBe(before.reloads + 1);
     expect(after.workers).not.toEqual(before.workers);
-    expect(failures).toEqual([]);
-    if (supportsIdleClose) expect(retriedOnIdleSocket).toBe(0);
     expect(new Set(await bodies(9))).toEqual(new Set(["a", "b", "c"]));
   });
 
@@ -260,5 +260,29 @@ describe("HAProxy engine", () => {
     const down = await until(() => events.find((e) => e.state === "down"));
     expect(down).toMatchObject({ poolId: "p1", backendId: "b", port: backends[1]!.port });
     expect(new Set(await bodies(4))).toEqual(new Set(["a"]));
+  });
+
+  it("keeps a down backend down across a reload (server state carried to the new worker)", async () => {
+    const events: HealthEvent[] = [];
+    engine.onHealthEvent((e) => events.push(e));
+    // Checks every 3 s: without the saved state, the new worker would call b up until its first check.
+    const checks = { healthCheck: { type: "tcp", intervalMs: 3000, fall: 1, rise: 1 } } as const;
+    await engine.apply(twoBackends(1, {}, checks));
+    await backends[1]!.close();
+    await until(() => events.find((e) => e.state === "down" && e.backendId === "b"));
+    const c = await startCtlBackend("c");
+    backends.push(c);
+    const v2 = snap(
+      2,
+      [http("web", port, "p1")],
+      [pool("p1", [be("a", backends[0]!.port), be("b", backends[1]!.port), be("c", c.port)], checks)],
+    );
+    const reloadsBefore = (await proc()).reloads;
+    await engine.apply(v2);
+    expect((await proc()).reloads).toBe(reloadsBefore + 1);
+    const rows = await runtimeCommand(engine.files.statsSocket, "show stat");
+    const b = rows.split("\n").find((l) => l.startsWith("p_p1,b_b,"));
+    expect(b?.split(",")[17]).toMatch(/^DOWN/);
+    expect(new Set(await bodies(6))).toEqual(new Set(["a", "c"]));
   });
 });

@@ -9,7 +9,10 @@ import { findUnsupported } from "../../src/engines/haproxy/validate";
 import { BIN, be, http, pool, snap } from "./fixtures";
 
 const GOLDEN = join(import.meta.dirname, "golden");
-const PATHS = { statsSocket: "/var/lib/fulcrum-agent/haproxy/stats.sock" };
+const PATHS = {
+  statsSocket: "/var/lib/fulcrum-agent/haproxy/stats.sock",
+  serverStateFile: "/var/lib/fulcrum-agent/haproxy/server-state",
+};
 
 /** Every policy and option the engine maps, in one snapshot. */
 const everything = snap(
@@ -90,7 +93,12 @@ describe("renderConfig", () => {
     const text = renderConfig(s, PATHS);
     await golden(name, text);
     const path = join(dir, name);
-    await writeFile(path, text.replace(PATHS.statsSocket, join(dir, "stats.sock")));
+    await writeFile(
+      path,
+      text
+        .replace(PATHS.statsSocket, join(dir, "stats.sock"))
+        .replace(PATHS.serverStateFile, join(dir, "state")),
+    );
     await checkConfig(BIN, path);
   });
 

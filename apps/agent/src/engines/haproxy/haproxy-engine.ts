@@ -10,6 +10,7 @@ import { HaproxyConfigRejectedError } from "./errors";
 import { renderConfig } from "./render-config";
 import { parseShowStat, runtimeCommand, runtimeSet } from "./runtime-api";
 import { runtimeChanges } from "./runtime-diff";
+import { carryServerState, EMPTY_SERVER_STATE } from "./server-state";
 import { HaproxyStats } from "./stats";
 import { HaproxySupervisor } from "./supervisor";
 import { assertSupported } from "./validate";
@@ -31,6 +32,7 @@ export function haproxyPaths(stateDir: string) {
     dir,
     configPath: join(dir, "haproxy.cfg"),
     statsSocket: join(dir, "stats.sock"),
+    serverStateFile: join(dir, "server-state"),
     masterSocket: join(dir, "master.sock"),
     pidFile: join(dir, "haproxy.pid"),
   };
@@ -140,16 +142,16 @@ export class HaproxyEngine implements Engine {
 
   private async applyNow(snapshot: Snapshot): Promise<void> {
     assertSupported(snapshot);
-    const { dir, configPath, statsSocket } = this.paths;
+    const { dir, configPath, statsSocket, serverStateFile } = this.paths;
+    const paths = { statsSocket, serverStateFile };
     await mkdir(dir, { recursive: true, mode: 0o700 });
     this.idleCloseOnResponse ??= await supportsGlobal(this.bin, dir, "idle-close-on-response");
-    const text = renderConfig(snapshot, { statsSocket }, { idleCloseOnResponse: this.idleCloseOnResponse });
+    const text = renderConfig(snapshot, paths, { idleCloseOnResponse: this.idleCloseOnResponse });
 
     const old = this.current;
     if (old && this.supervisor.running) {
       const same =
-        renderConfig(old, { statsSocket }, { neutral: true }) ===
-        renderConfig(snapshot, { statsSocket }, { neutral: true });
+        renderConfig(old, paths, { neutral: true }) === renderConfig(snapshot, paths, { neutral: true });
       if (same) {
         for (const cmd of runtimeChanges(old, snapshot)) await runtimeSet(statsSocket, cmd);
         // The file follows, so a later reload or restart starts from the same state.
@@ -176,6 +178,7 @@ export class HaproxyEngine implements Engine {
         : writeFile(configPath, previous, { mode: 0o600 });
     try {
       if (this.supervisor.running) {
+        await this.saveServerState(old, snapshot);
         this.reloading = true;
         try {
           await this.supervisor.reload();
@@ -185,6 +188,8 @@ export class HaproxyEngine implements Engine {
         }
         this.opts.log.info("haproxy reloaded", { version: snapshot.version });
       } else {
+        // A fresh start begins from the config alone (health from the first checks).
+        await writeFile(serverStateFile, EMPTY_SERVER_STATE, { mode: 0o600 });
         await this.supervisor.start();
         this.opts.log.info("haproxy started", { version: snapshot.version, pid: this.supervisor.masterPid });
       }
@@ -194,6 +199,21 @@ export class HaproxyEngine implements Engine {
     }
     this.current = snapshot;
     this.startPolling();
+  }
+
+  /** What the serving worker knows of servers that stay the same, for the next worker to restore. */
+  private async saveServerState(from: Snapshot | undefined, to: Snapshot): Promise<void> {
+    let text = EMPTY_SERVER_STATE;
+    if (from) {
+      try {
+        text = carryServerState(await runtimeCommand(this.paths.statsSocket, "show servers state"), from, to);
+      } catch (e) {
+        this.opts.log.warn("could not save HAProxy server state; servers restart from the config", {
+          error: errorMessage(e),
+        });
+      }
+    }
+    await writeFile(this.paths.serverStateFile, text, { mode: 0o600 });
   }
 
   private startPolling(): void {

@@ -7,6 +7,8 @@ import { hashOptions, listenersByPool, proxyListeners } from "./validate";
 export interface RenderPaths {
   /** Unix socket of the runtime API (stats socket, level admin, exposes listener fds for reloads). */
   statsSocket: string;
+  /** Server states the agent saves before a reload, for the new worker to restore (server-state.ts). */
+  serverStateFile: string;
 }
 
 export interface RenderOptions {
@@ -235,6 +237,7 @@ export function renderConfig(snapshot: Snapshot, paths: RenderPaths, opts: Rende
     `stats socket ${quote(paths.statsSocket)} mode 600 level admin expose-fd listeners`,
     "stats timeout 10s",
     "hard-stop-after 30s",
+    `server-state-file ${quote(paths.serverStateFile)}`,
   ];
   if (opts.idleCloseOnResponse) global.push("idle-close-on-response");
   if (headerLimit !== undefined) {
@@ -242,7 +245,14 @@ export function renderConfig(snapshot: Snapshot, paths: RenderPaths, opts: Rende
   }
   const sections: string[][] = [
     global,
-    ["defaults", "mode http", "timeout connect 5s", "timeout client 60s", "timeout server 60s"],
+    [
+      "defaults",
+      "mode http",
+      "timeout connect 5s",
+      "timeout client 60s",
+      "timeout server 60s",
+      "load-server-state-from-file global",
+    ],
   ];
   for (const l of listeners) sections.push(l.protocol === "tcp" ? tcpFrontend(l) : httpFrontend(l));
   const byPool = listenersByPool(snapshot);

@@ -245,7 +245,10 @@ export class HaproxyStats {
       ...(reason ? { reason: reason.slice(0, 500) } : {}),
       at: new Date().toISOString(),
     });
-    if (p.healthCheck.type !== "none") {
+    // INI: no check has run yet in this worker (just started or reloaded without saved state).
+    const checked =
+      row.check_status !== undefined && row.check_status !== "" && !row.check_status.startsWith("INI");
+    if (p.healthCheck.type !== "none" && checked) {
       const h = healthOf(row.status ?? "");
       if (h && this.health.get(key) !== h) {
         this.health.set(key, h);
