@@ -501,6 +501,25 @@ describe("moves, bulk actions, dry run and rollout (real console, agent and back
       input: { moves: [{ id: pinned, poolId: green }] },
     });
     expect(away.pools.find((p) => p.name === "blue")?.stickySessionsRepinned).toBe(1);
+
+    // Cookie persistence: the agent counts the client IPs it saw with each backend's cookie.
+    const cookie = await op.pool.update({ id: blue, persistence: { type: "cookie", ttlSeconds: 600 } });
+    const cookieVersion = (await latestVersion())!;
+    expect(cookie.id).toBe(blue);
+    await rolledOut(cookieVersion);
+    const served = (await get(webPort)).body;
+    await waitFor(
+      "the cookie session gauge",
+      () =>
+        c.services.metrics.backendGauges(ids[served]!).stickySessions === 1 &&
+        c.services.metrics.backendGauges(ids[served === "alpha" ? "bravo" : "alpha"]!).stickySessions === 0,
+      20_000,
+    );
+    const off = await op.change.preview({
+      kind: "pool.update",
+      input: { id: blue, persistence: { type: "none" } },
+    });
+    expect(off.totals.stickySessionsRepinned).toBe(1);
     await op.pool.update({ id: blue, persistence: { type: "none" } });
   });
 
