@@ -14,18 +14,22 @@ describe("DNS and redirect balancing through a real agent", () => {
   const backends: Array<Awaited<ReturnType<typeof startNamedBackend>>> = [];
   let dnsPort: number;
   let httpPort: number;
+  let clusterId: string;
+  const edgeBackendIds: string[] = [];
+  const mirrorBackendIds: string[] = [];
 
   beforeAll(async () => {
     c = await startTestConsole();
     backends.push(await startNamedBackend("alpha"), await startNamedBackend("bravo"));
     const op = callerAs(c, actors.operator);
-    const clusterId = (await op.cluster.create({ name: "edge" })).id;
+    clusterId = (await op.cluster.create({ name: "edge" })).id;
     dnsPort = await freePort();
     httpPort = await freePort();
 
     const edge = await op.pool.create({ clusterId, name: "edge" });
-    await op.backend.create({ poolId: edge.id, address: "192.0.2.10", port: 443 });
-    await op.backend.create({ poolId: edge.id, address: "192.0.2.11", port: 443 });
+    for (const address of ["192.0.2.10", "192.0.2.11"]) {
+      edgeBackendIds.push((await op.backend.create({ poolId: edge.id, address, port: 443 })).id);
+    }
     const gslb = await op.listener.create({
       clusterId,
       name: "gslb",
@@ -38,13 +42,14 @@ describe("DNS and redirect balancing through a real agent", () => {
 
     const mirrors = await op.pool.create({ clusterId, name: "mirrors" });
     for (const b of backends) {
-      await op.backend.create({
+      const created = await op.backend.create({
         poolId: mirrors.id,
         name: b.name,
         address: "127.0.0.1",
         port: b.port,
         publicBaseUrl: `http://127.0.0.1:${b.port}`,
       });
+      mirrorBackendIds.push(created.id);
     }
     const web = await op.listener.create({
       clusterId,
@@ -99,5 +104,18 @@ describe("DNS and redirect balancing through a real agent", () => {
       names.push(await r.text());
     }
     expect(new Set(names)).toEqual(new Set(["alpha", "bravo"]));
+  });
+
+  it("the per-backend live series count DNS answers and redirects as requests (queries/s, redirects/s)", async () => {
+    const viewer = callerAs(c, actors.viewer);
+    const sum = async (id: string, field: "rps" | "s3xx") => {
+      const s = await viewer.metrics.series({ clusterId, scope: "backend", id, range: "5m" });
+      return s.points.reduce((n, p) => n + (p[field] ?? 0), 0);
+    };
+    for (const id of edgeBackendIds)
+      await waitFor("DNS answers in the backend series", async () => (await sum(id, "rps")) > 0);
+    for (const id of mirrorBackendIds) {
+      await waitFor("redirects in the backend series", async () => (await sum(id, "s3xx")) > 0);
+    }
   });
 });
