@@ -234,6 +234,25 @@ describe("HAProxy engine", () => {
     expect((await get(port, "/")).status).toBe(200);
   });
 
+  it("NACKs a first snapshot HAProxy cannot start with, and leaves no HAProxy running", async () => {
+    const squatter: Server = createServer();
+    await new Promise<void>((r) => squatter.listen(port, "127.0.0.1", r));
+    try {
+      await expect(engine.apply(twoBackends(1))).rejects.toMatchObject({ code: "haproxy_failed" });
+    } finally {
+      await new Promise((r) => squatter.close(r));
+    }
+    expect(engine.masterPid).toBeUndefined();
+    expect(engine.applied).toBeUndefined();
+    // No crash-restart loop on a config that never started: the port stays free.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(engine.masterPid).toBeUndefined();
+    await expect(get(port, "/")).rejects.toThrow(/ECONNREFUSED/);
+    // The next good snapshot starts it.
+    await engine.apply(twoBackends(2));
+    expect((await get(port, "/")).status).toBe(200);
+  });
+
   it("restarts HAProxy from the last good config when it dies", async () => {
     await engine.apply(twoBackends(1, { b: { state: "disabled" } }));
     const first = engine.masterPid!;

@@ -33,6 +33,7 @@ export class HaproxySupervisor {
   private restartTimer: NodeJS.Timeout | undefined;
   private stderrTail = "";
   private exitWaiters: (() => void)[] = [];
+  private starting: Promise<void> | undefined;
   /** Called after a crash restart brought HAProxy back. */
   onRestart: (() => void) | undefined;
 
@@ -46,7 +47,34 @@ export class HaproxySupervisor {
     return this.child?.pid;
   }
 
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    // An apply may start HAProxy while a crash restart is pending or running: one start wins.
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    if (this.starting) return this.starting;
+    if (this.child) return Promise.resolve();
+    this.starting = this.startNow()
+      .catch((e) => {
+        // The caller NACKs and puts the old config back; no restart loop on a config that cannot start.
+        this.abandon();
+        throw e;
+      })
+      .finally(() => {
+        this.starting = undefined;
+      });
+    return this.starting;
+  }
+
+  /** Forgets the child (so its exit schedules nothing) and kills it if it still runs. */
+  private abandon(): void {
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    const c = this.child;
+    this.child = undefined;
+    if (c && c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+  }
+
+  private async startNow(): Promise<void> {
     await this.killStale();
     this.stopping = false;
     const { bin, configPath, masterSocket, pidFile, log } = this.opts;
@@ -136,14 +164,23 @@ export class HaproxySupervisor {
     });
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
-      if (this.stopping) return;
-      this.start().then(
-        () => {
-          this.opts.log.info("haproxy restarted");
-          this.onRestart?.();
-        },
-        (e) => this.opts.log.error("haproxy restart failed", { error: errorMessage(e) }),
-      );
+      if (this.stopping || this.child || this.starting) return;
+      this.starting = this.startNow()
+        .then(
+          () => {
+            this.opts.log.info("haproxy restarted");
+            this.onRestart?.();
+          },
+          (e) => {
+            this.opts.log.error("haproxy restart failed", { error: errorMessage(e) });
+            // A master that never got a worker: kill it, and its exit schedules the next try.
+            const c = this.child;
+            if (c && c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+          },
+        )
+        .finally(() => {
+          this.starting = undefined;
+        });
     }, delay);
   }
 
