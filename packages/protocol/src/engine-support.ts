@@ -100,7 +100,7 @@ export const ENGINE_FEATURES: readonly EngineFeature[] = [
   both(
     "pool:retries",
     "Retries without a budget",
-    "retries N, retry-on conn-failure empty-response response-timeout, option redispatch.",
+    "retries N, option redispatch; retry-on conn-failure empty-response response-timeout, L7 retries only for bodyless idempotent requests.",
   ),
   both(
     "pool:limits",

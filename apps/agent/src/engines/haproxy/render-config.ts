@@ -113,7 +113,15 @@ function backendSection(
   const attempts = r.enabled ? r.attempts : 0;
   out.push(`retries ${attempts}`);
   if (attempts > 0) {
-    if (mode === "http") out.push("retry-on conn-failure empty-response response-timeout");
+    if (mode === "http") {
+      out.push("retry-on conn-failure empty-response response-timeout");
+      // As the builtin engine: beyond failed connects, only bodyless idempotent requests are retried.
+      out.push(
+        "http-request disable-l7-retry unless { method GET HEAD OPTIONS PUT DELETE TRACE }",
+        "http-request disable-l7-retry if { req.hdr_cnt(transfer-encoding) gt 0 }",
+        "http-request disable-l7-retry if { req.hdr_val(content-length) gt 0 }",
+      );
+    }
     out.push("option redispatch 1");
   }
 
