@@ -145,8 +145,15 @@ test("keyboard drag moves a backend back, and Undo reverts it", async ({ browser
   const handle = page.getByRole("button", { name: "Move blue-2" });
   await expect(page.getByTestId("column-green")).toContainText("blue-2");
   await handle.focus();
+  // Each step waits for the screen-reader announcement: the sensor listens for
+  // arrows only once the pick-up has been handled.
   await page.keyboard.press("Space");
+  // (the pick-up announcement is soon replaced by "Over pool green.")
+  await expect(
+    page.getByRole("status").filter({ hasText: /Picked up blue-2|Over pool green\./ }),
+  ).toBeAttached();
   await page.keyboard.press("ArrowLeft");
+  await expect(page.getByRole("status").filter({ hasText: "Over pool blue." })).toBeAttached();
   await page.keyboard.press("Space");
   await expect(page.getByTestId("change-summary")).toContainText("blue-2 drains from green");
   await expect(page.getByTestId("change-summary")).toContainText("joins blue");
