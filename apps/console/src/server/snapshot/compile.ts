@@ -78,24 +78,35 @@ const byKey =
 export function compileSnapshotBody(rows: TopologyRows): SnapshotBody {
   const listeners: SnapshotListener[] = rows.listeners
     .map((l): SnapshotListener => {
-      const base = {
-        id: l.id,
-        name: l.name,
-        bindAddress: l.bindAddress,
-        port: l.port,
-        routes: l.routes
-          .map((r) => compileRoute(r, l.protocol))
-          .sort(
-            (a, b) =>
-              b.priority - a.priority ||
-              b.pathPrefix.length - a.pathPrefix.length ||
-              byKey((r: { host: string; id: string }) => `${r.host}\u0000${r.id}`)(a, b),
-          ),
-      };
+      const routes = l.routes
+        .map((r) => compileRoute(r, l.protocol))
+        .sort(
+          (a, b) =>
+            b.priority - a.priority ||
+            b.pathPrefix.length - a.pathPrefix.length ||
+            byKey((r: { host: string; id: string }) => `${r.host}\u0000${r.id}`)(a, b),
+        );
+      const { id, name, bindAddress, port } = l;
       // Stored settings are shaped by the protocol; keys of another protocol are dropped.
       return l.protocol === "dns"
-        ? { ...base, protocol: "dns", settings: dnsListenerSettingsSchema.parse(l.settings ?? {}) }
-        : { ...base, protocol: l.protocol, settings: listenerSettingsSchema.parse(l.settings ?? {}) };
+        ? {
+            id,
+            name,
+            protocol: "dns",
+            bindAddress,
+            port,
+            settings: dnsListenerSettingsSchema.parse(l.settings ?? {}),
+            routes,
+          }
+        : {
+            id,
+            name,
+            protocol: l.protocol,
+            bindAddress,
+            port,
+            settings: listenerSettingsSchema.parse(l.settings ?? {}),
+            routes,
+          };
     })
     .sort(byKey((l) => `${l.bindAddress}:${String(l.port).padStart(5, "0")}`));
 
