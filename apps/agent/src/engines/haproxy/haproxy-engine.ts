@@ -183,6 +183,9 @@ export class HaproxyEngine implements Engine {
         try {
           await this.supervisor.reload();
         } finally {
+          // Loaded (or not needed) by now; a later crash restart must start from the config alone,
+          // not from states that runtime-API changes have since overtaken.
+          await writeFile(serverStateFile, EMPTY_SERVER_STATE, { mode: 0o600 });
           this.statsView.rebase();
           this.reloading = false;
         }
