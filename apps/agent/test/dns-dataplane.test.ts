@@ -252,6 +252,14 @@ describe("dns listener: health, drain and failures", () => {
     const response = dnsPacket.encode({ ...queryPacket("www.example.com", "A"), type: "response" });
     expect(await udpExchange(port, response, 300)).toBeUndefined();
     expect(listener.dropped).toBe(3);
+    // Decodes, but carries an EDNS client subnet of an unknown address family: answered or dropped, never a crash.
+    const ecs = { code: 8, family: 7, sourcePrefixLength: 24, scopePrefixLength: 0, ip: "10.0.0.0" };
+    const opt = { type: "OPT", name: ".", udpPayloadSize: 1232, flags: 0, options: [ecs] };
+    await udpExchange(
+      port,
+      dnsPacket.encode(queryPacket("www.example.com", "A", { additionals: [opt as never] })),
+      300,
+    );
     const garbage = Buffer.concat([Buffer.from([0, 5]), Buffer.from("xxxxx")]);
     const tcp = await tcpQueries(port, [garbage, tcpFrame(queryPacket("www.example.com", "A"))]);
     expect(tcp.closed).toBe(true);

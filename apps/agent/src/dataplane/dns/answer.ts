@@ -59,6 +59,20 @@ export function answerQuery(
   remoteAddress: string | undefined,
   transport: "udp" | "tcp",
 ): { readonly reply: Buffer } | { readonly dropped: string } {
+  try {
+    return answer(ctx, msg, remoteAddress, transport);
+  } catch (e) {
+    // A packet that decodes but cannot be answered (e.g. an EDNS option we cannot echo): dropped too.
+    return { dropped: `unanswerable: ${e instanceof Error ? e.message : String(e)}` };
+  }
+}
+
+function answer(
+  ctx: DnsAnswerContext,
+  msg: Buffer,
+  remoteAddress: string | undefined,
+  transport: "udp" | "tcp",
+): { readonly reply: Buffer } | { readonly dropped: string } {
   let query: dnsPacket.DecodedPacket;
   try {
     query = dnsPacket.decode(msg);
@@ -143,8 +157,7 @@ export function answerQuery(
   const name = canonicalName(q.name);
   const route = ctx.names.lookup(name);
   if (route === undefined) return reply(ctx.names.covers(name) ? RCODE.NXDOMAIN : RCODE.REFUSED);
-  if (route.stats) countRequest(undefined, route.stats, route.pool.counters);
-  else countRequest(undefined, undefined, route.pool.counters);
+  countRequest(undefined, route.stats, route.pool.counters);
 
   const qtype = q.type as string;
   const families: Array<4 | 6> = qtype === "A" ? [4] : qtype === "AAAA" ? [6] : qtype === "ANY" ? [4, 6] : [];
