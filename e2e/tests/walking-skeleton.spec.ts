@@ -1,11 +1,17 @@
 import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { expect, test } from "@playwright/test";
+import { expect, type Page, test } from "@playwright/test";
 import { argsOf, freePort, spawnAgent, startNamedBackend } from "./helpers";
 
 const ADMIN = { name: "Erin Example", email: "erin@example.com", password: "a long admin password" };
 const shots = path.resolve(import.meta.dirname, "../artifacts/screenshots");
+
+/** Topology changes go through the dry run: its effect and diff, then Apply, then Done. */
+async function applyChange(page: Page) {
+  await page.getByTestId("change-apply").click();
+  await page.getByTestId("change-dialog").getByRole("button", { name: "Done" }).click();
+}
 
 test("first admin → login → topology in the browser → real agent → traffic alternates", async ({ page }) => {
   const alpha = await startNamedBackend("alpha");
@@ -42,8 +48,7 @@ test("first admin → login → topology in the browser → real agent → traff
     await page.getByLabel("Policy").selectOption("round_robin");
     await page.getByRole("button", { name: "Create pool" }).click();
     // Every topology change goes through the dry run: effect and diff, then apply.
-    await page.getByTestId("change-apply").click();
-    await page.getByTestId("change-dialog").getByRole("button", { name: "Done" }).click();
+    await applyChange(page);
     const pool = page.getByTestId("pool-app");
     await expect(pool).toBeVisible();
     for (const b of [alpha, bravo]) {
@@ -53,6 +58,7 @@ test("first admin → login → topology in the browser → real agent → traff
       await form.getByLabel("Address").fill("127.0.0.1");
       await form.getByLabel("Port").fill(String(b.port));
       await form.getByRole("button", { name: "Save backend" }).click();
+      await applyChange(page);
       await expect(pool).toContainText(b.name);
     }
 
@@ -64,11 +70,13 @@ test("first admin → login → topology in the browser → real agent → traff
     await page.getByLabel("Bind address").fill("127.0.0.1");
     await page.getByLabel("Port").fill(String(listenerPort));
     await page.getByRole("button", { name: "Create listener" }).click();
+    await applyChange(page);
     await expect(page.getByText(`127.0.0.1:${listenerPort}`)).toBeVisible();
     const listener = page.getByTestId("listener-web");
     await listener.getByRole("button", { name: "Add route" }).click();
     await listener.getByLabel("Pool").selectOption({ label: "app" });
     await listener.getByRole("button", { name: "Create route" }).click();
+    await applyChange(page);
     await expect(listener).toContainText("any host");
 
     // Enroll a real agent with the command the console shows.

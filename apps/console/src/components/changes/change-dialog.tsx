@@ -58,6 +58,7 @@ function ChangeDialog({ spec, onClose }: { spec: ChangeSpec; onClose: () => void
   const close = () => {
     onClose();
     if (applied) spec.onApplied?.();
+    else spec.onCancelled?.();
   };
   const preview = useQuery({
     ...trpc.change.preview.queryOptions(spec.request),

@@ -27,4 +27,6 @@ export interface ChangeSpec {
   done: string;
   /** Called when the dialog closes after the change was applied. */
   onApplied?: () => void;
+  /** Called when the dialog closes without applying. */
+  onCancelled?: () => void;
 }

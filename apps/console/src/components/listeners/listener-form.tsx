@@ -5,8 +5,9 @@ import { useState } from "react";
 import type { Listener } from "../../lib/api-types";
 import { useInvalidateTopology } from "../../lib/invalidate";
 import { useTRPC } from "../../lib/trpc";
-import { mergeErrors, numberOrUndefined, submitValidated } from "../../lib/validate";
+import { mergeErrors, numberOrUndefined } from "../../lib/validate";
 import { listenerInput, listenerUpdate } from "../../server/domain/schemas";
+import { useDryRunSubmit } from "../changes/use-dry-run-submit";
 import { FormActions, FormError, SelectField, TextField } from "../form";
 import { Button } from "../ui";
 import {
@@ -47,6 +48,8 @@ export function ListenerForm({
 }) {
   const trpc = useTRPC();
   const invalidate = useInvalidateTopology();
+  // Every save is dry-run first: effect and diff, then apply on confirm.
+  const dryRun = useDryRunSubmit();
   const create = useMutation(trpc.listener.create.mutationOptions());
   const update = useMutation(trpc.listener.update.mutationOptions());
   const mutation = listener ? update : create;
@@ -69,13 +72,21 @@ export function ListenerForm({
       settings: protocol === "dns" ? dnsSettingsFromForm(f) : listenerSettingsFromForm(f, settings0),
     };
     const saved = listener
-      ? await submitValidated(
+      ? await dryRun.submit(
+          "listener.update",
+
           listenerUpdate,
           { id: listener.id, ...base },
           setClientErrors,
           update.mutateAsync,
         )
-      : await submitValidated(listenerInput, { clusterId, ...base }, setClientErrors, create.mutateAsync);
+      : await dryRun.submit(
+          "listener.create",
+          listenerInput,
+          { clusterId, ...base },
+          setClientErrors,
+          create.mutateAsync,
+        );
     if (!saved) return;
     await invalidate();
     onDone();
@@ -136,6 +147,7 @@ export function ListenerForm({
           {mutation.isPending ? "Saving…" : listener ? "Save listener" : "Create listener"}
         </Button>
       </FormActions>
+      {dryRun.dialog}
     </form>
   );
 }

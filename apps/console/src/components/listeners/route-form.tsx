@@ -6,8 +6,9 @@ import { useState } from "react";
 import type { Pool, Route } from "../../lib/api-types";
 import { useInvalidateTopology } from "../../lib/invalidate";
 import { useTRPC } from "../../lib/trpc";
-import { mergeErrors, numberOrUndefined, submitValidated } from "../../lib/validate";
+import { mergeErrors, numberOrUndefined } from "../../lib/validate";
 import { routeInput, routeUpdate } from "../../server/domain/schemas";
+import { useDryRunSubmit } from "../changes/use-dry-run-submit";
 import { FormActions, FormError, SelectField, TextField } from "../form";
 import { Button, Skeleton } from "../ui";
 
@@ -42,6 +43,8 @@ export function RouteForm({
 }) {
   const trpc = useTRPC();
   const invalidate = useInvalidateTopology();
+  // Every save is dry-run first: effect and diff, then apply on confirm.
+  const dryRun = useDryRunSubmit();
   const create = useMutation(trpc.route.create.mutationOptions());
   const update = useMutation(trpc.route.update.mutationOptions());
   const mutation = route ? update : create;
@@ -71,8 +74,20 @@ export function RouteForm({
         : {}),
     };
     const saved = route
-      ? await submitValidated(routeUpdate, { id: route.id, ...base }, setClientErrors, update.mutateAsync)
-      : await submitValidated(routeInput, { listenerId, ...base }, setClientErrors, create.mutateAsync);
+      ? await dryRun.submit(
+          "route.update",
+          routeUpdate,
+          { id: route.id, ...base },
+          setClientErrors,
+          update.mutateAsync,
+        )
+      : await dryRun.submit(
+          "route.create",
+          routeInput,
+          { listenerId, ...base },
+          setClientErrors,
+          create.mutateAsync,
+        );
     if (!saved) return;
     await invalidate();
     onDone();
@@ -207,6 +222,7 @@ export function RouteForm({
           {mutation.isPending ? "Saving…" : route ? "Save route" : "Create route"}
         </Button>
       </FormActions>
+      {dryRun.dialog}
     </form>
   );
 }

@@ -5,8 +5,9 @@ import { useState } from "react";
 import type { Backend } from "../../lib/api-types";
 import { useInvalidateTopology } from "../../lib/invalidate";
 import { useTRPC } from "../../lib/trpc";
-import { mergeErrors, numberOrUndefined, submitValidated } from "../../lib/validate";
+import { mergeErrors, numberOrUndefined } from "../../lib/validate";
 import { backendInput, backendUpdate, WEIGHT_MAX, WEIGHT_MIN } from "../../server/domain/schemas";
+import { useDryRunSubmit } from "../changes/use-dry-run-submit";
 import { CheckboxField, FormActions, FormError, TextField } from "../form";
 import { Button } from "../ui";
 
@@ -24,6 +25,8 @@ export function BackendForm({
 }) {
   const trpc = useTRPC();
   const invalidate = useInvalidateTopology();
+  // Every save is dry-run first: effect and diff, then apply on confirm.
+  const dryRun = useDryRunSubmit();
   const create = useMutation(trpc.backend.create.mutationOptions());
   const update = useMutation(trpc.backend.update.mutationOptions());
   const mutation = backend ? update : create;
@@ -43,8 +46,20 @@ export function BackendForm({
       publicBaseUrl: String(f.get("publicBaseUrl") ?? "").trim() || null,
     };
     const saved = backend
-      ? await submitValidated(backendUpdate, { id: backend.id, ...base }, setClientErrors, update.mutateAsync)
-      : await submitValidated(backendInput, { poolId, ...base }, setClientErrors, create.mutateAsync);
+      ? await dryRun.submit(
+          "backend.update",
+          backendUpdate,
+          { id: backend.id, ...base },
+          setClientErrors,
+          update.mutateAsync,
+        )
+      : await dryRun.submit(
+          "backend.create",
+          backendInput,
+          { poolId, ...base },
+          setClientErrors,
+          create.mutateAsync,
+        );
     if (!saved) return;
     await invalidate();
     onDone();
@@ -137,6 +152,7 @@ export function BackendForm({
         </FormActions>
       </div>
       <FormError error={mutation.error} fields={errors} shown={SHOWN} />
+      {dryRun.dialog}
     </form>
   );
 }
