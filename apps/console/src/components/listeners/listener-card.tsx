@@ -5,11 +5,11 @@ import { useState } from "react";
 import type { Listener, Pool } from "../../lib/api-types";
 import { useCan } from "../../lib/console-context";
 import { plural } from "../../lib/format";
-import { useInvalidateTopology } from "../../lib/invalidate";
 import { useTRPC } from "../../lib/trpc";
+import { DryRunButton } from "../changes/dry-run-button";
 import { HistoryLink } from "../history-link";
 import { PlusIcon } from "../icons";
-import { Badge, Button, Card, ConfirmButton } from "../ui";
+import { Badge, Button, Card } from "../ui";
 import { ListenerForm } from "./listener-form";
 import { RouteForm } from "./route-form";
 
@@ -28,7 +28,6 @@ export function ListenerCard({
 }) {
   const trpc = useTRPC();
   const allowed = useCan();
-  const invalidate = useInvalidateTopology();
   const delListener = useMutation(trpc.listener.delete.mutationOptions());
   const delRoute = useMutation(trpc.route.delete.mutationOptions());
   const [editing, setEditing] = useState(false);
@@ -79,7 +78,8 @@ export function ListenerCard({
               >
                 Edit<span className="sr-only"> listener {listener.name}</span>
               </Button>
-              <ConfirmButton
+              <DryRunButton
+                request={{ kind: "listener.delete", input: { id: listener.id } }}
                 size="sm"
                 title={`Delete listener ${listener.name}?`}
                 body={
@@ -92,13 +92,10 @@ export function ListenerCard({
                     .
                   </>
                 }
-                onConfirm={async () => {
-                  await delListener.mutateAsync({ id: listener.id });
-                  await invalidate();
-                }}
+                apply={() => delListener.mutateAsync({ id: listener.id })}
               >
                 Delete<span className="sr-only"> listener {listener.name}</span>
-              </ConfirmButton>
+              </DryRunButton>
             </>
           ) : null}
         </div>
@@ -172,7 +169,8 @@ export function ListenerCard({
                               {r.pathPrefix}
                             </span>
                           </Button>
-                          <ConfirmButton
+                          <DryRunButton
+                            request={{ kind: "route.delete", input: { id: r.id } }}
                             title="Delete this route?"
                             body={
                               <>
@@ -182,10 +180,7 @@ export function ListenerCard({
                                 .
                               </>
                             }
-                            onConfirm={async () => {
-                              await delRoute.mutateAsync({ id: r.id });
-                              await invalidate();
-                            }}
+                            apply={() => delRoute.mutateAsync({ id: r.id })}
                           >
                             Delete
                             <span className="sr-only">
@@ -193,7 +188,7 @@ export function ListenerCard({
                               route {r.host || "any host"}
                               {r.pathPrefix}
                             </span>
-                          </ConfirmButton>
+                          </DryRunButton>
                         </div>
                       </td>
                     ) : null}

@@ -10,13 +10,14 @@ import { useInvalidateTopology } from "../../lib/invalidate";
 import { useTRPC } from "../../lib/trpc";
 import { WEIGHT_MAX } from "../../server/domain/schemas";
 import { agentsSentence, useChangeDialog } from "../changes/change-dialog";
+import { DryRunButton } from "../changes/dry-run-button";
 import { HistoryLink } from "../history-link";
 import { PlusIcon } from "../icons";
 import { HealthStatus } from "../metrics/health";
 import { Sparkline } from "../metrics/sparkline";
 import type { BackendsRow } from "../metrics/types";
 import { type LiveBackends, useLiveBackends } from "../metrics/use-metrics";
-import { Badge, Button, Card, ConfirmButton, cx, Skeleton, StatusDot } from "../ui";
+import { Badge, Button, Card, cx, Skeleton, StatusDot } from "../ui";
 import { BackendForm } from "./backend-form";
 import {
   describeHealthCheck,
@@ -176,7 +177,8 @@ function BackendRow({ backend, onEdit, feed }: { backend: Backend; onEdit: () =>
                 <Button size="xs" variant="ghost" onClick={onEdit}>
                   Edit<span className="sr-only"> {label}</span>
                 </Button>
-                <ConfirmButton
+                <DryRunButton
+                  request={{ kind: "backend.delete", input: { id: backend.id } }}
                   title={`Delete ${label}?`}
                   body={
                     <>
@@ -185,13 +187,10 @@ function BackendRow({ backend, onEdit, feed }: { backend: Backend; onEdit: () =>
                       it first.
                     </>
                   }
-                  onConfirm={async () => {
-                    await del.mutateAsync({ id: backend.id });
-                    await invalidate();
-                  }}
+                  apply={() => del.mutateAsync({ id: backend.id })}
                 >
                   Delete<span className="sr-only"> {label}</span>
-                </ConfirmButton>
+                </DryRunButton>
               </>
             ) : null}
           </div>

@@ -1,0 +1,54 @@
+"use client";
+
+import type { ReactNode } from "react";
+import { Button } from "../ui";
+import { useChangeDialog } from "./change-dialog";
+import type { Applied, ChangeRequest } from "./types";
+
+/**
+ * ConfirmButton's counterpart for topology changes (deletes): the confirmation is
+ * the dry run, with the change's effect and diff, then the rollout.
+ */
+export function DryRunButton({
+  children,
+  title,
+  body,
+  request,
+  apply,
+  confirmLabel = "Delete",
+  size = "xs",
+  variant = "danger-ghost",
+}: {
+  children: ReactNode;
+  title: string;
+  body: ReactNode;
+  request: ChangeRequest;
+  apply: () => Promise<Applied>;
+  confirmLabel?: string;
+  size?: "xs" | "sm" | "md";
+  variant?: "danger-ghost" | "secondary" | "ghost";
+}) {
+  const change = useChangeDialog();
+  return (
+    <>
+      <Button
+        size={size}
+        variant={variant}
+        onClick={() =>
+          change.open({
+            title,
+            request,
+            summary: () => body,
+            confirmLabel,
+            danger: confirmLabel === "Delete",
+            done: title.replace(/\?$/, ""),
+            apply,
+          })
+        }
+      >
+        {children}
+      </Button>
+      {change.dialog}
+    </>
+  );
+}
