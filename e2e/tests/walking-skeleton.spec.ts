@@ -59,6 +59,8 @@ test("first admin → login → topology in the browser → real agent → traff
       await form.getByLabel("Port").fill(String(b.port));
       await form.getByRole("button", { name: "Save backend" }).click();
       await applyChange(page);
+      // The form closes once the change is applied and the dialog is done.
+      await expect(form.getByLabel("Backend name")).toHaveCount(0);
       await expect(pool).toContainText(b.name);
     }
 
