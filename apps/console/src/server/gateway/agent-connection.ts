@@ -122,7 +122,8 @@ export class AgentConnection {
         return;
       }
       case "ack":
-        this.lastHash = msg.payload.hash;
+        // lastHash already names what was sent last; a late ack of an older snapshot must not
+        // overwrite it, or a later change back to that older config would never be pushed.
         this.deps.stats.configEvent?.(this.agent, {
           kind: "ack",
           version: msg.payload.version,
