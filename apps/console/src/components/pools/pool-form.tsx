@@ -10,6 +10,7 @@ import { poolInput, poolUpdate } from "../../server/domain/schemas";
 import { useChangeDialog } from "../changes/change-dialog";
 import { Fieldset, FormActions, FormError, SelectField, TextField } from "../form";
 import { Button } from "../ui";
+import { EngineSupportTable } from "./engine-support";
 import { FAILOVER_FIELDS, FailoverFields, failoverFromForm, readFailover } from "./failover-fields";
 import { HashOptionsFields, hashOptionsFromForm, readHashOptions } from "./hash-options";
 import { POLICY_INFO, readHealthCheck, readPersistence } from "./policies";
@@ -234,6 +235,14 @@ export function PoolForm({
         </div>
       </Fieldset>
       <FailoverFields value={fo0} errors={errors} />
+      <details className="rounded-md border border-zinc-200 px-3 py-2 text-sm dark:border-zinc-800">
+        <summary className="cursor-pointer font-medium">Which engines run these options</summary>
+        <p className="my-2 text-xs text-zinc-500 dark:text-zinc-400">
+          Agents started with <code>--engine haproxy</code> refuse (NACK) a snapshot that uses an option
+          HAProxy cannot express; the agents page shows their reason.
+        </p>
+        <EngineSupportTable />
+      </details>
       <FormError error={mutation.error} fields={errors} shown={SHOWN} />
       <FormActions>
         <Button onClick={onDone}>Cancel</Button>
