@@ -27,6 +27,25 @@ import { useCluster } from "../../../../lib/console-context";
 import { plural } from "../../../../lib/format";
 import { useTRPC } from "../../../../lib/trpc";
 
+/**
+ * What a backend's rate counts depends on what sends the pool traffic: a DNS
+ * listener counts answers naming the backend, a redirect route its redirects.
+ */
+function useBackendRateTitle(poolId: string, clusterId: string): string {
+  const trpc = useTRPC();
+  const listeners = useQuery(trpc.listener.list.queryOptions({ clusterId }));
+  const kinds = new Set<string>();
+  for (const l of listeners.data ?? []) {
+    for (const r of l.routes) {
+      if (r.poolId !== poolId) continue;
+      kinds.add(l.protocol === "dns" ? "DNS answers" : r.action === "redirect" ? "redirects" : "requests");
+    }
+  }
+  const what = kinds.size === 0 ? ["requests"] : [...kinds].sort();
+  const text = what.join(" + ");
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)} per second by backend`;
+}
+
 function PoolTraffic({ pool, clusterId }: { pool: Pool; clusterId: string }) {
   const [range, setRange] = useState<Range>("5m");
   const info = rangeInfo(range);
@@ -53,6 +72,7 @@ function PoolTraffic({ pool, clusterId }: { pool: Pool; clusterId: string }) {
     [backends],
   );
   const empty = !data.loading && !data.hasTraffic && !data.error;
+  const rateTitle = useBackendRateTitle(pool.id, clusterId);
 
   return (
     <>
@@ -86,7 +106,7 @@ function PoolTraffic({ pool, clusterId }: { pool: Pool; clusterId: string }) {
         ) : (
           <div className="grid gap-4 xl:grid-cols-2">
             <TimeSeriesChart
-              title="Requests per second by backend"
+              title={rateTitle}
               unit="rps"
               store={feed.store}
               series={perBackend}
