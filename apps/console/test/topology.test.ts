@@ -77,6 +77,15 @@ describe("topology API", () => {
     expect(await latestVersion()).toBe(before);
   });
 
+  it("lists one object's audit history when asked by its id", async () => {
+    const pool = await op.pool.create({ clusterId, name: "history-of-one" });
+    await op.pool.update({ id: pool.id, policy: "least_connections" });
+    await op.pool.create({ clusterId, name: "someone-else" });
+    const history = await op.audit.list({ targetId: pool.id });
+    expect(history.map((e) => e.action)).toEqual(["pool.update", "pool.create"]);
+    expect(history.every((e) => e.targetId === pool.id)).toBe(true);
+  });
+
   it("explains invalid input per field, in words", async () => {
     const pool = (await op.pool.list({ clusterId }))[0]!;
     const badPort = await failure(op.listener.create({ clusterId, name: "x", port: 0 }));

@@ -152,13 +152,11 @@ function AuditLog() {
         ...(filters.actor ? { actor: filters.actor } : {}),
         ...(filters.action ? { action: filters.action } : {}),
         ...(filters.targetType ? { targetType: filters.targetType } : {}),
+        ...(targetId ? { targetId } : {}),
         ...(since ? { since } : {}),
-        limit: targetId ? 500 : 200,
+        limit: 200,
       },
-      {
-        placeholderData: keepPreviousData,
-        select: (rows) => (targetId ? rows.filter((r) => r.targetId === targetId) : rows),
-      },
+      { placeholderData: keepPreviousData },
     ),
   );
   const filtered = Boolean(filters.actor || filters.action || filters.targetType || targetId || since);

@@ -8,6 +8,8 @@ export const auditRouter = router({
         actor: z.string().trim().max(200).optional(),
         action: z.string().trim().max(100).optional(),
         targetType: z.string().trim().max(50).optional(),
+        /** One object's history (the History links on pools, backends and listeners). */
+        targetId: z.string().trim().max(64).optional(),
         since: z.coerce.date().optional(),
         limit: z.number().int().min(1).max(500).default(100),
       }),
@@ -18,6 +20,7 @@ export const auditRouter = router({
           ...(input.actor ? { actorName: { contains: input.actor, mode: "insensitive" } } : {}),
           ...(input.action ? { action: { startsWith: input.action } } : {}),
           ...(input.targetType ? { targetType: input.targetType } : {}),
+          ...(input.targetId ? { targetId: input.targetId } : {}),
           ...(input.since ? { createdAt: { gte: input.since } } : {}),
         },
         orderBy: { createdAt: "desc" },
