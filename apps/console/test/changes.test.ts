@@ -1,15 +1,20 @@
-import { mkdtempSync } from "node:fs";
 import nodeHttp from "node:http";
 import net from "node:net";
-import os from "node:os";
-import path from "node:path";
-import { type AgentProcess, spawnAgent } from "@fulcrum/agent/testing";
+import type { AgentProcess } from "@fulcrum/agent/testing";
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Actor } from "../src/server/domain/actor";
 import type { ChangePreview } from "../src/server/domain/changes/types";
 import { get, startNamedBackend } from "./backends";
-import { actors, callerAs, freePort, startTestConsole, type TestConsole, waitFor } from "./harness";
+import {
+  actors,
+  callerAs,
+  enrollAgent,
+  freePort,
+  startTestConsole,
+  type TestConsole,
+  waitFor,
+} from "./harness";
 import { httpCaller } from "./trpc-http";
 
 type Backend = Awaited<ReturnType<typeof startNamedBackend>>;
@@ -116,17 +121,7 @@ describe("moves, bulk actions, dry run and rollout (real console, agent and back
       await op.route.create({ listenerId: l.id, poolId: pool });
     }
 
-    const token = await callerAs(c, actors.admin).agent.createEnrollmentToken({ clusterId, maxUses: 2 });
-    agent = spawnAgent([
-      "--console",
-      c.url,
-      "--token",
-      token.secret,
-      "--state-dir",
-      mkdtempSync(path.join(os.tmpdir(), "fulcrum-agent-")),
-      "--name",
-      "edge-1",
-    ]);
+    ({ agent } = await enrollAgent(c, clusterId, "edge-1"));
     await rolledOut((await latestVersion())!);
     await waitFor("the agent to serve", async () => (await get(webPort)).status === 200);
   });
@@ -525,17 +520,7 @@ describe("moves, bulk actions, dry run and rollout (real console, agent and back
 
   it("reports the rollout per agent: applied, rejected (NACK with its reason) and offline", async () => {
     // A second agent on the same host cannot bind the listeners the first one holds: it refuses the snapshot.
-    const token = await callerAs(c, actors.admin).agent.createEnrollmentToken({ clusterId });
-    const second = spawnAgent([
-      "--console",
-      c.url,
-      "--token",
-      token.secret,
-      "--state-dir",
-      mkdtempSync(path.join(os.tmpdir(), "fulcrum-agent-")),
-      "--name",
-      "edge-2",
-    ]);
+    const { agent: second } = await enrollAgent(c, clusterId, "edge-2");
     try {
       const v = (await latestVersion())!;
       const r = await waitFor("edge-2 to refuse", async () => {

@@ -1,11 +1,16 @@
 import { promises as dns } from "node:dns";
-import { mkdtempSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { type AgentProcess, spawnAgent } from "@fulcrum/agent/testing";
+import type { AgentProcess } from "@fulcrum/agent/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startNamedBackend } from "./backends";
-import { actors, callerAs, freePort, startTestConsole, type TestConsole, waitFor } from "./harness";
+import {
+  actors,
+  callerAs,
+  enrollAgent,
+  freePort,
+  startTestConsole,
+  type TestConsole,
+  waitFor,
+} from "./harness";
 
 /** Console → real agent process: a DNS listener and a redirect route configured through the API serve real clients. */
 describe("DNS and redirect balancing through a real agent", () => {
@@ -64,18 +69,7 @@ describe("DNS and redirect balancing through a real agent", () => {
       action: "redirect",
     });
 
-    const token = await callerAs(c, actors.admin).agent.createEnrollmentToken({ clusterId });
-    const stateDir = mkdtempSync(path.join(os.tmpdir(), "fulcrum-agent-"));
-    agent = spawnAgent([
-      "--console",
-      c.url,
-      "--token",
-      token.secret,
-      "--state-dir",
-      stateDir,
-      "--name",
-      "edge-1",
-    ]);
+    ({ agent } = await enrollAgent(c, clusterId, "edge-1"));
   });
   afterAll(async () => {
     await agent?.stop();

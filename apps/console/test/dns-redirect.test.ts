@@ -1,22 +1,5 @@
-import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { actors, callerAs, startTestConsole, type TestConsole } from "./harness";
-
-async function failure(p: Promise<unknown>): Promise<{ code: string; fieldErrors: Record<string, string> }> {
-  try {
-    await p;
-  } catch (err) {
-    if (!(err instanceof TRPCError)) throw err;
-    const cause = err.cause as {
-      fieldErrors?: Record<string, string>;
-      issues?: Array<{ path: PropertyKey[]; message: string }>;
-    };
-    const fieldErrors: Record<string, string> = { ...(cause?.fieldErrors ?? {}) };
-    for (const issue of cause?.issues ?? []) fieldErrors[issue.path.join(".")] ??= issue.message;
-    return { code: err.code, fieldErrors };
-  }
-  throw new Error("expected the call to fail");
-}
+import { actors, callerAs, failure, startTestConsole, type TestConsole } from "./harness";
 
 interface Snap {
   listeners: Array<{

@@ -1,11 +1,16 @@
-import { mkdtempSync } from "node:fs";
 import net from "node:net";
-import os from "node:os";
-import path from "node:path";
-import { type AgentProcess, spawnAgent } from "@fulcrum/agent/testing";
+import type { AgentProcess } from "@fulcrum/agent/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { get, startNamedBackend } from "./backends";
-import { actors, callerAs, freePort, startTestConsole, type TestConsole, waitFor } from "./harness";
+import {
+  actors,
+  callerAs,
+  enrollAgent,
+  freePort,
+  startTestConsole,
+  type TestConsole,
+  waitFor,
+} from "./harness";
 
 describe("walking skeleton: console → agent process → backends", () => {
   let c: TestConsole;
@@ -41,19 +46,10 @@ describe("walking skeleton: console → agent process → backends", () => {
   });
 
   it("enrolls with a one-time token, receives the snapshot and balances round robin", async () => {
-    const token = await callerAs(c, actors.admin).agent.createEnrollmentToken({ clusterId });
-    expect(token.command).toContain(`--console ${c.url}`);
-    const stateDir = mkdtempSync(path.join(os.tmpdir(), "fulcrum-agent-"));
-    agent = spawnAgent([
-      "--console",
-      c.url,
-      "--token",
-      token.secret,
-      "--state-dir",
-      stateDir,
-      "--name",
-      "edge-1",
-    ]);
+    const enrolled = await enrollAgent(c, clusterId, "edge-1");
+    expect(enrolled.command).toContain(`--console ${c.url}`);
+    agent = enrolled.agent;
+    const _stateDir = enrolled.stateDir;
 
     await waitFor("the agent to serve the listener", async () => (await get(listenerPort)).status === 200);
     const bodies: string[] = [];
@@ -77,7 +73,7 @@ describe("walking skeleton: console → agent process → backends", () => {
     const again = await fetch(`${c.url}/api/agents/enroll`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ token: token.secret, name: "edge-2" }),
+      body: JSON.stringify({ token: enrolled.secret, name: "edge-2" }),
     });
     expect(again.status).toBe(401);
     expect(((await again.json()) as { error: { message: string } }).error.message).toMatch(/used up/);

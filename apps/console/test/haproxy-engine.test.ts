@@ -1,10 +1,15 @@
-import { mkdtempSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { type AgentProcess, spawnAgent } from "@fulcrum/agent/testing";
+import type { AgentProcess } from "@fulcrum/agent/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { get, startNamedBackend } from "./backends";
-import { actors, callerAs, freePort, startTestConsole, type TestConsole, waitFor } from "./harness";
+import {
+  actors,
+  callerAs,
+  enrollAgent,
+  freePort,
+  startTestConsole,
+  type TestConsole,
+  waitFor,
+} from "./harness";
 
 /** The console driving an agent whose data plane is HAProxy (`--engine haproxy`). */
 describe("console → agent --engine haproxy → backends", () => {
@@ -56,23 +61,10 @@ describe("console → agent --engine haproxy → backends", () => {
       await op.backend.create({ poolId, name: b.name, address: "127.0.0.1", port: b.port });
     await op.route.create({ listenerId: listener.id, poolId });
 
-    const token = await callerAs(c, actors.admin).agent.createEnrollmentToken({ clusterId });
-    const stateDir = mkdtempSync(path.join(os.tmpdir(), "fulcrum-agent-haproxy-"));
-    agent = spawnAgent(
-      [
-        "--console",
-        c.url,
-        "--token",
-        token.secret,
-        "--state-dir",
-        stateDir,
-        "--name",
-        "hx-1",
-        "--engine",
-        "haproxy",
-      ],
-      process.env.FULCRUM_HAPROXY_BIN ? { FULCRUM_HAPROXY_BIN: process.env.FULCRUM_HAPROXY_BIN } : {},
-    );
+    ({ agent } = await enrollAgent(c, clusterId, "hx-1", {
+      args: ["--engine", "haproxy"],
+      env: process.env.FULCRUM_HAPROXY_BIN ? { FULCRUM_HAPROXY_BIN: process.env.FULCRUM_HAPROXY_BIN } : {},
+    }));
   });
   afterAll(async () => {
     await agent?.stop();

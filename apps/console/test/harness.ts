@@ -1,7 +1,11 @@
+import { mkdtempSync } from "node:fs";
 import net from "node:net";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { type AgentProcess, spawnAgent } from "@fulcrum/agent/testing";
 import { createFreshPostgresDatabase, type FreshPostgres } from "@fulcrum/db/testing";
+import { TRPCError } from "@trpc/server";
 import type { Actor } from "../src/server/domain/actor";
 import { type RunningConsole, startConsole } from "../src/server/start";
 import { createCallerFactory } from "../src/server/trpc/init";
@@ -90,4 +94,49 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ""}`);
+}
+
+/** How a tRPC call failed: its code, message and per-field errors (zod issues or domain fieldErrors). */
+export async function failure(
+  p: Promise<unknown>,
+): Promise<{ code: string; message: string; fieldErrors: Record<string, string> }> {
+  try {
+    await p;
+  } catch (err) {
+    if (!(err instanceof TRPCError)) throw err;
+    const cause = err.cause as {
+      fieldErrors?: Record<string, string>;
+      issues?: Array<{ path: PropertyKey[]; message: string }>;
+    };
+    const fieldErrors: Record<string, string> = { ...(cause?.fieldErrors ?? {}) };
+    for (const issue of cause?.issues ?? []) fieldErrors[issue.path.join(".")] ??= issue.message;
+    return { code: err.code, message: err.message, fieldErrors };
+  }
+  throw new Error("expected the call to fail");
+}
+
+/** Enrolls a real agent process into `clusterId` with a fresh one-time token and state directory. */
+export async function enrollAgent(
+  c: TestConsole,
+  clusterId: string,
+  name: string,
+  opts: { args?: string[]; env?: Record<string, string>; stateDir?: string } = {},
+): Promise<{ agent: AgentProcess; stateDir: string; command: string; secret: string }> {
+  const token = await callerAs(c, actors.admin).agent.createEnrollmentToken({ clusterId });
+  const stateDir = opts.stateDir ?? mkdtempSync(path.join(os.tmpdir(), `fulcrum-${name}-`));
+  const agent = spawnAgent(
+    [
+      "--console",
+      c.url,
+      "--token",
+      token.secret,
+      "--state-dir",
+      stateDir,
+      "--name",
+      name,
+      ...(opts.args ?? []),
+    ],
+    opts.env,
+  );
+  return { agent, stateDir, command: token.command, secret: token.secret };
 }
