@@ -74,7 +74,6 @@ export function ListenerForm({
     const saved = listener
       ? await dryRun.submit(
           "listener.update",
-
           listenerUpdate,
           { id: listener.id, ...base },
           setClientErrors,
