@@ -10,6 +10,7 @@ import { useTRPC } from "../lib/trpc";
 import { mergeErrors, validate } from "../lib/validate";
 import { clusterInput } from "../server/domain/schemas";
 import { can, type Role } from "../server/permissions";
+import { ChangeDialogHost } from "./changes/change-dialog-host";
 import { FormActions, FormError, TextField } from "./form";
 import {
   AgentIcon,
@@ -320,7 +321,9 @@ export function ConsoleShell({ children }: { children: ReactNode }) {
                 clustersLoading={clusters.isPending}
                 onNewCluster={mayCreateCluster ? () => setNewClusterOpen(true) : null}
               />
-              <main className="mx-auto w-full max-w-[1400px] flex-1 px-6 py-6">{content}</main>
+              <main className="mx-auto w-full max-w-[1400px] flex-1 px-6 py-6">
+                <ChangeDialogHost>{content}</ChangeDialogHost>
+              </main>
             </div>
           </div>
           <NewClusterDialog

@@ -2,12 +2,13 @@
 
 import type { ReactNode } from "react";
 import { Button } from "../ui";
-import { useChangeDialog } from "./change-dialog";
+import { useHostedChangeDialog } from "./change-dialog-host";
 import type { Applied, ChangeRequest } from "./types";
 
 /**
  * ConfirmButton's counterpart for topology changes (deletes): the confirmation is
- * the dry run, with the change's effect and diff, then the rollout.
+ * the dry run, with the change's effect and diff, then the rollout. The dialog lives
+ * in the shell's ChangeDialogHost: the deleted row or card unmounts, the rollout stays.
  */
 export function DryRunButton({
   children,
@@ -28,7 +29,7 @@ export function DryRunButton({
   size?: "xs" | "sm" | "md";
   variant?: "danger-ghost" | "secondary" | "ghost";
 }) {
-  const change = useChangeDialog();
+  const change = useHostedChangeDialog();
   return (
     <>
       <Button

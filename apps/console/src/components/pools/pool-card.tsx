@@ -10,6 +10,7 @@ import { useInvalidateTopology } from "../../lib/invalidate";
 import { useTRPC } from "../../lib/trpc";
 import { WEIGHT_MAX } from "../../server/domain/schemas";
 import { agentsSentence, useChangeDialog } from "../changes/change-dialog";
+import { useHostedChangeDialog } from "../changes/change-dialog-host";
 import { DryRunButton } from "../changes/dry-run-button";
 import { HistoryLink } from "../history-link";
 import { PlusIcon } from "../icons";
@@ -214,7 +215,8 @@ export function PoolCard({
   const feed = useLiveBackends(pool.id, "5m", { stream });
   const allowed = useCan();
   const del = useMutation(trpc.pool.delete.mutationOptions());
-  const change = useChangeDialog();
+  // Its Delete removes this card: the dialog (and the rollout) live in the shell's host.
+  const change = useHostedChangeDialog();
   const [editing, setEditing] = useState(false);
   const [adding, setAdding] = useState(false);
   const [editingBackend, setEditingBackend] = useState<string | null>(null);

@@ -262,7 +262,14 @@ function Lines({ edges, children }: { edges: Edge[]; children: ReactNode }) {
         viewBox={`0 0 ${size.w || 1} ${size.h || 1}`}
       >
         {paths.map((p) => (
-          <path key={p.key} d={p.d} fill="none" strokeWidth={1.5} className={STROKE[p.tone]} />
+          <path
+            key={p.key}
+            data-edge={p.key}
+            d={p.d}
+            fill="none"
+            strokeWidth={1.5}
+            className={STROKE[p.tone]}
+          />
         ))}
       </svg>
       {children}
