@@ -1,7 +1,7 @@
 import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { type Browser, expect, type Page, test } from "@playwright/test";
+import { type Browser, expect, type Locator, type Page, test } from "@playwright/test";
 import { ADMIN, call, must, signIn, useCluster } from "./console-api";
 import { argsOf, freePort, spawnAgent, startNamedBackend } from "./helpers";
 import { runTraffic, sample } from "./traffic";
@@ -60,12 +60,14 @@ test.beforeAll(async ({ browser }) => {
     bindAddress: "127.0.0.1",
     port: listenerPort,
   });
+  ids.web = listener.id;
   for (const name of ["blue", "green"]) {
-    await must(r, "mutation", "route.create", {
+    const route = await must<{ id: string }>(r, "mutation", "route.create", {
       listenerId: listener.id,
       pathPrefix: `/${name}`,
       poolId: ids[name],
     });
+    ids[`route-${name}`] = route.id;
   }
   const token = await must<{ command: string }>(r, "mutation", "agent.createEnrollmentToken", { clusterId });
   const stateDir = mkdtempSync(path.join(os.tmpdir(), "fulcrum-e2e-board-agent-"));
@@ -92,6 +94,33 @@ async function confirmInDialog(page: Page, button: string) {
   return dialog;
 }
 
+/** A real pointer drag: press on the handle, pass the sensor's 4 px threshold, drop on the target's centre. */
+async function dragWithMouse(page: Page, handle: Locator, target: Locator) {
+  const from = await handle.boundingBox();
+  const to = await target.boundingBox();
+  if (!from || !to) throw new Error("board not laid out");
+  await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(from.x + 30, from.y + 10, { steps: 5 });
+  await page.mouse.move(to.x + to.width / 2, to.y + to.height / 2, { steps: 15 });
+  await page.mouse.up();
+}
+
+/** Undo in the open dialog, then wait until the inverse version is ACKed. */
+async function undoInDialog(dialog: Locator) {
+  await dialog.getByRole("button", { name: "Undo" }).click();
+  // Undo disappears once the inverse is applied; only then is the rollout the new version's.
+  await expect(dialog.getByRole("button", { name: /^Undo/ })).toHaveCount(0);
+  await expect(dialog.getByTestId("rollout-lb-board")).toContainText("ACK", { timeout: 20_000 });
+}
+
+/** Polls until `url` answers with exactly the backends in `names` (each at least once in 12 requests). */
+async function expectServedBy(url: string, names: string[]) {
+  await expect
+    .poll(async () => [...new Set(await sample(url, 12))].sort(), { timeout: 15_000 })
+    .toEqual([...names].sort());
+}
+
 test("drag a backend to another pool: it serves there, not in the old pool, and no request fails", async ({
   browser,
 }) => {
@@ -104,14 +133,7 @@ test("drag a backend to another pool: it serves there, not in the old pool, and 
 
   const traffic = runTraffic([url("/blue"), url("/green")]);
   try {
-    const from = await handle.boundingBox();
-    const to = await green.boundingBox();
-    if (!from || !to) throw new Error("board not laid out");
-    await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2);
-    await page.mouse.down();
-    await page.mouse.move(from.x + 30, from.y + 10, { steps: 5 });
-    await page.mouse.move(to.x + to.width / 2, to.y + to.height / 2, { steps: 15 });
-    await page.mouse.up();
+    await dragWithMouse(page, handle, green);
 
     const summary = page.getByTestId("change-summary");
     await expect(summary).toContainText("blue-2 drains from blue: in-flight requests finish");
@@ -260,6 +282,142 @@ test("an API token with viewer scope reads but cannot mutate", async ({ browser 
   await ctx.close();
   // Nothing moved.
   expect(new Set(await sample(url("/blue"), 6))).toEqual(new Set(["blue-1"]));
+});
+
+test("dragging several selected cards moves them together, without a failed request; Undo moves them back", async ({
+  browser,
+}) => {
+  const page = await adminPage(browser);
+  await page.goto("/pools");
+  const green = page.getByTestId("column-green");
+  await expect(green).toContainText("green-1");
+  await expect(green).toContainText("blue-2");
+  // A click, then a shift-click: the range between them (both of green's cards).
+  await page.getByRole("checkbox", { name: "Select green-1" }).click();
+  await page.getByRole("checkbox", { name: "Select blue-2" }).click({ modifiers: ["Shift"] });
+  await expect(page.getByTestId("selection-count")).toHaveText("2 backends selected");
+  await expect(page.getByRole("checkbox", { name: "Select blue-1" })).not.toBeChecked();
+
+  // /green empties with the move, so the zero-failure traffic goes to the pool that stays up.
+  const traffic = runTraffic([url("/blue")]);
+  let dialog: Locator;
+  try {
+    await dragWithMouse(
+      page,
+      page.getByRole("button", { name: "Move green-1" }),
+      page.getByTestId("column-blue"),
+    );
+    await expect(page.getByRole("dialog", { name: "Move 2 backends to blue?" })).toBeVisible();
+    const summary = page.getByTestId("change-summary");
+    await expect(summary).toContainText(/green-1, blue-2|blue-2, green-1/);
+    await expect(summary).toContainText("drain from green: in-flight requests finish; join blue");
+    const effect = page.getByTestId("change-effect");
+    for (const name of ["green-1", "blue-2"]) {
+      await expect(effect.getByRole("row").filter({ hasText: name }).first()).toBeVisible();
+    }
+    dialog = await confirmInDialog(page, "Move");
+    await expectServedBy(url("/blue"), ["blue-1", "green-1", "blue-2"]);
+  } finally {
+    const stats = await traffic.stop();
+    expect(stats.errors, "requests failed during the move").toEqual([]);
+    expect(stats.ok).toBeGreaterThan(20);
+  }
+  const left = await sample(url("/green"), 8);
+  expect(left.filter((b) => b === "green-1" || b === "blue-2")).toEqual([]);
+  await expect(page.getByTestId("column-blue")).toContainText("green-1");
+  await expect(page.getByTestId("column-blue")).toContainText("blue-2");
+
+  await undoInDialog(dialog);
+  await expectServedBy(url("/green"), ["green-1", "blue-2"]);
+  await expectServedBy(url("/blue"), ["blue-1"]);
+  await dialog.getByRole("button", { name: "Done" }).click();
+  await expect(page.getByTestId("column-green")).toContainText("green-1");
+  await expect(page.getByTestId("column-green")).toContainText("blue-2");
+  await page.close();
+});
+
+test("bulk set weight: the dry run shows the share change, and a weight-0 backend gets no requests", async ({
+  browser,
+}) => {
+  const page = await adminPage(browser);
+  // Round robin ignores weights; the weighted one makes them count.
+  await must(page.request, "mutation", "pool.update", { id: ids.green, policy: "weighted_round_robin" });
+  await page.goto("/pools");
+  await expect(page.getByTestId("column-green")).toContainText("Weighted round robin");
+  await page.getByRole("checkbox", { name: "Select blue-2" }).check();
+  const toolbar = page.getByRole("toolbar", { name: "Selected backends" });
+  await toolbar.getByLabel("Weight").fill("0");
+  await toolbar.getByRole("button", { name: "Set weight" }).click();
+  await expect(page.getByRole("dialog", { name: "Set the weight of blue-2 to 0?" })).toBeVisible();
+  const effect = page.getByTestId("change-effect");
+  await expect(effect.getByRole("row").filter({ hasText: "blue-2" })).toContainText("50% → 0%");
+  await expect(effect.getByRole("row").filter({ hasText: "green-1" })).toContainText("50% → 100%");
+  const dialog = await confirmInDialog(page, "Set weight");
+  await expect(page.getByTestId("card-blue-2")).toContainText("weight 0");
+
+  await expectServedBy(url("/green"), ["green-1"]);
+  const bodies = await sample(url("/green"), 20);
+  expect(
+    bodies.filter((b) => b === "blue-2"),
+    "a weight-0 backend got requests",
+  ).toEqual([]);
+
+  await undoInDialog(dialog);
+  await expectServedBy(url("/green"), ["green-1", "blue-2"]);
+  await dialog.getByRole("button", { name: "Done" }).click();
+  await expect(page.getByTestId("card-blue-2")).toContainText("weight 100");
+  await must(page.request, "mutation", "pool.update", { id: ids.green, policy: "round_robin" });
+  await page.close();
+});
+
+test("topology: listener → route → pool → backend, and a pool node opens the pool", async ({ browser }) => {
+  const page = await adminPage(browser);
+  await page.goto("/topology");
+  const node = (id: string) => page.getByTestId(`topo-${id}`);
+  const edge = (from: string, to: string) => page.locator(`svg path[data-edge="${from}>${to}"]`);
+  await expect(node(`listener-${ids.web}`)).toContainText("web");
+  await expect(node(`listener-${ids.web}`)).toContainText(`127.0.0.1:${listenerPort}`);
+  const layout: Record<string, string[]> = { blue: ["blue-1"], green: ["green-1", "blue-2"] };
+  for (const [pool, members] of Object.entries(layout)) {
+    const route = `route-${ids[`route-${pool}`]}`;
+    await expect(node(route)).toContainText(`/${pool}`);
+    await expect(node(route)).toContainText(`web → ${pool}`);
+    await expect(node(`pool-${ids[pool]}`)).toContainText(pool);
+    await expect(edge(`listener-${ids.web}`, route)).toHaveCount(1);
+    await expect(edge(route, `pool-${ids[pool]}`)).toHaveCount(1);
+    for (const b of members) {
+      await expect(node(`backend-${ids[b]}`)).toContainText(b);
+      await expect(edge(`pool-${ids[pool]}`, `backend-${ids[b]}`)).toHaveCount(1);
+    }
+  }
+  // blue-2 sits in green now, so there is no blue → blue-2 line.
+  await expect(edge(`pool-${ids.blue}`, `backend-${ids["blue-2"]}`)).toHaveCount(0);
+
+  await node(`pool-${ids.green}`).click();
+  await expect(page).toHaveURL(new RegExp(`/pools/${ids.green}$`));
+  await expect(page.getByRole("heading", { level: 1, name: "green" })).toBeVisible();
+  await page.close();
+});
+
+test("deleting a pool from its card keeps the dialog: the rollout shows every agent's ACK", async ({
+  browser,
+}) => {
+  const page = await adminPage(browser);
+  await must(page.request, "mutation", "pool.create", { clusterId, name: "scratch", policy: "round_robin" });
+  await page.goto("/pools");
+  await page.getByRole("button", { name: "list", exact: true }).click();
+  const card = page.getByTestId("pool-scratch");
+  await card.getByRole("button", { name: "Delete pool scratch" }).click();
+  await expect(page.getByTestId("change-summary")).toContainText("are removed from the configuration");
+  const dialog = await confirmInDialog(page, "Delete pool");
+  // The card is gone and the dialog with the rollout is still there.
+  await expect(card).toHaveCount(0);
+  await expect(dialog.getByTestId("rollout")).toContainText("1 of 1 agents applied it.");
+  await expect(dialog.getByTestId("rollout-lb-board")).toContainText("ACK");
+  await dialog.getByRole("button", { name: "Done" }).click();
+  await expect(page.getByTestId("change-dialog")).toHaveCount(0);
+  await expect(page.getByTestId("pool-blue")).toBeVisible();
+  await page.close();
 });
 
 function shot(name: string): string {
