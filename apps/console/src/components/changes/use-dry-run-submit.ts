@@ -18,6 +18,24 @@ const NOUN: Record<string, string> = {
   pool: "pool",
 };
 
+/** One create or update a topology form wants to make, with the mutation that makes it. */
+export interface FormChange {
+  kind: FormKind;
+  schema: z.ZodType;
+  input: unknown;
+  apply: () => Promise<unknown>;
+}
+
+/** Pairs a form's input with its mutation, so create and edit can share one submit path. */
+export function formChange<I>(
+  kind: FormKind,
+  schema: z.ZodType,
+  input: I,
+  send: (input: I) => Promise<unknown>,
+): FormChange {
+  return { kind, schema, input, apply: () => send(input) };
+}
+
 /**
  * A drop-in for `submitValidated` in the topology forms: validates with the
  * server's schema, then opens the dry run (effect, diff) and applies only on
@@ -25,19 +43,16 @@ const NOUN: Record<string, string> = {
  * false when invalid or cancelled.
  */
 export function useDryRunSubmit(): {
-  submit: <I>(
-    kind: FormKind,
-    schema: z.ZodType,
-    input: I,
+  submit: (
+    change: FormChange,
     setClientErrors: (errors: Record<string, string> | null) => void,
-    send: (input: I) => Promise<unknown>,
   ) => Promise<boolean>;
   dialog: ReactNode;
 } {
   const change = useChangeDialog();
   return {
     dialog: change.dialog,
-    submit: (kind, schema, input, setClientErrors, send) =>
+    submit: ({ kind, schema, input, apply }, setClientErrors) =>
       new Promise<boolean>((resolve) => {
         const invalid = validate(schema, input);
         setClientErrors(invalid);
@@ -53,7 +68,7 @@ export function useDryRunSubmit(): {
           request: { kind, input } as ChangeRequest,
           confirmLabel: `${verb} ${noun}`,
           done: `${action === "create" ? "Created" : "Saved"} ${noun}`,
-          apply: () => send(input),
+          apply,
           onApplied: () => resolve(true),
           onCancelled: () => resolve(false),
         });

@@ -7,7 +7,7 @@ import { useInvalidateTopology } from "../../lib/invalidate";
 import { useTRPC } from "../../lib/trpc";
 import { mergeErrors, numberOrUndefined } from "../../lib/validate";
 import { listenerInput, listenerUpdate } from "../../server/domain/schemas";
-import { useDryRunSubmit } from "../changes/use-dry-run-submit";
+import { formChange, useDryRunSubmit } from "../changes/use-dry-run-submit";
 import { FormActions, FormError, SelectField, TextField } from "../form";
 import { Button } from "../ui";
 import {
@@ -71,21 +71,12 @@ export function ListenerForm({
       port: numberOrUndefined(f.get("port")),
       settings: protocol === "dns" ? dnsSettingsFromForm(f) : listenerSettingsFromForm(f, settings0),
     };
-    const saved = listener
-      ? await dryRun.submit(
-          "listener.update",
-          listenerUpdate,
-          { id: listener.id, ...base },
-          setClientErrors,
-          update.mutateAsync,
-        )
-      : await dryRun.submit(
-          "listener.create",
-          listenerInput,
-          { clusterId, ...base },
-          setClientErrors,
-          create.mutateAsync,
-        );
+    const saved = await dryRun.submit(
+      listener
+        ? formChange("listener.update", listenerUpdate, { id: listener.id, ...base }, update.mutateAsync)
+        : formChange("listener.create", listenerInput, { clusterId, ...base }, create.mutateAsync),
+      setClientErrors,
+    );
     if (!saved) return;
     await invalidate();
     onDone();

@@ -8,7 +8,7 @@ import { useInvalidateTopology } from "../../lib/invalidate";
 import { useTRPC } from "../../lib/trpc";
 import { mergeErrors, numberOrUndefined } from "../../lib/validate";
 import { routeInput, routeUpdate } from "../../server/domain/schemas";
-import { useDryRunSubmit } from "../changes/use-dry-run-submit";
+import { formChange, useDryRunSubmit } from "../changes/use-dry-run-submit";
 import { FormActions, FormError, SelectField, TextField } from "../form";
 import { Button, Skeleton } from "../ui";
 
@@ -73,21 +73,12 @@ export function RouteForm({
           }
         : {}),
     };
-    const saved = route
-      ? await dryRun.submit(
-          "route.update",
-          routeUpdate,
-          { id: route.id, ...base },
-          setClientErrors,
-          update.mutateAsync,
-        )
-      : await dryRun.submit(
-          "route.create",
-          routeInput,
-          { listenerId, ...base },
-          setClientErrors,
-          create.mutateAsync,
-        );
+    const saved = await dryRun.submit(
+      route
+        ? formChange("route.update", routeUpdate, { id: route.id, ...base }, update.mutateAsync)
+        : formChange("route.create", routeInput, { listenerId, ...base }, create.mutateAsync),
+      setClientErrors,
+    );
     if (!saved) return;
     await invalidate();
     onDone();

@@ -7,7 +7,7 @@ import { useInvalidateTopology } from "../../lib/invalidate";
 import { useTRPC } from "../../lib/trpc";
 import { mergeErrors, numberOrUndefined } from "../../lib/validate";
 import { backendInput, backendUpdate, WEIGHT_MAX, WEIGHT_MIN } from "../../server/domain/schemas";
-import { useDryRunSubmit } from "../changes/use-dry-run-submit";
+import { formChange, useDryRunSubmit } from "../changes/use-dry-run-submit";
 import { CheckboxField, FormActions, FormError, TextField } from "../form";
 import { Button } from "../ui";
 
@@ -45,21 +45,12 @@ export function BackendForm({
       maxConnections: numberOrUndefined(f.get("maxConnections")) ?? null,
       publicBaseUrl: String(f.get("publicBaseUrl") ?? "").trim() || null,
     };
-    const saved = backend
-      ? await dryRun.submit(
-          "backend.update",
-          backendUpdate,
-          { id: backend.id, ...base },
-          setClientErrors,
-          update.mutateAsync,
-        )
-      : await dryRun.submit(
-          "backend.create",
-          backendInput,
-          { poolId, ...base },
-          setClientErrors,
-          create.mutateAsync,
-        );
+    const saved = await dryRun.submit(
+      backend
+        ? formChange("backend.update", backendUpdate, { id: backend.id, ...base }, update.mutateAsync)
+        : formChange("backend.create", backendInput, { poolId, ...base }, create.mutateAsync),
+      setClientErrors,
+    );
     if (!saved) return;
     await invalidate();
     onDone();
