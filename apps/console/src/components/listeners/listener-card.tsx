@@ -6,9 +6,9 @@ import type { Listener, Pool } from "../../lib/api-types";
 import { useCan } from "../../lib/console-context";
 import { plural } from "../../lib/format";
 import { useTRPC } from "../../lib/trpc";
+import { PanelToggle, useCardPanel } from "../card-panel";
 import { DryRunButton } from "../changes/dry-run-button";
 import { HistoryLink } from "../history-link";
-import { PlusIcon } from "../icons";
 import { Badge, Button, Card } from "../ui";
 import { ListenerForm } from "./listener-form";
 import { RouteForm } from "./route-form";
@@ -30,8 +30,7 @@ export function ListenerCard({
   const allowed = useCan();
   const delListener = useMutation(trpc.listener.delete.mutationOptions());
   const delRoute = useMutation(trpc.route.delete.mutationOptions());
-  const [editing, setEditing] = useState(false);
-  const [adding, setAdding] = useState(false);
+  const { panel, toggle, close } = useCardPanel();
   const [editingRoute, setEditingRoute] = useState<string | null>(null);
   const mayWriteListener = allowed("listener.write");
   const mayWriteRoute = allowed("route.write");
@@ -52,32 +51,15 @@ export function ListenerCard({
         </div>
         <div className="flex items-center gap-1">
           {mayWriteRoute ? (
-            <Button
-              size="sm"
-              variant={adding ? "secondary" : "ghost"}
-              aria-expanded={adding}
-              onClick={() => {
-                setAdding((v) => !v);
-                setEditing(false);
-              }}
-            >
-              <PlusIcon />
+            <PanelToggle which="add" panel={panel} onToggle={toggle}>
               Add route
-            </Button>
+            </PanelToggle>
           ) : null}
           {mayWriteListener ? (
             <>
-              <Button
-                size="sm"
-                variant="ghost"
-                aria-expanded={editing}
-                onClick={() => {
-                  setEditing((v) => !v);
-                  setAdding(false);
-                }}
-              >
+              <PanelToggle which="edit" panel={panel} onToggle={toggle}>
                 Edit<span className="sr-only"> listener {listener.name}</span>
-              </Button>
+              </PanelToggle>
               <DryRunButton
                 request={{ kind: "listener.delete", input: { id: listener.id } }}
                 size="sm"
@@ -101,9 +83,9 @@ export function ListenerCard({
         </div>
       </div>
 
-      {editing ? (
+      {panel === "edit" ? (
         <div className="border-t border-zinc-100 p-4 dark:border-zinc-800">
-          <ListenerForm clusterId={clusterId} listener={listener} onDone={() => setEditing(false)} />
+          <ListenerForm clusterId={clusterId} listener={listener} onDone={close} />
         </div>
       ) : null}
 
@@ -205,14 +187,9 @@ export function ListenerCard({
         </div>
       )}
 
-      {adding ? (
+      {panel === "add" ? (
         <div className="border-t border-zinc-100 p-3 dark:border-zinc-800">
-          <RouteForm
-            listenerId={listener.id}
-            protocol={listener.protocol}
-            pools={pools}
-            onDone={() => setAdding(false)}
-          />
+          <RouteForm listenerId={listener.id} protocol={listener.protocol} pools={pools} onDone={close} />
         </div>
       ) : null}
     </Card>

@@ -9,11 +9,11 @@ import { plural } from "../../lib/format";
 import { useInvalidateTopology } from "../../lib/invalidate";
 import { useTRPC } from "../../lib/trpc";
 import { WEIGHT_MAX } from "../../server/domain/schemas";
+import { PanelToggle, useCardPanel } from "../card-panel";
 import { agentsSentence, useChangeDialog } from "../changes/change-dialog";
 import { useHostedChangeDialog } from "../changes/change-dialog-host";
 import { DryRunButton } from "../changes/dry-run-button";
 import { HistoryLink } from "../history-link";
-import { PlusIcon } from "../icons";
 import { HealthStatus } from "../metrics/health";
 import { Sparkline } from "../metrics/sparkline";
 import type { BackendsRow } from "../metrics/types";
@@ -217,8 +217,7 @@ export function PoolCard({
   const del = useMutation(trpc.pool.delete.mutationOptions());
   // Its Delete removes this card: the dialog (and the rollout) live in the shell's host.
   const change = useHostedChangeDialog();
-  const [editing, setEditing] = useState(false);
-  const [adding, setAdding] = useState(false);
+  const { panel, toggle, close } = useCardPanel();
   const [editingBackend, setEditingBackend] = useState<string | null>(null);
   const hc = readHealthCheck(pool.healthCheck);
   const ps = readPersistence(pool.persistence);
@@ -247,32 +246,15 @@ export function PoolCard({
         </div>
         <div className="flex shrink-0 items-center gap-1">
           {mayWriteBackend ? (
-            <Button
-              size="sm"
-              variant={adding ? "secondary" : "ghost"}
-              aria-expanded={adding}
-              onClick={() => {
-                setAdding((v) => !v);
-                setEditing(false);
-              }}
-            >
-              <PlusIcon />
+            <PanelToggle which="add" panel={panel} onToggle={toggle}>
               Add backend
-            </Button>
+            </PanelToggle>
           ) : null}
           {mayWritePool ? (
             <>
-              <Button
-                size="sm"
-                variant="ghost"
-                aria-expanded={editing}
-                onClick={() => {
-                  setEditing((v) => !v);
-                  setAdding(false);
-                }}
-              >
+              <PanelToggle which="edit" panel={panel} onToggle={toggle}>
                 Edit<span className="sr-only"> pool {pool.name}</span>
-              </Button>
+              </PanelToggle>
               <Button
                 size="sm"
                 variant="danger-ghost"
@@ -307,9 +289,9 @@ export function PoolCard({
         </div>
       </div>
 
-      {editing ? (
+      {panel === "edit" ? (
         <div className="border-b border-zinc-100 p-4 dark:border-zinc-800">
-          <PoolForm clusterId={clusterId} pool={pool} onDone={() => setEditing(false)} />
+          <PoolForm clusterId={clusterId} pool={pool} onDone={close} />
         </div>
       ) : null}
 
@@ -343,9 +325,9 @@ export function PoolCard({
         </table>
       )}
 
-      {adding ? (
+      {panel === "add" ? (
         <div className="p-3">
-          <BackendForm poolId={pool.id} onDone={() => setAdding(false)} />
+          <BackendForm poolId={pool.id} onDone={close} />
         </div>
       ) : null}
 
