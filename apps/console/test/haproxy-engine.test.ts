@@ -81,7 +81,8 @@ describe("console → agent --engine haproxy → backends", () => {
     const bodies: string[] = [];
     for (let i = 0; i < 6; i++) bodies.push((await get(listenerPort)).body);
     expect(new Set(bodies)).toEqual(new Set(["alpha", "bravo"]));
-    expect(agent.stderr()).toMatch(/haproxy started/);
+    // HAProxy can answer before the agent has logged that it started: wait for the line, don't race it.
+    await agent.waitFor(/haproxy started/);
   });
 
   it("brings a killed backend's down event to the console", async () => {
