@@ -128,9 +128,16 @@ export class ClientConn implements UpstreamOwner {
   /** When the connection counts as idle unless something moves before; 0 = not armed yet. */
   idleAt = 0;
 
+  /**
+   * With `sharedReads`, the caller feeds reads through onBytes() as views of a
+   * read buffer every connection shares (see acceptWithOnread): a view dies
+   * when the call returns, so whatever this connection keeps or queues past
+   * it is copied first (own()). Otherwise the socket's 'data' chunks are ours.
+   */
   constructor(
     readonly socket: Socket,
     private readonly host: ConnHost,
+    sharedReads: boolean,
   ) {
     const o = host.opts;
     this.reader = new HeadReader(o.maxHeaderBytes);
@@ -145,7 +152,7 @@ export class ClientConn implements UpstreamOwner {
     }
     socket.setNoDelay(true);
     socket.on("error", noop);
-    socket.on("data", (c: Buffer) => this.onData(c));
+    if (!sharedReads) socket.on("data", (c: Buffer) => this.onBytes(c, true));
     socket.on("drain", () => this.onClientDrain());
     socket.on("end", () => this.onClientEnd());
     socket.on("close", () => this.onClientClose());
@@ -159,32 +166,33 @@ export class ClientConn implements UpstreamOwner {
 
   // ---- client side -------------------------------------------------------
 
-  private onData(chunk: Buffer): void {
+  /** Client bytes; `owned` false: a view of the shared read buffer, valid only during this call. */
+  onBytes(chunk: Buffer, owned: boolean): void {
     this.active = true;
     switch (this.state) {
       case S_HEAD:
-        this.readHead(chunk);
+        this.readHead(chunk, owned);
         return;
       case S_BODY:
-        this.forwardBody(chunk);
+        this.forwardBody(chunk, owned);
         return;
       case S_TUNNEL:
         this.fromClient += chunk.length;
         this.bodyIn += chunk.length;
-        if (!this.up!.socket.write(chunk)) this.socket.pause();
+        if (!this.up!.socket.write(own(chunk, owned))) this.socket.pause();
         return;
       case S_CLOSED:
         return;
       default:
         // Body bytes before the upstream is ready, or a pipelined request: hold them and stop reading.
-        this.pending = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk]);
+        this.pending = this.pending === undefined ? own(chunk, owned) : Buffer.concat([this.pending, chunk]);
         this.socket.pause();
     }
   }
 
-  private readHead(chunk: Buffer): void {
+  private readHead(chunk: Buffer, owned: boolean): void {
     if (this.dkind === D_KEEPALIVE) this.setDeadline(D_HEAD, this.host.opts.timeouts.headMs);
-    const end = this.reader.push(chunk);
+    const end = this.reader.push(chunk, owned);
     if (end === HEAD_INCOMPLETE) return;
     if (end < 0) {
       if (end === HEAD_TOO_LARGE) this.refuse(431, "head-too-large", "request head too large");
@@ -197,7 +205,8 @@ export class ClientConn implements UpstreamOwner {
       this.refuse(400, "bad-request", "malformed request");
       return;
     }
-    this.pending = end < buf.length ? buf.subarray(end) : undefined;
+    // The head itself is done with before this call returns (strings, and the upstream head copied out of it).
+    this.pending = end < buf.length ? own(buf.subarray(end), owned || buf !== chunk) : undefined;
     this.beginRequest(req);
   }
 
@@ -322,7 +331,7 @@ export class ClientConn implements UpstreamOwner {
       if (this.pending !== undefined) {
         const p = this.pending;
         this.pending = undefined;
-        this.forwardBody(p);
+        this.forwardBody(p, true);
       }
       us.uncork();
     }
@@ -333,7 +342,7 @@ export class ClientConn implements UpstreamOwner {
   }
 
   /** Forwards request body bytes as they are, counting or following chunks to find the message's end. */
-  private forwardBody(chunk: Buffer): void {
+  private forwardBody(chunk: Buffer, owned: boolean): void {
     const req = this.req!;
     let end: number;
     let done: boolean;
@@ -358,11 +367,16 @@ export class ClientConn implements UpstreamOwner {
       this.reqChunks.dataBytes = 0;
     }
     const us = this.up!.socket;
-    const ok = end === chunk.length ? us.write(chunk) : end > 0 ? us.write(chunk.subarray(0, end)) : true;
+    const ok =
+      end === chunk.length
+        ? us.write(own(chunk, owned))
+        : end > 0
+          ? us.write(own(chunk.subarray(0, end), owned))
+          : true;
     if (done) {
       this.reqDone = true;
       if (end < chunk.length) {
-        this.pending = chunk.subarray(end);
+        this.pending = own(chunk.subarray(end), owned);
         this.socket.pause();
       }
       if (this.state === S_BODY) this.state = S_WAIT;
@@ -540,7 +554,7 @@ export class ClientConn implements UpstreamOwner {
     const p = this.pending;
     if (p !== undefined) {
       this.pending = undefined;
-      this.readHead(p);
+      this.readHead(p, true);
     }
     if (this.state === S_HEAD && this.socket.isPaused()) this.socket.resume();
   }
@@ -829,3 +843,6 @@ export class ClientConn implements UpstreamOwner {
 }
 
 function noop(): void {}
+
+/** `chunk` itself when it is ours to keep, else a copy of it. */
+const own = (chunk: Buffer, owned: boolean): Buffer => (owned ? chunk : Buffer.from(chunk));

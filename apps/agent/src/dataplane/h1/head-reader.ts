@@ -33,8 +33,10 @@ export class HeadReader {
   /**
    * Returns the offset in `buf` just past the head's CRLFCRLF (bytes after it
    * belong to the body or the next message), or a negative HEAD_* code.
+   * `owned` false: `chunk` is only lent for this call, so a partial head kept
+   * for the next one is copied.
    */
-  push(chunk: Buffer): number {
+  push(chunk: Buffer, owned = true): number {
     let buf: Buffer;
     if (this.acc === undefined) {
       buf = chunk;
@@ -69,7 +71,7 @@ export class HeadReader {
     }
     this.scanned = next;
     if (buf.length - start > this.maxBytes) return HEAD_TOO_LARGE;
-    this.acc = buf;
+    this.acc = owned || buf !== chunk ? buf : Buffer.from(buf);
     return HEAD_INCOMPLETE;
   }
 }

@@ -1,12 +1,21 @@
 import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
 import type { Logger } from "../../log";
 import type { RouteTable } from "../route-table";
+import { acceptWithOnread, type OnRead } from "./accept";
 import { ClientConn, type ConnHost } from "./connection";
 import type { H1Options } from "./options";
 import { UpstreamPool } from "./upstream-pool";
 
 /** How often deadlines (head, keep-alive, connect, response) and idle upstream sockets are checked. */
 const TICK_MS = 50;
+
+/**
+ * Every client socket of every h1 listener reads into this one buffer. Reads
+ * are handled one at a time and synchronously, and a connection copies out
+ * whatever it keeps past a read, so sharing is safe; one buffer for all keeps
+ * an idle connection from holding a read buffer of its own.
+ */
+const CLIENT_READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
 /**
  * An HTTP/1.1 listener on plain `net` sockets: the h1 front end. It owns its
@@ -26,7 +35,7 @@ export class H1Server implements ConnHost {
   ) {
     this.upstreams = new UpstreamPool(opts.upstreamKeepAliveMs, opts.maxIdlePerBackend);
     // allowHalfOpen: a client may shut down its sending side after the request and still read the response.
-    this.server = createServer({ allowHalfOpen: true }, (socket: Socket) => this.onConnection(socket));
+    this.server = createServer({ allowHalfOpen: true }, (socket: Socket) => this.onConnection(socket, false));
     this.server.maxConnections = opts.maxConnections;
   }
 
@@ -43,17 +52,28 @@ export class H1Server implements ConnHost {
     return this.conns.size;
   }
 
-  private onConnection(socket: Socket): void {
+  private onConnection(socket: Socket, sharedReads: boolean): ClientConn | undefined {
     if (this.draining) {
       socket.destroy();
-      return;
+      return undefined;
     }
-    this.conns.add(new ClientConn(socket, this));
+    const conn = new ClientConn(socket, this, sharedReads);
+    this.conns.add(conn);
     if (this.ticker === undefined) {
       this.ticker = setInterval(() => this.tick(), TICK_MS);
       this.ticker.unref();
     }
+    return conn;
   }
+
+  private readonly onSharedReadSocket = (socket: Socket): OnRead => {
+    const conn = this.onConnection(socket, true);
+    if (conn === undefined) return () => false;
+    return (n, buf) => {
+      conn.onBytes((buf as Buffer).subarray(0, n), false);
+      return true;
+    };
+  };
 
   forget(conn: ClientConn): void {
     this.conns.delete(conn);
@@ -77,6 +97,7 @@ export class H1Server implements ConnHost {
       this.server.once("error", onError);
       this.server.listen({ host, port, exclusive: true }, () => {
         this.server.off("error", onError);
+        acceptWithOnread(this.server, CLIENT_READ_BUFFER, this.onSharedReadSocket);
         this.server.on("error", (e) => this.log.error("http listener error", { port, error: e.message }));
         resolve();
       });
