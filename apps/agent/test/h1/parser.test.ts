@@ -46,14 +46,14 @@ describe("request head parser", () => {
       expect(whole.head).toBeDefined();
       for (let i = 1; i < text.length; i++) {
         const split = parseSplit(text, [i]);
-        expect(split.head?.raw, `split at ${i}`).toEqual(whole.head!.raw);
+        expect(split.head?.fields.raw, `split at ${i}`).toEqual(whole.head!.fields.raw);
         expect(split.rest).toBe(whole.rest);
       }
       const bytewise = parseSplit(
         text,
         Array.from({ length: text.length - 1 }, (_, i) => i + 1),
       );
-      expect(bytewise.head?.raw).toEqual(whole.head!.raw);
+      expect(bytewise.head?.fields.raw).toEqual(whole.head!.fields.raw);
     }
   });
 
@@ -71,8 +71,31 @@ describe("request head parser", () => {
     const b = parseSplit(HEADS[2]!, []).head!;
     expect(b.bodyKind).toBe(BODY_CHUNKED);
     const c = parseSplit(HEADS[3]!, []).head!;
-    expect(c.raw).toEqual(["User-Agent", "spaced value"]);
+    expect(c.fields.raw).toEqual(["User-Agent", "spaced value"]);
     expect([c.minor, c.close, c.bodyKind]).toEqual([0, true, BODY_NONE]);
+  });
+
+  it("recognises the fields it acts on whatever their case, and reads Connection tokens", () => {
+    const h = parseSplit(
+      "POST / HTTP/1.1\r\nhOST: b\r\ncontent-LENGTH: 3\r\nCONNECTION: Keep-Alive, X-Drop,\tUpgrade\r\nX-Drop: 1\r\nContent-Lengths: 9\r\n\r\nabc",
+      [],
+    ).head!;
+    expect([h.host, h.bodyKind, h.contentLength, h.close, h.upgrade]).toEqual([
+      "b",
+      BODY_LENGTH,
+      3,
+      false,
+      false,
+    ]);
+    expect(h.connOthers).toEqual(["x-drop"]);
+    expect(h.fields.find("content-lengths")).toBe("9");
+    expect(h.fields.find("x-drop")).toBe("1");
+    // A second Content-Length in another case is still a duplicate.
+    expect(
+      parseSplit("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nCONTENT-LENGTH: 1\r\n\r\n", []).head,
+    ).toBeUndefined();
+    const close = parseSplit("GET / HTTP/1.1\r\nHost: a\r\nConnection: CLOSE\r\n\r\n", []).head!;
+    expect([close.close, close.connOthers]).toEqual([true, undefined]);
   });
 
   it("caps the head size and refuses bare LF before the head is complete", () => {

@@ -200,13 +200,17 @@ export class ClientConn implements UpstreamOwner {
       return;
     }
     const { buf, start } = this.reader;
-    const req = parseRequestHead(buf, start, end);
+    // A head in the shared read buffer is copied (a few hundred bytes): its
+    // fields are read later, by policies and retries, as offsets into it.
+    const kept = owned || buf !== chunk;
+    const req = kept
+      ? parseRequestHead(buf, start, end)
+      : parseRequestHead(Buffer.from(buf.subarray(start, end)), 0, end - start);
     if (req === undefined) {
       this.refuse(400, "bad-request", "malformed request");
       return;
     }
-    // The head itself is done with before this call returns (strings, and the upstream head copied out of it).
-    this.pending = end < buf.length ? own(buf.subarray(end), owned || buf !== chunk) : undefined;
+    this.pending = end < buf.length ? own(buf.subarray(end), kept) : undefined;
     this.beginRequest(req);
   }
 

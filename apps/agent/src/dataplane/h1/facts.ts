@@ -1,4 +1,5 @@
 import type { RequestFacts } from "../exchange";
+import { F_COOKIE } from "./header-lines";
 import type { RequestHead } from "./request-head";
 
 /** RequestFacts read lazily from the parsed head: most policies look at no header at all. */
@@ -12,16 +13,14 @@ export class H1Facts implements RequestFacts {
   ) {}
 
   header(name: string): string | undefined {
-    const { lower, raw } = this.head;
-    for (let i = 0; i < lower.length; i++) if (lower[i] === name) return raw[2 * i + 1];
-    return undefined;
+    return this.head.fields.find(name);
   }
 
   cookie(name: string): string | undefined {
-    const { lower, raw } = this.head;
-    for (let i = 0; i < lower.length; i++) {
-      if (lower[i] !== "cookie") continue;
-      for (const pair of raw[2 * i + 1]!.split(";")) {
+    const f = this.head.fields;
+    for (let i = 0; i < f.count; i++) {
+      if (f.codes[i] !== F_COOKIE) continue;
+      for (const pair of f.value(i).split(";")) {
         const eq = pair.indexOf("=");
         if (eq !== -1 && pair.slice(0, eq).trim() === name) return pair.slice(eq + 1).trim();
       }

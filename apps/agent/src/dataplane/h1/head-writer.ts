@@ -1,4 +1,22 @@
 import { writeLatin1 } from "./chars";
+import {
+  F_CONNECTION,
+  F_CONTENT_LENGTH,
+  F_HOST,
+  F_KEEP_ALIVE,
+  F_PROXY_AUTHENTICATE,
+  F_PROXY_AUTHORIZATION,
+  F_PROXY_CONNECTION,
+  F_TE,
+  F_TRAILER,
+  F_TRANSFER_ENCODING,
+  F_UPGRADE,
+  F_X_FORWARDED_FOR,
+  F_X_FORWARDED_HOST,
+  F_X_FORWARDED_PROTO,
+  FIELD_CODES,
+  type HeaderFields,
+} from "./header-lines";
 import type { RequestHead } from "./request-head";
 import type { ResponseHead } from "./response-head";
 
@@ -9,16 +27,19 @@ import type { ResponseHead } from "./response-head";
  */
 
 /** Hop-by-hop fields (RFC 9110 §7.6.1) other than the framing ones, which are forwarded as they are. */
-const HOP_BY_HOP = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "proxy-authenticate",
-  "proxy-authorization",
-  "te",
-  "trailer",
-  "upgrade",
-]);
+const HOP_BY_HOP = new Uint8Array(FIELD_CODES);
+for (const c of [
+  F_CONNECTION,
+  F_KEEP_ALIVE,
+  F_PROXY_CONNECTION,
+  F_PROXY_AUTHENTICATE,
+  F_PROXY_AUTHORIZATION,
+  F_TE,
+  F_TRAILER,
+  F_UPGRADE,
+]) {
+  HOP_BY_HOP[c] = 1;
+}
 
 /**
  * Bodies are forwarded with the framing they came with, so Content-Length and
@@ -26,10 +47,18 @@ const HOP_BY_HOP = new Set([
  * naming "content-length" in Connection must not lose its framing upstream),
  * and Host is never dropped either.
  */
-const NEVER_DROPPED = new Set(["content-length", "transfer-encoding", "host"]);
+const NEVER_DROPPED = new Uint8Array(FIELD_CODES);
+NEVER_DROPPED[F_CONTENT_LENGTH] = 1;
+NEVER_DROPPED[F_TRANSFER_ENCODING] = 1;
+NEVER_DROPPED[F_HOST] = 1;
 
-const dropped = (name: string, tokens: Set<string> | undefined): boolean =>
-  HOP_BY_HOP.has(name) || (tokens?.has(name) === true && !NEVER_DROPPED.has(name));
+function dropped(f: HeaderFields, i: number, connOthers: string[] | undefined): boolean {
+  const code = f.codes[i]!;
+  if (HOP_BY_HOP[code] === 1) return true;
+  if (connOthers === undefined || NEVER_DROPPED[code] === 1) return false;
+  for (let k = 0; k < connOthers.length; k++) if (f.named(i, connOthers[k]!)) return true;
+  return false;
+}
 
 export interface ForwardedOptions {
   readonly clientIp: string;
@@ -44,19 +73,19 @@ export interface ForwardedOptions {
  * can reach it), hop-by-hop fields removed, X-Forwarded-* added.
  */
 export function upstreamRequestHead(req: RequestHead, fwd: ForwardedOptions): Buffer {
-  const { buf, spans, lower } = req;
-  const lineEnd = spans.length > 0 ? spans[0]! : req.end - 2;
+  const { buf, fields } = req;
+  const n = fields.count;
+  const lineEnd = n > 0 ? fields.lineStart(0) : req.end - 2;
   let size = lineEnd - req.start;
-  const tokens = req.connTokens;
   let keepProto = false;
   let keepHost = false;
-  // Mark kept fields by zeroing nothing: a second pass copies what the first one sized.
-  for (let i = 0; i < lower.length; i++) {
-    const name = lower[i]!;
-    if (keep(name, req, fwd.trustForwarded, tokens)) {
-      size += spans[2 * i + 1]! - spans[2 * i]!;
-      if (name === "x-forwarded-proto") keepProto = true;
-      else if (name === "x-forwarded-host") keepHost = true;
+  // Sized first, then copied: the second pass asks keep() again instead of allocating a list.
+  for (let i = 0; i < n; i++) {
+    if (keep(fields, i, req, fwd.trustForwarded)) {
+      size += fields.lineEnd(i) - fields.lineStart(i);
+      const code = fields.codes[i];
+      if (code === F_X_FORWARDED_PROTO) keepProto = true;
+      else if (code === F_X_FORWARDED_HOST) keepHost = true;
     }
   }
   const xff = fwd.trustForwarded && req.xff !== undefined ? `${req.xff}, ${fwd.clientIp}` : fwd.clientIp;
@@ -67,20 +96,26 @@ export function upstreamRequestHead(req: RequestHead, fwd: ForwardedOptions): Bu
   extra += "\r\n";
   const out = Buffer.allocUnsafe(size + extra.length);
   let o = buf.copy(out, 0, req.start, lineEnd);
-  for (let i = 0; i < lower.length; i++) {
-    if (keep(lower[i]!, req, fwd.trustForwarded, tokens)) {
-      o += buf.copy(out, o, spans[2 * i]!, spans[2 * i + 1]!);
-    }
+  for (let i = 0; i < n; i++) {
+    if (keep(fields, i, req, fwd.trustForwarded))
+      o += buf.copy(out, o, fields.lineStart(i), fields.lineEnd(i));
   }
   writeLatin1(out, extra, o);
   return out;
 }
 
-function keep(name: string, req: RequestHead, trust: boolean, tokens: Set<string> | undefined): boolean {
-  if (name === "x-forwarded-for") return false; // rewritten as one field
-  if (name === "x-forwarded-proto" || name === "x-forwarded-host") return trust;
-  if (name === "upgrade") return req.upgrade;
-  return !dropped(name, tokens);
+function keep(f: HeaderFields, i: number, req: RequestHead, trust: boolean): boolean {
+  switch (f.codes[i]) {
+    case F_X_FORWARDED_FOR:
+      return false; // rewritten as one field
+    case F_X_FORWARDED_PROTO:
+    case F_X_FORWARDED_HOST:
+      return trust;
+    case F_UPGRADE:
+      return req.upgrade;
+    default:
+      return !dropped(f, i, req.connOthers);
+  }
 }
 
 /**
@@ -97,12 +132,12 @@ export function clientResponseHead(
   close: boolean,
   bodyEnd = resp.end,
 ): Buffer {
-  const { buf, spans, lower } = resp;
-  const tokens = resp.connTokens;
+  const { buf, fields, connOthers } = resp;
+  const n = fields.count;
   const keepAll = resp.status === 101;
   let size = 9 + resp.statusLineEnd + 2 - resp.statusAt;
-  for (let i = 0; i < lower.length; i++) {
-    if (keepAll || !dropped(lower[i]!, tokens)) size += spans[2 * i + 1]! - spans[2 * i]!;
+  for (let i = 0; i < n; i++) {
+    if (keepAll || !dropped(fields, i, connOthers)) size += fields.lineEnd(i) - fields.lineStart(i);
   }
   let extra = "";
   for (let i = 0; i < extraFields.length; i++) extra += `${extraFields[i]![0]}: ${extraFields[i]![1]}\r\n`;
@@ -111,8 +146,9 @@ export function clientResponseHead(
   const out = Buffer.allocUnsafe(size + extra.length + (bodyEnd - resp.end));
   let o = writeLatin1(out, "HTTP/1.1 ", 0);
   o += buf.copy(out, o, resp.statusAt, resp.statusLineEnd + 2);
-  for (let i = 0; i < lower.length; i++) {
-    if (keepAll || !dropped(lower[i]!, tokens)) o += buf.copy(out, o, spans[2 * i]!, spans[2 * i + 1]!);
+  for (let i = 0; i < n; i++) {
+    if (keepAll || !dropped(fields, i, connOthers))
+      o += buf.copy(out, o, fields.lineStart(i), fields.lineEnd(i));
   }
   o += writeLatin1(out, extra, o);
   if (bodyEnd > resp.end) buf.copy(out, o, resp.end, bodyEnd);

@@ -1,10 +1,20 @@
 import { CR, LF, latin1, SP, TARGET, TCHAR } from "./chars";
 import {
-  connectionTokens,
+  CONN_CLOSE,
+  CONN_KEEP_ALIVE,
+  CONN_UPGRADE,
+  type ConnectionOptions,
   endsWithChunked,
-  type HeaderFields,
+  F_CONNECTION,
+  F_CONTENT_LENGTH,
+  F_HOST,
+  F_TRANSFER_ENCODING,
+  F_UPGRADE,
+  F_X_FORWARDED_FOR,
+  HeaderFields,
   parseContentLength,
   parseFieldLines,
+  readConnection,
 } from "./header-lines";
 
 export const BODY_NONE = 0;
@@ -14,7 +24,7 @@ export const BODY_CHUNKED = 2;
 export const BODY_UNTIL_CLOSE = 3;
 export type BodyKind = 0 | 1 | 2 | 3;
 
-export interface RequestHead extends HeaderFields {
+export interface RequestHead {
   readonly buf: Buffer;
   readonly start: number;
   /** Just past the CRLFCRLF. */
@@ -31,8 +41,9 @@ export interface RequestHead extends HeaderFields {
   readonly close: boolean;
   /** Connection: upgrade plus an Upgrade field. */
   readonly upgrade: boolean;
-  /** Lower-cased tokens named in Connection: those fields are hop-by-hop too. */
-  readonly connTokens: Set<string> | undefined;
+  readonly fields: HeaderFields;
+  /** Lower-cased field names listed in Connection: hop-by-hop too. */
+  readonly connOthers: string[] | undefined;
   /** The X-Forwarded-For values joined with ", " (undefined if none). */
   readonly xff: string | undefined;
 }
@@ -73,43 +84,41 @@ export function parseRequestHead(buf: Buffer, start: number, end: number): Reque
   const minor = buf[p + 7] === 49 ? 1 : 0;
   if (method === "CONNECT") return undefined;
 
-  const fields: HeaderFields = { raw: [], lower: [], spans: [] };
+  const fields = new HeaderFields(buf);
   if (!parseFieldLines(buf, p + 10, end - 2, fields)) return undefined;
 
   let cl = -1;
   let te: string | undefined;
   let host: string | undefined;
-  let conn: Set<string> | undefined;
+  let conn: ConnectionOptions | undefined;
   let upgradeField = false;
   let xff: string | undefined;
-  const { raw, lower, spans } = fields;
-  for (let i = 0; i < lower.length; i++) {
-    const name = lower[i]!;
-    const value = raw[2 * i + 1]!;
-    switch (name) {
-      case "content-length":
+  const { codes } = fields;
+  for (let i = 0; i < codes.length; i++) {
+    switch (codes[i]) {
+      case F_CONTENT_LENGTH:
         // A duplicate, even an identical one, means two parsers may disagree: refuse.
         if (cl !== -1) return undefined;
-        cl = parseContentLength(value);
+        cl = parseContentLength(buf, fields.valueStart(i), fields.valueEnd(i));
         if (cl < 0) return undefined;
         break;
-      case "transfer-encoding":
+      case F_TRANSFER_ENCODING:
         if (te !== undefined) return undefined;
-        te = value;
+        te = fields.value(i);
         break;
-      case "host":
+      case F_HOST:
         if (host !== undefined) return undefined;
-        host = value;
+        host = fields.value(i);
         break;
-      case "connection":
-        conn ??= new Set();
-        connectionTokens(value, conn);
+      case F_CONNECTION:
+        conn ??= { flags: 0, others: undefined };
+        readConnection(buf, fields.valueStart(i), fields.valueEnd(i), conn);
         break;
-      case "upgrade":
+      case F_UPGRADE:
         upgradeField = true;
         break;
-      case "x-forwarded-for":
-        xff = xff === undefined ? value : `${xff}, ${value}`;
+      case F_X_FORWARDED_FOR:
+        xff = xff === undefined ? fields.value(i) : `${xff}, ${fields.value(i)}`;
         break;
     }
   }
@@ -123,7 +132,8 @@ export function parseRequestHead(buf: Buffer, start: number, end: number): Reque
   } else if (cl > 0) {
     bodyKind = BODY_LENGTH;
   }
-  const close = minor === 0 ? !conn?.has("keep-alive") : conn?.has("close") === true;
+  const flags = conn?.flags ?? 0;
+  const close = minor === 0 ? (flags & CONN_KEEP_ALIVE) === 0 : (flags & CONN_CLOSE) !== 0;
   return {
     buf,
     start,
@@ -131,15 +141,13 @@ export function parseRequestHead(buf: Buffer, start: number, end: number): Reque
     method,
     target,
     minor,
-    raw,
-    lower,
-    spans,
+    fields,
     bodyKind,
     contentLength: Math.max(cl, 0),
     host: host ?? "",
     close,
-    upgrade: upgradeField && conn?.has("upgrade") === true,
-    connTokens: conn,
+    upgrade: upgradeField && (flags & CONN_UPGRADE) !== 0,
+    connOthers: conn?.others,
     xff,
   };
 }

@@ -1,14 +1,20 @@
 import { CR, LF, latin1, SP } from "./chars";
 import {
-  connectionTokens,
+  CONN_CLOSE,
+  CONN_KEEP_ALIVE,
+  type ConnectionOptions,
   endsWithChunked,
-  type HeaderFields,
+  F_CONNECTION,
+  F_CONTENT_LENGTH,
+  F_TRANSFER_ENCODING,
+  HeaderFields,
   parseContentLength,
   parseFieldLines,
+  readConnection,
 } from "./header-lines";
 import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE, BODY_UNTIL_CLOSE, type BodyKind } from "./request-head";
 
-export interface ResponseHead extends HeaderFields {
+export interface ResponseHead {
   readonly buf: Buffer;
   readonly start: number;
   readonly end: number;
@@ -21,7 +27,9 @@ export interface ResponseHead extends HeaderFields {
   readonly contentLength: number;
   /** The backend will close after this response (Connection: close, HTTP/1.0 without keep-alive, until-close body). */
   readonly close: boolean;
-  readonly connTokens: Set<string> | undefined;
+  readonly fields: HeaderFields;
+  /** Lower-cased field names listed in Connection: hop-by-hop too. */
+  readonly connOthers: string[] | undefined;
 }
 
 /**
@@ -71,24 +79,24 @@ export function parseResponseHead(
   }
   if (buf[p] !== CR || buf[p + 1] !== LF) return undefined;
   const statusLineEnd = p;
-  const fields: HeaderFields = { raw: [], lower: [], spans: [] };
+  const fields = new HeaderFields(buf);
   if (!parseFieldLines(buf, p + 2, end - 2, fields)) return undefined;
 
   let cl = -1;
   let te: string | undefined;
-  let conn: Set<string> | undefined;
-  const { raw, lower, spans } = fields;
-  for (let i = 0; i < lower.length; i++) {
-    const name = lower[i]!;
-    if (name === "content-length") {
+  let conn: ConnectionOptions | undefined;
+  const { codes } = fields;
+  for (let i = 0; i < codes.length; i++) {
+    const code = codes[i];
+    if (code === F_CONTENT_LENGTH) {
       if (cl !== -1) return undefined;
-      cl = parseContentLength(raw[2 * i + 1]!);
+      cl = parseContentLength(buf, fields.valueStart(i), fields.valueEnd(i));
       if (cl < 0) return undefined;
-    } else if (name === "transfer-encoding") {
-      te = te === undefined ? raw[2 * i + 1]! : `${te}, ${raw[2 * i + 1]}`;
-    } else if (name === "connection") {
-      conn ??= new Set();
-      connectionTokens(raw[2 * i + 1]!, conn);
+    } else if (code === F_TRANSFER_ENCODING) {
+      te = te === undefined ? fields.value(i) : `${te}, ${fields.value(i)}`;
+    } else if (code === F_CONNECTION) {
+      conn ??= { flags: 0, others: undefined };
+      readConnection(buf, fields.valueStart(i), fields.valueEnd(i), conn);
     }
   }
   if (te !== undefined && cl !== -1) return undefined;
@@ -99,8 +107,10 @@ export function parseResponseHead(
   else if (cl >= 0) bodyKind = cl === 0 ? BODY_NONE : BODY_LENGTH;
   else bodyKind = BODY_UNTIL_CLOSE;
 
+  const flags = conn?.flags ?? 0;
   const close =
-    bodyKind === BODY_UNTIL_CLOSE || (minor === 0 ? !conn?.has("keep-alive") : conn?.has("close") === true);
+    bodyKind === BODY_UNTIL_CLOSE ||
+    (minor === 0 ? (flags & CONN_KEEP_ALIVE) === 0 : (flags & CONN_CLOSE) !== 0);
   return {
     buf,
     start,
@@ -109,13 +119,11 @@ export function parseResponseHead(
     statusAt,
     statusLineEnd,
     minor,
-    raw,
-    lower,
-    spans,
+    fields,
     bodyKind,
     contentLength: Math.max(cl, 0),
     close,
-    connTokens: conn,
+    connOthers: conn?.others,
   };
 }
 
