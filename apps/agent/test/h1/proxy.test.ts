@@ -256,6 +256,23 @@ describe("h1 proxy", () => {
     expect(seen.host).toBe("shop.example");
   });
 
+  it("sends each request's own X-Forwarded-Host on a keep-alive connection (the encoded lines are per Host)", async () => {
+    const { port } = await setup((req, res) => {
+      res.end(`[${req.headers["x-forwarded-host"]}|${req.headers["x-forwarded-for"]}]`);
+    });
+    const { text } = await raw(
+      port,
+      "GET / HTTP/1.1\r\nHost: one\r\n\r\nGET / HTTP/1.1\r\nHost: two\r\n\r\nGET / HTTP/1.1\r\nHost: two\r\n\r\nGET / HTTP/1.0\r\n\r\n",
+      { done: (t) => statuses(t).length === 4 && t.endsWith("]") },
+    );
+    expect(text.match(/\[[^\]]*\]/g)).toEqual([
+      "[one|127.0.0.1]",
+      "[two|127.0.0.1]",
+      "[two|127.0.0.1]",
+      "[undefined|127.0.0.1]",
+    ]);
+  });
+
   it("appends to X-Forwarded-For when trustForwarded is set", async () => {
     let xff: unknown;
     const { port } = await setup(

@@ -12,7 +12,7 @@ import { classifyUpstreamFailure } from "../upstream-failure";
 import { CHUNKED_ERROR, ChunkedScanner } from "./chunked";
 import { H1Facts } from "./facts";
 import { HEAD_INCOMPLETE, HEAD_TOO_LARGE, HeadReader } from "./head-reader";
-import { clientResponseHead, upstreamRequestHead } from "./head-writer";
+import { clientResponseHead, ForwardedLines, upstreamRequestHead } from "./head-writer";
 import { asPoolHandle } from "./legacy-pool";
 import { type H1LocalReason, localReply } from "./local-reply";
 import type { H1Options } from "./options";
@@ -83,6 +83,7 @@ export class ClientConn implements UpstreamOwner {
   private readonly reqChunks: ChunkedScanner;
   private readonly respChunks: ChunkedScanner;
   private readonly clientIp: string;
+  private readonly fwdLines: ForwardedLines;
   /** Client bytes received but not consumed yet: the body's start or pipelined requests. */
   private pending: Buffer | undefined;
   private clientEnded = false;
@@ -145,6 +146,7 @@ export class ClientConn implements UpstreamOwner {
     this.reqChunks = new ChunkedScanner(o.maxHeaderBytes);
     this.respChunks = new ChunkedScanner(65_536);
     this.clientIp = clientIpOf(socket.remoteAddress);
+    this.fwdLines = new ForwardedLines(this.clientIp, "http");
     this.lstats = host.table.config?.stats;
     if (this.lstats !== undefined) {
       this.lstats.totalConnections++;
@@ -253,6 +255,7 @@ export class ClientConn implements UpstreamOwner {
     this.upHead = upstreamRequestHead(req, {
       clientIp: this.clientIp,
       proto: "http",
+      lines: this.fwdLines,
       trustForwarded: this.host.opts.trustForwarded,
     });
     this.acquire();

@@ -65,7 +65,39 @@ export interface ForwardedOptions {
   readonly proto: "http" | "https";
   /** Keep the client's X-Forwarded-* and append to X-Forwarded-For instead of overwriting them. */
   readonly trustForwarded: boolean;
+  /** The connection's encoded X-Forwarded-* lines, reused while the Host stays the same. */
+  readonly lines?: ForwardedLines;
 }
+
+/**
+ * The X-Forwarded-* lines (and the head's closing blank line) a connection
+ * adds when it does not trust the client's own: the same bytes for every
+ * request with the same Host, so they are encoded once, not per request.
+ */
+export class ForwardedLines {
+  private host: string | undefined;
+  private bytes: Buffer = EMPTY;
+
+  constructor(
+    private readonly clientIp: string,
+    private readonly proto: "http" | "https",
+  ) {}
+
+  for(host: string): Buffer {
+    if (host !== this.host) {
+      this.host = host;
+      const xfh = host === "" ? "" : `X-Forwarded-Host: ${host}\r\n`;
+      this.bytes = Buffer.from(
+        `X-Forwarded-For: ${this.clientIp}\r\nX-Forwarded-Proto: ${this.proto}\r\n${xfh}\r\n`,
+        "latin1",
+      );
+    }
+    return this.bytes;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+const HTTP11 = Buffer.from("HTTP/1.1 ", "latin1");
 
 /**
  * The request head for the backend: the client's request line (its version
@@ -87,6 +119,17 @@ export function upstreamRequestHead(req: RequestHead, fwd: ForwardedOptions): Bu
       if (code === F_X_FORWARDED_PROTO) keepProto = true;
       else if (code === F_X_FORWARDED_HOST) keepHost = true;
     }
+  }
+  if (!fwd.trustForwarded && !req.upgrade && fwd.lines !== undefined) {
+    // The usual case: nothing of the client's X-Forwarded-* kept, the lines come encoded.
+    const lines = fwd.lines.for(req.host);
+    const out = Buffer.allocUnsafe(size + lines.length);
+    let o = buf.copy(out, 0, req.start, lineEnd);
+    for (let i = 0; i < n; i++) {
+      if (keep(fields, i, req, false)) o += buf.copy(out, o, fields.lineStart(i), fields.lineEnd(i));
+    }
+    lines.copy(out, o);
+    return out;
   }
   const xff = fwd.trustForwarded && req.xff !== undefined ? `${req.xff}, ${fwd.clientIp}` : fwd.clientIp;
   let extra = `X-Forwarded-For: ${xff}\r\n`;
@@ -144,13 +187,17 @@ export function clientResponseHead(
   if (close) extra += "Connection: close\r\n";
   extra += "\r\n";
   const out = Buffer.allocUnsafe(size + extra.length + (bodyEnd - resp.end));
-  let o = writeLatin1(out, "HTTP/1.1 ", 0);
+  let o = HTTP11.copy(out, 0);
   o += buf.copy(out, o, resp.statusAt, resp.statusLineEnd + 2);
   for (let i = 0; i < n; i++) {
     if (keepAll || !dropped(fields, i, connOthers))
       o += buf.copy(out, o, fields.lineStart(i), fields.lineEnd(i));
   }
-  o += writeLatin1(out, extra, o);
+  // Most responses add nothing but the blank line: a byte, not a string to encode.
+  if (extra.length === 2) {
+    out[o++] = 13;
+    out[o++] = 10;
+  } else o += writeLatin1(out, extra, o);
   if (bodyEnd > resp.end) buf.copy(out, o, resp.end, bodyEnd);
   return out;
 }
