@@ -124,10 +124,7 @@ export function upstreamRequestHead(req: RequestHead, fwd: ForwardedOptions): Bu
     // The usual case: nothing of the client's X-Forwarded-* kept, the lines come encoded.
     const lines = fwd.lines.for(req.host);
     const out = Buffer.allocUnsafe(size + lines.length);
-    let o = buf.copy(out, 0, req.start, lineEnd);
-    for (let i = 0; i < n; i++) {
-      if (keep(fields, i, req, false)) o += buf.copy(out, o, fields.lineStart(i), fields.lineEnd(i));
-    }
+    const o = copyKept(buf, req.start, lineEnd, fields, (i) => keep(fields, i, req, false), out, 0);
     lines.copy(out, o);
     return out;
   }
@@ -138,11 +135,15 @@ export function upstreamRequestHead(req: RequestHead, fwd: ForwardedOptions): Bu
   if (req.upgrade) extra += "Connection: upgrade\r\n";
   extra += "\r\n";
   const out = Buffer.allocUnsafe(size + extra.length);
-  let o = buf.copy(out, 0, req.start, lineEnd);
-  for (let i = 0; i < n; i++) {
-    if (keep(fields, i, req, fwd.trustForwarded))
-      o += buf.copy(out, o, fields.lineStart(i), fields.lineEnd(i));
-  }
+  const o = copyKept(
+    buf,
+    req.start,
+    lineEnd,
+    fields,
+    (i) => keep(fields, i, req, fwd.trustForwarded),
+    out,
+    0,
+  );
   writeLatin1(out, extra, o);
   return out;
 }
@@ -188,11 +189,15 @@ export function clientResponseHead(
   extra += "\r\n";
   const out = Buffer.allocUnsafe(size + extra.length + (bodyEnd - resp.end));
   let o = HTTP11.copy(out, 0);
-  o += buf.copy(out, o, resp.statusAt, resp.statusLineEnd + 2);
-  for (let i = 0; i < n; i++) {
-    if (keepAll || !dropped(fields, i, connOthers))
-      o += buf.copy(out, o, fields.lineStart(i), fields.lineEnd(i));
-  }
+  o = copyKept(
+    buf,
+    resp.statusAt,
+    resp.statusLineEnd + 2,
+    fields,
+    (i) => keepAll || !dropped(fields, i, connOthers),
+    out,
+    o,
+  );
   // Most responses add nothing but the blank line: a byte, not a string to encode.
   if (extra.length === 2) {
     out[o++] = 13;
@@ -200,4 +205,33 @@ export function clientResponseHead(
   } else o += writeLatin1(out, extra, o);
   if (bodyEnd > resp.end) buf.copy(out, o, resp.end, bodyEnd);
   return out;
+}
+
+/**
+ * Copies buf[from, to) (the start line) and then every field line `kept`
+ * says yes to, into out at `o`; returns the new offset. Adjacent kept lines
+ * go in one copy: every Buffer#copy of a range makes a typed-array view, so
+ * a head costs as many copies as it has runs of kept lines, not lines.
+ */
+function copyKept(
+  buf: Buffer,
+  from: number,
+  to: number,
+  fields: HeaderFields,
+  kept: (i: number) => boolean,
+  out: Buffer,
+  o: number,
+): number {
+  let runStart = from;
+  let runEnd = to;
+  for (let i = 0; i < fields.count; i++) {
+    if (!kept(i)) continue;
+    const ls = fields.lineStart(i);
+    if (ls !== runEnd) {
+      o += buf.copy(out, o, runStart, runEnd);
+      runStart = ls;
+    }
+    runEnd = fields.lineEnd(i);
+  }
+  return o + buf.copy(out, o, runStart, runEnd);
 }

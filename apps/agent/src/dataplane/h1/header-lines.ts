@@ -41,7 +41,9 @@ const KNOWN: readonly (readonly [string, number])[] = [
 /** Known names by length: [lower-case bytes, code]. */
 const BY_LENGTH: (readonly [Uint8Array, number])[][] = [];
 for (const [name, code] of KNOWN) {
-  (BY_LENGTH[name.length] ??= []).push([Buffer.from(name, "latin1"), code]);
+  const list = BY_LENGTH[name.length] ?? [];
+  list.push([Buffer.from(name, "latin1"), code]);
+  BY_LENGTH[name.length] = list;
 }
 
 /**
@@ -220,7 +222,10 @@ export function readConnection(buf: Buffer, from: number, to: number, into: Conn
     if (tokenIs(buf, s, e, "close")) into.flags |= CONN_CLOSE;
     else if (tokenIs(buf, s, e, "keep-alive")) into.flags |= CONN_KEEP_ALIVE;
     else if (tokenIs(buf, s, e, "upgrade")) into.flags |= CONN_UPGRADE;
-    else (into.others ??= []).push(latin1(buf, s, e).toLowerCase());
+    else {
+      into.others ??= [];
+      into.others.push(latin1(buf, s, e).toLowerCase());
+    }
   }
 }
 
