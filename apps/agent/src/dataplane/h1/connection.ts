@@ -10,6 +10,7 @@ import { type CompiledRoute, normalizeHost, type RouteTable } from "../route-tab
 import { countAborted, countBytes, countResponse, type TrafficCounters } from "../stats";
 import { classifyUpstreamFailure } from "../upstream-failure";
 import { CHUNKED_ERROR, ChunkedScanner } from "./chunked";
+import { writeNow, writePending } from "./direct-write";
 import { H1Facts } from "./facts";
 import { HEAD_INCOMPLETE, HEAD_TOO_LARGE, HeadReader } from "./head-reader";
 import { clientResponseHead, ForwardedLines, upstreamRequestHead } from "./head-writer";
@@ -330,7 +331,7 @@ export class ClientConn implements UpstreamOwner {
     if (this.reqDone) {
       // The usual bodiless request: one write, no cork.
       this.state = S_WAIT;
-      us.write(this.upHead!);
+      writeNow(us, this.upHead!);
     } else {
       this.state = S_BODY;
       us.cork();
@@ -424,7 +425,7 @@ export class ClientConn implements UpstreamOwner {
       else this.upBroken = true;
     }
     // Views of it written but still queued (not taken by the kernel yet), or a partial head kept for the next read.
-    return (this.viewOut && this.socket.writableLength > 0) || !this.respReader.empty;
+    return (this.viewOut && writePending(this.socket)) || !this.respReader.empty;
   }
 
   private readResponseHead(chunk: Buffer): void {
@@ -472,7 +473,7 @@ export class ClientConn implements UpstreamOwner {
       this.bodyOut += bodyEnd - end;
       if (bodyEnd < buf.length) this.upBroken = true;
       this.rstate = R_DONE;
-      cs.write(out);
+      writeNow(cs, out);
       this.finishResponse();
       return;
     }
@@ -514,7 +515,7 @@ export class ClientConn implements UpstreamOwner {
       this.bodyOut += end - from;
     }
     this.viewOut = true;
-    const ok = this.socket.write(from === 0 && end === buf.length ? buf : buf.subarray(from, end));
+    const ok = writeNow(this.socket, from === 0 && end === buf.length ? buf : buf.subarray(from, end));
     if (done) {
       if (end < buf.length) this.upBroken = true;
       this.rstate = R_DONE;
