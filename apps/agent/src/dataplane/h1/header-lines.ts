@@ -73,11 +73,14 @@ const STRIDE = 5;
 export class HeaderFields {
   readonly codes: number[] = [];
   readonly at: number[] = [];
+  count = 0;
 
-  constructor(readonly buf: Buffer) {}
+  constructor(public buf: Buffer) {}
 
-  get count(): number {
-    return this.codes.length;
+  /** Empties it for the next head: the arrays keep their room, so a reused instance allocates nothing. */
+  reset(buf: Buffer): void {
+    this.buf = buf;
+    this.count = 0;
   }
 
   lineStart(i: number): number {
@@ -115,14 +118,14 @@ export class HeaderFields {
 
   /** The first value of the field named `lower` (lower-case), if any. */
   find(lower: string): string | undefined {
-    for (let i = 0; i < this.codes.length; i++) if (this.named(i, lower)) return this.value(i);
+    for (let i = 0; i < this.count; i++) if (this.named(i, lower)) return this.value(i);
     return undefined;
   }
 
   /** Node's rawHeaders shape: [name, value, ...], names as sent. */
   get raw(): string[] {
     const out: string[] = [];
-    for (let i = 0; i < this.codes.length; i++) out.push(this.name(i), this.value(i));
+    for (let i = 0; i < this.count; i++) out.push(this.name(i), this.value(i));
     return out;
   }
 }
@@ -141,7 +144,7 @@ export function parseFieldLines(buf: Buffer, from: number, last: number, out: He
   let n = 0;
   const { codes, at } = out;
   while (p < last) {
-    if (++n > MAX_FIELDS) return false;
+    if (n === MAX_FIELDS) return false;
     const first = buf[p]!;
     // obs-fold (a line starting with SP/HTAB) continues the previous value: RFC 9112 §5.2 lets us reject it.
     if (first === SP || first === HTAB) return false;
@@ -157,8 +160,14 @@ export function parseFieldLines(buf: Buffer, from: number, last: number, out: He
     if (buf[q] !== CR || buf[q + 1] !== LF) return false;
     let ve = q;
     while (ve > vs && (buf[ve - 1] === SP || buf[ve - 1] === HTAB)) ve--;
-    codes.push(classify(buf, p, nameEnd));
-    at.push(p, nameEnd, vs, ve, q + 2);
+    codes[n] = classify(buf, p, nameEnd);
+    const a = n * STRIDE;
+    at[a] = p;
+    at[a + 1] = nameEnd;
+    at[a + 2] = vs;
+    at[a + 3] = ve;
+    at[a + 4] = q + 2;
+    out.count = ++n;
     p = q + 2;
   }
   return p === last;

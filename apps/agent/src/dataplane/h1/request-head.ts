@@ -94,7 +94,7 @@ export function parseRequestHead(buf: Buffer, start: number, end: number): Reque
   let upgradeField = false;
   let xff: string | undefined;
   const { codes } = fields;
-  for (let i = 0; i < codes.length; i++) {
+  for (let i = 0; i < fields.count; i++) {
     switch (codes[i]) {
       case F_CONTENT_LENGTH:
         // A duplicate, even an identical one, means two parsers may disagree: refuse.

@@ -27,6 +27,7 @@ export interface ResponseHead {
   readonly contentLength: number;
   /** The backend will close after this response (Connection: close, HTTP/1.0 without keep-alive, until-close body). */
   readonly close: boolean;
+  /** When the caller passed its own HeaderFields to reuse: valid until it parses the next head. */
   readonly fields: HeaderFields;
   /** Lower-cased field names listed in Connection: hop-by-hop too. */
   readonly connOthers: string[] | undefined;
@@ -43,6 +44,7 @@ export function parseResponseHead(
   start: number,
   end: number,
   requestMethod: string,
+  fields: HeaderFields = new HeaderFields(buf),
 ): ResponseHead | undefined {
   // HTTP/1.x SP 3DIGIT SP reason CRLF (the reason may be empty; some servers omit the SP).
   if (
@@ -79,14 +81,14 @@ export function parseResponseHead(
   }
   if (buf[p] !== CR || buf[p + 1] !== LF) return undefined;
   const statusLineEnd = p;
-  const fields = new HeaderFields(buf);
+  fields.reset(buf);
   if (!parseFieldLines(buf, p + 2, end - 2, fields)) return undefined;
 
   let cl = -1;
   let te: string | undefined;
   let conn: ConnectionOptions | undefined;
   const { codes } = fields;
-  for (let i = 0; i < codes.length; i++) {
+  for (let i = 0; i < fields.count; i++) {
     const code = codes[i];
     if (code === F_CONTENT_LENGTH) {
       if (cl !== -1) return undefined;
