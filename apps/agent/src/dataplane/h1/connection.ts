@@ -14,7 +14,6 @@ import { writeNow, writePending } from "./direct-write";
 import { H1Facts } from "./facts";
 import { HEAD_INCOMPLETE, HEAD_TOO_LARGE, HeadReader } from "./head-reader";
 import { clientResponseHead, ForwardedLines, upstreamRequestHead } from "./head-writer";
-import { HeaderFields } from "./header-lines";
 import { asPoolHandle } from "./legacy-pool";
 import { type H1LocalReason, localReply } from "./local-reply";
 import type { H1Options } from "./options";
@@ -107,8 +106,6 @@ export class ClientConn implements UpstreamOwner {
   private lease: Lease | undefined;
   private up: UpstreamConn | undefined;
   private resp: ResponseHead | undefined;
-  /** Reused by every response head on this connection: its fields are written out before the next one is read. */
-  private respFields: HeaderFields | undefined;
   private rstate = R_HEAD;
   private respLeft = 0;
   private respStarted = false;
@@ -436,8 +433,7 @@ export class ClientConn implements UpstreamOwner {
     if (end === HEAD_INCOMPLETE) return;
     const req = this.req!;
     const { buf, start } = this.respReader;
-    this.respFields ??= new HeaderFields(buf);
-    const resp = end < 0 ? undefined : parseResponseHead(buf, start, end, req.method, this.respFields);
+    const resp = end < 0 ? undefined : parseResponseHead(buf, start, end, req.method, this.up!.respFields);
     if (resp === undefined || (resp.status === 101 && !req.upgrade)) {
       this.upstreamFailed(new UpstreamProtocolError("malformed response head from upstream"), false);
       return;

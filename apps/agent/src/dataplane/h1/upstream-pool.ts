@@ -1,5 +1,8 @@
 import { connect, type Socket } from "node:net";
 import { UpstreamProtocolError } from "../proxy-errors";
+import { HeaderFields } from "./header-lines";
+
+const EMPTY = Buffer.alloc(0);
 
 /** Read buffer per upstream connection (Node's own reads allocate 64 KiB and shrink it, per read). */
 const READ_BUFFER_BYTES = 32 * 1024;
@@ -34,6 +37,12 @@ export class UpstreamConn {
   reused = false;
   connected = false;
   dead = false;
+  /**
+   * Reused by every response head read on this connection: one exchange at a
+   * time, and a head's fields are written out before the next head is read.
+   * It lives here, not on the client connection, so idle clients hold none.
+   */
+  readonly respFields = new HeaderFields(EMPTY);
   idleSince = 0;
   private lastError: Error | undefined;
   private reported = false;
