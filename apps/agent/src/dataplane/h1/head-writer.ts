@@ -87,10 +87,11 @@ export class ForwardedLines {
     if (host !== this.host) {
       this.host = host;
       const xfh = host === "" ? "" : `X-Forwarded-Host: ${host}\r\n`;
-      this.bytes = Buffer.from(
-        `X-Forwarded-For: ${this.clientIp}\r\nX-Forwarded-Proto: ${this.proto}\r\n${xfh}\r\n`,
-        "latin1",
-      );
+      const text = `X-Forwarded-For: ${this.clientIp}\r\nX-Forwarded-Proto: ${this.proto}\r\n${xfh}\r\n`;
+      // Not from Buffer's shared pool: a long-lived slice there would keep its whole 8 KiB slab
+      // alive, with the per-request garbage around it, for every idle connection.
+      this.bytes = Buffer.allocUnsafeSlow(text.length);
+      writeLatin1(this.bytes, text, 0);
     }
     return this.bytes;
   }
