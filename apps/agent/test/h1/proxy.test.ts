@@ -273,6 +273,42 @@ describe("h1 proxy", () => {
     ]);
   });
 
+  it("holds at most maxConnections client connections: one more is closed unanswered, and fits again after one leaves", async () => {
+    const { h1, port } = await setup(undefined, { maxConnections: 2 });
+    const ask = (s: Socket) =>
+      new Promise<string>((resolve) => {
+        let got = "";
+        const onData = (d: Buffer) => {
+          got += d.toString();
+          if (got.includes("ok GET /m")) {
+            s.off("data", onData);
+            resolve(got);
+          }
+        };
+        s.on("data", onData);
+        s.write("GET /m HTTP/1.1\r\nHost: a\r\n\r\n");
+      });
+    const a = connectTo(port);
+    const b = connectTo(port);
+    expect(statuses(await ask(a))).toEqual([200]);
+    expect(statuses(await ask(b))).toEqual([200]);
+    expect(h1.connectionCount).toBe(2);
+    const c = connectTo(port);
+    const closed = await new Promise<string>((resolve) => {
+      let got = "";
+      c.on("data", (d: Buffer) => {
+        got += d.toString();
+      });
+      c.on("close", () => resolve(got));
+      c.write("GET /m HTTP/1.1\r\nHost: a\r\n\r\n");
+    });
+    expect(closed).toBe("");
+    a.destroy();
+    await waitUntil(() => h1.connectionCount === 1);
+    const d = connectTo(port);
+    expect(statuses(await ask(d))).toEqual([200]);
+  });
+
   it("appends to X-Forwarded-For when trustForwarded is set", async () => {
     let xff: unknown;
     const { port } = await setup(
@@ -451,4 +487,12 @@ function connectTo(port: number): Socket {
   s.on("error", () => {});
   cleanups.push(() => void s.destroy());
   return s;
+}
+
+async function waitUntil(cond: () => boolean, ms = 5_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > until) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
