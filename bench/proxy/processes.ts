@@ -173,13 +173,17 @@ const CLK_TCK = (() => {
   }
 })();
 
-function ppidAndTicks(pid: number): { ppid: number; ticks: number } | undefined {
+function ppidAndTicks(
+  pid: number,
+): { ppid: number; ticks: number; user: number; system: number } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     // Fields after the command name, which is in parentheses and may contain spaces.
     const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     // f[0] is field 3 (state): ppid is field 4, utime 14, stime 15.
-    return { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) };
+    const user = Number(f[11]);
+    const system = Number(f[12]);
+    return { ppid: Number(f[1]), ticks: user + system, user, system };
   } catch {
     return undefined;
   }
@@ -205,6 +209,18 @@ export function cpuSeconds(pids: readonly number[]): number {
   let ticks = 0;
   for (const pid of pids) ticks += ppidAndTicks(pid)?.ticks ?? 0;
   return ticks / CLK_TCK;
+}
+
+/** User and system CPU seconds used so far by the given processes, apart. */
+export function cpuSplitSeconds(pids: readonly number[]): { user: number; system: number } {
+  let user = 0;
+  let system = 0;
+  for (const pid of pids) {
+    const t = ppidAndTicks(pid);
+    user += t?.user ?? 0;
+    system += t?.system ?? 0;
+  }
+  return { user: user / CLK_TCK, system: system / CLK_TCK };
 }
 
 /** Resident set size in KiB, from /proc/PID/status VmRSS. */
