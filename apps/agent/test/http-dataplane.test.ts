@@ -1,5 +1,5 @@
 import { Agent, createServer as createHttpServer } from "node:http";
-import { type AddressInfo, createServer, type Server } from "node:net";
+import { type AddressInfo, connect, createServer, type Server } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { NodeEngine } from "../src/dataplane/node-engine";
 import { ListenerBindError, SnapshotInvalidError } from "../src/errors";
@@ -64,6 +64,36 @@ describe.each(["h1", "node"] as const)("%s front end", (frontEnd) => {
       } finally {
         agent.destroy();
       }
+    });
+
+    it("closes a client idle between requests after the listener's keepAliveMs, not before", async () => {
+      const settings = (keepAliveMs: number) => ({
+        settings: {
+          timeouts: { connectMs: 1000, headMs: 1000, idleMs: 60_000, responseMs: 1000, keepAliveMs },
+        },
+      });
+      const idleFor = async () => {
+        const s = connect({ host: "127.0.0.1", port });
+        s.on("error", () => {});
+        let text = "";
+        s.on("data", (d: Buffer) => {
+          text += d.toString("latin1");
+        });
+        s.write("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+        const answered = Date.now();
+        await new Promise<void>((resolve) => s.once("close", () => resolve()));
+        expect(text).toMatch(/^HTTP\/1\.1 200 /);
+        return Date.now() - answered;
+      };
+      await engine.apply(makeSnapshot(1, [httpListener(port, settings(300))], [backend("a", a.port)]));
+      const short = await idleFor();
+      expect(short).toBeGreaterThanOrEqual(250);
+      expect(short).toBeLessThan(3000);
+
+      await engine.apply(makeSnapshot(2, [httpListener(port, settings(1500))], [backend("a", a.port)]));
+      const longer = await idleFor();
+      expect(longer).toBeGreaterThanOrEqual(1400);
+      expect(longer).toBeLessThan(5000);
     });
 
     it("rejects a snapshot whose new listener cannot bind and keeps serving the old one", async () => {

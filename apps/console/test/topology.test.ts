@@ -190,6 +190,29 @@ describe("pool settings", () => {
     });
     expect(snap.pools[0]!.backends[0]).toMatchObject({ maxConnections: 5 });
   });
+
+  it("compiles a listener's keep-alive timeout, keeps the other timeouts on update, and refuses 0 per field", async () => {
+    const l = await op.listener.create({
+      clusterId,
+      name: "keepalive",
+      port: 8090,
+      settings: { timeouts: { keepAliveMs: 120_000 } },
+    });
+    const compiled = async () => {
+      const v = await c.services.prisma.configVersion.findFirst({
+        where: { clusterId },
+        orderBy: { version: "desc" },
+      });
+      const snap = v!.snapshot as {
+        listeners: Array<{ id: string; settings: { timeouts: Record<string, number> } }>;
+      };
+      return snap.listeners.find((x) => x.id === l.id)!.settings.timeouts;
+    };
+    expect(await compiled()).toMatchObject({ keepAliveMs: 120_000, idleMs: 60_000, headMs: 10_000 });
+    const bad = await failure(op.listener.update({ id: l.id, settings: { timeouts: { keepAliveMs: 0 } } }));
+    expect(bad.fieldErrors["settings.timeouts.keepAliveMs"]).toBeDefined();
+    expect(await compiled()).toMatchObject({ keepAliveMs: 120_000 });
+  });
 });
 
 describe("config history: diff and rollback", () => {

@@ -134,7 +134,7 @@ export const ENGINE_FEATURES: readonly EngineFeature[] = [
   ),
   both(
     "listener:timeouts",
-    "Connect, head, idle timeouts",
+    "Connect, head, idle, keep-alive timeouts",
     "timeout connect, http-request, client, http-keep-alive.",
   ),
   both("listener:max_connections", "Listener maxConnections", "frontend maxconn."),

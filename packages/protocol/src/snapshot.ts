@@ -103,8 +103,10 @@ export const listenerSettingsSchema = z.object({
       idleMs: z.number().int().min(1).max(3_600_000).default(60_000),
       /** Time for the backend to start its response. */
       responseMs: z.number().int().min(1).max(3_600_000).default(60_000),
+      /** An HTTP client connection idle between requests is closed after this (nginx keepalive_timeout, HAProxy timeout http-keep-alive). */
+      keepAliveMs: z.number().int().min(1).max(3_600_000).default(30_000),
     })
-    .default({ connectMs: 5000, headMs: 10_000, idleMs: 60_000, responseMs: 60_000 }),
+    .default({ connectMs: 5000, headMs: 10_000, idleMs: 60_000, responseMs: 60_000, keepAliveMs: 30_000 }),
 });
 export type ListenerSettings = z.infer<typeof listenerSettingsSchema>;
 

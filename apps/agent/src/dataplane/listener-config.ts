@@ -36,7 +36,7 @@ export interface ListenerTimeouts {
   readonly idleMs: number;
   /** From the request sent to the backend's response head. */
   readonly responseMs: number;
-  /** Engine-wide (not in the snapshot): idle keep-alive client connections are closed after this. */
+  /** HTTP client connections idle between requests are closed after this. */
   readonly clientKeepAliveMs: number;
   /** Engine-wide: a client must send its whole request (head and body) within this. */
   readonly clientRequestMs: number;
@@ -66,7 +66,7 @@ export function listenerConfig(
       headMs: s.timeouts.headMs,
       idleMs: s.timeouts.idleMs,
       responseMs: s.timeouts.responseMs,
-      clientKeepAliveMs: engine.clientKeepAliveMs,
+      clientKeepAliveMs: s.timeouts.keepAliveMs,
       clientRequestMs: engine.clientRequestMs,
       drainGraceMs: engine.drainGraceMs,
     },
@@ -82,6 +82,7 @@ export function timeoutsFor(c: ListenerConfig, engine: DataPlaneTimeouts): DataP
     upstreamResponseMs: c.timeouts.responseMs,
     idleMs: c.timeouts.idleMs,
     clientHeadersMs: c.timeouts.headMs,
+    clientKeepAliveMs: c.timeouts.clientKeepAliveMs,
   };
 }
 

@@ -58,6 +58,7 @@ export class NodeHttpListener implements Listener {
   setConfig(config: ListenerConfig): void {
     this.server.headersTimeout = config.timeouts.headMs;
     this.server.timeout = config.timeouts.idleMs;
+    this.server.keepAliveTimeout = config.timeouts.clientKeepAliveMs;
     this.server.maxConnections = config.maxConnections;
   }
 

@@ -47,12 +47,17 @@ export class FixedPool implements PoolHandle {
 
 export async function startProxy(
   pool: PoolHandle,
-  over: Partial<H1Options> = {},
+  over: Partial<Omit<H1Options, "timeouts">> & { timeouts?: Partial<H1Options["timeouts"]> } = {},
 ): Promise<{ h1: H1Server; port: number }> {
   const table = new RouteTable([
     { id: "r1", host: "", pathPrefix: "/", priority: 0, pool: pool as unknown as PoolRuntime },
   ]);
-  const h1 = new H1Server(table, { ...DEFAULT_H1_OPTIONS, ...over }, silentLogger);
+  const opts = {
+    ...DEFAULT_H1_OPTIONS,
+    ...over,
+    timeouts: { ...DEFAULT_H1_OPTIONS.timeouts, ...over.timeouts },
+  };
+  const h1 = new H1Server(table, opts, silentLogger);
   await h1.listen("127.0.0.1", 0);
   return { h1, port: h1.address().port };
 }

@@ -558,7 +558,7 @@ export class ClientConn implements UpstreamOwner {
       this.closeClient();
       return;
     }
-    this.setDeadline(D_KEEPALIVE, this.host.opts.keepAliveMs);
+    this.setDeadline(D_KEEPALIVE, this.host.opts.timeouts.keepAliveMs);
     const p = this.pending;
     if (p !== undefined) {
       this.pending = undefined;

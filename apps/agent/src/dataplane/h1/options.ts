@@ -4,8 +4,6 @@ import type { DataPlaneTimeouts } from "../timeouts";
 
 /** The listener settings (packages/protocol listenerSettingsSchema) plus what the agent decides itself. */
 export interface H1Options extends ListenerSettings {
-  /** An idle keep-alive client connection is closed after this. */
-  readonly keepAliveMs: number;
   /** Pooled idle upstream sockets are closed after this; below common backend keep-alive (5 s in Node). */
   readonly upstreamKeepAliveMs: number;
   /** Idle upstream sockets kept per backend. */
@@ -16,14 +14,24 @@ export const DEFAULT_H1_OPTIONS: H1Options = Object.freeze({
   trustForwarded: false,
   maxConnections: 50_000,
   maxHeaderBytes: 16_384,
-  timeouts: Object.freeze({ connectMs: 5000, headMs: 10_000, idleMs: 60_000, responseMs: 60_000 }),
-  keepAliveMs: 30_000,
+  timeouts: Object.freeze({
+    connectMs: 5000,
+    headMs: 10_000,
+    idleMs: 60_000,
+    responseMs: 60_000,
+    keepAliveMs: 30_000,
+  }),
   upstreamKeepAliveMs: 4_000,
   maxIdlePerBackend: 256,
 });
 
 /** Options from the agent-wide data-plane timeouts, for listeners without their own settings. */
-export function optionsFromTimeouts(t: DataPlaneTimeouts, over: Partial<ListenerSettings> = {}): H1Options {
+export function optionsFromTimeouts(
+  t: DataPlaneTimeouts,
+  over: Partial<Omit<ListenerSettings, "timeouts">> & {
+    timeouts?: Partial<ListenerSettings["timeouts"]>;
+  } = {},
+): H1Options {
   return {
     ...DEFAULT_H1_OPTIONS,
     ...over,
@@ -32,9 +40,9 @@ export function optionsFromTimeouts(t: DataPlaneTimeouts, over: Partial<Listener
       headMs: t.clientHeadersMs,
       idleMs: t.idleMs,
       responseMs: t.upstreamResponseMs,
+      keepAliveMs: t.clientKeepAliveMs,
       ...over.timeouts,
     },
-    keepAliveMs: t.clientKeepAliveMs,
     upstreamKeepAliveMs: t.upstreamKeepAliveMs,
   };
 }
@@ -50,8 +58,8 @@ export function optionsFromConfig(c: ListenerConfig, engine: DataPlaneTimeouts):
       headMs: c.timeouts.headMs,
       idleMs: c.timeouts.idleMs,
       responseMs: c.timeouts.responseMs,
+      keepAliveMs: c.timeouts.clientKeepAliveMs,
     },
-    keepAliveMs: c.timeouts.clientKeepAliveMs,
     upstreamKeepAliveMs: engine.upstreamKeepAliveMs,
     maxIdlePerBackend: DEFAULT_H1_OPTIONS.maxIdlePerBackend,
   };

@@ -184,7 +184,7 @@ function httpFrontend(l: SnapshotProxyListener): string[] {
     `maxconn ${s.maxConnections}`,
     `timeout client ${ms(t.idleMs)}`,
     `timeout http-request ${ms(t.headMs)}`,
-    `timeout http-keep-alive ${ms(t.idleMs)}`,
+    `timeout http-keep-alive ${ms(t.keepAliveMs)}`,
   ];
   if (!s.trustForwarded) {
     out.push(

@@ -24,6 +24,7 @@ export function listenerSettingsFromForm(f: FormData, before: ListenerSettings):
       headMs: n("headMs", before.timeouts.headMs),
       idleMs: n("idleMs", before.timeouts.idleMs),
       responseMs: n("responseMs", before.timeouts.responseMs),
+      keepAliveMs: n("keepAliveMs", before.timeouts.keepAliveMs),
     },
   };
 }
@@ -36,6 +37,7 @@ export const LISTENER_SETTINGS_FIELDS = [
   "settings.timeouts.headMs",
   "settings.timeouts.idleMs",
   "settings.timeouts.responseMs",
+  "settings.timeouts.keepAliveMs",
 ] as const;
 
 /** Timeouts and limits, folded away: the defaults suit most listeners. */
@@ -89,6 +91,15 @@ export function ListenerSettingsFields({
           defaultValue={t.idleMs}
           error={errors["settings.timeouts.idleMs"]}
           hint="Closes connections with no traffic for this long."
+        />
+        <TextField
+          label="Keep-alive timeout (ms)"
+          name="keepAliveMs"
+          type="number"
+          min={1}
+          defaultValue={t.keepAliveMs}
+          error={errors["settings.timeouts.keepAliveMs"]}
+          hint="HTTP: closes a client connection idle between requests."
         />
         <TextField
           label="Max client connections"
