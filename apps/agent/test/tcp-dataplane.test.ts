@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { type AddressInfo, connect, createServer, type Server } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { NodeEngine } from "../src/dataplane/node-engine";
@@ -130,6 +131,63 @@ describe("NodeEngine tcp listener", () => {
     await until(() => engine!.stats().listeners[`l-${port}`]!.bytesOut === size, 2000);
     expect(engine.stats().listeners[`l-${port}`]!.bytesIn).toBe(2);
     expect(l.totalConnections).toBe(1);
+  });
+
+  it("carries two large uploads at once intact to a backend that reads late (client reads share one buffer)", async () => {
+    // Each client read is a view of one buffer every connection reads into; the proxy's writes
+    // to a backend that is not reading stay queued, so they must not point into that buffer.
+    const size = 6 * 1024 * 1024;
+    const bodies = [0, 1].map((k) => {
+      const b = Buffer.alloc(size);
+      for (let i = 0; i < size; i++) b[i] = (i * (31 + k * 6) + (i >> 9) + k * 101) & 0xff;
+      return b;
+    });
+    const srv = createServer({ allowHalfOpen: true }, (s) => {
+      s.on("error", () => {});
+      s.pause();
+      const parts: Buffer[] = [];
+      s.on("data", (d: Buffer) => parts.push(d));
+      s.on("end", () => s.end(createHash("sha256").update(Buffer.concat(parts)).digest("hex")));
+      setTimeout(() => s.resume(), 300);
+    });
+    servers.push(srv);
+    await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+    const port = await freePort();
+    engine = new NodeEngine({ log: silentLogger, timeouts: { drainGraceMs: 100 } });
+    await engine.apply(
+      makeSnapshot(
+        1,
+        [httpListener(port, { protocol: "tcp" })],
+        [backend("a", (srv.address() as AddressInfo).port)],
+      ),
+    );
+    const upload = (body: Buffer) =>
+      new Promise<string>((resolve, reject) => {
+        const s = connect({ host: "127.0.0.1", port, allowHalfOpen: true });
+        let out = "";
+        s.on("error", reject);
+        s.on("data", (d) => {
+          out += d;
+        });
+        s.on("end", () => {
+          s.end();
+          resolve(out);
+        });
+        // Pieces of uneven size, so reads of both connections interleave in the shared buffer.
+        let o = 0;
+        const more = () => {
+          while (o < size) {
+            const n = Math.min(7_000 + (o % 5_000), size - o);
+            const ok = s.write(body.subarray(o, o + n));
+            o += n;
+            if (!ok) return void s.once("drain", more);
+          }
+          s.end();
+        };
+        more();
+      });
+    const digests = await Promise.all(bodies.map(upload));
+    expect(digests).toEqual(bodies.map((b) => createHash("sha256").update(b).digest("hex")));
   });
 
   it("closes a tunnel after idleMs without a byte either way", async () => {

@@ -4,6 +4,7 @@ import { IdleWatch } from "./idle-watch";
 import { closeServer, type Listener, listen, nextBindId } from "./listener";
 import type { ListenerConfig } from "./listener-config";
 import type { RouteTable } from "./route-table";
+import { acceptWithOnread, type OnRead, SHARED_READ_BUFFER } from "./socket/accept";
 import { handleTcpConnection, type TcpProxyContext } from "./tcp-proxy";
 import type { DataPlaneTimeouts } from "./timeouts";
 
@@ -26,19 +27,33 @@ export class TcpListener implements Listener {
     private readonly log: Logger,
   ) {
     this.ctx = { table, timeouts, log, idle: this.idle };
+    // The 'connection' event serves only if the accept takeover (bind) is not possible on this Node.
     this.server = createServer({ allowHalfOpen: true }, (socket) => {
-      const stats = this.ctx.table.config?.stats;
-      if (stats) {
-        stats.totalConnections++;
-        stats.activeConnections++;
-        socket.once("close", () => stats.activeConnections--);
-      }
-      this.sockets.add(socket);
-      socket.once("close", () => this.sockets.delete(socket));
-      handleTcpConnection(this.ctx, socket);
+      this.onConnection(socket, false);
     });
     this.applyLimits(table.config);
   }
+
+  private onConnection(socket: Socket, sharedReads: boolean) {
+    const stats = this.ctx.table.config?.stats;
+    if (stats) {
+      stats.totalConnections++;
+      stats.activeConnections++;
+      socket.once("close", () => stats.activeConnections--);
+    }
+    this.sockets.add(socket);
+    socket.once("close", () => this.sockets.delete(socket));
+    return handleTcpConnection(this.ctx, socket, sharedReads);
+  }
+
+  private readonly onSharedReadSocket = (socket: Socket): OnRead => {
+    const tunnel = this.onConnection(socket, true);
+    if (tunnel === undefined) return () => false;
+    return (n, buf) => {
+      tunnel.onClientBytes((buf as Buffer).subarray(0, n), false);
+      return true;
+    };
+  };
 
   /** The table carries the listener's compiled settings (limits, timeouts) with it. */
   setTable(table: RouteTable): void {
@@ -56,6 +71,7 @@ export class TcpListener implements Listener {
 
   async bind(): Promise<void> {
     await listen(this.server, this.bindAddress, this.port);
+    acceptWithOnread(this.server, SHARED_READ_BUFFER, this.onSharedReadSocket);
     this.bindId = nextBindId();
     this.server.on("error", (e) =>
       this.log.error("tcp listener error", { port: this.port, error: e.message }),

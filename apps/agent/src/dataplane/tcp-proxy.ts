@@ -7,7 +7,8 @@ import type { IdleEntry, IdleWatch } from "./idle-watch";
 import type { ListenerConfig } from "./listener-config";
 import { TcpRequestFacts } from "./request-facts";
 import type { CompiledRoute, RouteTable } from "./route-table";
-import { countBytes } from "./stats";
+import { writeNow, writePending } from "./socket/direct-write";
+import { countBytes, type TrafficCounters } from "./stats";
 import type { DataPlaneTimeouts } from "./timeouts";
 
 export interface TcpProxyContext {
@@ -28,8 +29,17 @@ const READ_BUFFER_BYTES = 32 * 1024;
  * is retried on another backend within the pool's retry budget. Both sockets
  * allow half-open so a client that shuts down its write side (e.g. after
  * sending a request) still gets the whole reply.
+ *
+ * `sharedReads`: the listener feeds the client's reads through
+ * `onClientBytes` as views of a buffer every connection shares
+ * (socket/accept.ts); otherwise the tunnel listens to 'data' itself.
+ * Returns the tunnel, or undefined when the connection was refused at once.
  */
-export function handleTcpConnection(ctx: TcpProxyContext, client: Socket): void {
+export function handleTcpConnection(
+  ctx: TcpProxyContext,
+  client: Socket,
+  sharedReads = false,
+): TcpTunnel | undefined {
   client.on("error", (err) => {
     ctx.log.debug("tcp client error", { code: errorCode(err) });
     client.destroy();
@@ -37,32 +47,44 @@ export function handleTcpConnection(ctx: TcpProxyContext, client: Socket): void 
   const route = ctx.table.first();
   if (!route) {
     client.destroy();
-    return;
+    return undefined;
   }
   client.pause();
-  new TcpTunnel(ctx, client, route).next();
+  client.setNoDelay(true);
+  const tunnel = new TcpTunnel(ctx, client, route);
+  if (!sharedReads) client.on("data", (chunk: Buffer) => tunnel.onClientBytes(chunk, true));
+  tunnel.next();
+  return tunnel;
 }
 
 /**
  * One client connection and its upstream. Bytes move with plain listeners
- * instead of pipe(): client data through 'data', backend data through net's
- * `onread` into a reused buffer (no Readable machinery, no ArrayBuffer per
- * read), back-pressure by pause/resume on 'drain'. Idle time is watched by the
- * listener's ticker rather than two socket timers re-armed per chunk.
+ * instead of pipe(): client reads as views of the shared read buffer, backend
+ * reads through net's `onread` into a reused buffer (no Readable machinery,
+ * no ArrayBuffer per read), both written straight to the other socket's
+ * handle when nothing is queued (socket/direct-write.ts), back-pressure by
+ * pause/resume on 'drain'. Idle time is watched by the listener's ticker
+ * rather than two socket timers re-armed per chunk.
  */
-class TcpTunnel implements IdleEntry {
+export class TcpTunnel implements IdleEntry {
   active = true;
   idleAt = 0;
   readonly idleMs: number;
   private readonly connectMs: number;
-  private readonly pool: PoolHandle & { readonly counters?: import("./stats").TrafficCounters };
+  private readonly pool: PoolHandle & { readonly counters?: TrafficCounters };
   private readonly facts: TcpRequestFacts;
   private readonly lstats: ListenerConfig["stats"] | undefined;
   private readonly tried = new Set<string>();
   private retries = 0;
   private upstream: Socket | undefined;
+  private connected = false;
   private rbuf: Buffer | undefined;
   private lent = false;
+  /** Client bytes that arrived before the backend connected. */
+  private early: Buffer | undefined;
+  /** Bytes moved each way, counted here because direct writes bypass the sockets' own counters. */
+  private fromClient = 0;
+  private toClient = 0;
 
   constructor(
     private readonly ctx: TcpProxyContext,
@@ -89,6 +111,25 @@ class TcpTunnel implements IdleEntry {
   onIdle(): void {
     this.client.destroy();
     this.upstream?.destroy();
+  }
+
+  /**
+   * Client bytes. `owned` false: a view of the shared read buffer that dies
+   * when this call returns, so it is copied before it is written: a write
+   * the kernel takes only in part keeps pointing at its bytes.
+   */
+  onClientBytes(chunk: Buffer, owned: boolean): void {
+    this.active = true;
+    const upstream = this.upstream;
+    if (!this.connected || upstream === undefined) {
+      // The client stays paused until the backend connects, so this is rare: keep the bytes for then.
+      const copy = owned ? chunk : Buffer.from(chunk);
+      this.early = this.early === undefined ? copy : Buffer.concat([this.early, copy]);
+      this.client.pause();
+      return;
+    }
+    this.fromClient += chunk.length;
+    if (!writeNow(upstream, owned ? chunk : Buffer.from(chunk))) this.client.pause();
   }
 
   next(): void {
@@ -121,7 +162,6 @@ class TcpTunnel implements IdleEntry {
     const { ctx, client, pool } = this;
     const backend = lease.backend;
     const started = performance.now();
-    let connected = false;
     let connectMs = 0;
     const upstream = connect({
       host: backend.address,
@@ -133,13 +173,14 @@ class TcpTunnel implements IdleEntry {
       },
     });
     this.upstream = upstream;
+    upstream.setNoDelay(true);
     const connectTimer = setTimeout(() => {
       ctx.log.warn("tcp upstream connect timed out", { backend: backend.id, ms: this.connectMs });
       upstream.destroy(new Error(`connect timed out after ${this.connectMs} ms`));
     }, this.connectMs);
     upstream.on("error", (err) => {
       clearTimeout(connectTimer);
-      if (!connected) {
+      if (!this.connected) {
         lease.finish({ kind: "connect-failed", error: err });
         this.upstream = undefined;
         if (!client.destroyed && pool.mayRetry(this.retries + 1)) {
@@ -160,8 +201,8 @@ class TcpTunnel implements IdleEntry {
     });
     upstream.once("close", () => {
       clearTimeout(connectTimer);
-      if (!connected) return;
-      const bytes = { fromClient: upstream.bytesWritten, toClient: upstream.bytesRead };
+      if (!this.connected) return;
+      const bytes = { fromClient: this.fromClient, toClient: this.toClient };
       if (this.lstats)
         countBytes(bytes.fromClient, bytes.toClient, this.lstats, this.route.stats, pool.counters);
       lease.finish({ kind: "response", status: 0, latencyMs: connectMs }, bytes);
@@ -176,14 +217,13 @@ class TcpTunnel implements IdleEntry {
     }
     upstream.once("connect", () => {
       clearTimeout(connectTimer);
-      connected = true;
+      this.connected = true;
       connectMs = performance.now() - started;
       this.active = true;
-      // Client → backend; FIN follows the data (half-close).
-      client.on("data", (chunk: Buffer) => {
-        this.active = true;
-        if (!upstream.write(chunk)) client.pause();
-      });
+      const early = this.early;
+      this.early = undefined;
+      if (early !== undefined) this.onClientBytes(early, true);
+      // Client → backend: FIN follows the data (half-close).
       client.on("end", () => upstream.end());
       upstream.on("drain", () => {
         this.active = true;
@@ -195,7 +235,8 @@ class TcpTunnel implements IdleEntry {
         this.active = true;
         upstream.resume();
       });
-      client.resume();
+      // Early bytes still queued: upstream's 'drain' resumes the client.
+      if (!writePending(upstream)) client.resume();
     });
   }
 
@@ -209,10 +250,12 @@ class TcpTunnel implements IdleEntry {
 
   private onUpstreamRead(n: number, buf: Buffer): boolean {
     this.active = true;
+    this.toClient += n;
     const client = this.client;
-    if (!client.write(buf.subarray(0, n))) this.upstream?.pause();
-    // Bytes still queued in the client socket point into this buffer: read into a new one next.
-    if (client.writableLength > 0) this.lent = true;
+    const ok = writeNow(client, buf.subarray(0, n));
+    // Bytes still queued for the client point into this buffer: read into a new one next.
+    if (!ok || writePending(client)) this.lent = true;
+    if (!ok) this.upstream?.pause();
     return true;
   }
 }

@@ -1,21 +1,13 @@
 import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
 import type { Logger } from "../../log";
 import type { RouteTable } from "../route-table";
-import { acceptWithOnread, type OnRead } from "./accept";
+import { acceptWithOnread, type OnRead, SHARED_READ_BUFFER } from "../socket/accept";
 import { ClientConn, type ConnHost } from "./connection";
 import type { H1Options } from "./options";
 import { UpstreamPool } from "./upstream-pool";
 
 /** How often deadlines (head, keep-alive, connect, response) and idle upstream sockets are checked. */
 const TICK_MS = 50;
-
-/**
- * Every client socket of every h1 listener reads into this one buffer. Reads
- * are handled one at a time and synchronously, and a connection copies out
- * whatever it keeps past a read, so sharing is safe; one buffer for all keeps
- * an idle connection from holding a read buffer of its own.
- */
-const CLIENT_READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
 /**
  * An HTTP/1.1 listener on plain `net` sockets: the h1 front end. It owns its
@@ -97,7 +89,7 @@ export class H1Server implements ConnHost {
       this.server.once("error", onError);
       this.server.listen({ host, port, exclusive: true }, () => {
         this.server.off("error", onError);
-        acceptWithOnread(this.server, CLIENT_READ_BUFFER, this.onSharedReadSocket);
+        acceptWithOnread(this.server, SHARED_READ_BUFFER, this.onSharedReadSocket);
         this.server.on("error", (e) => this.log.error("http listener error", { port, error: e.message }));
         resolve();
       });

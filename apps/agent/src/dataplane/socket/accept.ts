@@ -21,6 +21,14 @@ interface ServerInternals {
 export type OnRead = (bytes: number, buf: Uint8Array) => boolean | undefined;
 
 /**
+ * The read buffer every client socket of every listener shares. Reads are
+ * handled one at a time and synchronously, and each connection copies out
+ * whatever it keeps past a read, so sharing is safe; one buffer for all keeps
+ * an idle connection from holding a read buffer of its own.
+ */
+export const SHARED_READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
+/**
  * Makes a listening server create its client sockets with `onread`: reads
  * then land in `buffer` and go straight to `callback`, without the Readable
  * stream (push, buffer list, 'data' event) and without a new ArrayBuffer per
