@@ -1,13 +1,15 @@
 // Where a proxied request's CPU goes: user space against the kernel, for the
-// agent's http listener and nginx as a proxy, under the same saturating load.
+// agent's http listener and nginx as a proxy (with --l4: the agent's tcp
+// listener and HAProxy in tcp mode), under the same saturating load. With
+// --against REV the agent as committed at REV runs too, for an A/B in one run.
 // Shorter than the full harness (~1 min for 4 rounds), meant for comparing
 // hot-path changes: the user-space share is what the agent's own code moves.
 //
-//   pnpm --filter @fulcrum/bench proxy:cpu [--rounds N] [--seconds S]
+//   pnpm --filter @fulcrum/bench proxy:cpu [--rounds N] [--seconds S] [--l4] [--against REV]
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { nginxBackendConf, nginxProxyConf } from "./configs";
+import { haproxyConf, nginxBackendConf, nginxProxyConf } from "./configs";
 import {
   cpuSplitSeconds,
   freePort,
@@ -17,10 +19,11 @@ import {
   type Started,
 } from "./processes";
 import { median } from "./stats";
-import { ready, startAgent, startNginx } from "./targets";
+import { extractAgentRevision, ready, startAgent, startHaproxy, startNginx } from "./targets";
 import { runWrk } from "./wrk";
 
-const USAGE = "usage: pnpm --filter @fulcrum/bench proxy:cpu [--rounds N] [--seconds S]";
+const USAGE =
+  "usage: pnpm --filter @fulcrum/bench proxy:cpu [--rounds N] [--seconds S] [--l4] [--against REV]";
 
 function option(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
@@ -55,24 +58,50 @@ async function main(): Promise<void> {
   const seconds = option("--seconds", 6);
   installExitHandlers();
   const dir = mkdtempSync(join(tmpdir(), "fulcrum-cpu-split-"));
-  const [b1, b2, pAgent, pNginx] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const [b1, b2, pAgent, pNginx, pOld] = await Promise.all([
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+  ]);
   const backends = [b1!, b2!];
   const procs = backends.map((port, i) =>
     startNginx(`backend-${i + 1}`, join(dir, `b${i + 1}`), nginxBackendConf(join(dir, `b${i + 1}`), port)),
   );
   await Promise.all(procs.map((p, i) => ready(p, backends[i]!)));
-  const agent = startAgent("agent", join(dir, "agent"), [{ protocol: "http", port: pAgent! }], backends);
-  const nginx = startNginx(
-    "nginx-proxy",
-    join(dir, "np"),
-    nginxProxyConf(join(dir, "np"), pNginx!, backends),
+  const l4 = process.argv.includes("--l4");
+  const agent = startAgent(
+    "agent",
+    join(dir, "agent"),
+    [{ protocol: l4 ? "tcp" : "http", port: pAgent! }],
+    backends,
   );
-  await Promise.all([ready(agent, pAgent!), ready(nginx, pNginx!)]);
+  const other = l4
+    ? startHaproxy("haproxy-tcp", join(dir, "ha"), haproxyConf("tcp", pNginx!, backends))
+    : startNginx("nginx-proxy", join(dir, "np"), nginxProxyConf(join(dir, "np"), pNginx!, backends));
+  await Promise.all([ready(agent, pAgent!), ready(other, pNginx!)]);
 
+  const kind = l4 ? "tcp" : "http";
   const targets = [
-    { name: "Fulcrum agent, http listener", p: agent, port: pAgent! },
-    { name: "nginx proxy, 1 worker", p: nginx, port: pNginx! },
+    { name: `Fulcrum agent, ${kind} listener`, p: agent, port: pAgent! },
+    { name: l4 ? "HAProxy tcp, nbthread 1" : "nginx proxy, 1 worker", p: other, port: pNginx! },
   ];
+  const against = process.argv.indexOf("--against");
+  if (against !== -1) {
+    const rev = process.argv[against + 1];
+    if (rev === undefined) throw new Error(`--against needs a git revision\n${USAGE}`);
+    const { commit, bin } = extractAgentRevision(rev, join(dir, "rev"));
+    const old = startAgent(
+      "agent-rev",
+      join(dir, "agent-rev"),
+      [{ protocol: kind, port: pOld! }],
+      backends,
+      bin,
+    );
+    await ready(old, pOld!);
+    targets.push({ name: `Fulcrum agent at ${commit}, ${kind} listener`, p: old, port: pOld! });
+  }
   const samples = new Map<string, Sample[]>(targets.map((t) => [t.name, []]));
   for (let round = 1; round <= rounds; round++) {
     for (const t of round % 2 === 1 ? targets : [...targets].reverse()) {

@@ -15,6 +15,13 @@ let agentBin = join(REPO_ROOT, "apps/agent/bin/fulcrum-agent.js");
  * links copied beside them (they are relative) and the root node_modules linked.
  */
 export function useAgentRevision(rev: string, dir: string): string {
+  const { commit, bin } = extractAgentRevision(rev, dir);
+  agentBin = bin;
+  return commit;
+}
+
+/** apps/agent and packages/ at `rev`, extracted into `dir`; returns the short commit and the agent's bin path. */
+export function extractAgentRevision(rev: string, dir: string): { commit: string; bin: string } {
   mkdirSync(dir, { recursive: true });
   const sh = (cmd: string) =>
     execFileSync("sh", ["-c", cmd], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
@@ -28,8 +35,7 @@ export function useAgentRevision(rev: string, dir: string): string {
     `for m in apps/agent/node_modules packages/*/node_modules; do [ -d "$m" ] && mkdir -p ${q(dir)}/"$(dirname "$m")" && cp -a "$m" ${q(dir)}/"$m"; done; true`,
   );
   symlinkSync(join(REPO_ROOT, "node_modules"), join(dir, "node_modules"));
-  agentBin = join(dir, "apps/agent/bin/fulcrum-agent.js");
-  return commit;
+  return { commit, bin: join(dir, "apps/agent/bin/fulcrum-agent.js") };
 }
 
 /** nginx with its own prefix directory, in the foreground (its own process group). */
@@ -58,6 +64,7 @@ export function startAgent(
   dir: string,
   listeners: { protocol: "http" | "tcp"; port: number }[],
   backends: number[],
+  bin = agentBin,
 ): Started {
   mkdirSync(dir, { recursive: true });
   const snapshot = agentSnapshot(listeners, backends);
@@ -65,7 +72,7 @@ export function startAgent(
   if (!check.success) throw new Error(`generated snapshot is invalid: ${check.error.issues[0]?.message}`);
   const file = join(dir, "snapshot.json");
   writeFileSync(file, `${JSON.stringify(snapshot, null, 2)}\n`);
-  return start(name, process.execPath, [agentBin, "--config", file], join(dir, "agent.log"), {
+  return start(name, process.execPath, [bin, "--config", file], join(dir, "agent.log"), {
     ...process.env,
     FULCRUM_LOG_LEVEL: "warn",
   });
