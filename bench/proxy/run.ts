@@ -10,8 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { haproxyConf, nginxBackendConf, nginxProxyConf } from "./configs";
 import { runHey } from "./hey";
-import { httpGet } from "./http-check";
-import { IdleConnections } from "./idle";
+import { measureIdleConnections } from "./idle-measure";
 import { describeMachine, ensureTools } from "./machine";
 import { parseOptions } from "./options";
 import {
@@ -21,7 +20,6 @@ import {
   installExitHandlers,
   killAll,
   logTail,
-  rssKiB,
   type Started,
   stop,
 } from "./processes";
@@ -262,7 +260,6 @@ async function main(): Promise<void> {
     await Promise.all([stop(nginx), stop(haHttp), stop(haTcp), stop(agent)]);
   }
   async function measureIdle(): Promise<IdleReport> {
-    let idle: IdleReport;
     {
       // The agent needs one descriptor per connection: a hard open-file limit below the
       // target (no CAP_SYS_RESOURCE to raise it) caps what one agent process can hold.
@@ -284,51 +281,21 @@ async function main(): Promise<void> {
         throw new Error(`${e instanceof Error ? e.message : String(e)}\n${logTail(idleAgent, 12)}`);
       });
       await sleep(1000);
-      const rssBeforeKiB = rssKiB(idleAgent.pid);
-      log(
-        `idle: opening ${hold} keep-alive connections to the agent (RSS ${Math.round(rssBeforeKiB / 1024)} MiB)`,
-      );
-      const conns = new IdleConnections();
       try {
-        const opened = await conns.openAll(pIdle!, hold, Math.min(15_000, capacity));
-        await sleep(2000);
-        const held = await conns.countOpen();
-        const rssAfterKiB = rssKiB(idleAgent.pid);
-        let stillAnswers = false;
-        let answerMs = Number.NaN;
-        try {
-          const a = await httpGet(pIdle!, 10_000);
-          stillAnswers = a.status === 200;
-          answerMs = a.ms;
-        } catch (e) {
-          notes.push(`with the idle connections open, a new request failed: ${(e as Error).message}`);
-        }
-        await conns.closeAll();
-        await sleep(3000);
-        const rssAfterCloseKiB = rssKiB(idleAgent.pid);
-        const perConnBytes = ((rssAfterKiB - rssBeforeKiB) * 1024) / Math.max(1, held);
-        idle = {
-          ...opened,
+        return await measureIdleConnections({
+          port: pIdle!,
+          agentPid: idleAgent.pid,
+          hold,
           target: opts.idleConnections,
-          heldAtMeasure: held,
-          rssBeforeKiB,
-          rssAfterKiB,
-          rssAfterCloseKiB,
-          stillAnswers,
-          answerMs,
-          bytesPerConnection: perConnBytes,
-          projectedRssAtTargetKiB:
-            held < opts.idleConnections ? rssBeforeKiB + (perConnBytes * opts.idleConnections) / 1024 : null,
-        };
-        log(
-          `idle: ${held} held, RSS ${Math.round(rssAfterKiB / 1024)} MiB; ${Math.round(rssAfterCloseKiB / 1024)} MiB after closing`,
-        );
+          perProcess: Math.min(15_000, capacity),
+          answerTimeoutMs: 10_000,
+          notes,
+          log,
+        });
       } finally {
-        await conns.closeAll();
         await stop(idleAgent);
       }
     }
-    return idle;
   }
 
   // Summary, goals, report.
