@@ -70,11 +70,12 @@ export interface Results {
   readonly notes: string[];
 }
 
-const f = (n: number, digits = 0) =>
+/** A number as the tables print it ("–" for a measurement that did not happen). */
+export const f = (n: number, digits = 0) =>
   Number.isFinite(n)
     ? n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits })
     : "–";
-const mib = (kib: number) => `${f(kib / 1024, 1)} MiB`;
+export const mib = (kib: number) => `${f(kib / 1024, 1)} MiB`;
 
 /** A Markdown table; columns listed in `left` are left-aligned, the others right-aligned. */
 function table(head: string[], rows: string[][], left: readonly number[] = [0]): string {

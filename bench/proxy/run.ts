@@ -5,7 +5,7 @@
  * Run with `pnpm --filter @fulcrum/bench proxy [--quick]` (see options.ts).
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { haproxyConf, nginxBackendConf, nginxProxyConf } from "./configs";
@@ -33,6 +33,7 @@ import {
   type TargetId,
   type TargetResult,
 } from "./report";
+import { writeResultsFile } from "./results-file";
 import { median, ratio } from "./stats";
 import { pidsOf, REPO_ROOT, ready, startAgent, startHaproxy, startNginx, useAgentRevision } from "./targets";
 import { runWrk } from "./wrk";
@@ -394,15 +395,7 @@ async function main(): Promise<void> {
   };
   process.stdout.write(`\n${formatReport(report)}\n`);
 
-  const outFile =
-    opts.out ?? join(REPO_ROOT, "bench/results", `${startedAt.slice(0, 19).replace(/:/g, "-")}.json`);
-  mkdirSync(join(outFile, ".."), { recursive: true });
-  writeFileSync(
-    outFile,
-    `${JSON.stringify(report, (_, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v), 2)}\n`,
-  );
-  const biome = join(REPO_ROOT, "node_modules/.bin/biome");
-  if (existsSync(biome)) spawnSync(biome, ["format", "--write", outFile], { stdio: "ignore" });
+  const outFile = writeResultsFile(report, startedAt, "", opts.out);
   log(`results written to ${outFile}`);
 
   for (const p of [...backendProcs, nginx, haHttp, haTcp, agent]) await stop(p);

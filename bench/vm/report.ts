@@ -1,4 +1,5 @@
 import type { Machine } from "../proxy/machine";
+import { f, mib } from "../proxy/report";
 import type { GuestResult } from "./guest/plan";
 import type { VmOptions } from "./options";
 
@@ -25,12 +26,6 @@ export interface VmResults {
   readonly result: GuestResult;
   readonly notes: string[];
 }
-
-const f = (n: number, digits = 0) =>
-  Number.isFinite(n)
-    ? n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits })
-    : "–";
-const mib = (kib: number) => `${f(kib / 1024, 1)} MiB`;
 
 export function formatVmReport(r: VmResults): string {
   const { idle, guest } = r.result;

@@ -1,19 +1,11 @@
-/**
- * Idle keep-alive connections on one agent, inside a QEMU VM: the host's open-file hard
- * limit (20,000, no CAP_SYS_RESOURCE) caps one process there, the guest's root can raise
- * it. Builds an initramfs (busybox, node, the deployed agent, the harness), boots a Debian
- * kernel under TCG, runs guest/measure.ts and writes bench/results/idle-vm-<date>.json.
- * Run with `pnpm --filter @fulcrum/bench idle-vm` (see options.ts).
- */
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { snapshotSchema } from "@fulcrum/protocol";
 import { agentSnapshot } from "../proxy/configs";
 import { describeMachine } from "../proxy/machine";
 import { installExitHandlers, killAll } from "../proxy/processes";
-import { REPO_ROOT } from "../proxy/targets";
+import { writeResultsFile } from "../proxy/results-file";
 import { buildAgentTree } from "./agent-tree";
 import { ensureAssets } from "./assets";
 import type { GuestPlan } from "./guest/plan";
@@ -140,15 +132,7 @@ async function main(): Promise<void> {
   };
   process.stdout.write(`\n${formatVmReport(report)}\n`);
 
-  const outFile =
-    opts.out ?? join(REPO_ROOT, "bench/results", `idle-vm-${startedAt.slice(0, 19).replace(/:/g, "-")}.json`);
-  mkdirSync(join(outFile, ".."), { recursive: true });
-  writeFileSync(
-    outFile,
-    `${JSON.stringify(report, (_, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v), 2)}\n`,
-  );
-  const biome = join(REPO_ROOT, "node_modules/.bin/biome");
-  if (existsSync(biome)) spawnSync(biome, ["format", "--write", outFile], { stdio: "ignore" });
+  const outFile = writeResultsFile(report, startedAt, "idle-vm-", opts.out);
   log(`results written to ${outFile}`);
   rmSync(dir, { recursive: true, force: true });
 }
