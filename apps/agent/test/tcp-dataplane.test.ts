@@ -45,6 +45,22 @@ function exchange(port: number, text: string): Promise<string> {
   });
 }
 
+/** A tcp listener on a free port whose one backend is `srv` (started here); returns the port. */
+async function tunnelTo(srv: Server): Promise<number> {
+  servers.push(srv);
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+  const port = await freePort();
+  engine = new NodeEngine({ log: silentLogger, timeouts: { drainGraceMs: 100 } });
+  await engine.apply(
+    makeSnapshot(
+      1,
+      [httpListener(port, { protocol: "tcp" })],
+      [backend("a", (srv.address() as AddressInfo).port)],
+    ),
+  );
+  return port;
+}
+
 describe("NodeEngine tcp listener", () => {
   it("splices bytes with half-close and round-robins connections", async () => {
     const p1 = await startReplyAfterEnd("a");
@@ -101,17 +117,7 @@ describe("NodeEngine tcp listener", () => {
         more();
       });
     });
-    servers.push(srv);
-    await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
-    const port = await freePort();
-    engine = new NodeEngine({ log: silentLogger, timeouts: { drainGraceMs: 100 } });
-    await engine.apply(
-      makeSnapshot(
-        1,
-        [httpListener(port, { protocol: "tcp" })],
-        [backend("a", (srv.address() as AddressInfo).port)],
-      ),
-    );
+    const port = await tunnelTo(srv);
     const got = await new Promise<Buffer>((resolve, reject) => {
       const s = connect({ host: "127.0.0.1", port, allowHalfOpen: true });
       const parts: Buffer[] = [];
@@ -127,9 +133,9 @@ describe("NodeEngine tcp listener", () => {
     });
     expect(got.length).toBe(size);
     expect(got.equals(body)).toBe(true);
-    const l = engine.stats().listeners[`l-${port}`]!;
+    const l = engine!.stats().listeners[`l-${port}`]!;
     await until(() => engine!.stats().listeners[`l-${port}`]!.bytesOut === size, 2000);
-    expect(engine.stats().listeners[`l-${port}`]!.bytesIn).toBe(2);
+    expect(engine!.stats().listeners[`l-${port}`]!.bytesIn).toBe(2);
     expect(l.totalConnections).toBe(1);
   });
 
@@ -150,17 +156,7 @@ describe("NodeEngine tcp listener", () => {
       s.on("end", () => s.end(createHash("sha256").update(Buffer.concat(parts)).digest("hex")));
       setTimeout(() => s.resume(), 300);
     });
-    servers.push(srv);
-    await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
-    const port = await freePort();
-    engine = new NodeEngine({ log: silentLogger, timeouts: { drainGraceMs: 100 } });
-    await engine.apply(
-      makeSnapshot(
-        1,
-        [httpListener(port, { protocol: "tcp" })],
-        [backend("a", (srv.address() as AddressInfo).port)],
-      ),
-    );
+    const port = await tunnelTo(srv);
     const upload = (body: Buffer) =>
       new Promise<string>((resolve, reject) => {
         const s = connect({ host: "127.0.0.1", port, allowHalfOpen: true });

@@ -10,7 +10,7 @@ import { ClientAbortError, UpstreamTimeoutError } from "./proxy-errors";
 import { decideRedirect, redirectHeaders } from "./redirect";
 import { NodeRequestFacts } from "./request-facts";
 import { type CompiledRoute, normalizeHost, type RouteTable } from "./route-table";
-import { countAborted, countBytes, countResponse, type TrafficCounters } from "./stats";
+import { countAborted, countBytes, countConnection, countResponse, type TrafficCounters } from "./stats";
 import { forwardBody } from "./stream-forward";
 import type { DataPlaneTimeouts } from "./timeouts";
 import { classifyUpstreamFailure } from "./upstream-failure";
@@ -61,19 +61,17 @@ interface Exchange {
 const kCounted = Symbol("fulcrum.connectionCounted");
 
 /** node:http hides accepts from us: a client connection is counted at its first request. */
-function countConnection(stats: TrafficCounters | undefined, socket: Socket): void {
+function countOnFirstRequest(stats: TrafficCounters | undefined, socket: Socket): void {
   const s = socket as Socket & { [kCounted]?: true };
   if (!stats || s[kCounted]) return;
   s[kCounted] = true;
-  stats.totalConnections++;
-  stats.activeConnections++;
-  socket.once("close", () => stats.activeConnections--);
+  countConnection(stats, socket);
 }
 
 export function handleHttpRequest(ctx: HttpProxyContext, req: IncomingMessage, res: ServerResponse): void {
   const table = ctx.table;
   const lstats = table.config?.stats;
-  countConnection(lstats, req.socket);
+  countOnFirstRequest(lstats, req.socket);
   if (lstats) lstats.requests++;
   const url = req.url ?? "/";
   const q = url.indexOf("?");

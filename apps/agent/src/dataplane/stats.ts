@@ -127,6 +127,17 @@ export interface CounterSet {
   readonly pool: TrafficCounters | undefined;
 }
 
+/** An accepted client connection: counted now, and as active until it closes. */
+export function countConnection(
+  stats: TrafficCounters | undefined,
+  socket: { once(e: "close", f: () => void): unknown },
+): void {
+  if (!stats) return;
+  stats.totalConnections++;
+  stats.activeConnections++;
+  socket.once("close", () => stats.activeConnections--);
+}
+
 export function countRequest(l: TrafficCounters | undefined, r?: TrafficCounters, p?: TrafficCounters): void {
   if (l) l.requests++;
   if (r) r.requests++;

@@ -5,6 +5,7 @@ import { closeServer, type Listener, listen, nextBindId } from "./listener";
 import type { ListenerConfig } from "./listener-config";
 import type { RouteTable } from "./route-table";
 import { acceptWithOnread, type OnRead, SHARED_READ_BUFFER } from "./socket/accept";
+import { countConnection } from "./stats";
 import { handleTcpConnection, type TcpProxyContext } from "./tcp-proxy";
 import type { DataPlaneTimeouts } from "./timeouts";
 
@@ -35,12 +36,7 @@ export class TcpListener implements Listener {
   }
 
   private onConnection(socket: Socket, sharedReads: boolean) {
-    const stats = this.ctx.table.config?.stats;
-    if (stats) {
-      stats.totalConnections++;
-      stats.activeConnections++;
-      socket.once("close", () => stats.activeConnections--);
-    }
+    countConnection(this.ctx.table.config?.stats, socket);
     this.sockets.add(socket);
     socket.once("close", () => this.sockets.delete(socket));
     return handleTcpConnection(this.ctx, socket, sharedReads);

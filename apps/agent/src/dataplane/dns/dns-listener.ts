@@ -5,6 +5,7 @@ import type { Logger } from "../../log";
 import { closeServer, type Listener, listen, nextBindId } from "../listener";
 import type { ListenerConfig } from "../listener-config";
 import type { RouteTable } from "../route-table";
+import { countConnection } from "../stats";
 import { answerQuery, type DnsAnswerContext } from "./answer";
 import { DnsNameIndex } from "./names";
 
@@ -104,12 +105,7 @@ export class DnsListener implements Listener {
 
   private onConnection(socket: Socket): void {
     socket.on("error", () => {});
-    const stats = this.ctx.listenerStats;
-    if (stats) {
-      stats.totalConnections++;
-      stats.activeConnections++;
-      socket.once("close", () => stats.activeConnections--);
-    }
+    countConnection(this.ctx.listenerStats, socket);
     this.sockets.add(socket);
     socket.once("close", () => this.sockets.delete(socket));
     socket.setNoDelay(true);
