@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { type AddressInfo, connect, createServer, type Server } from "node:net";
+import { type AddressInfo, connect, createServer, type Server, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { NodeEngine } from "../src/dataplane/node-engine";
 import { silentLogger } from "../src/log";
@@ -29,7 +29,8 @@ async function startReplyAfterEnd(name: string): Promise<number> {
   return (srv.address() as AddressInfo).port;
 }
 
-function exchange(port: number, text: string): Promise<string> {
+/** Connects through the proxy, sends `text` (or lets `send` write and end), returns all it reads until FIN. */
+function exchange(port: number, send: string | ((s: Socket) => void)): Promise<string> {
   return new Promise((resolve, reject) => {
     const s = connect({ host: "127.0.0.1", port, allowHalfOpen: true });
     let out = "";
@@ -41,7 +42,8 @@ function exchange(port: number, text: string): Promise<string> {
       s.end();
       resolve(out);
     });
-    s.end(text);
+    if (typeof send === "string") s.end(send);
+    else send(s);
   });
 }
 
@@ -158,17 +160,7 @@ describe("NodeEngine tcp listener", () => {
     });
     const port = await tunnelTo(srv);
     const upload = (body: Buffer) =>
-      new Promise<string>((resolve, reject) => {
-        const s = connect({ host: "127.0.0.1", port, allowHalfOpen: true });
-        let out = "";
-        s.on("error", reject);
-        s.on("data", (d) => {
-          out += d;
-        });
-        s.on("end", () => {
-          s.end();
-          resolve(out);
-        });
+      exchange(port, (s) => {
         // Pieces of uneven size, so reads of both connections interleave in the shared buffer.
         let o = 0;
         const more = () => {
