@@ -105,8 +105,21 @@ export const listenerSettingsSchema = z.object({
       responseMs: z.number().int().min(1).max(3_600_000).default(60_000),
       /** An HTTP client connection idle between requests is closed after this (nginx keepalive_timeout, HAProxy timeout http-keep-alive). */
       keepAliveMs: z.number().int().min(1).max(3_600_000).default(30_000),
+      /** Longest pause between two reads of a request body (nginx client_body_timeout); 408 before the response started. */
+      bodyMs: z.number().int().min(1).max(3_600_000).default(60_000),
     })
-    .default({ connectMs: 5000, headMs: 10_000, idleMs: 60_000, responseMs: 60_000, keepAliveMs: 30_000 }),
+    .default({
+      connectMs: 5000,
+      headMs: 10_000,
+      idleMs: 60_000,
+      responseMs: 60_000,
+      keepAliveMs: 30_000,
+      bodyMs: 60_000,
+    }),
+  /** Largest request body in bytes; 0 = no limit. Over it: 413 (before forwarding when Content-Length says so). */
+  maxBodyBytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+  /** Slowest request body accepted after a 5 s grace, in bytes per second (Kestrel MinRequestBodyDataRate); 0 = off. */
+  minBodyBytesPerSecond: z.number().int().min(0).max(1_000_000_000).default(240),
 });
 export type ListenerSettings = z.infer<typeof listenerSettingsSchema>;
 
