@@ -67,6 +67,8 @@ export class ConsoleConnection {
   private droppedHealth = 0;
   private healthTimer: NodeJS.Timeout | undefined;
   private sendHealth: ((events: HealthEvent[]) => void) | undefined;
+  /** Sends an ack or nack on the welcomed session; unset between sessions. */
+  private sendOutcome: ((version: number, r: ApplyOutcome) => void) | undefined;
   private readonly unsubscribeHealth: (() => void) | undefined;
   /** Stats points not sent yet; while connected this holds at most what arrived during the last send. */
   private readonly pendingStats: Ring<StatsPoint>;
@@ -174,6 +176,15 @@ export class ConsoleConnection {
     }
   }
 
+  /**
+   * An outcome decided outside a snapshot message (a retried apply, see
+   * snapshot-retry.ts): sent if a session is welcomed; else the next hello
+   * carries the applied version.
+   */
+  report(version: number, r: ApplyOutcome): void {
+    this.sendOutcome?.(version, r);
+  }
+
   stop(): void {
     this.abort.abort();
     this.unsubscribeHealth?.();
@@ -193,6 +204,7 @@ export class ConsoleConnection {
       const finish = (code: number, reason: string) => {
         clearInterval(heartbeat);
         this.sendHealth = undefined;
+        this.sendOutcome = undefined;
         if (settled) return;
         this.endStats();
         settled = true;
@@ -241,6 +253,10 @@ export class ConsoleConnection {
         });
         clearInterval(heartbeat);
         this.sendHealth = (events) => send("health", { events });
+        this.sendOutcome = (version, r) => {
+          if (r.ok) send("ack", { version: r.version, hash: r.hash });
+          else send("nack", { version, reason: r.reason.slice(0, 4000) });
+        };
         // Events from while we were away go out now.
         this.flushHealth();
         // So do stats points, oldest first, in batches; then each new point as it is sampled.
