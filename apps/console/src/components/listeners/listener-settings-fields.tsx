@@ -25,7 +25,10 @@ export function listenerSettingsFromForm(f: FormData, before: ListenerSettings):
       idleMs: n("idleMs", before.timeouts.idleMs),
       responseMs: n("responseMs", before.timeouts.responseMs),
       keepAliveMs: n("keepAliveMs", before.timeouts.keepAliveMs),
+      bodyMs: n("bodyMs", before.timeouts.bodyMs),
     },
+    maxBodyBytes: n("maxBodyBytes", before.maxBodyBytes),
+    minBodyBytesPerSecond: n("minBodyBytesPerSecond", before.minBodyBytesPerSecond),
   };
 }
 
@@ -38,6 +41,9 @@ export const LISTENER_SETTINGS_FIELDS = [
   "settings.timeouts.idleMs",
   "settings.timeouts.responseMs",
   "settings.timeouts.keepAliveMs",
+  "settings.timeouts.bodyMs",
+  "settings.maxBodyBytes",
+  "settings.minBodyBytesPerSecond",
 ] as const;
 
 /** Timeouts and limits, folded away: the defaults suit most listeners. */
@@ -102,6 +108,15 @@ export function ListenerSettingsFields({
           hint="HTTP: closes a client connection idle between requests."
         />
         <TextField
+          label="Request body timeout (ms)"
+          name="bodyMs"
+          type="number"
+          min={1}
+          defaultValue={t.bodyMs}
+          error={errors["settings.timeouts.bodyMs"]}
+          hint="HTTP: longest pause between two reads of a request body; then 408."
+        />
+        <TextField
           label="Max client connections"
           name="maxConnections"
           type="number"
@@ -118,6 +133,24 @@ export function ListenerSettingsFields({
           defaultValue={value.maxHeaderBytes}
           error={errors["settings.maxHeaderBytes"]}
           hint="Larger request heads get 431."
+        />
+        <TextField
+          label="Max request body bytes"
+          name="maxBodyBytes"
+          type="number"
+          min={0}
+          defaultValue={value.maxBodyBytes}
+          error={errors["settings.maxBodyBytes"]}
+          hint="HTTP: larger request bodies get 413; 0 = no limit."
+        />
+        <TextField
+          label="Min body rate (bytes/s)"
+          name="minBodyBytesPerSecond"
+          type="number"
+          min={0}
+          defaultValue={value.minBodyBytesPerSecond}
+          error={errors["settings.minBodyBytesPerSecond"]}
+          hint="HTTP: a request body slower than this after 5 s is cut (408); 0 = off."
         />
         <CheckboxField
           label="Trust X-Forwarded-* from clients"
