@@ -12,7 +12,8 @@ export function useInvalidateTopology(): () => Promise<void> {
   const queryClient = useQueryClient();
   return async () => {
     await Promise.all([
-      queryClient.invalidateQueries({ queryKey: trpc.pool.list.queryKey() }),
+      // Every pool query: the list, the board's lean shape, a pool's summary and backend pages.
+      queryClient.invalidateQueries({ queryKey: trpc.pool.pathKey() }),
       queryClient.invalidateQueries({ queryKey: trpc.listener.list.queryKey() }),
       queryClient.invalidateQueries({ queryKey: trpc.cluster.list.queryKey() }),
       queryClient.invalidateQueries({ queryKey: trpc.config.versions.queryKey() }),

@@ -1,11 +1,11 @@
-import type { z } from "zod";
+import { z } from "zod";
 import { ConflictError, InvalidInputError, NotFoundError } from "../../errors";
 import type { Actor } from "../actor";
 import type { AuditInput } from "../audit";
 import type { BackendMoveInput, BulkSetStateInput, BulkSetWeightInput } from "../changes/requests";
-import type { backendInput, backendUpdate } from "../schemas";
+import { type backendInput, type backendUpdate, idSchema } from "../schemas";
 import { commitTopologyChange, commitTopologyChangeVersioned, type TopologyDeps } from "../topology-change";
-import { getPool } from "./pools";
+import { BACKEND_ORDER, BOARD_BACKEND, getPool } from "./pools";
 
 async function getBackend(deps: TopologyDeps, id: string) {
   const backend = await deps.prisma.backend.findUnique({ where: { id }, include: { pool: true } });
@@ -165,4 +165,47 @@ async function bulkUpdate(
     return { result, audit };
   });
   return { version, backends: result };
+}
+
+export const BACKEND_PAGE_MAX = 200;
+
+/** Where a page starts: after this backend in the pool's order (address, then port; unique in a pool). */
+const backendCursor = z.object({
+  address: z.string().min(1).max(253),
+  port: z.number().int().min(0).max(65535),
+});
+
+export const poolBackendsInput = z.object({
+  poolId: idSchema,
+  cursor: backendCursor.nullish(),
+  limit: z.number().int().min(1).max(BACKEND_PAGE_MAX).default(50),
+});
+
+/**
+ * One page of a pool's backends in the board's order. The cursor is the last
+ * backend's address and port rather than its id, so a page still continues
+ * where it left off when that backend was moved or deleted meanwhile.
+ */
+export async function listPoolBackends(deps: TopologyDeps, input: z.infer<typeof poolBackendsInput>) {
+  const { poolId, cursor, limit } = input;
+  const pool = await deps.prisma.pool.findUnique({ where: { id: poolId }, select: { id: true } });
+  if (!pool) throw new NotFoundError("Pool", poolId);
+  const after = cursor
+    ? {
+        OR: [{ address: { gt: cursor.address } }, { address: cursor.address, port: { gt: cursor.port } }],
+      }
+    : {};
+  const [rows, total] = await Promise.all([
+    deps.prisma.backend.findMany({
+      where: { poolId, ...after },
+      orderBy: [...BACKEND_ORDER],
+      take: limit + 1,
+      select: BOARD_BACKEND,
+    }),
+    deps.prisma.backend.count({ where: { poolId } }),
+  ]);
+  const items = rows.slice(0, limit);
+  const last = items.at(-1);
+  const nextCursor = rows.length > limit && last ? { address: last.address, port: last.port } : null;
+  return { items, nextCursor, total };
 }

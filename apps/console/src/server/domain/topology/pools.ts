@@ -17,6 +17,60 @@ export async function listPools(deps: TopologyDeps, clusterId: string) {
   });
 }
 
+/** What the board shows of a backend: no limits, URLs or timestamps. */
+export const BOARD_BACKEND = {
+  id: true,
+  poolId: true,
+  name: true,
+  address: true,
+  port: true,
+  weight: true,
+  state: true,
+  backup: true,
+} as const satisfies Prisma.BackendSelect;
+
+/** The board's order within a pool (the unique index's columns, so it is also the page order). */
+export const BACKEND_ORDER = [
+  { address: "asc" },
+  { port: "asc" },
+] as const satisfies Prisma.BackendOrderByWithRelationInput[];
+
+/**
+ * Every pool of a cluster with its backends in the board's lean shape: one
+ * query for the whole board (10,000 backends are about 1 MB of JSON; the full
+ * rows of `listPools` are three times that).
+ */
+export async function listPoolBoard(deps: TopologyDeps, clusterId: string) {
+  return deps.prisma.pool.findMany({
+    where: { clusterId },
+    orderBy: { name: "asc" },
+    select: {
+      id: true,
+      name: true,
+      policy: true,
+      slowStartMs: true,
+      backends: { select: BOARD_BACKEND, orderBy: [...BACKEND_ORDER] },
+    },
+  });
+}
+
+/** A pool's settings and counts, without its backends (the pool page pages through those). */
+export async function getPoolSummary(deps: TopologyDeps, id: string) {
+  const pool = await deps.prisma.pool.findUnique({
+    where: { id },
+    include: { _count: { select: { routes: true, backends: true } } },
+  });
+  if (!pool) throw new NotFoundError("Pool", id);
+  const byState = await deps.prisma.backend.groupBy({
+    by: ["state"],
+    where: { poolId: id },
+    _count: { _all: true },
+  });
+  const states = { enabled: 0, draining: 0, disabled: 0 };
+  for (const row of byState) states[row.state] = row._count._all;
+  return { ...pool, states };
+}
+
 export async function getPool(deps: TopologyDeps, id: string) {
   const pool = await deps.prisma.pool.findUnique({ where: { id }, include: { backends: true } });
   if (!pool) throw new NotFoundError("Pool", id);

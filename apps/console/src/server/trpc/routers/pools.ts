@@ -14,16 +14,38 @@ import {
   bulkSetBackendWeight,
   createBackend,
   deleteBackend,
+  listPoolBackends,
   moveBackends,
+  poolBackendsInput,
   updateBackend,
 } from "../../domain/topology/backends";
-import { createPool, deletePool, getPool, listPools, updatePool } from "../../domain/topology/pools";
+import {
+  createPool,
+  deletePool,
+  getPool,
+  getPoolSummary,
+  listPoolBoard,
+  listPools,
+  updatePool,
+} from "../../domain/topology/pools";
 import { procedure, router } from "../init";
 
 export const poolRouter = router({
   list: procedure("pool.read")
     .input(byCluster)
     .query(({ ctx, input }) => listPools(ctx.services, input.clusterId)),
+  /** The pools board: every pool with its backends in a lean shape (no limits, URLs, timestamps). */
+  board: procedure("pool.read")
+    .input(byCluster)
+    .query(({ ctx, input }) => listPoolBoard(ctx.services, input.clusterId)),
+  /** A pool's settings and backend counts by state, without the backends. */
+  summary: procedure("pool.read")
+    .input(byId)
+    .query(({ ctx, input }) => getPoolSummary(ctx.services, input.id)),
+  /** A pool's backends a page at a time (cursor: the last address and port; at most 200 a page). */
+  backends: procedure("backend.read")
+    .input(poolBackendsInput)
+    .query(({ ctx, input }) => listPoolBackends(ctx.services, input)),
   get: procedure("pool.read")
     .input(byId)
     .query(({ ctx, input }) => getPool(ctx.services, input.id)),

@@ -1,0 +1,92 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { actors, callerAs, failure, startTestConsole, type TestConsole } from "./harness";
+
+/**
+ * The board's lean shape and the pool page's pages: what the UI reads for a
+ * pool of many backends without loading every field of every backend.
+ */
+describe("pool board and backend pages", () => {
+  let c: TestConsole;
+  let op: ReturnType<typeof callerAs>;
+  let clusterId: string;
+  let poolId: string;
+  const COUNT = 130;
+
+  beforeAll(async () => {
+    c = await startTestConsole();
+    op = callerAs(c, actors.operator);
+    clusterId = (await op.cluster.create({ name: "big" })).id;
+    poolId = (await op.pool.create({ clusterId, name: "wide" })).id;
+    await op.pool.create({ clusterId, name: "empty" });
+    // Seeded in one insert: 130 topology commits would only slow the test down.
+    await c.services.prisma.backend.createMany({
+      data: Array.from({ length: COUNT }, (_, i) => ({
+        poolId,
+        name: `b-${i}`,
+        address: `10.0.${i >> 8}.${i & 255}`,
+        port: 80 + (i % 3),
+        state: i % 10 === 0 ? ("draining" as const) : ("enabled" as const),
+        publicBaseUrl: "https://example.com",
+      })),
+    });
+  });
+  afterAll(async () => {
+    await c?.stop();
+  });
+
+  it("the board lists every pool with every backend, without limits, URLs or timestamps", async () => {
+    const board = await callerAs(c, actors.viewer).pool.board({ clusterId });
+    expect(board.map((p) => p.name)).toEqual(["empty", "wide"]);
+    const wide = board[1]!;
+    expect(wide.backends).toHaveLength(COUNT);
+    expect(Object.keys(wide.backends[0]!).sort()).toEqual(
+      ["address", "backup", "id", "name", "poolId", "port", "state", "weight"].sort(),
+    );
+    const full = await op.pool.list({ clusterId });
+    expect(wide.backends.map((b) => b.id)).toEqual(full[1]!.backends.map((b) => b.id));
+  });
+
+  it("pages through a pool's backends in the board's order, each once", async () => {
+    const full = (await op.pool.list({ clusterId }))[1]!.backends.map((b) => b.id);
+    const seen: string[] = [];
+    let cursor: { address: string; port: number } | null = null;
+    for (let pages = 0; pages < 10; pages++) {
+      const page: Awaited<ReturnType<typeof op.pool.backends>> = await op.pool.backends({
+        poolId,
+        cursor,
+        limit: 50,
+      });
+      expect(page.total).toBe(COUNT);
+      expect(page.items.length).toBeLessThanOrEqual(50);
+      seen.push(...page.items.map((b) => b.id));
+      cursor = page.nextCursor;
+      if (!cursor) break;
+    }
+    expect(seen).toEqual(full);
+  });
+
+  it("a page continues after its cursor even when that backend is gone", async () => {
+    const first = await op.pool.backends({ poolId, limit: 10 });
+    const last = first.items.at(-1)!;
+    const expected = (await op.pool.backends({ poolId, cursor: first.nextCursor, limit: 5 })).items;
+    await op.backend.delete({ id: last.id });
+    const after = await op.pool.backends({ poolId, cursor: first.nextCursor, limit: 5 });
+    expect(after.items.map((b) => b.id)).toEqual(expected.map((b) => b.id));
+    expect(after.total).toBe(COUNT - 1);
+  });
+
+  it("refuses pages over 200 and unknown pools", async () => {
+    expect((await failure(op.pool.backends({ poolId, limit: 201 }))).code).toBe("BAD_REQUEST");
+    expect(
+      (await failure(op.pool.backends({ poolId: "00000000-0000-4000-8000-000000000000" }))).code,
+    ).toBe("NOT_FOUND");
+  });
+
+  it("the summary counts backends by state without listing them", async () => {
+    const summary = await op.pool.summary({ id: poolId });
+    expect(summary).not.toHaveProperty("backends");
+    expect(summary._count.backends).toBe(COUNT - 1);
+    expect(summary.states.draining).toBe(13);
+    expect(summary.states.enabled + summary.states.draining + summary.states.disabled).toBe(COUNT - 1);
+  });
+});
