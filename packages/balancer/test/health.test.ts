@@ -61,7 +61,7 @@ describe("outlier detection", () => {
     expect(d.observe("a", true, 0)).toBeNull();
     expect(fail(d, "a", 2, 0)).toBeNull();
     expect(d.isEjected("a", 0)).toBe(false);
-    expect(d.observe("a", false, 10)).toEqual({ id: "a", ejections: 1, until: 1_010 });
+    expect(d.observe("a", false, 10)).toEqual({ id: "a", ejections: 1, multiplier: 1, until: 1_010 });
     expect(d.isEjected("a", 1_009)).toBe(true);
     expect(d.isEjected("a", 1_010)).toBe(false);
   });
@@ -88,13 +88,66 @@ describe("outlier detection", () => {
     expect(d.isEjected("a", 1_000)).toBe(false);
   });
 
-  it("forgives old ejections once the backend has stayed in for maxEjectionMs", () => {
+  it("forgives old ejections once the backend has stayed in long enough", () => {
     const d = new OutlierDetector(config, ["a", "b"]);
     fail(d, "a", 3, 0);
     const second = fail(d, "a", 3, 1_000)!;
-    expect(second.ejections).toBe(2);
+    expect(second).toMatchObject({ ejections: 2, multiplier: 2 });
     const third = fail(d, "a", 3, second.until + 2_500)!;
-    expect(third.ejections).toBe(1);
+    expect(third).toMatchObject({ ejections: 3, multiplier: 1, until: second.until + 3_500 });
+  });
+
+  it("the multiplier drops by one per baseEjectionMs spent back in the pool", () => {
+    const d = new OutlierDetector({ ...config, maxEjectionMs: 10_000 }, ["a", "b"]);
+    let now = 0;
+    for (let k = 1; k <= 4; k++) {
+      const ev = fail(d, "a", 3, now)!;
+      expect(ev.multiplier).toBe(k);
+      now = ev.until;
+    }
+    expect(d.multiplier("a", now)).toBe(4);
+    expect(d.multiplier("a", now + 999)).toBe(4);
+    expect(d.multiplier("a", now + 1_000)).toBe(3);
+    expect(d.multiplier("a", now + 2_999)).toBe(2);
+    // Two whole intervals in: 4 - 2 + 1 = 3, so 3 s out, not 5.
+    const ev = fail(d, "a", 3, now + 2_500)!;
+    expect(ev).toMatchObject({ ejections: 5, multiplier: 3, until: now + 5_500 });
+    expect(d.multiplier("a", ev.until + 60_000)).toBe(0);
+  });
+
+  it("the multiplier stops growing where the duration reaches maxEjectionMs, so it decays from there", () => {
+    const d = new OutlierDetector(config, ["a", "b"]);
+    let now = 0;
+    for (let k = 0; k < 20; k++) now = fail(d, "a", 3, now)!.until;
+    // max 2.5 s over base 1 s: a multiplier of 3 is the most that matters.
+    expect(d.multiplier("a", now)).toBe(3);
+    expect(fail(d, "a", 3, now + 3_000)!.multiplier).toBe(1);
+  });
+
+  it("a backend that fails for 15 s every 45 s keeps getting short ejections, not longer and longer ones", () => {
+    // The demo's charlie: every request fails during [30, 45) s of each 45 s period, succeeds otherwise.
+    const od = {
+      consecutiveFailures: 5,
+      baseEjectionMs: 30_000,
+      maxEjectionMs: 300_000,
+      maxEjectedPercent: 50,
+    };
+    const d = new OutlierDetector(od, ["charlie", "alpha", "bravo"]);
+    const durations: number[] = [];
+    let healthyMs = 0;
+    let servedHealthyMs = 0;
+    for (let now = 0; now < 15 * 60_000; now += 100) {
+      const failing = now % 45_000 >= 30_000;
+      if (!failing) healthyMs += 100;
+      if (d.isEjected("charlie", now)) continue;
+      if (!failing) servedHealthyMs += 100;
+      const ev = d.observe("charlie", !failing, now);
+      if (ev) durations.push(ev.until - now);
+    }
+    expect(durations.length).toBeGreaterThan(5);
+    expect(Math.max(...durations)).toBeLessThanOrEqual(2 * od.baseEjectionMs);
+    // Half its healthy time still serves (the rest is the ejection running past the outage).
+    expect(servedHealthyMs / healthyMs).toBeGreaterThan(0.45);
   });
 
   it("never ejects more than maxEjectedPercent of the pool, and never all of it", () => {
