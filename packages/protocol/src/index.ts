@@ -1,6 +1,7 @@
 export * from "./codec";
 export * from "./engine-support";
 export * from "./enroll";
+export * from "./grammar";
 export * from "./histogram";
 export * from "./messages";
 export * from "./snapshot";

@@ -1,4 +1,103 @@
 import { z } from "zod";
+import {
+  isAbsolutePath,
+  isCookieName,
+  isHostOrIp,
+  isId,
+  isOriginForm,
+  isPrintableText,
+  isRouteHost,
+  isToken,
+  isUrlText,
+  jsonWithin,
+  MAX_DISPLAY_NAME_LENGTH,
+  MAX_ID_LENGTH,
+  MAX_PATH_PREFIX_LENGTH,
+  MAX_REQUEST_TARGET_LENGTH,
+  MAX_URL_LENGTH,
+} from "./grammar";
+
+/*
+ * Every string below that reaches a header, a request line, a config file, a
+ * socket call or a log line is checked for its grammar (grammar.ts), so a
+ * snapshot that parses is one an agent can apply or refuse, never one that
+ * crashes it or splits a response. The agent checks again where it uses them.
+ */
+
+/** Snapshot ids (listeners, routes, pools, backends, the cluster). */
+export const snapshotIdSchema = z
+  .string()
+  .max(MAX_ID_LENGTH)
+  .refine(isId, `Use 1-${MAX_ID_LENGTH} letters, digits and . _ ~ -`);
+
+/** Names shown to people and written to logs: printable text, no control characters. */
+const displayName = (min: number) =>
+  z
+    .string()
+    .min(min)
+    .max(MAX_DISPLAY_NAME_LENGTH)
+    .refine(
+      (v) => isPrintableText(v, MAX_DISPLAY_NAME_LENGTH),
+      "Use printable text without control characters.",
+    );
+
+/** An HTTP header name (RFC 9110 token). */
+export const headerNameSchema = z
+  .string()
+  .max(128)
+  .refine((v) => isToken(v), "A header name is a token: letters, digits and !#$%&'*+-.^_`|~ only.");
+
+/** A cookie name (RFC 6265: a token), not one of the __Host-/__Secure- names that need the Secure attribute. */
+export const cookieNameSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .refine(
+    (v) => isCookieName(v),
+    "A cookie name is a token: letters, digits and !#$%&'*+-.^_`|~ only (no __Host- or __Secure- prefix).",
+  );
+
+/** A health-check request target (RFC 9112 origin-form): no spaces, control characters, '#' or non-ASCII. */
+export const requestTargetSchema = z
+  .string()
+  .min(1)
+  .max(MAX_REQUEST_TARGET_LENGTH)
+  .refine(
+    (v) => isOriginForm(v),
+    "Enter a path such as /healthz (an optional ?query; no spaces, '#' or non-ASCII; escape others as %XX).",
+  );
+
+/** A route's path prefix: an absolute path without query. */
+export const pathPrefixGrammarSchema = z
+  .string()
+  .min(1)
+  .max(MAX_PATH_PREFIX_LENGTH)
+  .refine(
+    (v) => isAbsolutePath(v),
+    "A path prefix starts with / and has no spaces, '?', '#' or non-ASCII (escape others as %XX).",
+  );
+
+/** A route's host: "" (any), a host name, or *.suffix. */
+export const routeHostSchema = z
+  .string()
+  .max(253)
+  .refine(isRouteHost, "Enter a host name (or *.example.com), or leave empty to match any host.");
+
+/** An IP address or a host name (backend addresses, bind addresses). */
+export const hostOrIpSchema = z
+  .string()
+  .min(1)
+  .max(254)
+  .refine(isHostOrIp, "Enter an IPv4 address, an IPv6 address or a host name.");
+
+/** Bounds of a pool's policyOptions: small, shallow JSON (a 5,000-deep value is refused, not recursed into). */
+export const POLICY_OPTIONS_BOUNDS = { maxDepth: 4, maxNodes: 64, maxStringLength: 256 } as const;
+export const policyOptionsSchema = z
+  .record(z.string().max(64), z.unknown())
+  .refine(
+    (v) => jsonWithin(v, POLICY_OPTIONS_BOUNDS),
+    `Policy options are small JSON: at most ${POLICY_OPTIONS_BOUNDS.maxNodes} values, ${POLICY_OPTIONS_BOUNDS.maxDepth} levels deep, strings up to ${POLICY_OPTIONS_BOUNDS.maxStringLength} characters.`,
+  );
 
 export const POLICIES = [
   "round_robin",
@@ -19,7 +118,8 @@ export type Policy = z.infer<typeof policySchema>;
 export const consistentHashOptionsSchema = z
   .object({
     key: z.enum(["client_ip", "header", "cookie", "path"]).default("client_ip"),
-    keyName: z.string().trim().min(1).max(128).optional(),
+    /** A header name or a cookie name: a token either way. */
+    keyName: z.string().trim().pipe(headerNameSchema).optional(),
     algorithm: z.enum(["ring", "maglev"]).default("ring"),
   })
   .refine((o) => (o.key !== "header" && o.key !== "cookie") || Boolean(o.keyName), {
@@ -40,18 +140,23 @@ export const healthCheckSchema = z.object({
   timeoutMs: z.number().int().min(50).max(60_000).default(2000),
   rise: z.number().int().min(1).max(100).default(2),
   fall: z.number().int().min(1).max(100).default(3),
-  path: z.string().startsWith("/").default("/"),
+  path: requestTargetSchema.default("/"),
   method: z.enum(["GET", "HEAD", "OPTIONS"]).default("GET"),
   expectStatus: z
     .tuple([z.number().int().min(100).max(599), z.number().int().min(100).max(599)])
     .default([200, 399]),
-  expectBody: z.string().max(1024).optional(),
+  /** A substring of the response body; printable text (it is also written into HAProxy's config). */
+  expectBody: z
+    .string()
+    .max(1024)
+    .refine((v) => isPrintableText(v, 1024), "Use printable text without control characters or line breaks.")
+    .optional(),
 });
 export type HealthCheck = z.infer<typeof healthCheckSchema>;
 
 export const persistenceSchema = z.object({
   type: z.enum(["none", "cookie", "source_ip"]).default("none"),
-  cookieName: z.string().min(1).max(64).default("FULCRUM_STICKY"),
+  cookieName: cookieNameSchema.default("FULCRUM_STICKY"),
   ttlSeconds: z
     .number()
     .int()
@@ -145,8 +250,10 @@ export type DnsListenerSettings = z.infer<typeof dnsListenerSettingsSchema>;
 /** An absolute http(s) URL without query or fragment: the request's path and query are appended to it. */
 export const publicBaseUrlSchema = z
   .string()
-  .max(2048)
+  .max(MAX_URL_LENGTH)
   .refine((v) => {
+    // The raw text goes into Location headers: the URL parser would drop a CR LF that the header keeps.
+    if (!isUrlText(v)) return false;
     try {
       const u = new URL(v);
       return (u.protocol === "http:" || u.protocol === "https:") && u.search === "" && u.hash === "";
@@ -156,9 +263,10 @@ export const publicBaseUrlSchema = z
   }, "Enter an http:// or https:// URL without a query or fragment.");
 
 export const snapshotBackendSchema = z.object({
-  id: z.string().min(1),
-  name: z.string(),
-  address: z.string().min(1),
+  id: snapshotIdSchema,
+  /** "" when unnamed. */
+  name: displayName(0),
+  address: hostOrIpSchema,
   port: z.number().int().min(1).max(65535),
   weight: z.number().int().min(0).max(256),
   state: backendStateSchema,
@@ -174,10 +282,11 @@ export const snapshotBackendSchema = z.object({
 export type SnapshotBackend = z.infer<typeof snapshotBackendSchema>;
 
 export const snapshotPoolSchema = z.object({
-  id: z.string().min(1),
-  name: z.string().min(1),
+  id: snapshotIdSchema,
+  name: displayName(1),
   policy: policySchema,
-  policyOptions: z.record(z.string(), z.unknown()),
+  /** Checked against the policy too (snapshotSchema): consistent_hash options must parse. */
+  policyOptions: policyOptionsSchema,
   healthCheck: healthCheckSchema,
   persistence: persistenceSchema,
   /** 0 = off: a backend that comes back takes its full weight at once. */
@@ -212,12 +321,12 @@ export const redirectOptionsSchema = z.object({
 export type RedirectOptions = z.infer<typeof redirectOptionsSchema>;
 
 export const snapshotRouteSchema = z.object({
-  id: z.string().min(1),
+  id: snapshotIdSchema,
   /** "" matches any host. On a dns listener: the name served, exact or `*.suffix`. */
-  host: z.string(),
-  pathPrefix: z.string().startsWith("/"),
+  host: routeHostSchema,
+  pathPrefix: pathPrefixGrammarSchema,
   priority: z.number().int(),
-  poolId: z.string().min(1),
+  poolId: snapshotIdSchema,
   /** proxy: forward to a backend; redirect: answer 302/307 to the chosen backend's publicBaseUrl. */
   action: routeActionSchema.default("proxy"),
   /** Present when action is redirect. */
@@ -226,9 +335,9 @@ export const snapshotRouteSchema = z.object({
 export type SnapshotRoute = z.infer<typeof snapshotRouteSchema>;
 
 const listenerBase = {
-  id: z.string().min(1),
-  name: z.string().min(1),
-  bindAddress: z.string().min(1),
+  id: snapshotIdSchema,
+  name: displayName(1),
+  bindAddress: hostOrIpSchema,
   port: z.number().int().min(1).max(65535),
   routes: z.array(snapshotRouteSchema),
 };
@@ -260,12 +369,25 @@ export const snapshotSchema = z
     version: z.number().int().min(1),
     /** sha256 (hex) of the canonical JSON of listeners and pools. */
     hash: z.string().regex(/^[0-9a-f]{64}$/),
-    clusterId: z.string().min(1),
-    createdAt: z.string(),
+    clusterId: snapshotIdSchema,
+    createdAt: z
+      .string()
+      .max(64)
+      .refine((v) => isPrintableText(v, 64), "createdAt is printable text"),
     listeners: z.array(snapshotListenerSchema),
     pools: z.array(snapshotPoolSchema),
   })
   .superRefine((snap, ctx) => {
+    for (const [pi, p] of snap.pools.entries()) {
+      if (p.policy !== "consistent_hash") continue;
+      for (const issue of consistentHashOptionsSchema.safeParse(p.policyOptions).error?.issues ?? []) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["pools", pi, "policyOptions", ...issue.path.map(String)],
+          message: `pool ${p.id}: ${issue.message}`,
+        });
+      }
+    }
     const poolIds = new Set(snap.pools.map((p) => p.id));
     for (const [li, l] of snap.listeners.entries()) {
       for (const [ri, r] of l.routes.entries()) {
