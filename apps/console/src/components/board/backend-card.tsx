@@ -1,14 +1,14 @@
 "use client";
 
 import { useDraggable } from "@dnd-kit/core";
-import type { Backend } from "../../lib/api-types";
 import { HistoryLink } from "../history-link";
 import { GripIcon } from "../icons";
 import type { LiveBackends } from "../metrics/use-metrics";
 import { BackendState, BackendTraffic, endpoint } from "../pools/pool-card";
 import { Badge, cx } from "../ui";
+import type { BoardBackend } from "./board-types";
 
-export function backendLabel(b: Backend): string {
+export function backendLabel(b: Pick<BoardBackend, "name" | "address" | "port">): string {
   return b.name || endpoint(b);
 }
 
@@ -22,7 +22,7 @@ export function BackendCard({
   onToggle,
   dimmed,
 }: {
-  backend: Backend;
+  backend: BoardBackend;
   feed: LiveBackends;
   movable: boolean;
   selectable: boolean;

@@ -1,7 +1,6 @@
 "use client";
 
 import { useState } from "react";
-import type { Backend } from "../../lib/api-types";
 import { plural } from "../../lib/format";
 import { useTRPCClient } from "../../lib/trpc";
 import { WEIGHT_MAX } from "../../server/domain/schemas";
@@ -9,6 +8,7 @@ import { agentsSentence } from "../changes/change-dialog";
 import type { ChangeSpec } from "../changes/types";
 import { Button } from "../ui";
 import { backendLabel } from "./backend-card";
+import type { BoardBackend as Backend } from "./board-types";
 
 type State = Backend["state"];
 

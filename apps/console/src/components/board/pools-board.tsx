@@ -11,25 +11,22 @@ import {
   PointerSensor,
   pointerWithin,
   rectIntersection,
-  useDroppable,
   useSensor,
   useSensors,
 } from "@dnd-kit/core";
-import Link from "next/link";
 import { useMemo, useState } from "react";
-import type { Backend, Pool } from "../../lib/api-types";
 import { useCan } from "../../lib/console-context";
 import { plural } from "../../lib/format";
 import { useTRPCClient } from "../../lib/trpc";
 import { agentsSentence, useChangeDialog } from "../changes/change-dialog";
 import type { ChangePreview } from "../changes/types";
-import { HistoryLink } from "../history-link";
-import { useLiveBackends } from "../metrics/use-metrics";
-import { policyLabel } from "../pools/policies";
-import { Badge, cx } from "../ui";
-import { BackendCard, backendLabel, DragPreview } from "./backend-card";
+import { BackendForm } from "../pools/backend-form";
+import { Card } from "../ui";
+import { backendLabel, DragPreview } from "./backend-card";
+import type { BoardBackend as Backend, BoardPool } from "./board-types";
 import { BulkToolbar } from "./bulk-toolbar";
 import { columnCoordinates } from "./keyboard-coordinates";
+import { PoolColumn } from "./pool-column";
 import { useSelection } from "./use-selection";
 
 const MAX_STREAMED_POOLS = 3;
@@ -56,7 +53,7 @@ function names(list: readonly Backend[]): string {
  * another pool opens the dry run: what drains, what joins with slow start, which
  * agents receive the new version; then the rollout and an Undo.
  */
-export function PoolsBoard({ pools }: { pools: readonly Pool[] }) {
+export function PoolsBoard({ pools }: { pools: readonly BoardPool[] }) {
   const allowed = useCan();
   const client = useTRPCClient();
   const mayMove = allowed("backend.write");
@@ -70,6 +67,9 @@ export function PoolsBoard({ pools }: { pools: readonly Pool[] }) {
   const selection = useSelection(order);
   const { open, dialog } = useChangeDialog();
   const [dragging, setDragging] = useState<string[] | null>(null);
+  const [scroller, setScroller] = useState<HTMLDivElement | null>(null);
+  const [adding, setAdding] = useState<string | null>(null);
+  const addingTo = adding ? poolById.get(adding) : undefined;
   const sensors = useSensors(
     useSensor(PointerSensor, { activationConstraint: { distance: 4 } }),
     useSensor(KeyboardSensor, { coordinateGetter: columnCoordinates }),
@@ -139,6 +139,14 @@ export function PoolsBoard({ pools }: { pools: readonly Pool[] }) {
 
   return (
     <>
+      {addingTo ? (
+        <Card className="mb-4 p-4" data-testid="board-add-backend">
+          <h2 className="mb-3 text-sm font-semibold">
+            Add a backend to <span className="font-mono">{addingTo.name}</span>
+          </h2>
+          <BackendForm key={addingTo.id} poolId={addingTo.id} onDone={() => setAdding(null)} />
+        </Card>
+      ) : null}
       {mayBulk && selection.selected.length > 0 ? (
         <BulkToolbar
           backends={selection.selected.map((id) => byId.get(id)).filter((b): b is Backend => !!b)}
@@ -163,6 +171,7 @@ export function PoolsBoard({ pools }: { pools: readonly Pool[] }) {
         }}
       >
         <div
+          ref={setScroller}
           className="grid auto-cols-[minmax(16rem,1fr)] grid-flow-col gap-4 overflow-x-auto pb-3"
           data-testid="pools-board"
         >
@@ -170,11 +179,13 @@ export function PoolsBoard({ pools }: { pools: readonly Pool[] }) {
             <PoolColumn
               key={p.id}
               pool={p}
+              scroller={scroller}
               stream={streaming}
               movable={mayMove}
               selectable={mayBulk}
               isSelected={selection.isSelected}
               onToggle={selection.toggle}
+              onAdd={mayMove ? () => setAdding(p.id) : null}
               dragging={dragging}
             />
           ))}
@@ -185,79 +196,5 @@ export function PoolsBoard({ pools }: { pools: readonly Pool[] }) {
       </DndContext>
       {dialog}
     </>
-  );
-}
-
-function PoolColumn({
-  pool,
-  stream,
-  movable,
-  selectable,
-  isSelected,
-  onToggle,
-  dragging,
-}: {
-  pool: Pool;
-  stream: boolean;
-  movable: boolean;
-  selectable: boolean;
-  isSelected: (id: string) => boolean;
-  onToggle: (id: string, range: boolean) => void;
-  dragging: string[] | null;
-}) {
-  const feed = useLiveBackends(pool.id, "5m", { stream });
-  const { setNodeRef, isOver, active } = useDroppable({ id: pool.id });
-  const fromHere = active?.data.current?.poolId === pool.id;
-  const enabled = pool.backends.filter((b) => b.state === "enabled").length;
-  return (
-    <section
-      ref={setNodeRef}
-      aria-label={`Pool ${pool.name}`}
-      data-testid={`column-${pool.name}`}
-      className={cx(
-        "flex min-h-48 flex-col rounded-lg border bg-zinc-100/60 transition-colors dark:bg-zinc-900/40",
-        isOver && !fromHere
-          ? "border-indigo-400 bg-indigo-50/70 dark:border-indigo-500 dark:bg-indigo-500/10"
-          : "border-zinc-200 dark:border-zinc-800",
-      )}
-    >
-      <header className="flex items-start justify-between gap-2 px-3 pb-2 pt-3">
-        <div className="min-w-0">
-          <h2 className="truncate font-mono text-sm font-semibold">
-            <Link href={`/pools/${pool.id}`} className="hover:text-indigo-600 dark:hover:text-indigo-400">
-              {pool.name}
-            </Link>
-          </h2>
-          <p className="mt-0.5 text-xs text-zinc-500 dark:text-zinc-400">
-            {enabled} of {plural(pool.backends.length, "backend")} enabled
-            {pool.slowStartMs > 0 ? ` · slow start ${Math.round(pool.slowStartMs / 1000)} s` : ""}
-          </p>
-        </div>
-        <div className="flex shrink-0 flex-col items-end gap-1">
-          <Badge tone="indigo">{policyLabel(pool.policy)}</Badge>
-          <HistoryLink targetType="pool" targetId={pool.id} label={pool.name} compact />
-        </div>
-      </header>
-      <div className="flex flex-1 flex-col gap-2 px-2 pb-2">
-        {pool.backends.length === 0 ? (
-          <p className="flex flex-1 items-center justify-center rounded-md border border-dashed border-zinc-300 px-3 py-6 text-center text-xs text-zinc-500 dark:border-zinc-700 dark:text-zinc-400">
-            {movable ? "No backends. Drag one here, or add one in the List view." : "No backends."}
-          </p>
-        ) : (
-          pool.backends.map((b) => (
-            <BackendCard
-              key={b.id}
-              backend={b}
-              feed={feed}
-              movable={movable}
-              selectable={selectable}
-              selected={isSelected(b.id)}
-              onToggle={(range) => onToggle(b.id, range)}
-              dimmed={dragging?.includes(b.id) ?? false}
-            />
-          ))
-        )}
-      </div>
-    </section>
   );
 }

@@ -1,8 +1,9 @@
 "use client";
 
 import { useMutation } from "@tanstack/react-query";
+import { useVirtualizer } from "@tanstack/react-virtual";
 import Link from "next/link";
-import { useState } from "react";
+import { useRef, useState } from "react";
 import type { Backend, Pool } from "../../lib/api-types";
 import { useCan } from "../../lib/console-context";
 import { plural } from "../../lib/format";
@@ -46,12 +47,18 @@ export function BackendState({ state }: { state: State }) {
   return <StatusDot color={STATE_DOT[state]} label={state} />;
 }
 
-export function endpoint(b: Backend): string {
+export function endpoint(b: Pick<Backend, "address" | "port">): string {
   return b.address.includes(":") ? `[${b.address}]:${b.port}` : `${b.address}:${b.port}`;
 }
 
 /** Live health and a requests/s sparkline of one backend (health + traffic column). */
-export function BackendTraffic({ backend, feed }: { backend: Backend; feed: LiveBackends }) {
+export function BackendTraffic({
+  backend,
+  feed,
+}: {
+  backend: Pick<Backend, "id" | "name" | "address" | "port">;
+  feed: LiveBackends;
+}) {
   const label = backend.name || endpoint(backend);
   const health = feed.status[backend.id];
   return (
@@ -76,7 +83,23 @@ export function BackendTraffic({ backend, feed }: { backend: Backend; feed: Live
   );
 }
 
-function BackendRow({ backend, onEdit, feed }: { backend: Backend; onEdit: () => void; feed: LiveBackends }) {
+/** How a virtualized table row reports its size: its index and the virtualizer's measuring ref. */
+interface RowMeasure {
+  index: number;
+  measureRef: (node: HTMLTableRowElement | null) => void;
+}
+
+function BackendRow({
+  backend,
+  onEdit,
+  feed,
+  measure,
+}: {
+  backend: Backend;
+  onEdit: () => void;
+  feed: LiveBackends;
+  measure: RowMeasure;
+}) {
   const trpc = useTRPC();
   const allowed = useCan();
   const invalidate = useInvalidateTopology();
@@ -118,7 +141,11 @@ function BackendRow({ backend, onEdit, feed }: { backend: Backend; onEdit: () =>
     ) : null;
 
   return (
-    <tr className={cx("group", backend.state === "disabled" && "text-zinc-400 dark:text-zinc-500")}>
+    <tr
+      ref={measure.measureRef}
+      data-index={measure.index}
+      className={cx("group", backend.state === "disabled" && "text-zinc-400 dark:text-zinc-500")}
+    >
       <td className="w-28 border-b border-zinc-100 py-2 pl-4 pr-2 dark:border-zinc-800/70">
         <BackendState state={backend.state} />
       </td>
@@ -198,6 +225,88 @@ function BackendRow({ backend, onEdit, feed }: { backend: Backend; onEdit: () =>
         </td>
       ) : null}
     </tr>
+  );
+}
+
+/** A row's height before it is measured. */
+const ROW_ESTIMATE_PX = 53;
+
+/**
+ * The backends of a pool card, virtualized: a pool of 10,000 backends keeps a
+ * few dozen rows in the DOM inside a scrolling box, with spacer rows standing
+ * in for the rest (a table keeps its columns aligned that way).
+ */
+function BackendTable({
+  pool,
+  feed,
+  actions,
+  editing,
+  setEditing,
+}: {
+  pool: Pool;
+  feed: LiveBackends;
+  actions: boolean;
+  editing: string | null;
+  setEditing: (id: string | null) => void;
+}) {
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const backends = pool.backends;
+  const virtualizer = useVirtualizer<HTMLDivElement, HTMLTableRowElement>({
+    count: backends.length,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: () => ROW_ESTIMATE_PX,
+    getItemKey: (i) => backends[i]?.id ?? i,
+    overscan: 6,
+    useFlushSync: false,
+  });
+  const items = virtualizer.getVirtualItems();
+  const before = items[0]?.start ?? 0;
+  const after = virtualizer.getTotalSize() - (items.at(-1)?.end ?? 0);
+  const columns = actions ? 5 : 4;
+  return (
+    <div ref={scrollRef} data-testid={`rows-${pool.name}`} className="max-h-[36rem] overflow-y-auto">
+      <table className="w-full table-fixed border-collapse text-left text-sm">
+        <colgroup>
+          <col className="w-28" />
+          <col />
+          <col className="w-56" />
+          <col className="w-28" />
+          {actions ? <col className="w-[15.5rem]" /> : null}
+        </colgroup>
+        <tbody>
+          {before > 0 ? (
+            <tr style={{ height: before }}>
+              <td colSpan={columns} />
+            </tr>
+          ) : null}
+          {items.map((item) => {
+            const b = backends[item.index];
+            if (!b) return null;
+            const measure = { index: item.index, measureRef: virtualizer.measureElement };
+            return editing === b.id ? (
+              <tr key={b.id} ref={measure.measureRef} data-index={item.index}>
+                <td colSpan={columns} className="border-b border-zinc-100 p-3 dark:border-zinc-800/70">
+                  <BackendForm poolId={pool.id} backend={b} onDone={() => setEditing(null)} />
+                </td>
+              </tr>
+            ) : (
+              <BackendRow
+                key={b.id}
+                backend={b}
+                feed={feed}
+                measure={measure}
+                onEdit={() => setEditing(b.id)}
+              />
+            );
+          })}
+          {after > 0 ? (
+            <tr style={{ height: after }}>
+              <td colSpan={columns} />
+            </tr>
+          ) : null}
+        </tbody>
+      </table>
+    </div>
   );
 }
 
@@ -301,28 +410,13 @@ export function PoolCard({
           {mayWriteBackend ? " Add one to start sending traffic to this pool." : ""}
         </div>
       ) : (
-        <table className="w-full table-fixed border-collapse text-left text-sm">
-          <colgroup>
-            <col className="w-28" />
-            <col />
-            <col className="w-56" />
-            <col className="w-28" />
-            {mayWriteBackend || allowed("backend.drain") ? <col className="w-[15.5rem]" /> : null}
-          </colgroup>
-          <tbody>
-            {pool.backends.map((b) =>
-              editingBackend === b.id ? (
-                <tr key={b.id}>
-                  <td colSpan={5} className="border-b border-zinc-100 p-3 dark:border-zinc-800/70">
-                    <BackendForm poolId={pool.id} backend={b} onDone={() => setEditingBackend(null)} />
-                  </td>
-                </tr>
-              ) : (
-                <BackendRow key={b.id} backend={b} feed={feed} onEdit={() => setEditingBackend(b.id)} />
-              ),
-            )}
-          </tbody>
-        </table>
+        <BackendTable
+          pool={pool}
+          feed={feed}
+          actions={mayWriteBackend || allowed("backend.drain")}
+          editing={editingBackend}
+          setEditing={setEditingBackend}
+        />
       )}
 
       {panel === "add" ? (

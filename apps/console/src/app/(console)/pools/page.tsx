@@ -59,9 +59,12 @@ export default function PoolsPage() {
   const trpc = useTRPC();
   const { clusterId, cluster } = useCluster();
   const allowed = useCan();
-  const pools = useQuery(trpc.pool.list.queryOptions({ clusterId }));
-  const [creating, setCreating] = useState(false);
   const [view, setView] = useView();
+  // The board reads every backend in a lean shape; the list (with its edit forms) the full rows.
+  const board = useQuery({ ...trpc.pool.board.queryOptions({ clusterId }), enabled: view === "board" });
+  const list = useQuery({ ...trpc.pool.list.queryOptions({ clusterId }), enabled: view === "list" });
+  const pools = view === "board" ? board : list;
+  const [creating, setCreating] = useState(false);
   const mayWrite = allowed("pool.write");
 
   return (
@@ -117,18 +120,20 @@ export default function PoolsPage() {
           A pool is a set of backends that share a balancing policy. Create one, add its backends, then point
           a listener&apos;s route at it.
         </EmptyState>
-      ) : view === "board" && pools.data ? (
-        <PoolsBoard pools={pools.data} />
+      ) : view === "board" ? (
+        board.data ? (
+          <PoolsBoard pools={board.data} />
+        ) : null
       ) : (
         <div className="grid items-start gap-4">
-          {pools.data?.map((p) => (
+          {list.data?.map((p) => (
             // One event stream per pool would use up the browser's six connections
             // to the console when there are many; past a few pools, cards poll instead.
             <PoolCard
               key={p.id}
               pool={p}
               clusterId={clusterId}
-              stream={pools.data.length <= MAX_STREAMED_POOLS}
+              stream={list.data.length <= MAX_STREAMED_POOLS}
             />
           ))}
         </div>

@@ -1,6 +1,6 @@
 "use client";
 
-import { useQuery } from "@tanstack/react-query";
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useParams } from "next/navigation";
 import { useMemo, useState } from "react";
@@ -21,8 +21,16 @@ import { useLiveBackends, useLiveSeries, useMarkers } from "../../../../componen
 import { BACK_LINK, DetailNotFound, DetailSkeleton } from "../../../../components/page-states";
 import { policyLabel } from "../../../../components/pools/policies";
 import { endpoint } from "../../../../components/pools/pool-card";
-import { Badge, Card, EmptyState, ErrorNotice, PageHeader } from "../../../../components/ui";
-import type { Pool } from "../../../../lib/api-types";
+import {
+  Badge,
+  Button,
+  Card,
+  EmptyState,
+  ErrorNotice,
+  PageHeader,
+  Skeleton,
+} from "../../../../components/ui";
+import type { RouterOutputs } from "../../../../lib/api-types";
 import { useCluster } from "../../../../lib/console-context";
 import { plural } from "../../../../lib/format";
 import { useTRPC } from "../../../../lib/trpc";
@@ -46,7 +54,54 @@ function useBackendRateTitle(poolId: string, clusterId: string): string {
   return `${text.charAt(0).toUpperCase()}${text.slice(1)} per second by backend`;
 }
 
-function PoolTraffic({ pool, clusterId }: { pool: Pool; clusterId: string }) {
+type PoolSummary = RouterOutputs["pool"]["summary"];
+type BackendCursor = RouterOutputs["pool"]["backends"]["nextCursor"];
+
+/** Backends per page: the per-backend chart and the health timeline show one page at a time. */
+const PAGE_SIZE = 25;
+
+/** A pool's backends a page at a time (`pool.backends`), with Previous going back through the cursors seen. */
+function useBackendPages(poolId: string) {
+  const trpc = useTRPC();
+  const [cursors, setCursors] = useState<BackendCursor[]>([null]);
+  const cursor = cursors.at(-1) ?? null;
+  const page = useQuery({
+    ...trpc.pool.backends.queryOptions({ poolId, cursor, limit: PAGE_SIZE }),
+    placeholderData: keepPreviousData,
+  });
+  const next = page.data?.nextCursor ?? null;
+  return {
+    page,
+    first: (cursors.length - 1) * PAGE_SIZE,
+    previous: cursors.length > 1 ? () => setCursors((c) => c.slice(0, -1)) : null,
+    next: next && !page.isPlaceholderData ? () => setCursors((c) => [...c, next]) : null,
+  };
+}
+
+function BackendPager({ pages }: { pages: ReturnType<typeof useBackendPages> }) {
+  const { page, first, previous, next } = pages;
+  const shown = page.data?.items.length ?? 0;
+  const total = page.data?.total ?? 0;
+  if (total <= PAGE_SIZE) return null;
+  return (
+    <nav
+      aria-label="Backend pages"
+      className="flex items-center gap-2 text-xs text-zinc-500 dark:text-zinc-400"
+    >
+      <span data-testid="backend-page" className="tabular-nums">
+        {shown === 0 ? 0 : first + 1}–{first + shown} of {total.toLocaleString("en")}
+      </span>
+      <Button size="xs" variant="ghost" disabled={!previous} onClick={() => previous?.()}>
+        ← Previous
+      </Button>
+      <Button size="xs" variant="ghost" disabled={!next} onClick={() => next?.()}>
+        Next →
+      </Button>
+    </nav>
+  );
+}
+
+function PoolTraffic({ pool, clusterId }: { pool: PoolSummary; clusterId: string }) {
   const [range, setRange] = useState<Range>("5m");
   const info = rangeInfo(range);
   const data = useLiveSeries("pool", pool.id, range);
@@ -55,10 +110,12 @@ function PoolTraffic({ pool, clusterId }: { pool: Pool; clusterId: string }) {
   const history = useHealthHistory(pool.id, timelineMs);
   const markers = useMarkers(range);
   const syncKey = `pool-${clusterId}-${pool.id}`;
+  const pages = useBackendPages(pool.id);
+  const items = pages.page.data?.items;
 
   const backends = useMemo(
-    () => pool.backends.map((b) => ({ id: b.id, label: b.name || endpoint(b) })),
-    [pool.backends],
+    () => (items ?? []).map((b) => ({ id: b.id, label: b.name || endpoint(b) })),
+    [items],
   );
   const perBackend = useMemo(
     () =>
@@ -95,11 +152,17 @@ function PoolTraffic({ pool, clusterId }: { pool: Pool; clusterId: string }) {
       </div>
 
       <section aria-labelledby="per-backend" className="mt-6">
-        <h2 id="per-backend" className="mb-3 text-sm font-semibold">
-          Backends
-        </h2>
+        <div className="mb-3 flex flex-wrap items-center justify-between gap-3">
+          <h2 id="per-backend" className="text-sm font-semibold">
+            Backends
+          </h2>
+          <BackendPager pages={pages} />
+        </div>
         {feed.error ? <ErrorNotice error={feed.error} className="mb-3" /> : null}
-        {backends.length === 0 ? (
+        {pages.page.error ? <ErrorNotice error={pages.page.error} className="mb-3" /> : null}
+        {pages.page.isPending ? (
+          <Skeleton className="h-64" />
+        ) : backends.length === 0 ? (
           <EmptyState title="No backends in this pool">
             Add backends on the pools page; their requests and health show up here.
           </EmptyState>
@@ -141,11 +204,12 @@ export default function PoolDetailPage() {
   const { id } = useParams<{ id: string }>();
   const trpc = useTRPC();
   const { clusterId, cluster } = useCluster();
-  const pools = useQuery(trpc.pool.list.queryOptions({ clusterId }));
-  const pool = pools.data?.find((p) => p.id === id);
+  // The pool's settings and counts only: its backends come a page at a time.
+  const summary = useQuery({ ...trpc.pool.summary.queryOptions({ id }), retry: false });
+  const pool = summary.data?.clusterId === clusterId ? summary.data : undefined;
 
-  if (pools.error) return <ErrorNotice error={pools.error} />;
-  if (pools.isPending) return <DetailSkeleton label="Loading pool" />;
+  if (summary.error && summary.error.data?.code !== "NOT_FOUND") return <ErrorNotice error={summary.error} />;
+  if (summary.isPending) return <DetailSkeleton label="Loading pool" />;
   if (!pool)
     return (
       <DetailNotFound
@@ -169,7 +233,9 @@ export default function PoolDetailPage() {
           description={
             <span className="inline-flex flex-wrap items-center gap-2">
               <Badge tone="indigo">{policyLabel(pool.policy)}</Badge>
-              {plural(pool.backends.length, "backend")} · {plural(pool._count.routes, "route")} in{" "}
+              {plural(pool._count.backends, "backend")}
+              {pool.states.draining > 0 ? ` (${pool.states.draining} draining)` : ""} ·{" "}
+              {plural(pool._count.routes, "route")} in{" "}
               <span className="font-medium text-zinc-700 dark:text-zinc-200">{cluster.name}</span>
             </span>
           }
