@@ -14,15 +14,26 @@ export interface Logger {
 
 const order: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what must not reach a log line raw
+const NEEDS_QUOTES = /[\s"=\\\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: see above
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+const unicodeEscape = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+
+/**
+ * Values come from snapshots, peers and errors: quoted (JSON escapes) when
+ * they hold whitespace, quotes, `=` or any control character, so a value can
+ * never end the line or forge another `key=value` or another event.
+ */
 const fmt = (v: Fields[string]) => {
   const s = String(v);
-  return /[\s"=]/.test(s) ? JSON.stringify(s) : s;
+  return NEEDS_QUOTES.test(s) ? JSON.stringify(s).replace(UNSAFE, unicodeEscape) : s;
 };
 
 export function createLogger(min: Level = (process.env.FULCRUM_LOG_LEVEL as Level) || "info"): Logger {
   const line = (level: Level, msg: string, fields?: Fields) => {
     if (order[level] < (order[min] ?? 20)) return;
-    let out = `${new Date().toISOString()} ${level.toUpperCase()} ${msg}`;
+    let out = `${new Date().toISOString()} ${level.toUpperCase()} ${msg.replace(UNSAFE, unicodeEscape)}`;
     if (fields) for (const [k, v] of Object.entries(fields)) if (v !== undefined) out += ` ${k}=${fmt(v)}`;
     process.stderr.write(`${out}\n`);
   };

@@ -8,6 +8,11 @@ import {
   StickyTable,
 } from "@fulcrum/balancer";
 import {
+  isHostOrIp,
+  isOriginForm,
+  isPrintableText,
+  isToken,
+  isUrlText,
   REDIRECT_LOOP_GUARD_DEFAULT,
   type Snapshot,
   type SnapshotPool,
@@ -75,6 +80,7 @@ export function compileSnapshot(snapshot: Snapshot, ctx: CompileContext): Compil
           `pool ${p.name}: policy ${p.policy} is not supported by this agent yet`,
         );
       }
+      assertPoolStrings(p);
       const old = ctx.pools.get(p.id);
       const sh = old ?? new PoolShared(p.id);
       const policyKey = `${p.policy}|${JSON.stringify(p.policyOptions)}`;
@@ -241,6 +247,22 @@ function commitPool(
 }
 
 /**
+ * The pool's strings that reach a request line, a header or a socket call,
+ * checked again here (the schema checks them when a snapshot is decoded), so
+ * a snapshot that bypassed the schema is refused as a whole, with the field.
+ */
+function assertPoolStrings(p: SnapshotPool): void {
+  const bad = (what: string, v: string) =>
+    new SnapshotInvalidError(`pool ${p.name}: ${what} ${JSON.stringify(v.slice(0, 200))} is not valid`);
+  const hc = p.healthCheck;
+  if (hc.type === "http" && !isOriginForm(hc.path)) throw bad("health-check path", hc.path);
+  if (hc.expectBody !== undefined && !isPrintableText(hc.expectBody, 1024)) {
+    throw bad("health-check expectBody", hc.expectBody);
+  }
+  for (const b of p.backends) if (!isHostOrIp(b.address)) throw bad("backend address", b.address);
+}
+
+/**
  * A redirect needs somewhere to send the client: every backend of its pool
  * must have a publicBaseUrl (the console refuses otherwise; a hand-written
  * snapshot without one is refused here, as a whole, with the reason).
@@ -254,9 +276,16 @@ function compileRedirect(r: SnapshotRoute, protocol: string, pool: SnapshotPool)
         `route ${r.id} redirects to pool ${pool.name}, but backend ${b.name || upstreamKey(b)} has no publicBaseUrl`,
       );
     }
+    // Written into Location headers as is.
+    if (!isUrlText(b.publicBaseUrl)) {
+      throw new SnapshotInvalidError(`backend ${b.id}: publicBaseUrl is not a plain URL`);
+    }
     baseUrls.set(b.id, b.publicBaseUrl.replace(/\/+$/, ""));
   }
   const o = r.redirect ?? { status: 302, loopGuard: REDIRECT_LOOP_GUARD_DEFAULT };
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(o.loopGuard)) {
+    throw new SnapshotInvalidError(`route ${r.id}: redirect loop guard is not a plain parameter name`);
+  }
   return { status: o.status, loopGuard: o.loopGuard, baseUrls };
 }
 
@@ -269,10 +298,12 @@ function keyExtractor(p: SnapshotPool): KeyOf | undefined {
     case "client_ip":
       return (f) => f.clientIp || undefined;
     case "header": {
+      if (!isToken(o.keyName ?? "")) throw new Error("the hash key header name is not a token");
       const name = o.keyName!.toLowerCase();
       return (f) => f.header(name);
     }
     case "cookie": {
+      if (!isToken(o.keyName ?? "")) throw new Error("the hash key cookie name is not a token");
       const name = o.keyName!;
       return (f) => f.cookie(name);
     }

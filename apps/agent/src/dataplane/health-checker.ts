@@ -1,8 +1,10 @@
 import { request } from "node:http";
 import { connect } from "node:net";
 import { ActiveHealth, type HealthState } from "@fulcrum/balancer";
-import type { HealthCheck } from "@fulcrum/protocol";
+import { type HealthCheck, isOriginForm } from "@fulcrum/protocol";
 import { errorMessage } from "../errors";
+import { guarded } from "../guard";
+import type { Logger } from "../log";
 import { upstreamKey } from "./backend-state";
 
 export type HealthChange = (
@@ -37,9 +39,14 @@ export class HealthChecker {
     initial: HealthState,
     private readonly onChange: HealthChange,
     private readonly rng: () => number,
+    log: Logger,
   ) {
     this.machine = new ActiveHealth({ rise: settings.rise, fall: settings.fall, initial });
+    this.tick = guarded(log, `health check of ${this.key}`, () => this.runOnce());
   }
+
+  /** The timer callback: a bug in one check is logged, and that check goes on (see runOnce). */
+  private readonly tick: () => void;
 
   get key(): string {
     return upstreamKey(this);
@@ -69,25 +76,33 @@ export class HealthChecker {
     if (this.stopped) return;
     const base = this.settings.intervalMs;
     const delay = Math.max(1, Math.round(base * (0.9 + 0.2 * this.rng())));
-    this.timer = setTimeout(() => this.runOnce(), delay);
+    this.timer = setTimeout(this.tick, delay);
     this.timer.unref();
   }
 
-  private runOnce(): void {
+  /** A probe that throws counts as a failed check; the next one is scheduled whatever happens. */
+  private async runOnce(): Promise<void> {
     if (this.stopped || this.running) return;
     this.running = true;
-    const probe = this.settings.type === "tcp" ? this.probeTcp() : this.probeHttp();
-    probe.then((reason) => {
+    let reason: string | undefined;
+    try {
+      reason = this.settings.type === "tcp" ? await this.probeTcp() : await this.probeHttp();
+    } catch (e) {
+      reason = `check could not run: ${errorMessage(e)}`;
+    } finally {
       this.running = false;
-      if (this.stopped) return;
+    }
+    if (this.stopped) return;
+    try {
       const ok = reason === undefined;
-      if (!ok) this.lastReason = reason;
+      if (reason !== undefined) this.lastReason = reason;
       const t = this.machine.observe(ok);
       if (t && !(t.from === "unknown" && t.to === "up")) {
-        this.onChange(this, t.to, t.from, ok ? "check passed" : reason);
+        this.onChange(this, t.to, t.from, reason ?? "check passed");
       }
+    } finally {
       this.schedule();
-    });
+    }
   }
 
   /** Resolves undefined on success, else the failure reason. */
@@ -113,24 +128,33 @@ export class HealthChecker {
 
   private probeHttp(): Promise<string | undefined> {
     const hc = this.settings;
+    // The schema refuses such a path; a snapshot that bypassed it fails its checks instead of throwing.
+    if (!isOriginForm(hc.path))
+      return Promise.resolve("invalid health-check path (not an origin-form target)");
     return new Promise((resolve) => {
       let settled = false;
+      let timer: NodeJS.Timeout | undefined;
+      let req: ReturnType<typeof request> | undefined;
       const done = (r: string | undefined) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        req.destroy();
+        req?.destroy();
         resolve(r);
       };
-      const req = request({
-        host: this.address,
-        port: this.port,
-        method: hc.method,
-        path: hc.path,
-        agent: false,
-        headers: { host: this.key, "user-agent": "fulcrum-agent health check", connection: "close" },
-      });
-      const timer = setTimeout(() => done(`http check timed out after ${hc.timeoutMs} ms`), hc.timeoutMs);
+      try {
+        req = request({
+          host: this.address,
+          port: this.port,
+          method: hc.method,
+          path: hc.path,
+          agent: false,
+          headers: { host: this.key, "user-agent": "fulcrum-agent health check", connection: "close" },
+        });
+      } catch (e) {
+        return done(`http check could not be sent: ${errorMessage(e)}`);
+      }
+      timer = setTimeout(() => done(`http check timed out after ${hc.timeoutMs} ms`), hc.timeoutMs);
       req.once("error", (e) => done(`http check failed: ${errorMessage(e)}`));
       req.once("response", (res) => {
         const status = res.statusCode ?? 0;
@@ -169,6 +193,7 @@ export class HealthCheckers {
   constructor(
     private readonly onChange: HealthChange,
     private readonly rng: () => number,
+    private readonly log: Logger,
   ) {}
 
   prepare(address: string, port: number, settings: HealthCheck): HealthChecker | undefined {
@@ -180,7 +205,7 @@ export class HealthCheckers {
     // New settings for a known address inherit its verdict: a down backend stays down until proven up.
     let initial: HealthState = "unknown";
     for (const c of this.live.values()) if (c.key === key && c.state === "down") initial = "down";
-    const c = new HealthChecker(id, address, port, settings, initial, this.onChange, this.rng);
+    const c = new HealthChecker(id, address, port, settings, initial, this.onChange, this.rng, this.log);
     this.pending.set(id, c);
     return c;
   }

@@ -67,7 +67,11 @@ export class NodeEngine implements Engine {
     this.agents = new UpstreamAgents(this.timeouts);
     this.rng = opts.rng ?? Math.random;
     this.httpFrontEnd = opts.httpFrontEnd ?? "h1";
-    this.checkers = new HealthCheckers((c, to, _from, reason) => this.healthChanged(c, to, reason), this.rng);
+    this.checkers = new HealthCheckers(
+      (c, to, _from, reason) => this.healthChanged(c, to, reason),
+      this.rng,
+      this.log,
+    );
     this.registry.onIdle((s) => this.backendIdle(s));
     this.events.subscribe((e) => {
       const fields = {

@@ -6,7 +6,15 @@ import {
   type RetryBudget,
   StickyTable,
 } from "@fulcrum/balancer";
-import { createHistogram, type HealthEvent, recordValue, type SnapshotPool } from "@fulcrum/protocol";
+import {
+  createHistogram,
+  type HealthEvent,
+  isCookieName,
+  recordValue,
+  type SnapshotPool,
+} from "@fulcrum/protocol";
+import { SnapshotInvalidError } from "../errors";
+import { guarded } from "../guard";
 import type { Logger } from "../log";
 import { type BackendRuntime, monotonicNow, type PoolBackendState } from "./backend-runtime";
 import type { AcquireResult, Lease, Outcome, PoolHandle, RequestFacts } from "./exchange";
@@ -134,6 +142,8 @@ export class PoolShared {
 export class PoolRuntime implements PoolHandle {
   private readonly byCookie = new Map<string, BackendRuntime>();
   private readonly hasLimits: boolean;
+  /** `NAME=` of the sticky cookie, checked once here: a name that is not a token never reaches a header. */
+  private readonly cookiePrefix: string | undefined;
   readonly counters: PoolCounters;
 
   constructor(
@@ -148,6 +158,16 @@ export class PoolRuntime implements PoolHandle {
     private readonly env: PoolEnv,
   ) {
     this.counters = shared.counters;
+    const p = settings.persistence;
+    if (p.type === "cookie") {
+      // The schema refuses such a name; a snapshot that bypassed it is refused here, before it could split responses.
+      if (!isCookieName(p.cookieName)) {
+        throw new SnapshotInvalidError(
+          `pool ${name}: persistence cookie name ${JSON.stringify(p.cookieName)} is not a token`,
+        );
+      }
+      this.cookiePrefix = `${p.cookieName}=`;
+    }
     this.hasLimits = backends.some((b) => b.maxConnections !== undefined);
     for (const b of backends) this.byCookie.set(b.shared.cookieValue, b);
   }
@@ -216,7 +236,10 @@ export class PoolRuntime implements PoolHandle {
         if (reason === "queue-timeout") shared.counters.queueTimeouts++;
         resolve({ ok: false, reason });
       };
-      w.timer = setTimeout(() => leave("queue-timeout"), limits.queueTimeoutMs);
+      w.timer = setTimeout(
+        guarded(this.env.log, `queue timeout of pool ${this.name}`, () => leave("queue-timeout")),
+        limits.queueTimeoutMs,
+      );
       if (w.signal) {
         w.onAbort = () => leave("no-backend");
         w.signal.addEventListener("abort", w.onAbort, { once: true });
@@ -270,14 +293,22 @@ export class PoolRuntime implements PoolHandle {
     return undefined;
   }
 
+  /** The Set-Cookie value pinning the client to `b`, unless it already carries it (or the pool does not persist by cookie). */
+  stickyCookie(b: BackendRuntime, facts: RequestFacts): string | undefined {
+    const prefix = this.cookiePrefix;
+    if (prefix === undefined || facts.cookie(this.settings.persistence.cookieName) === b.shared.cookieValue) {
+      return undefined;
+    }
+    return `${prefix}${b.shared.cookieValue}; Path=/; HttpOnly`;
+  }
+
   lease(b: BackendRuntime, facts: RequestFacts): Lease {
     b.shared.acquire();
     const p = this.settings.persistence;
     let headers: ReadonlyArray<readonly [string, string]> = NO_HEADERS;
     if (p.type === "cookie") {
-      if (facts.cookie(p.cookieName) !== b.shared.cookieValue) {
-        headers = [["set-cookie", `${p.cookieName}=${b.shared.cookieValue}; Path=/; HttpOnly`]];
-      }
+      const cookie = this.stickyCookie(b, facts);
+      if (cookie !== undefined) headers = [["set-cookie", cookie]];
       if (facts.clientIp !== "")
         this.shared.noteCookieSession(facts.clientIp, b.id, p.ttlSeconds, monotonicNow());
     } else if (p.type === "source_ip" && facts.clientIp !== "") {
@@ -344,16 +375,19 @@ export class PoolRuntime implements PoolHandle {
         : `${this.settings.outlierDetection.consecutiveFailures} consecutive failures (last: ${why.kind}); ejection ${times} for ${ms} ms`;
     this.env.emit(this.event(b, "ejected", reason));
     clearTimeout(st.ejectTimer);
-    st.ejectTimer = setTimeout(() => {
-      st.ejectTimer = undefined;
-      st.ejected = false;
-      st.availableSince = monotonicNow();
-      b.shared.counters.healthTransitions++;
-      // Report against the backend entry of the config serving now.
-      const now = shared.current.backends.find((x) => x.key === b.key);
-      if (now) this.env.emit(shared.current.event(now, "restored", "ejection period over"));
-      shared.pump();
-    }, ms);
+    st.ejectTimer = setTimeout(
+      guarded(this.env.log, `ejection end of ${b.key} in pool ${this.name}`, () => {
+        st.ejectTimer = undefined;
+        st.ejected = false;
+        st.availableSince = monotonicNow();
+        b.shared.counters.healthTransitions++;
+        // Report against the backend entry of the config serving now.
+        const now = shared.current.backends.find((x) => x.key === b.key);
+        if (now) this.env.emit(shared.current.event(now, "restored", "ejection period over"));
+        shared.pump();
+      }),
+      ms,
+    );
     st.ejectTimer.unref();
   }
 

@@ -43,11 +43,7 @@ export function decideRedirect(route: CompiledRoute, target: string, facts: Requ
     return { kind: "local", status: 503, reason: "no-backend", text: "no backend available" };
   }
   countPick(b, r.status);
-  const p = pool.settings.persistence;
-  const setCookie =
-    p.type === "cookie" && facts.cookie(p.cookieName) !== b.shared.cookieValue
-      ? `${p.cookieName}=${b.shared.cookieValue}; Path=/; HttpOnly`
-      : undefined;
+  const setCookie = pool.stickyCookie(b, facts);
   const sep = target.includes("?") ? "&" : "?";
   return {
     kind: "redirect",
