@@ -5,15 +5,22 @@ import {
   encodeConsoleMessage,
   SUPPORTED_PROTOCOL_VERSIONS,
 } from "@fulcrum/protocol";
-import type { WebSocket } from "ws";
+import type { RawData, WebSocket } from "ws";
 import type { Logger } from "../logger";
 import type { StatsSink } from "../metrics/sink";
+import type { AgentLimits } from "./agent-limits";
+import { AgentReports, storable } from "./agent-reports";
 import type { AgentStatusUpdate, AgentStatusWriter } from "./agent-status-writer";
 import { CloseCode } from "./close-codes";
+import { FrameLimiter } from "./frame-limiter";
+import type { HealthEventBatcher } from "./health-event-batcher";
+import { LogThrottle, logSafe } from "./log-throttle";
 import type { SnapshotFrame } from "./snapshot-frames";
 
 export const HEARTBEAT_INTERVAL_MS = 5000;
 const HELLO_TIMEOUT_MS = 10_000;
+/** An agent closed for flooding that does not answer the close frame is cut off after this. */
+const CLOSE_GRACE_MS = 2000;
 
 export interface AgentIdentity {
   id: string;
@@ -21,38 +28,59 @@ export interface AgentIdentity {
   clusterId: string;
 }
 
-/** One connected agent: speaks the protocol and records what the agent reports. */
+export interface AgentConnectionDeps {
+  prisma: PrismaClient;
+  log: Logger;
+  stats: StatsSink;
+  currentFrame: (clusterId: string) => Promise<SnapshotFrame>;
+  status: AgentStatusWriter;
+  health: HealthEventBatcher;
+  limits: AgentLimits;
+  onClose: (conn: AgentConnection) => void;
+  /** Called once when the connection is closed for flooding (the gateway refuses reconnects for a while). */
+  onFlood: (conn: AgentConnection) => void;
+}
+
+/**
+ * One connected agent: speaks the protocol and records what the agent reports.
+ * Whatever the agent sends, the work per frame is bounded: frames over the
+ * rate limits are dropped before they are parsed, reports that are no news
+ * write nothing, and log lines about the agent are rate limited.
+ */
 export class AgentConnection {
   private helloDone = false;
   /** Hash of the last snapshot sent or reported applied, so unchanged configs are not re-sent. */
   private lastHash: string | null = null;
   private readonly helloTimer: NodeJS.Timeout;
+  private killTimer: NodeJS.Timeout | undefined;
+  /** Set once the console closes the connection: nothing more the agent sends is looked at. */
+  private closing = false;
+  private readonly limiter: FrameLimiter;
+  private readonly reports: AgentReports;
+  private readonly logs: LogThrottle;
 
   constructor(
     readonly agent: AgentIdentity,
     private readonly ws: WebSocket,
-    private readonly deps: {
-      prisma: PrismaClient;
-      log: Logger;
-      stats: StatsSink;
-      currentFrame: (clusterId: string) => Promise<SnapshotFrame>;
-      status: AgentStatusWriter;
-      onClose: (conn: AgentConnection) => void;
-    },
+    private readonly deps: AgentConnectionDeps,
   ) {
+    this.limiter = new FrameLimiter(deps.limits);
+    this.reports = new AgentReports(deps.limits);
+    this.logs = new LogThrottle(deps.log);
     this.helloTimer = setTimeout(
       () => this.close(CloseCode.badHello, "no hello within 10 s"),
       HELLO_TIMEOUT_MS,
     );
-    ws.on("message", (data) => {
-      void this.onFrame(data.toString()).catch((err: unknown) =>
-        this.deps.log.error("agent frame failed", { agent: agent.name, err }),
-      );
-    });
+    ws.on("message", (data, isBinary) => this.onRaw(data, isBinary));
     ws.on("close", () => {
       clearTimeout(this.helloTimer);
+      clearTimeout(this.killTimer);
       this.deps.onClose(this);
       this.record({ disconnectedAt: new Date() });
+      const suppressed = this.logs.pending();
+      if (Object.keys(suppressed).length > 0) {
+        this.deps.log.warn("agent log lines suppressed", { agent: agent.name, suppressed });
+      }
     });
   }
 
@@ -61,15 +89,17 @@ export class AgentConnection {
   }
 
   close(code: number, reason: string): void {
+    this.closing = true;
     this.ws.close(code, reason);
   }
 
   /** Sends the cluster's current snapshot unless the agent already has it. */
   async pushCurrent(): Promise<void> {
-    if (!this.helloDone) return;
+    if (!this.helloDone || this.closing) return;
     const current = await this.deps.currentFrame(this.agent.clusterId);
     if (current.hash === this.lastHash) return;
     this.lastHash = current.hash;
+    this.reports.sent(current.version);
     this.send(current.frame);
   }
 
@@ -77,11 +107,63 @@ export class AgentConnection {
     if (this.ws.readyState === this.ws.OPEN) this.ws.send(frame);
   }
 
+  /** Every frame passes here first: the rate limits are checked before anything is parsed. */
+  private onRaw(data: RawData, isBinary: boolean): void {
+    if (this.closing) return;
+    const verdict = this.limiter.admit(rawLength(data));
+    if (verdict === "close") {
+      this.closeForFlooding();
+      return;
+    }
+    if (verdict === "drop") {
+      const line = this.logs.allow("dropped");
+      if (line.ok) {
+        this.deps.log.warn("agent over its rate limit: frames dropped", {
+          agent: this.agent.name,
+          dropped: this.limiter.takeDropped(),
+        });
+      }
+      return;
+    }
+    if (isBinary) {
+      this.refuse("binary frames are not part of the protocol");
+      return;
+    }
+    void this.onFrame(data.toString()).catch((err: unknown) =>
+      this.logs.write("error", "failed", "agent frame failed", { agent: this.agent.name, err }),
+    );
+  }
+
+  private closeForFlooding(): void {
+    const { limits } = this.deps;
+    const retryInS = Math.ceil(limits.floodBackoffMs / 1000);
+    this.deps.log.warn("agent closed: it kept sending more than its limits allow", {
+      agent: this.agent.name,
+      dropped: this.limiter.takeDropped(),
+      framesPerSecond: limits.framesPerSecond,
+      bytesPerSecond: limits.bytesPerSecond,
+      refusedForS: retryInS,
+    });
+    this.deps.onFlood(this);
+    this.close(CloseCode.rateLimited, `rate limited: too many frames; retry in ${retryInS} s`);
+    // A flooder need not answer the close frame; it does not get to keep the socket.
+    this.killTimer = setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS);
+    this.killTimer.unref();
+  }
+
+  /** Answers a malformed frame with an error, as often as the log line about it is written. */
+  private refuse(error: string, code = "INVALID_MESSAGE"): void {
+    const written = this.logs.write("warn", code, "invalid agent message", {
+      agent: this.agent.name,
+      error: logSafe(error),
+    });
+    if (written) this.send(encodeConsoleMessage("error", { code, message: error.slice(0, 500) }));
+  }
+
   private async onFrame(raw: string): Promise<void> {
     const decoded = decodeAgentMessage(raw);
     if (!decoded.ok) {
-      this.deps.log.warn("invalid agent message", { agent: this.agent.name, error: decoded.error });
-      this.send(encodeConsoleMessage("error", { code: "INVALID_MESSAGE", message: decoded.error }));
+      this.refuse(decoded.error);
       return;
     }
     await this.onMessage(decoded.message);
@@ -89,14 +171,14 @@ export class AgentConnection {
 
   private async onMessage(msg: AgentMessage): Promise<void> {
     if (msg.type !== "hello" && !this.helloDone) {
-      this.send(encodeConsoleMessage("error", { code: "HELLO_FIRST", message: "send hello first" }));
+      this.refuse("send hello first", "HELLO_FIRST");
       return;
     }
     switch (msg.type) {
       case "hello": {
         const common = msg.payload.protocolVersions.filter((v) => SUPPORTED_PROTOCOL_VERSIONS.includes(v));
         if (common.length === 0) {
-          const message = `this console speaks protocol ${SUPPORTED_PROTOCOL_VERSIONS.join(", ")}; the agent speaks ${msg.payload.protocolVersions.join(", ")}. Upgrade the older side.`;
+          const message = `this console speaks protocol ${SUPPORTED_PROTOCOL_VERSIONS.join(", ")}; the agent speaks ${msg.payload.protocolVersions.slice(0, 10).join(", ")}. Upgrade the older side.`;
           this.send(encodeConsoleMessage("error", { code: "PROTOCOL_UNSUPPORTED", message }));
           this.close(CloseCode.protocolUnsupported, "protocol version unsupported");
           return;
@@ -107,7 +189,7 @@ export class AgentConnection {
         this.record({
           connectedAt: new Date(),
           lastHeartbeatAt: new Date(),
-          softwareVersion: msg.payload.softwareVersion,
+          softwareVersion: storable(msg.payload.softwareVersion),
           appliedVersion: msg.payload.appliedVersion,
         });
         this.send(
@@ -121,61 +203,108 @@ export class AgentConnection {
         await this.pushCurrent();
         return;
       }
-      case "ack":
+      case "ack": {
+        const answer = this.reports.answer("ack", msg.payload.version);
+        if (answer === "unsent") {
+          this.unsentAnswer("ack", msg.payload.version);
+          return;
+        }
         // lastHash already names what was sent last; a late ack of an older snapshot must not
         // overwrite it, or a later change back to that older config would never be pushed.
-        this.deps.stats.configEvent?.(this.agent, {
-          kind: "ack",
-          version: msg.payload.version,
-          at: new Date(),
-        });
+        if (answer === "new") {
+          this.deps.stats.configEvent?.(this.agent, {
+            kind: "ack",
+            version: msg.payload.version,
+            at: new Date(),
+          });
+        }
         this.record({
           appliedVersion: msg.payload.version,
           lastError: null,
           lastHeartbeatAt: new Date(),
         });
         return;
-      case "nack":
-        this.deps.log.warn("agent refused snapshot", {
-          agent: this.agent.name,
-          version: msg.payload.version,
-          reason: msg.payload.reason,
-        });
-        this.deps.stats.configEvent?.(this.agent, {
-          kind: "nack",
-          version: msg.payload.version,
-          reason: msg.payload.reason,
-          at: new Date(),
-        });
-        this.record({
-          lastError: `v${msg.payload.version}: ${msg.payload.reason}`,
-          lastHeartbeatAt: new Date(),
-        });
+      }
+      case "nack": {
+        const { version } = msg.payload;
+        const reason = storable(msg.payload.reason);
+        const answer = this.reports.answer("nack", version, reason);
+        if (answer === "unsent") {
+          this.unsentAnswer("nack", version);
+          return;
+        }
+        // The same refusal again is no news: one row and one line per version and reason.
+        if (answer === "new") {
+          this.logs.write("warn", "nack", "agent refused snapshot", {
+            agent: this.agent.name,
+            version,
+            reason: logSafe(reason),
+          });
+          this.deps.stats.configEvent?.(this.agent, { kind: "nack", version, reason, at: new Date() });
+        }
+        this.record({ lastError: `v${version}: ${reason}`, lastHeartbeatAt: new Date() });
         return;
+      }
       case "heartbeat":
         this.record({ lastHeartbeatAt: new Date() });
         return;
-      case "health":
-        this.deps.stats.healthEvents?.(this.agent, msg.payload.events);
-        for (const e of msg.payload.events) {
-          this.deps.log.info("backend health", {
+      case "health": {
+        const { fresh, refused } = this.reports.health(msg.payload.events);
+        if (refused > 0) {
+          this.logs.write(
+            "warn",
+            "health-refused",
+            "agent health events refused (malformed or over budget)",
+            {
+              agent: this.agent.name,
+              refused,
+            },
+          );
+        }
+        if (fresh.length === 0) return;
+        this.deps.health.add(
+          this.agent,
+          fresh.map((e) => (e.reason === undefined ? e : { ...e, reason: storable(e.reason) })),
+        );
+        for (const e of fresh) {
+          this.logs.write("info", "health", "backend health", {
             agent: this.agent.name,
-            backend: `${e.address}:${e.port}`,
+            backend: `${logSafe(e.address)}:${e.port}`,
             state: e.state,
-            reason: e.reason ?? "",
+            reason: logSafe(e.reason ?? ""),
           });
         }
         return;
+      }
       case "stats":
         this.deps.stats.ingest(this.agent, msg.payload.points);
         return;
       case "error":
-        this.deps.log.warn("agent reported an error", { agent: this.agent.name, ...msg.payload });
+        this.logs.write("warn", "error", "agent reported an error", {
+          agent: this.agent.name,
+          code: logSafe(msg.payload.code, 100),
+          message: logSafe(msg.payload.message),
+        });
         return;
     }
+  }
+
+  /** An answer to a snapshot this connection never sent: a confused or hostile agent; nothing is recorded. */
+  private unsentAnswer(kind: "ack" | "nack", version: number): void {
+    this.logs.write("warn", "unsent", "agent answered a snapshot version it was not sent", {
+      agent: this.agent.name,
+      kind,
+      version,
+    });
   }
 
   private record(data: AgentStatusUpdate): void {
     this.deps.status.write(this.agent.id, data);
   }
+}
+
+/** Payload bytes of a frame, whichever shape ws hands it in. */
+function rawLength(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0);
+  return data.byteLength;
 }

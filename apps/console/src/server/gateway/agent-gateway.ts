@@ -7,13 +7,18 @@ import { WebSocketServer } from "ws";
 import { SYSTEM_ACTOR } from "../domain/actor";
 import { authenticateAgent } from "../domain/agents";
 import { latestSnapshot, lockCluster, recordConfigVersion } from "../domain/config-versions";
+import { hashSecret } from "../domain/secrets";
 import type { ConfigPublisher } from "../domain/topology-change";
 import type { EventTarget } from "../events/cluster-events";
 import type { Logger } from "../logger";
 import { discardStats, type StatsSink } from "../metrics/sink";
 import { AgentConnection, HEARTBEAT_INTERVAL_MS } from "./agent-connection";
+import { type AgentLimits, agentLimitsFromEnv } from "./agent-limits";
 import { AgentStatusWriter } from "./agent-status-writer";
 import { CloseCode } from "./close-codes";
+import { FloodPenalty } from "./flood-penalty";
+import { HealthEventBatcher } from "./health-event-batcher";
+import { LogThrottle } from "./log-throttle";
 import { SnapshotFrames } from "./snapshot-frames";
 
 /**
@@ -31,9 +36,25 @@ export class AgentGateway implements ConfigPublisher, EventTarget {
   private readonly liveness: NodeJS.Timeout;
   private readonly frames = new SnapshotFrames((clusterId) => this.currentSnapshot(clusterId));
   private readonly status: AgentStatusWriter;
+  private readonly health: HealthEventBatcher;
+  private readonly limits: AgentLimits;
+  /** Credentials (by hash) closed for flooding, refused at the upgrade until their back-off ends. */
+  private readonly penalty = new FloodPenalty();
+  private readonly logs: LogThrottle;
 
-  constructor(private readonly deps: { prisma: PrismaClient; log: Logger; stats?: StatsSink }) {
+  constructor(
+    private readonly deps: {
+      prisma: PrismaClient;
+      log: Logger;
+      stats?: StatsSink;
+      /** Per-agent limits; by default the FULCRUM_AGENT_* settings of this process (see agent-limits.ts). */
+      limits?: AgentLimits;
+    },
+  ) {
+    this.limits = deps.limits ?? agentLimitsFromEnv(process.env);
     this.status = new AgentStatusWriter(deps);
+    this.health = new HealthEventBatcher(deps.stats ?? discardStats);
+    this.logs = new LogThrottle(deps.log);
     this.wss.on("error", (err) => deps.log.error("agent gateway error", { err }));
     // Protocol-level pings find half-open TCP connections that would otherwise look connected for hours.
     const alive = new WeakSet<object>();
@@ -57,6 +78,18 @@ export class AgentGateway implements ConfigPublisher, EventTarget {
   async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on("error", (err) => this.deps.log.warn("agent socket error", { err: err.message }));
     const credential = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? "")?.[1];
+    const key = credential ? hashSecret(credential) : undefined;
+    const wait = key ? this.penalty.remaining(key) : 0;
+    if (wait > 0) {
+      // Before the database is asked anything: a flooder reconnecting at once costs a hash and a lookup.
+      this.logs.write("warn", "refused", "agent reconnected too soon after being closed for flooding", {
+        retryAfterS: Math.ceil(wait / 1000),
+      });
+      socket.end(
+        `HTTP/1.1 429 Too Many Requests\r\nRetry-After: ${Math.ceil(wait / 1000)}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+      );
+      return;
+    }
     const agent = credential ? await authenticateAgent(this.deps.prisma, credential) : null;
     if (!agent) {
       socket.end("HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
@@ -75,8 +108,13 @@ export class AgentGateway implements ConfigPublisher, EventTarget {
         stats: this.deps.stats ?? discardStats,
         currentFrame: (clusterId) => this.frames.get(clusterId),
         status: this.status,
+        health: this.health,
+        limits: this.limits,
         onClose: (c) => {
           if (this.connections.get(c.agent.id) === c) this.connections.delete(c.agent.id);
+        },
+        onFlood: () => {
+          if (key) this.penalty.add(key, this.limits.floodBackoffMs);
         },
       });
       this.connections.set(agent.id, conn);
@@ -122,6 +160,7 @@ export class AgentGateway implements ConfigPublisher, EventTarget {
     clearInterval(this.liveness);
     for (const conn of this.connections.values()) conn.close(CloseCode.goingAway, "console shutting down");
     this.wss.close();
+    this.health.close();
     await this.status.close();
   }
 

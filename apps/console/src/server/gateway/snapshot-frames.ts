@@ -2,6 +2,7 @@ import { encodeConsoleMessage, type Snapshot } from "@fulcrum/protocol";
 
 export interface SnapshotFrame {
   hash: string;
+  version: number;
   /** The encoded `snapshot` message, sent as is to every agent of the cluster. */
   frame: string;
 }
@@ -20,6 +21,7 @@ export class SnapshotFrames {
     if (!entry) {
       entry = this.load(clusterId).then((snapshot) => ({
         hash: snapshot.hash,
+        version: snapshot.version,
         frame: encodeConsoleMessage("snapshot", { snapshot }),
       }));
       // A failed load must not stick.

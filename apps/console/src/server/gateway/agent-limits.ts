@@ -1,0 +1,80 @@
+import { z } from "zod";
+
+/** What one agent connection may send the console; see docs/operations.md ("Agent limits"). */
+export interface AgentLimits {
+  /** Frames a second, sustained, and the burst allowed above it. */
+  framesPerSecond: number;
+  frameBurst: number;
+  /** Bytes a second (frame payloads), sustained, and the burst allowed above it. */
+  bytesPerSecond: number;
+  byteBurst: number;
+  /** Frames dropped over the limits within FLOOD_WINDOW_MS after which the agent is closed (4429). */
+  floodDrops: number;
+  /** How long an agent closed for flooding is refused (HTTP 429 with Retry-After) before it may reconnect. */
+  floodBackoffMs: number;
+  /** Health events (state changes, after de-duplication) a second, sustained, and the burst above it. */
+  healthEventsPerSecond: number;
+  healthEventBurst: number;
+}
+
+/**
+ * Defaults, measured against a real agent: it sends about one frame a second
+ * (a stats point each second, a heartbeat every 5 s, health batches at most
+ * every 250 ms, one ack per snapshot) and a stats backlog after a reconnect in
+ * frames of 60 points; so 50 frames a second sustained is far above it.
+ * Bytes leave room for a stats keyframe of a very large pool (~150 bytes per backend).
+ */
+export const DEFAULT_AGENT_LIMITS: Readonly<AgentLimits> = {
+  framesPerSecond: 50,
+  frameBurst: 200,
+  bytesPerSecond: 4 * 1024 * 1024,
+  byteBurst: 16 * 1024 * 1024,
+  floodDrops: 500,
+  floodBackoffMs: 30_000,
+  healthEventsPerSecond: 200,
+  healthEventBurst: 10_000,
+};
+
+/** Drops are counted in windows of this length for the flood decision. */
+export const FLOOD_WINDOW_MS = 10_000;
+
+/** A whole number written in decimal, nothing else (no hex, no exponent, no sign). */
+const whole = (name: string, min: number, max: number) =>
+  z
+    .string()
+    .regex(/^[0-9]{1,12}$/, `${name} must be a whole number`)
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, `${name} must be between ${min} and ${max}`)
+    .optional();
+
+const envSchema = z.object({
+  FULCRUM_AGENT_FRAMES_PER_SECOND: whole("FULCRUM_AGENT_FRAMES_PER_SECOND", 1, 100_000),
+  FULCRUM_AGENT_FRAME_BURST: whole("FULCRUM_AGENT_FRAME_BURST", 1, 1_000_000),
+  FULCRUM_AGENT_BYTES_PER_SECOND: whole("FULCRUM_AGENT_BYTES_PER_SECOND", 1024, 1024 ** 3),
+  FULCRUM_AGENT_BYTE_BURST: whole("FULCRUM_AGENT_BYTE_BURST", 2 * 1024 * 1024, 1024 ** 3),
+  FULCRUM_AGENT_FLOOD_DROPS: whole("FULCRUM_AGENT_FLOOD_DROPS", 1, 10_000_000),
+  FULCRUM_AGENT_FLOOD_BACKOFF_SECONDS: whole("FULCRUM_AGENT_FLOOD_BACKOFF_SECONDS", 1, 86_400),
+  FULCRUM_AGENT_HEALTH_EVENTS_PER_SECOND: whole("FULCRUM_AGENT_HEALTH_EVENTS_PER_SECOND", 1, 1_000_000),
+  FULCRUM_AGENT_HEALTH_EVENT_BURST: whole("FULCRUM_AGENT_HEALTH_EVENT_BURST", 1000, 10_000_000),
+});
+
+/** Reads the FULCRUM_AGENT_* settings once, at start; says exactly what to fix when one is wrong. */
+export function agentLimitsFromEnv(env: NodeJS.ProcessEnv): AgentLimits {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new Error(`Invalid console configuration:\n${lines.join("\n")}`);
+  }
+  const e = parsed.data;
+  const d = DEFAULT_AGENT_LIMITS;
+  return {
+    framesPerSecond: e.FULCRUM_AGENT_FRAMES_PER_SECOND ?? d.framesPerSecond,
+    frameBurst: e.FULCRUM_AGENT_FRAME_BURST ?? d.frameBurst,
+    bytesPerSecond: e.FULCRUM_AGENT_BYTES_PER_SECOND ?? d.bytesPerSecond,
+    byteBurst: e.FULCRUM_AGENT_BYTE_BURST ?? d.byteBurst,
+    floodDrops: e.FULCRUM_AGENT_FLOOD_DROPS ?? d.floodDrops,
+    floodBackoffMs: (e.FULCRUM_AGENT_FLOOD_BACKOFF_SECONDS ?? d.floodBackoffMs / 1000) * 1000,
+    healthEventsPerSecond: e.FULCRUM_AGENT_HEALTH_EVENTS_PER_SECOND ?? d.healthEventsPerSecond,
+    healthEventBurst: e.FULCRUM_AGENT_HEALTH_EVENT_BURST ?? d.healthEventBurst,
+  };
+}

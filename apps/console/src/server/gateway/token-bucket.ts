@@ -1,0 +1,27 @@
+/**
+ * A token bucket: holds at most `burst` tokens and gains `ratePerSecond` a
+ * second. O(1) per call, no timers: the refill is computed from the clock.
+ */
+export class TokenBucket {
+  private tokens: number;
+  private last: number;
+
+  constructor(
+    private readonly ratePerSecond: number,
+    private readonly burst: number,
+    private readonly now: () => number = performance.now.bind(performance),
+  ) {
+    this.tokens = burst;
+    this.last = now();
+  }
+
+  /** Takes `n` tokens if there are that many; otherwise takes none. */
+  take(n = 1): boolean {
+    const t = this.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((t - this.last) / 1000) * this.ratePerSecond);
+    this.last = t;
+    if (this.tokens < n) return false;
+    this.tokens -= n;
+    return true;
+  }
+}

@@ -1,0 +1,199 @@
+import { spawn } from "node:child_process";
+import path from "node:path";
+import type { AgentProcess } from "@fulcrum/agent/testing";
+import { AGENT_ENROLL_PATH, enrollResponseSchema } from "@fulcrum/protocol";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Actor } from "../src/server/domain/actor";
+import { CloseCode } from "../src/server/gateway/close-codes";
+import { get, startNamedBackend } from "./backends";
+import {
+  actors,
+  callerAs,
+  consoleDir,
+  enrollAgent,
+  freePort,
+  startTestConsole,
+  type TestConsole,
+  waitFor,
+} from "./harness";
+import { httpCaller } from "./trpc-http";
+
+interface FloodResult {
+  sessions: number;
+  sent: number;
+  closes: Array<{ code: number; reason: string }>;
+  refusals: Array<{ status: number; retryAfter: string | null }>;
+}
+
+/** The flooder runs in its own process: in this one it would compete with the console for the event loop. */
+function flood(url: string, credential: string, seconds: number, framesPerSecond: number) {
+  const child = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      path.join(consoleDir, "test/fixtures/agent-flooder.ts"),
+      url,
+      credential,
+      String(seconds),
+      String(framesPerSecond),
+    ],
+    {
+      cwd: consoleDir,
+      // Cast: Next augments ProcessEnv with a required NODE_ENV.
+      env: { PATH: process.env.PATH ?? "" } as unknown as NodeJS.ProcessEnv,
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (d) => {
+    out += d;
+  });
+  child.stderr.on("data", (d) => {
+    err += d;
+  });
+  return new Promise<FloodResult>((resolve, reject) =>
+    child.once("exit", (code) => {
+      if (code !== 0) return reject(new Error(`flooder exited ${code}: ${err}`));
+      resolve(JSON.parse(out.trim().split("\n").at(-1)!) as FloodResult);
+    }),
+  );
+}
+
+/** How long one request takes to be answered in full; a stalled console shows up as seconds. */
+async function timed(what: string, request: () => Promise<Response>): Promise<{ what: string; ms: number }> {
+  const started = performance.now();
+  const res = await request();
+  await res.arrayBuffer();
+  if (!res.ok) throw new Error(`${what} answered ${res.status}`);
+  return { what, ms: performance.now() - started };
+}
+
+describe("one agent credential flooding the gateway", () => {
+  let c: TestConsole;
+  let steady: AgentProcess;
+  const backends: Array<Awaited<ReturnType<typeof startNamedBackend>>> = [];
+  let clusterId: string;
+  let poolId: string;
+  let listenerPort: number;
+
+  beforeAll(async () => {
+    c = await startTestConsole();
+    backends.push(await startNamedBackend("alpha"), await startNamedBackend("bravo"));
+    const op = callerAs(c, actors.operator);
+    clusterId = (await op.cluster.create({ name: "flooded" })).id;
+    listenerPort = await freePort();
+    const listener = await op.listener.create({
+      clusterId,
+      name: "web",
+      bindAddress: "127.0.0.1",
+      port: listenerPort,
+    });
+    poolId = (await op.pool.create({ clusterId, name: "app" })).id;
+    await op.backend.create({ poolId, name: "alpha", address: "127.0.0.1", port: backends[0]!.port });
+    await op.route.create({ listenerId: listener.id, poolId });
+    steady = (await enrollAgent(c, clusterId, "steady")).agent;
+    await waitFor(
+      "the steady agent to serve",
+      async () => (await get(listenerPort)).body === "alpha",
+      30_000,
+    );
+  });
+  afterAll(async () => {
+    await steady?.stop();
+    await c?.stop();
+    for (const b of backends) await b.close();
+  });
+
+  it("drops and then closes the flooder (4429), refuses its reconnects for a while, keeps pages and other agents served, and writes a bounded number of rows", async () => {
+    const token = await callerAs(c, actors.admin).agent.createEnrollmentToken({ clusterId });
+    const res = await fetch(`${c.url}${AGENT_ENROLL_PATH}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ token: token.secret, name: "flooder" }),
+    });
+    const flooder = enrollResponseSchema.parse(await res.json());
+    const user = await c.services.prisma.user.create({
+      data: { id: "flood-admin", name: "flood-admin", email: "flood-admin@example.com", role: "admin" },
+    });
+    const admin: Actor = { kind: "user", id: user.id, name: user.name, role: "admin" };
+    const apiToken = await callerAs(c, admin).token.create({ name: "probe", role: "viewer" });
+    const viewer = { authorization: `Bearer ${apiToken.secret}` };
+    const trpc = httpCaller(c.url, viewer);
+    expect((await trpc.query("pool.list", { clusterId })).status).toBe(200);
+
+    const flooding = flood(c.url, flooder.credential, 6, 10_000);
+    let flooderDone = false;
+    const result = flooding.finally(() => {
+      flooderDone = true;
+    });
+    await waitFor("the flooder to connect", async () => {
+      const row = await c.services.prisma.agent.findUnique({ where: { id: flooder.agentId } });
+      return row?.connectedAt ?? false;
+    });
+
+    // (b) While it floods, the console keeps answering plain and tRPC requests.
+    const probes: Array<{ what: string; ms: number }> = [];
+    const probing = (async () => {
+      while (!flooderDone) {
+        probes.push(
+          await timed("/api/health", () =>
+            fetch(`${c.url}/api/health`, { signal: AbortSignal.timeout(20_000) }),
+          ),
+          await timed("pool.list", () =>
+            fetch(
+              `${c.url}/api/trpc/pool.list?input=${encodeURIComponent(JSON.stringify({ json: { clusterId } }))}`,
+              {
+                headers: viewer,
+                signal: AbortSignal.timeout(20_000),
+              },
+            ),
+          ),
+        );
+        await new Promise((r) => setTimeout(r, 150));
+      }
+    })();
+
+    // (a) Meanwhile a change reaches the well-behaved agent, which applies it.
+    await callerAs(c, actors.operator).backend.create({
+      poolId,
+      name: "bravo",
+      address: "127.0.0.1",
+      port: backends[1]!.port,
+    });
+    await waitFor("the steady agent to apply the change during the flood", async () => {
+      const bodies = await Promise.all([1, 2, 3, 4].map(() => get(listenerPort)));
+      return bodies.some((b) => b.body === "bravo");
+    });
+    const applied = await waitFor("the flood to end", () => (flooderDone ? true : undefined), 30_000);
+    expect(applied).toBe(true);
+    await probing;
+    const r = await result;
+
+    // (d) Closed with the rate-limit code, and its immediate reconnects refused with 429 and a Retry-After.
+    expect.soft(r.sent).toBeGreaterThan(1000);
+    expect.soft(r.closes[0]).toMatchObject({ code: CloseCode.rateLimited });
+    expect.soft(r.closes[0]?.reason).toMatch(/rate limited/);
+    expect.soft(r.refusals.length).toBeGreaterThan(0);
+    expect.soft(r.refusals.every((x) => x.status === 429 && Number(x.retryAfter) > 0)).toBe(true);
+
+    expect.soft(probes.length).toBeGreaterThan(4);
+    const slow = probes.filter((p) => p.ms > 1000);
+    expect.soft(slow, JSON.stringify(probes.map((p) => Math.round(p.ms)))).toEqual([]);
+
+    // (a) The other agent stayed connected all along.
+    const listed = await callerAs(c, actors.viewer).agent.list({ clusterId });
+    expect.soft(listed.find((a) => a.name === "steady")).toMatchObject({ connected: true });
+    expect.soft(steady.stderr()).not.toMatch(/console stopped answering|console connection lost/);
+
+    // (c) The flood left a handful of rows, not one per frame.
+    await new Promise((res) => setTimeout(res, 500));
+    const [configRows, healthRows] = await Promise.all([
+      c.services.prisma.agentConfigEvent.count({ where: { agentId: flooder.agentId } }),
+      c.services.prisma.healthEvent.count({ where: { agentId: flooder.agentId } }),
+    ]);
+    expect.soft(configRows + healthRows).toBeGreaterThan(0);
+    expect.soft(configRows + healthRows).toBeLessThan(20);
+  });
+});
