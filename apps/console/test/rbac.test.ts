@@ -88,6 +88,10 @@ const SPEC: Record<string, { allowed: Who[]; input?: unknown }> = {
     allowed: SIGNED_IN,
     input: { clusterId: missing, poolId: missing, from: 0, to: 1 },
   },
+  "metrics.healthTimeline": {
+    allowed: SIGNED_IN,
+    input: { clusterId: missing, poolId: missing, from: 0, to: 1 },
+  },
   "metrics.overview": { allowed: SIGNED_IN, input: { clusterId: missing } },
 };
 

@@ -5,43 +5,40 @@ import { useCluster } from "../../lib/console-context";
 import { useTRPC } from "../../lib/trpc";
 import type { BackendHealth } from "./types";
 
-type Transitions = Record<string, { t: number; status: BackendHealth }[]>;
-
-const STATUS_OF = {
-  up: "up",
-  restored: "up",
-  down: "down",
-  ejected: "ejected",
-  drained: "draining",
-} as const satisfies Record<string, BackendHealth>;
+/** A backend's status from `t` on; null: it was not in the pool then. */
+export type Transition = { t: number; status: BackendHealth | null; reason?: string };
+type Transitions = Record<string, Transition[]>;
 
 /**
- * The health changes agents reported for a pool over the last `windowMs`, so the
- * timeline shows what happened before the page was opened; refreshed each minute.
+ * Each backend's status over the last `windowMs` as the agents reported it
+ * (`metrics.healthTimeline`: health events and configured states, with the
+ * state at the start of the window carried in), refreshed each minute.
  */
 export function useHealthHistory(poolId: string, windowMs: number): Transitions {
   const trpc = useTRPC();
   const { clusterId } = useCluster();
-  // Rounded to the minute so the query key (and cache) stays put between refreshes.
+  // Rounded to the minute so the query key (and cache) stays put between refreshes;
+  // a minute more than the window, so its left edge is covered until the next refresh.
   const to = Math.ceil(Date.now() / 60_000) * 60_000;
-  const events = useQuery({
-    ...trpc.metrics.healthEvents.queryOptions({ clusterId, poolId, from: to - windowMs, to }),
+  const timeline = useQuery({
+    ...trpc.metrics.healthTimeline.queryOptions({ clusterId, poolId, from: to - windowMs - 60_000, to }),
     refetchInterval: 60_000,
   });
-  const out: Transitions = {};
-  for (const e of events.data ?? []) {
-    const list = out[e.backendId] ?? [];
-    list.push({ t: e.t, status: STATUS_OF[e.state] });
-    out[e.backendId] = list;
-  }
-  return out;
+  return timeline.data ?? EMPTY;
 }
 
-/** History first, then what the live stream saw; a repeat of the same status is not a change. */
-export function mergeTransitions(history: Transitions, live: Transitions): Transitions {
+const EMPTY: Transitions = {};
+
+/**
+ * History up to the moment it was read, then what the live stream saw after it;
+ * a repeat of the same status is not a change.
+ */
+export function mergeTransitions(history: Transitions, live: Record<string, Transition[]>): Transitions {
   const out: Transitions = {};
   for (const id of new Set([...Object.keys(history), ...Object.keys(live)])) {
-    const merged = [...(history[id] ?? []), ...(live[id] ?? [])].sort((a, b) => a.t - b.t);
+    const past = history[id] ?? [];
+    const end = past.at(-1)?.t ?? Number.NEGATIVE_INFINITY;
+    const merged = [...past, ...(live[id] ?? []).filter((x) => x.t > end)];
     out[id] = merged.filter((x, i) => i === 0 || merged[i - 1]!.status !== x.status);
   }
   return out;

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { InvalidInputError, NotFoundError } from "../../errors";
 import { HEARTBEAT_INTERVAL_MS } from "../../gateway/agent-connection";
 import { type BackendStatus, RANGES, SCOPES, type Scope, type SeriesPoint } from "../../metrics/aggregate";
+import { healthTimeline, type BackendStatus as TimelineStatus } from "../../metrics/health-timeline-query";
 import type { MetricsStore } from "../../metrics/store";
 import { procedure, router } from "../init";
 
@@ -13,6 +14,7 @@ const seriesId = z.string().min(1).max(200).optional();
 /** Epoch ms. */
 const epochMs = z.number().finite().min(0);
 const MAX_MARKERS = 2000;
+const MAX_TIMELINE_MS = 86_400_000;
 
 async function requireCluster(prisma: PrismaClient, id: string): Promise<void> {
   const found = await prisma.cluster.findUnique({ where: { id }, select: { id: true } });
@@ -143,6 +145,29 @@ export const metricsRouter = router({
         ...(r.reason ? { reason: r.reason } : {}),
       }));
     }),
+  /**
+   * Each backend's status over [from, to] as the agents reported it (health events and
+   * configured states), starting with the state carried in at `from`: the health timeline.
+   */
+  healthTimeline: procedure("cluster.read")
+    .input(
+      z
+        .object({ clusterId, poolId: z.string().uuid(), from: epochMs, to: epochMs })
+        .refine((v) => v.from <= v.to, { message: "from must not be after to", path: ["from"] })
+        .refine((v) => v.to - v.from <= MAX_TIMELINE_MS, {
+          message: "Choose a range of at most a day.",
+          path: ["from"],
+        }),
+    )
+    .query(
+      async ({
+        ctx,
+        input,
+      }): Promise<Record<string, Array<{ t: number; status: TimelineStatus | null; reason?: string }>>> => {
+        await requireCluster(ctx.services.prisma, input.clusterId);
+        return healthTimeline(ctx.services.prisma, input);
+      },
+    ),
   markers: procedure("cluster.read")
     .input(
       z
