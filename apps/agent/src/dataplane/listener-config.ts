@@ -20,6 +20,10 @@ export interface ListenerConfig {
   readonly maxConnections: number;
   /** Largest request head (request line + headers) accepted; beyond it the answer is 431. */
   readonly maxHeaderBytes: number;
+  /** Largest request body; 0 = no limit. Beyond it the answer is 413 (or the connection closes mid-body). */
+  readonly maxBodyBytes: number;
+  /** Slowest request body accepted after a 5 s grace, bytes per second; 0 = off. */
+  readonly minBodyBytesPerSecond: number;
   readonly timeouts: ListenerTimeouts;
   /** Counters of this listener (they survive swaps: same object while the listener id stays). */
   readonly stats: TrafficCounters;
@@ -38,6 +42,8 @@ export interface ListenerTimeouts {
   readonly responseMs: number;
   /** HTTP client connections idle between requests are closed after this. */
   readonly clientKeepAliveMs: number;
+  /** Longest pause between two reads of a request body (nginx client_body_timeout). */
+  readonly bodyMs: number;
   /** Engine-wide: a client must send its whole request (head and body) within this. */
   readonly clientRequestMs: number;
   /** Engine-wide: removed listeners get this long to finish their connections. */
@@ -61,12 +67,15 @@ export function listenerConfig(
     trustForwarded: s.trustForwarded,
     maxConnections: s.maxConnections,
     maxHeaderBytes: s.maxHeaderBytes,
+    maxBodyBytes: s.maxBodyBytes,
+    minBodyBytesPerSecond: s.minBodyBytesPerSecond,
     timeouts: {
       connectMs: s.timeouts.connectMs,
       headMs: s.timeouts.headMs,
       idleMs: s.timeouts.idleMs,
       responseMs: s.timeouts.responseMs,
       clientKeepAliveMs: s.timeouts.keepAliveMs,
+      bodyMs: s.timeouts.bodyMs,
       clientRequestMs: engine.clientRequestMs,
       drainGraceMs: engine.drainGraceMs,
     },
@@ -105,12 +114,15 @@ function dnsListenerConfig(
     trustForwarded: false,
     maxConnections: dns.maxConnections,
     maxHeaderBytes: 0,
+    maxBodyBytes: 0,
+    minBodyBytesPerSecond: 0,
     timeouts: {
       connectMs: engine.upstreamConnectMs,
       headMs: dns.tcpIdleMs,
       idleMs: dns.tcpIdleMs,
       responseMs: engine.upstreamResponseMs,
       clientKeepAliveMs: engine.clientKeepAliveMs,
+      bodyMs: dns.tcpIdleMs,
       clientRequestMs: engine.clientRequestMs,
       drainGraceMs: engine.drainGraceMs,
     },

@@ -6,19 +6,22 @@ import {
   HEAD_TOO_LARGE,
   HeadReader,
 } from "../../src/dataplane/h1/head-reader";
+import { MALFORMED, Refusal, UNSUPPORTED_CODING } from "../../src/dataplane/h1/refusal";
 import {
   BODY_CHUNKED,
   BODY_LENGTH,
   BODY_NONE,
   BODY_UNTIL_CLOSE,
   parseRequestHead,
+  type RequestHead,
+  splitAbsoluteForm,
 } from "../../src/dataplane/h1/request-head";
 import { parseResponseHead } from "../../src/dataplane/h1/response-head";
 
 const HEADS = [
   "GET / HTTP/1.1\r\nHost: a\r\n\r\n",
   "POST /up?x=1 HTTP/1.1\r\nHost: shop.example:8080\r\nContent-Length: 5\r\nX-Forwarded-For: 1.2.3.4\r\n\r\nhello",
-  "PUT /c HTTP/1.1\r\nhost: b\r\ntransfer-encoding: gzip, chunked\r\nCookie: a=1; sid=xyz\r\n\r\n0\r\n\r\n",
+  "PUT /c HTTP/1.1\r\nhost: b\r\ntransfer-encoding:  Chunked \r\nCookie: a=1; sid=xyz\r\n\r\n0\r\n\r\n",
   "GET /old HTTP/1.0\r\nUser-Agent:  spaced value \t\r\n\r\n",
 ];
 
@@ -32,7 +35,8 @@ function parseSplit(text: string, at: number[]) {
     if (end >= 0) {
       // What follows the head: the rest of this chunk plus the bytes not fed yet.
       const rest = r.buf.subarray(end).toString() + bytes.subarray(cut).toString();
-      return { head: parseRequestHead(r.buf, r.start, end), rest };
+      const parsed = parseRequestHead(r.buf, r.start, end);
+      return parsed instanceof Refusal ? { refusal: parsed, rest } : { head: parsed as RequestHead, rest };
     }
     if (end !== HEAD_INCOMPLETE) return { error: end };
   }
@@ -92,10 +96,50 @@ describe("request head parser", () => {
     expect(h.fields.find("x-drop")).toBe("1");
     // A second Content-Length in another case is still a duplicate.
     expect(
-      parseSplit("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nCONTENT-LENGTH: 1\r\n\r\n", []).head,
-    ).toBeUndefined();
+      parseSplit("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nCONTENT-LENGTH: 1\r\n\r\n", []).refusal,
+    ).toBe(MALFORMED);
     const close = parseSplit("GET / HTTP/1.1\r\nHost: a\r\nConnection: CLOSE\r\n\r\n", []).head!;
     expect([close.close, close.connOthers]).toEqual([true, undefined]);
+  });
+
+  it("answers 501 for any transfer coding but chunked, and 400 for a malformed list", () => {
+    const te = (v: string) =>
+      parseSplit(`POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: ${v}\r\n\r\n`, []).refusal;
+    for (const v of [
+      "gzip, chunked",
+      "identity, chunked",
+      "chunked, identity",
+      "identity",
+      "xchunked",
+      "gzip",
+    ])
+      expect(te(v), v).toBe(UNSUPPORTED_CODING);
+    for (const v of ["chunked, chunked", "chunked,", ", chunked", "chunked;q=1", "chu nked"])
+      expect(te(v), v).toBe(MALFORMED);
+    expect(te("CHUNKED")).toBeUndefined();
+  });
+
+  it("accepts an absolute-form target: routes on its authority, which replaces Host", () => {
+    const h = parseSplit("GET http://Shop.example:8080/a/b?q=1 HTTP/1.1\r\nHost: other\r\n\r\n", []).head!;
+    expect([h.absolute, h.target, h.host]).toEqual([true, "/a/b?q=1", "Shop.example:8080"]);
+    expect(parseSplit("GET HTTPS://x HTTP/1.1\r\nHost: x\r\n\r\n", []).head?.target).toBe("/");
+    expect(parseSplit("GET http://x?y HTTP/1.1\r\nHost: x\r\n\r\n", []).head?.target).toBe("/?y");
+    expect(splitAbsoluteForm("http://[::1]:80/p")).toEqual({ authority: "[::1]:80", path: "/p" });
+    for (const bad of ["ftp://x/", "http:///p", "http://u@x/", "http:x/", "x", 'http://a"b/'])
+      expect(splitAbsoluteForm(bad), bad).toBeUndefined();
+    // RFC 9112 §3.2: HTTP/1.1 still needs its Host field.
+    expect(parseSplit("GET http://x/ HTTP/1.1\r\n\r\n", []).refusal).toBe(MALFORMED);
+  });
+
+  it("drops h2c from Upgrade: alone it is no upgrade, in a list the rest stays", () => {
+    const up = (v: string) =>
+      parseSplit(
+        `GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: ${v}\r\nHTTP2-Settings: AAA\r\n\r\n`,
+        [],
+      ).head!;
+    expect([up("h2c").upgrade, up("h2c").upgradeValue]).toEqual([false, undefined]);
+    expect([up("websocket").upgrade, up("websocket").upgradeValue]).toEqual([true, undefined]);
+    expect([up("H2C, websocket").upgrade, up("H2C, websocket").upgradeValue]).toEqual([true, "websocket"]);
   });
 
   it("caps the head size and refuses bare LF before the head is complete", () => {
@@ -133,8 +177,9 @@ describe("response head parser", () => {
 });
 
 describe("chunked scanner", () => {
+  // BWS before an extension's ";" is allowed (RFC 9112 §7.1.1).
   const body =
-    '4;ext=1;q="x"\r\nWiki\r\n5\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n0\r\nExpires: never\r\nX-T: 1\r\n\r\n';
+    '4;ext=1;q="x"\r\nWiki\r\n5 \t;e\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n0\r\nExpires: never\r\nX-T:\r\n\r\n';
   it("finds the end of the message at every split, leaving what follows", () => {
     const bytes = Buffer.from(`${body}NEXT`);
     for (let i = 0; i <= bytes.length; i++) {
@@ -153,6 +198,14 @@ describe("chunked scanner", () => {
       "-1\r\n",
       "1234567890abc\r\n",
       "0\r\n x\r\n\r\n",
+      "1 \r\nx\r\n",
+      "1 x\r\nx\r\n",
+      // Trailer lines are field lines: a request line pipelined after a body missing its last CRLF is not one.
+      "0\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n",
+      "0\r\nX-T : 1\r\n\r\n",
+      "0\r\nX-T\r\n\r\n",
+      "0\r\nX-T: a\x01b\r\n\r\n",
+      "0\r\nX-T: 1\r\n\tfolded\r\n\r\n",
     ]) {
       const b = Buffer.from(bad);
       expect(new ChunkedScanner(1024).scan(b, 0, b.length), bad).toBe(CHUNKED_ERROR);

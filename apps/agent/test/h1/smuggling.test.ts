@@ -20,10 +20,6 @@ const CORPUS: Record<string, string> = {
   "CL with inner space": "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1 0\r\n\r\nx",
   "CL hex": "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0x1\r\n\r\nx",
   "CL empty": "POST / HTTP/1.1\r\nHost: a\r\nContent-Length:\r\n\r\n",
-  "TE chunked, identity":
-    "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n",
-  "TE xchunked": "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: xchunked\r\n\r\n0\r\n\r\n",
-  "TE identity": "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: identity\r\n\r\n",
   "TE chunked twice": "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n",
   "TE repeated header":
     "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
@@ -46,12 +42,29 @@ const CORPUS: Record<string, string> = {
   "lower-case version": "GET / http/1.1\r\nHost: a\r\n\r\n",
   "HTTP/2 preface-like version": "GET / HTTP/2.0\r\nHost: a\r\n\r\n",
   "missing version": "GET /\r\nHost: a\r\n\r\n",
-  "absolute-form target": "GET http://a/ HTTP/1.1\r\nHost: a\r\n\r\n",
+  "absolute-form target with userinfo": "GET http://u@a/ HTTP/1.1\r\nHost: a\r\n\r\n",
+  "absolute-form target, other scheme": "GET ftp://a/ HTTP/1.1\r\nHost: a\r\n\r\n",
+  "absolute-form target without Host": "GET http://a/ HTTP/1.1\r\n\r\n",
   "HTTP/1.0 with chunked": "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
   "HTTP/1.1 without Host": "GET / HTTP/1.1\r\nX-A: 1\r\n\r\n",
   "two Host headers": "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
   "bad chunk size": "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n\r\n",
   "chunk size with space": "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0 \r\n\r\n",
+  "chunk trailer is a pipelined request line":
+    "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n",
+  "chunk trailer with space before colon":
+    "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-T : 1\r\n\r\n",
+};
+
+/** Transfer codings other than chunked: 501 (as nginx), closed, never forwarded. */
+const NOT_IMPLEMENTED: Record<string, string> = {
+  "TE chunked, identity":
+    "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n",
+  "TE gzip, chunked": "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
+  "TE identity, chunked":
+    "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: identity, chunked\r\n\r\n0\r\n\r\n",
+  "TE xchunked": "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: xchunked\r\n\r\n0\r\n\r\n",
+  "TE identity": "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: identity\r\n\r\n",
 };
 
 let backend: Backend;
@@ -77,8 +90,20 @@ describe("request smuggling corpus over a real socket", () => {
       expect(r.closed).toBe(true);
       // The bad chunked bodies reach the backend as a head (their framing is only known mid-body);
       // every other case must never reach it at all.
-      if (!name.startsWith("bad chunk") && !name.startsWith("chunk size"))
-        expect(backend.requests).toBe(before);
+      if (!name.startsWith("bad chunk") && !name.startsWith("chunk ")) expect(backend.requests).toBe(before);
+      else expect(backend.requests).toBeLessThanOrEqual(before + 1);
+    });
+  }
+
+  for (const [name, request] of Object.entries(NOT_IMPLEMENTED)) {
+    it(`501 and close: ${name}`, async () => {
+      const before = backend.requests;
+      const r = await raw(port, request);
+      expect(r.text).toMatch(/^HTTP\/1\.1 501 /);
+      expect(r.text).toContain("x-fulcrum-reason: unsupported-transfer-coding");
+      expect(r.text.toLowerCase()).toContain("connection: close");
+      expect(r.closed).toBe(true);
+      expect(backend.requests).toBe(before);
     });
   }
 

@@ -26,6 +26,16 @@ for (let c = 0x80; c <= 0xff; c++) VALUE[c] = 1;
 export const TARGET = new Uint8Array(256);
 for (let c = 0x21; c <= 0x7e; c++) TARGET[c] = 1;
 
+/**
+ * authority bytes of an absolute-form target (RFC 3986 §3.2.2-3 host and port):
+ * unreserved, sub-delims, "%", ":" and IP-literal brackets. No "@" (userinfo).
+ */
+export const AUTHORITY = new Uint8Array(256);
+for (const c of "-._~!$&'()*+,;=%:[]") AUTHORITY[c.charCodeAt(0)] = 1;
+for (let c = 0x30; c <= 0x39; c++) AUTHORITY[c] = 1;
+for (let c = 0x41; c <= 0x5a; c++) AUTHORITY[c] = 1;
+for (let c = 0x61; c <= 0x7a; c++) AUTHORITY[c] = 1;
+
 /** Hex digit value + 1 (0 = not a hex digit). */
 export const HEX = new Uint8Array(256);
 for (let i = 0; i < 10; i++) HEX[0x30 + i] = i + 1;

@@ -1,4 +1,4 @@
-import { CR, HEX, HTAB, LF, TCHAR } from "./chars";
+import { COLON, CR, HEX, HTAB, LF, SP, TCHAR, VALUE } from "./chars";
 
 const SIZE = 0;
 const EXT = 1;
@@ -7,9 +7,11 @@ const DATA = 3;
 const DATA_CR = 4;
 const DATA_LF = 5;
 const TRAILER_START = 6;
-const TRAILER = 7;
+const TRAILER_NAME = 7;
 const TRAILER_LF = 8;
 const END_LF = 9;
+const SIZE_BWS = 10;
+const TRAILER_VALUE = 11;
 
 export const CHUNKED_MORE = -1;
 export const CHUNKED_ERROR = -2;
@@ -22,8 +24,11 @@ const MAX_EXT_BYTES = 4096;
  * Follows chunked framing (RFC 9112 §7.1) over bytes that are forwarded
  * unchanged: it only has to know where the message ends, so chunk data is
  * skipped in bulk and only size lines, extensions and trailers are read byte
- * by byte. Strict: hex digits only, no whitespace in sizes, CRLF only,
- * trailers must be well-formed field lines.
+ * by byte. Strict: hex digits only, no whitespace in sizes (only the BWS
+ * RFC 9112 §7.1.1 allows before an extension's ";"), CRLF only, trailers
+ * must be well-formed field lines (token ":" value without CTLs), so a
+ * request pipelined after a body missing its last CRLF is refused, not
+ * taken for trailers.
  */
 export class ChunkedScanner {
   private state = SIZE;
@@ -62,12 +67,21 @@ export class ChunkedScanner {
           } else if (c === 59 /* ; */) {
             this.state = EXT;
             this.lineBytes = 0;
+          } else if (c === SP || c === HTAB) {
+            this.state = SIZE_BWS;
+            this.lineBytes = 0;
           } else {
             return CHUNKED_ERROR;
           }
           i++;
           break;
         }
+        case SIZE_BWS:
+          // Whitespace after the size is only allowed before an extension.
+          if (c === 59 /* ; */) this.state = EXT;
+          else if ((c !== SP && c !== HTAB) || ++this.lineBytes > MAX_EXT_BYTES) return CHUNKED_ERROR;
+          i++;
+          break;
         case EXT:
           if (c === CR) this.state = SIZE_LF;
           else if ((c < 0x20 && c !== HTAB) || c === 0x7f || ++this.lineBytes > MAX_EXT_BYTES) {
@@ -106,14 +120,21 @@ export class ChunkedScanner {
           break;
         case TRAILER_START:
           if (c === CR) this.state = END_LF;
-          else if (TCHAR[c] === 1) this.state = TRAILER;
+          else if (TCHAR[c] === 1) this.state = TRAILER_NAME;
           else return CHUNKED_ERROR; // obs-fold or junk
           if (++this.trailerBytes > this.maxTrailerBytes) return CHUNKED_ERROR;
           i++;
           break;
-        case TRAILER:
+        case TRAILER_NAME:
+          // field-name ":" with no whitespace before the colon, as in a head.
+          if (c === COLON) this.state = TRAILER_VALUE;
+          else if (TCHAR[c] !== 1) return CHUNKED_ERROR;
+          if (++this.trailerBytes > this.maxTrailerBytes) return CHUNKED_ERROR;
+          i++;
+          break;
+        case TRAILER_VALUE:
           if (c === CR) this.state = TRAILER_LF;
-          else if ((c < 0x20 && c !== HTAB) || c === 0x7f) return CHUNKED_ERROR;
+          else if (VALUE[c] !== 1) return CHUNKED_ERROR;
           if (++this.trailerBytes > this.maxTrailerBytes) return CHUNKED_ERROR;
           i++;
           break;

@@ -18,6 +18,16 @@ import { asPoolHandle } from "./legacy-pool";
 import { type H1LocalReason, localReply } from "./local-reply";
 import type { H1Options } from "./options";
 import {
+  BODY_TIMEOUT,
+  BODY_TOO_LARGE,
+  BODY_TOO_SLOW,
+  HEAD_TIMEOUT,
+  HEAD_TOO_LARGE_REFUSAL,
+  MALFORMED,
+  MALFORMED_BODY,
+  Refusal,
+} from "./refusal";
+import {
   BODY_CHUNKED,
   BODY_LENGTH,
   BODY_NONE,
@@ -60,6 +70,13 @@ const D_KEEPALIVE = 1;
 const D_HEAD = 2;
 const D_CONNECT = 3;
 const D_RESPONSE = 4;
+/** Streaming a request body: checks the pause since the last read (bodyMs) and the minimum rate. */
+const D_BODY = 5;
+
+/** A request body is held to the listener's minimum rate only after this long (Kestrel's grace period). */
+const BODY_RATE_GRACE_MS = 5000;
+/** How often a streaming body is checked at most (the body deadline fires up to this late). */
+const BODY_CHECK_MS = 1000;
 
 /** A response body up to this size that arrives with its head is copied into the head's Buffer: one write instead of two. */
 const INLINE_BODY_MAX = 4096;
@@ -101,6 +118,9 @@ export class ClientConn implements UpstreamOwner {
   private closeAfter = false;
   private attempts = 0;
   private exclude: Set<string> | undefined;
+  /** The free retry of a stale pooled connection was used: it goes out once per request, on a new connection. */
+  private staleRetried = false;
+  private freshUpstream = false;
   /** The previous attempt's failure: if a retry finds no other backend, the client hears about this one. */
   private lastError: Error | undefined;
   private lease: Lease | undefined;
@@ -118,6 +138,15 @@ export class ClientConn implements UpstreamOwner {
   /** Body bytes only, for the traffic counters (the lease's bytes include heads). */
   private bodyIn = 0;
   private bodyOut = 0;
+  // Request body pacing (D_BODY): wire bytes read, when the clock started (moved on by pauses that
+  // were ours), the last check, and whether anything was read since it.
+  private bodyRead = 0;
+  private bodyStartAt = 0;
+  private bodyCheckedAt = 0;
+  private bodyLastReadAt = 0;
+  private bodyReadSinceCheck = false;
+  /** Expect: 100-continue: the body clock waits for the backend's interim response or the first body byte. */
+  private bodyClockWaits = false;
   /** Counters of the listener (taken at accept), the route and the pool; undefined without compiled config. */
   private readonly lstats: TrafficCounters | undefined;
   private rstats: TrafficCounters | undefined;
@@ -171,6 +200,8 @@ export class ClientConn implements UpstreamOwner {
 
   /** Client bytes; `owned` false: a view of the shared read buffer, valid only during this call. */
   onBytes(chunk: Buffer, owned: boolean): void {
+    // Bytes after the end (a refused body still arriving) do not keep the connection alive.
+    if (this.state === S_CLOSED) return;
     this.active = true;
     switch (this.state) {
       case S_HEAD:
@@ -184,8 +215,6 @@ export class ClientConn implements UpstreamOwner {
         this.bodyIn += chunk.length;
         if (!this.up!.socket.write(own(chunk, owned))) this.socket.pause();
         return;
-      case S_CLOSED:
-        return;
       default:
         // Body bytes before the upstream is ready, or a pipelined request: hold them and stop reading.
         this.pending = this.pending === undefined ? own(chunk, owned) : Buffer.concat([this.pending, chunk]);
@@ -198,8 +227,7 @@ export class ClientConn implements UpstreamOwner {
     const end = this.reader.push(chunk, owned);
     if (end === HEAD_INCOMPLETE) return;
     if (end < 0) {
-      if (end === HEAD_TOO_LARGE) this.refuse(431, "head-too-large", "request head too large");
-      else this.refuse(400, "bad-request", "malformed request");
+      this.refuse(end === HEAD_TOO_LARGE ? HEAD_TOO_LARGE_REFUSAL : MALFORMED);
       return;
     }
     const { buf, start } = this.reader;
@@ -209,8 +237,8 @@ export class ClientConn implements UpstreamOwner {
     const req = kept
       ? parseRequestHead(buf, start, end)
       : parseRequestHead(Buffer.from(buf.subarray(start, end)), 0, end - start);
-    if (req === undefined) {
-      this.refuse(400, "bad-request", "malformed request");
+    if (req instanceof Refusal) {
+      this.refuse(req);
       return;
     }
     this.pending = end < buf.length ? own(buf.subarray(end), kept) : undefined;
@@ -233,7 +261,15 @@ export class ClientConn implements UpstreamOwner {
     if (this.lstats !== undefined) this.lstats.requests++;
     this.attempts = 0;
     this.exclude = undefined;
+    this.staleRetried = false;
+    this.freshUpstream = false;
     this.lastError = undefined;
+    const maxBody = this.host.opts.maxBodyBytes;
+    if (maxBody > 0 && req.bodyKind === BODY_LENGTH && req.contentLength > maxBody) {
+      // Known from the head: refused before any backend is chosen (the body is not read: close).
+      this.replyLocal(BODY_TOO_LARGE.status, BODY_TOO_LARGE.reason, BODY_TOO_LARGE.text);
+      return;
+    }
     const q = req.target.indexOf("?");
     const path = q === -1 ? req.target : req.target.slice(0, q);
     const host = normalizeHost(req.host);
@@ -296,7 +332,9 @@ export class ClientConn implements UpstreamOwner {
     }
     this.lease = r.lease;
     const b = r.lease.backend;
-    const up = this.host.upstreams.take(b.key, b.address, b.port);
+    const up = this.freshUpstream
+      ? this.host.upstreams.open(b.key, b.address, b.port)
+      : this.host.upstreams.take(b.key, b.address, b.port);
     this.up = up;
     up.owner = this;
     this.rstate = R_HEAD;
@@ -334,6 +372,8 @@ export class ClientConn implements UpstreamOwner {
       writeNow(us, this.upHead!);
     } else {
       this.state = S_BODY;
+      this.bodyClockWaits = expectsContinue(this.req!);
+      if (!this.bodyClockWaits) this.startBodyClock();
       us.cork();
       us.write(this.upHead!);
       if (this.pending !== undefined) {
@@ -352,6 +392,9 @@ export class ClientConn implements UpstreamOwner {
   /** Forwards request body bytes as they are, counting or following chunks to find the message's end. */
   private forwardBody(chunk: Buffer, owned: boolean): void {
     const req = this.req!;
+    if (this.bodyClockWaits) this.startBodyClock();
+    this.bodyRead += chunk.length;
+    this.bodyReadSinceCheck = true;
     let end: number;
     let done: boolean;
     if (req.bodyKind === BODY_LENGTH) {
@@ -362,7 +405,7 @@ export class ClientConn implements UpstreamOwner {
       const r = this.reqChunks.scan(chunk, 0, chunk.length);
       if (r === CHUNKED_ERROR) {
         // Malformed chunked body from the client: part of it may be upstream already, so both go.
-        this.clientFault();
+        this.abortRequest(MALFORMED_BODY);
         return;
       }
       done = r >= 0;
@@ -373,6 +416,12 @@ export class ClientConn implements UpstreamOwner {
     else {
       this.bodyIn += this.reqChunks.dataBytes;
       this.reqChunks.dataBytes = 0;
+      const max = this.host.opts.maxBodyBytes;
+      if (max > 0 && this.bodyIn > max) {
+        // Crossed mid-body: these bytes stay here, the backend's half a body is cut with its connection.
+        this.abortRequest(BODY_TOO_LARGE);
+        return;
+      }
     }
     const us = this.up!.socket;
     const ok =
@@ -396,6 +445,48 @@ export class ClientConn implements UpstreamOwner {
 
   onUpstreamDrain(): void {
     if ((this.state === S_BODY || this.state === S_TUNNEL) && this.socket.isPaused()) this.socket.resume();
+  }
+
+  /** The request body's pause and rate clock starts (once the backend can take it, or asked for it). */
+  private startBodyClock(): void {
+    this.bodyClockWaits = false;
+    const now = Date.now();
+    this.bodyStartAt = now;
+    this.bodyCheckedAt = now;
+    this.bodyLastReadAt = now;
+    this.bodyRead = 0;
+    this.bodyReadSinceCheck = false;
+    this.setDeadline(D_BODY, Math.min(this.host.opts.timeouts.bodyMs, BODY_CHECK_MS));
+  }
+
+  /**
+   * The body deadline: a pause longer than bodyMs since the last read, or a
+   * rate below minBodyBytesPerSecond after the grace period, ends the request
+   * (408, or a cut connection once the response started). Time this proxy
+   * held the client paused (a slow backend) counts for neither.
+   */
+  private checkBody(): void {
+    if (this.state !== S_BODY) return;
+    const o = this.host.opts;
+    const now = Date.now();
+    if (this.socket.isPaused()) {
+      this.bodyStartAt += now - this.bodyCheckedAt;
+      this.bodyLastReadAt = now;
+    } else if (this.bodyReadSinceCheck) {
+      this.bodyLastReadAt = now;
+    } else if (now - this.bodyLastReadAt >= o.timeouts.bodyMs) {
+      this.abortRequest(BODY_TIMEOUT);
+      return;
+    }
+    this.bodyReadSinceCheck = false;
+    this.bodyCheckedAt = now;
+    const elapsed = now - this.bodyStartAt;
+    const min = o.minBodyBytesPerSecond;
+    if (min > 0 && elapsed >= BODY_RATE_GRACE_MS && this.bodyRead * 1000 < min * elapsed) {
+      this.abortRequest(BODY_TOO_SLOW);
+      return;
+    }
+    this.setDeadline(D_BODY, Math.min(o.timeouts.bodyMs, BODY_CHECK_MS));
   }
 
   private onClientDrain(): void {
@@ -439,6 +530,8 @@ export class ClientConn implements UpstreamOwner {
       return;
     }
     if (resp.status < 200 && resp.status !== 101) {
+      // The client waited for this to send its body: from now on it is on the clock.
+      if (this.bodyClockWaits && this.state === S_BODY) this.startBodyClock();
       // Interim responses (100 Continue, 103 Early Hints) pass through to HTTP/1.1 clients as they are.
       if (req.minor === 1) {
         this.toClient += end - start;
@@ -636,9 +729,18 @@ export class ClientConn implements UpstreamOwner {
       outcome = { kind: "failed-after-response", error: err };
     }
     this.finishLease(outcome);
+    if (retry && !this.staleRetried && up?.reused === true && !connectFailed) {
+      // A pooled socket the backend had closed says nothing against the backend: one free retry,
+      // on a new connection, so a dead backend's other pooled sockets cannot be picked again.
+      this.staleRetried = true;
+      this.freshUpstream = true;
+      this.lastError = err;
+      this.acquire();
+      return;
+    }
     if (retry && this.pool!.mayRetry(++this.attempts)) {
-      // A stale pooled socket says nothing against the backend; anything else moves on to another one.
-      if (up !== undefined && !(up.reused && !connectFailed)) {
+      // Anything else moves on to another backend: this one is excluded for the rest of the request.
+      if (up !== undefined) {
         this.exclude ??= new Set();
         this.exclude.add(up.key);
       }
@@ -714,21 +816,25 @@ export class ClientConn implements UpstreamOwner {
     else this.nextRequest();
   }
 
-  /** A malformed or oversized request head: answer and close without contacting any backend. */
-  private refuse(status: number, reason: H1LocalReason, text: string): void {
+  /** A malformed, oversized or too slow request head: answer and close without contacting any backend. */
+  private refuse(r: Refusal): void {
     this.socket.pause();
     this.pending = undefined;
     this.reader.reset();
     if (this.lstats !== undefined) {
       this.lstats.requests++;
-      countResponse(status, this.lstats);
+      countResponse(r.status, this.lstats);
     }
-    this.socket.write(localReply(status, reason, text, true));
+    this.socket.write(localReply(r.status, r.reason, r.text, true));
     this.closeClient();
   }
 
-  /** The client broke its own framing mid-body. */
-  private clientFault(): void {
+  /**
+   * The client broke its own framing mid-body, or its body is too large or
+   * too slow: the backend's half a request is cut with its connection; the
+   * client gets the answer, or a cut connection once a response went out.
+   */
+  private abortRequest(r: Refusal): void {
     this.finishLease({ kind: "client-aborted" });
     const up = this.up;
     this.up = undefined;
@@ -736,8 +842,14 @@ export class ClientConn implements UpstreamOwner {
       up.owner = undefined;
       up.destroy();
     }
-    if (this.headSent) this.socket.destroy();
-    else this.refuse(400, "bad-request", "malformed request body");
+    if (this.headSent) {
+      this.socket.destroy();
+      return;
+    }
+    this.socket.pause();
+    this.pending = undefined;
+    this.reqDone = false;
+    this.replyLocal(r.status, r.reason, r.text);
   }
 
   private closeClient(): void {
@@ -836,9 +948,16 @@ export class ClientConn implements UpstreamOwner {
     const t = this.host.opts.timeouts;
     switch (kind) {
       case D_KEEPALIVE:
-      case D_HEAD:
-        // Idle keep-alive, or a head trickling in too slowly (slowloris): close without a word.
+        // Idle between requests: close without a word (nginx and HAProxy do the same).
         this.socket.destroy();
+        return;
+      case D_HEAD:
+        // A head trickling in too slowly (slowloris) hears 408; a connection that sent nothing does not.
+        if (this.reader.empty) this.socket.destroy();
+        else this.refuse(HEAD_TIMEOUT);
+        return;
+      case D_BODY:
+        this.checkBody();
         return;
       case D_CONNECT:
         this.up?.destroy(new UpstreamTimeoutError("connect", t.connectMs));
@@ -854,3 +973,9 @@ function noop(): void {}
 
 /** `chunk` itself when it is ours to keep, else a copy of it. */
 const own = (chunk: Buffer, owned: boolean): Buffer => (owned ? chunk : Buffer.from(chunk));
+
+/** "Expect: 100-continue" (RFC 9110 §10.1.1): the client sends its body after an interim response. */
+function expectsContinue(req: RequestHead): boolean {
+  const v = req.fields.find("expect");
+  return v !== undefined && v.toLowerCase() === "100-continue";
+}

@@ -3,6 +3,7 @@ import {
   F_CONNECTION,
   F_CONTENT_LENGTH,
   F_HOST,
+  F_HTTP2_SETTINGS,
   F_KEEP_ALIVE,
   F_PROXY_AUTHENTICATE,
   F_PROXY_AUTHORIZATION,
@@ -37,6 +38,8 @@ for (const c of [
   F_TE,
   F_TRAILER,
   F_UPGRADE,
+  // Connection-specific to an h2c upgrade (RFC 7540 §3.2.1), which is never forwarded.
+  F_HTTP2_SETTINGS,
 ]) {
   HOP_BY_HOP[c] = 1;
 }
@@ -103,13 +106,17 @@ const HTTP11 = Buffer.from("HTTP/1.1 ", "latin1");
 /**
  * The request head for the backend: the client's request line (its version
  * too: an HTTP/1.0 client gets an HTTP/1.0 exchange, so no chunked response
- * can reach it), hop-by-hop fields removed, X-Forwarded-* added.
+ * can reach it), hop-by-hop fields removed, X-Forwarded-* added. An
+ * absolute-form request line goes out in origin-form with its authority as
+ * Host (the client's Host is dropped); an h2c upgrade token is dropped.
  */
 export function upstreamRequestHead(req: RequestHead, fwd: ForwardedOptions): Buffer {
   const { buf, fields } = req;
   const n = fields.count;
   const lineEnd = n > 0 ? fields.lineStart(0) : req.end - 2;
-  let size = lineEnd - req.start;
+  // With an absolute-form target the start line is written anew, after an empty copied prefix.
+  const copyEnd = req.absolute ? req.start : lineEnd;
+  let size = copyEnd - req.start;
   let keepProto = false;
   let keepHost = false;
   // Sized first, then copied: the second pass asks keep() again instead of allocating a list.
@@ -121,7 +128,7 @@ export function upstreamRequestHead(req: RequestHead, fwd: ForwardedOptions): Bu
       else if (code === F_X_FORWARDED_HOST) keepHost = true;
     }
   }
-  if (!fwd.trustForwarded && !req.upgrade && fwd.lines !== undefined) {
+  if (!fwd.trustForwarded && !req.upgrade && !req.absolute && fwd.lines !== undefined) {
     // The usual case: nothing of the client's X-Forwarded-* kept, the lines come encoded.
     const lines = fwd.lines.for(req.host);
     const out = Buffer.allocUnsafe(size + lines.length);
@@ -130,21 +137,20 @@ export function upstreamRequestHead(req: RequestHead, fwd: ForwardedOptions): Bu
     return out;
   }
   const xff = fwd.trustForwarded && req.xff !== undefined ? `${req.xff}, ${fwd.clientIp}` : fwd.clientIp;
+  const start = req.absolute
+    ? `${req.method} ${req.target} HTTP/1.${req.minor}\r\nHost: ${req.host}\r\n`
+    : "";
   let extra = `X-Forwarded-For: ${xff}\r\n`;
   if (!keepProto) extra += `X-Forwarded-Proto: ${fwd.proto}\r\n`;
   if (!keepHost && req.host !== "") extra += `X-Forwarded-Host: ${req.host}\r\n`;
-  if (req.upgrade) extra += "Connection: upgrade\r\n";
+  if (req.upgrade) {
+    if (req.upgradeValue !== undefined) extra += `Upgrade: ${req.upgradeValue}\r\n`;
+    extra += "Connection: upgrade\r\n";
+  }
   extra += "\r\n";
-  const out = Buffer.allocUnsafe(size + extra.length);
-  const o = copyKept(
-    buf,
-    req.start,
-    lineEnd,
-    fields,
-    (i) => keep(fields, i, req, fwd.trustForwarded),
-    out,
-    0,
-  );
+  const out = Buffer.allocUnsafe(start.length + size + extra.length);
+  let o = start.length === 0 ? 0 : writeLatin1(out, start, 0);
+  o = copyKept(buf, req.start, copyEnd, fields, (i) => keep(fields, i, req, fwd.trustForwarded), out, o);
   writeLatin1(out, extra, o);
   return out;
 }
@@ -157,7 +163,11 @@ function keep(f: HeaderFields, i: number, req: RequestHead, trust: boolean): boo
     case F_X_FORWARDED_HOST:
       return trust;
     case F_UPGRADE:
-      return req.upgrade;
+      // Rewritten (h2c taken out of a list) or dropped (no upgrade, or h2c alone).
+      return req.upgrade && req.upgradeValue === undefined;
+    case F_HOST:
+      // An absolute-form target's authority replaces it (RFC 9112 §3.2.2).
+      return !req.absolute;
     default:
       return !dropped(f, i, req.connOthers);
   }

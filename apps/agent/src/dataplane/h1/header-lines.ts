@@ -18,7 +18,8 @@ export const F_PROXY_AUTHORIZATION = 12;
 export const F_TE = 13;
 export const F_TRAILER = 14;
 export const F_COOKIE = 15;
-export const FIELD_CODES = 16;
+export const F_HTTP2_SETTINGS = 16;
+export const FIELD_CODES = 17;
 
 const KNOWN: readonly (readonly [string, number])[] = [
   ["content-length", F_CONTENT_LENGTH],
@@ -36,6 +37,7 @@ const KNOWN: readonly (readonly [string, number])[] = [
   ["te", F_TE],
   ["trailer", F_TRAILER],
   ["cookie", F_COOKIE],
+  ["http2-settings", F_HTTP2_SETTINGS],
 ];
 
 /** Known names by length: [lower-case bytes, code]. */
@@ -200,6 +202,29 @@ export function endsWithChunked(v: string): boolean {
     if (t === "chunked") seen++;
   }
   return seen === 1 && parts[parts.length - 1]!.trim().toLowerCase() === "chunked";
+}
+
+export const TE_CHUNKED = 0;
+export const TE_UNSUPPORTED = 1;
+export const TE_MALFORMED = 2;
+
+/**
+ * A request's Transfer-Encoding: TE_CHUNKED for exactly "chunked" (any case,
+ * OWS around it); TE_UNSUPPORTED for a well-formed list naming any other
+ * coding (gzip, identity, ...: 501, as nginx); TE_MALFORMED for an empty
+ * element, a non-token or chunked more than once (400).
+ */
+export function transferCoding(v: string): number {
+  const parts = v.split(",");
+  let chunked = 0;
+  for (let i = 0; i < parts.length; i++) {
+    const t = parts[i]!.trim().toLowerCase();
+    if (t.length === 0) return TE_MALFORMED;
+    for (let j = 0; j < t.length; j++) if (TCHAR[t.charCodeAt(j)] !== 1) return TE_MALFORMED;
+    if (t === "chunked") chunked++;
+  }
+  if (chunked > 1) return TE_MALFORMED;
+  return chunked === 1 && parts.length === 1 ? TE_CHUNKED : TE_UNSUPPORTED;
 }
 
 export const CONN_CLOSE = 1;

@@ -143,6 +143,11 @@ export class UpstreamPool {
     return new UpstreamConn(this, key, address, port);
   }
 
+  /** A new connection to `key`, never a pooled one (the retry after a stale pooled connection). */
+  open(key: string, address: string, port: number): UpstreamConn {
+    return new UpstreamConn(this, key, address, port);
+  }
+
   /** Back to the pool after a complete exchange; the caller has already cleared `owner`. */
   release(up: UpstreamConn): void {
     if (up.dead) return;
