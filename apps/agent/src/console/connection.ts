@@ -15,8 +15,14 @@ import WebSocket from "ws";
 import { ConsoleRefusedError, errorMessage } from "../errors";
 import type { Logger } from "../log";
 import { Ring } from "../metrics/ring";
-import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF, sleep } from "./backoff";
-import { CLOSE_PROTOCOL_UNSUPPORTED, closeCodeForHttpStatus, fatalClose } from "./close-codes";
+import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF, rateLimitedDelay, sleep } from "./backoff";
+import {
+  CLOSE_PROTOCOL_UNSUPPORTED,
+  CLOSE_RATE_LIMITED,
+  closeCodeForHttpStatus,
+  fatalClose,
+  retryAfterMs,
+} from "./close-codes";
 import { consoleEndpoint } from "./endpoints";
 
 export type ApplyOutcome = { ok: true; version: number; hash: string } | { ok: false; reason: string };
@@ -48,11 +54,15 @@ interface SessionEnd {
   code: number;
   reason: string;
   welcomed: boolean;
+  /** The console's Retry-After, when it refused the handshake with one. */
+  retryAfterMs?: number;
 }
 
 const MAX_FRAME_BYTES = 32 * 1024 * 1024;
 /** The protocol's cap per health message; also what is kept while the console is unreachable. */
 const MAX_HEALTH_EVENTS = 1000;
+/** Backends whose last reported health state is remembered (edge-triggering); past this it starts over. */
+const MAX_HEALTH_KEYS = 50_000;
 const started = Date.now();
 
 /**
@@ -65,6 +75,8 @@ export class ConsoleConnection {
   /** Health events not sent yet: batched, and kept (newest 1000) while no session is welcomed. */
   private pendingHealth: HealthEvent[] = [];
   private droppedHealth = 0;
+  /** The last state queued per backend: an event repeating it is no news and is not sent. */
+  private readonly healthState = new Map<string, HealthEvent["state"]>();
   private healthTimer: NodeJS.Timeout | undefined;
   private sendHealth: ((events: HealthEvent[]) => void) | undefined;
   /** Sends an ack or nack on the welcomed session; unset between sessions. */
@@ -126,6 +138,10 @@ export class ConsoleConnection {
   }
 
   private queueHealth(e: HealthEvent): void {
+    const key = `${e.poolId}\u0000${e.backendId}`;
+    if (this.healthState.get(key) === e.state) return;
+    if (this.healthState.size >= MAX_HEALTH_KEYS && !this.healthState.has(key)) this.healthState.clear();
+    this.healthState.set(key, e.state);
     this.pendingHealth.push(e);
     if (this.pendingHealth.length > MAX_HEALTH_EVENTS) {
       this.pendingHealth.shift();
@@ -165,6 +181,16 @@ export class ConsoleConnection {
           end.code,
         );
       }
+      if (end.code === CLOSE_RATE_LIMITED) {
+        // Reconnecting sooner would only be refused (HTTP 429): wait what the console asks, at least 30 s.
+        const delay = rateLimitedDelay(end.retryAfterMs);
+        this.opts.log.warn(
+          "the console closed this agent's connection for sending more messages than it allows (rate limited); waiting before reconnecting",
+          { code: end.code, reason: end.reason, inMs: delay },
+        );
+        await sleep(delay, this.abort.signal);
+        continue;
+      }
       if (end.welcomed) attempt = 0;
       const delay = backoffDelay(attempt++, backoff);
       this.opts.log.info("console connection lost; reconnecting", {
@@ -201,7 +227,7 @@ export class ConsoleConnection {
       let settled = false;
       let heartbeat: NodeJS.Timeout | undefined;
       let lastHeard = Date.now();
-      const finish = (code: number, reason: string) => {
+      const finish = (code: number, reason: string, retryAfter?: number) => {
         clearInterval(heartbeat);
         this.sendHealth = undefined;
         this.sendOutcome = undefined;
@@ -209,7 +235,12 @@ export class ConsoleConnection {
         this.endStats();
         settled = true;
         this.socket = undefined;
-        resolve({ code, reason, welcomed });
+        resolve({
+          code,
+          reason,
+          welcomed,
+          ...(retryAfter === undefined ? {} : { retryAfterMs: retryAfter }),
+        });
       };
 
       const ws = new WebSocket(url, {
@@ -221,13 +252,23 @@ export class ConsoleConnection {
       const send = <T extends AgentMessageType>(type: T, payload: AgentPayload<T>) => {
         if (ws.readyState === WebSocket.OPEN) ws.send(encodeAgentMessage(type, payload));
       };
+      // One ack or nack per version and reason: the same answer again tells the console nothing.
+      let lastAnswer: string | undefined;
+      const answer = (version: number, r: ApplyOutcome) => {
+        const reason = r.ok ? "" : r.reason.slice(0, 4000);
+        const key = r.ok ? `ack\u0000${r.version}` : `nack\u0000${version}\u0000${reason}`;
+        if (key === lastAnswer) return;
+        lastAnswer = key;
+        if (r.ok) send("ack", { version: r.version, hash: r.hash });
+        else send("nack", { version, reason });
+      };
 
       ws.on("error", (e) => log.warn("console connection error", { url: url.href, error: errorMessage(e) }));
       ws.on("unexpected-response", (_req, res) => {
         const code = closeCodeForHttpStatus(res.statusCode) ?? 1006;
         res.resume();
         ws.terminate();
-        finish(code, `handshake answered HTTP ${res.statusCode}`);
+        finish(code, `handshake answered HTTP ${res.statusCode}`, retryAfterMs(res.headers["retry-after"]));
       });
       ws.on("close", (code, reason) => finish(code, reason.toString()));
       ws.on("pong", () => {
@@ -253,10 +294,7 @@ export class ConsoleConnection {
         });
         clearInterval(heartbeat);
         this.sendHealth = (events) => send("health", { events });
-        this.sendOutcome = (version, r) => {
-          if (r.ok) send("ack", { version: r.version, hash: r.hash });
-          else send("nack", { version, reason: r.reason.slice(0, 4000) });
-        };
+        this.sendOutcome = answer;
         // Events from while we were away go out now.
         this.flushHealth();
         // So do stats points, oldest first, in batches; then each new point as it is sampled.
@@ -307,10 +345,7 @@ export class ConsoleConnection {
             });
           case "snapshot": {
             const { snapshot } = m.payload;
-            this.opts.applySnapshot(snapshot).then((r) => {
-              if (r.ok) send("ack", { version: r.version, hash: r.hash });
-              else send("nack", { version: snapshot.version, reason: r.reason.slice(0, 4000) });
-            });
+            this.opts.applySnapshot(snapshot).then((r) => answer(snapshot.version, r));
             return;
           }
         }
