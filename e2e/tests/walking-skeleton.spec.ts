@@ -86,9 +86,12 @@ test("first admin → login → topology in the browser → real agent → traff
     await page.getByRole("button", { name: "Enroll an agent" }).click();
     await page.getByRole("button", { name: "Create token" }).click();
     const command = ((await page.getByTestId("enroll-command").textContent()) ?? "").trim();
-    expect(command).toMatch(/^fulcrum-agent --console \S+ --token fe_\S+$/);
+    expect(command).toMatch(
+      /^node apps\/agent\/bin\/fulcrum-agent\.js --console \S+ --token fe_\S+ --state-dir \S+$/,
+    );
     const stateDir = mkdtempSync(path.join(os.tmpdir(), "fulcrum-e2e-agent-"));
-    agent = spawnAgent([...argsOf(command), "--state-dir", stateDir, "--name", "lb-1"]);
+    // argsOf drops "node"; the bin path goes too (spawnAgent adds it). The later --state-dir wins.
+    agent = spawnAgent([...argsOf(command).slice(1), "--state-dir", stateDir, "--name", "lb-1"]);
     await page.keyboard.press("Escape");
     const agentRow = page.getByTestId("agent-lb-1");
     await expect(agentRow).toContainText("connected", { timeout: 30_000 });

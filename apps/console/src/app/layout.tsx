@@ -4,8 +4,8 @@ import type { Metadata } from "next";
 import { Providers } from "../lib/trpc";
 import "./globals.css";
 
+// No title here: each page renders its own <title> (components/page-title.tsx).
 export const metadata: Metadata = {
-  title: "Fulcrum",
   description: "Load-balancer control plane",
 };
 

@@ -116,6 +116,55 @@ export function AgentRow({
   );
 }
 
+/** Where an agent keeps its credential on a node: outside any checkout, readable by root only. */
+const NODE_STATE_DIR = "/var/lib/fulcrum-agent";
+/** On the console's own machine, from the repository root: the agent's default, which .gitignore lists. */
+const REPO_STATE_DIR = ".fulcrum-agent";
+
+/**
+ * The two ways to start an agent, each runnable as printed: from a clone of the repository, and
+ * on a node that has only Node.js and the single-file agent the repository builds.
+ */
+function EnrollCommands({ secret }: { secret: string }) {
+  // The address this browser reached the console at; a node elsewhere must be able to reach it too.
+  const consoleUrl = window.location.origin;
+  const args = `--console ${consoleUrl} --token ${secret}`;
+  const code = "rounded bg-zinc-100 px-1 font-mono text-[12px] dark:bg-zinc-800";
+  return (
+    <div className="space-y-4 text-sm">
+      <div className="space-y-2">
+        <p>
+          <span className="font-medium">On this machine</span>, from the root of the Fulcrum repository:
+        </p>
+        <CopyBlock
+          value={`node apps/agent/bin/fulcrum-agent.js ${args} --state-dir ${REPO_STATE_DIR}`}
+          testId="enroll-command"
+          label="Run from the repository root"
+        />
+      </div>
+      <div className="space-y-2">
+        <p>
+          <span className="font-medium">On another load-balancer node</span> (Node.js 20 or newer, no clone
+          needed): build the agent once with <span className={code}>pnpm --filter @fulcrum/agent bundle</span>
+          , copy <span className={code}>apps/agent/dist/fulcrum-agent.mjs</span> to the node, and run there:
+        </p>
+        <CopyBlock
+          value={`node fulcrum-agent.mjs ${args} --state-dir ${NODE_STATE_DIR}`}
+          testId="enroll-command-node"
+          label="Run on the node, next to fulcrum-agent.mjs"
+        />
+      </div>
+      <p className="text-xs text-zinc-500 dark:text-zinc-400">
+        The state directory holds the agent&apos;s credential and its last good configuration: keep it private
+        and out of version control (<span className="font-mono">{REPO_STATE_DIR}</span> is git-ignored). The
+        node must reach <span className="font-mono">{consoleUrl}</span>; add{" "}
+        <span className="font-mono">--name &lt;node-name&gt;</span> if the host name is not what you want to
+        see here. The agent appears in the list as soon as it connects.
+      </p>
+    </div>
+  );
+}
+
 export function EnrollDialog({
   clusterId,
   open,
@@ -163,23 +212,19 @@ export function EnrollDialog({
       onClose={close}
       wide
       title="Enroll an agent"
-      description="Create a one-time token, then run the command on the load-balancer node. The agent trades the token for its own credential."
+      description="Create a one-time token, then start the agent with it on the load-balancer node. The agent trades the token for its own credential."
     >
       {create.data ? (
         <div className="space-y-4">
           <div className="flex items-start gap-2 rounded-md border border-amber-200 bg-amber-50 px-3 py-2 text-sm text-amber-800 dark:border-amber-900 dark:bg-amber-950/40 dark:text-amber-200">
             <WarningIcon />
             <span>
-              Copy this command now: the token in it is shown only once. It works{" "}
+              Copy a command now: the token in it is shown only once. It works{" "}
               {create.data.maxUses === 1 ? "once" : `${create.data.maxUses} times`} until{" "}
               {formatDateTime(create.data.expiresAt)}.
             </span>
           </div>
-          <CopyBlock value={create.data.command} testId="enroll-command" label="Run on the node" />
-          <p className="text-xs text-zinc-500 dark:text-zinc-400">
-            Add <span className="font-mono">--name &lt;node-name&gt;</span> if the host name is not what you
-            want to see here. The agent appears in the list as soon as it connects.
-          </p>
+          <EnrollCommands secret={create.data.secret} />
           <FormActions>
             <Button variant="primary" onClick={close}>
               Done

@@ -1,5 +1,6 @@
 import Link from "next/link";
 import type { ReactNode } from "react";
+import { SectionTitle } from "./page-title";
 import { EmptyState, PageHeader, Skeleton } from "./ui";
 
 /** The "← Every pool of …" link at the top of detail pages. */
@@ -10,6 +11,7 @@ export const BACK_LINK =
 export function DetailSkeleton({ label, withSummary = false }: { label: string; withSummary?: boolean }) {
   return (
     <div role="status" aria-busy="true" aria-label={label} className="space-y-6">
+      <SectionTitle />
       <div className="space-y-2">
         <Skeleton className="h-6 w-48" />
         <Skeleton className="h-4 w-96 max-w-full" />
@@ -39,17 +41,20 @@ export function DetailNotFound({
   children: ReactNode;
 }) {
   return (
-    <EmptyState
-      icon={icon}
-      title={title}
-      action={
-        <Link href={href} className={BACK_LINK}>
-          ← {backLabel}
-        </Link>
-      }
-    >
-      {children}
-    </EmptyState>
+    <>
+      <SectionTitle name={title} />
+      <EmptyState
+        icon={icon}
+        title={title}
+        action={
+          <Link href={href} className={BACK_LINK}>
+            ← {backLabel}
+          </Link>
+        }
+      >
+        {children}
+      </EmptyState>
+    </>
   );
 }
 

@@ -24,6 +24,7 @@ import {
   TopologyIcon,
   UsersIcon,
 } from "./icons";
+import { inSection, SECTIONS, SectionTitle } from "./page-title";
 import { ThemeToggle, useColorScheme } from "./theme";
 import { ToastProvider } from "./toast";
 import { Button, cx, Dialog, EmptyState, ErrorNotice, RoleBadge, Skeleton } from "./ui";
@@ -38,17 +39,17 @@ function isClusterScoped(pathname: string): boolean {
   );
 }
 
-const NAV: { href: string; label: string; icon: ReactNode; admin?: boolean; exact?: boolean }[] = [
-  { href: "/", label: "Overview", icon: <OverviewIcon />, exact: true },
-  { href: "/pools", label: "Pools", icon: <PoolIcon /> },
-  { href: "/listeners", label: "Listeners", icon: <ListenerIcon /> },
-  { href: "/topology", label: "Topology", icon: <TopologyIcon /> },
-  { href: "/agents", label: "Agents", icon: <AgentIcon /> },
-  { href: "/config", label: "Config history", icon: <HistoryIcon /> },
-  { href: "/audit", label: "Audit log", icon: <AuditIcon /> },
-  { href: "/users", label: "Users", icon: <UsersIcon />, admin: true },
-  { href: "/tokens", label: "API tokens", icon: <KeyIcon />, admin: true },
-];
+const ICONS: Record<string, ReactNode> = {
+  "/": <OverviewIcon />,
+  "/pools": <PoolIcon />,
+  "/listeners": <ListenerIcon />,
+  "/topology": <TopologyIcon />,
+  "/agents": <AgentIcon />,
+  "/config": <HistoryIcon />,
+  "/audit": <AuditIcon />,
+  "/users": <UsersIcon />,
+  "/tokens": <KeyIcon />,
+};
 
 function Logo() {
   return (
@@ -68,8 +69,8 @@ function Sidebar({ role }: { role: Role | null }) {
         <Logo />
       </div>
       <nav aria-label="Main" className="flex flex-col gap-0.5">
-        {NAV.filter((n) => !n.admin || isAdmin).map((n) => {
-          const active = n.exact ? pathname === n.href : pathname.startsWith(n.href);
+        {SECTIONS.filter((n) => !n.admin || isAdmin).map((n) => {
+          const active = inSection(pathname, n);
           return (
             <Link
               key={n.href}
@@ -82,7 +83,7 @@ function Sidebar({ role }: { role: Role | null }) {
                   : "text-zinc-600 hover:bg-zinc-100/70 hover:text-zinc-900 dark:text-zinc-400 dark:hover:bg-zinc-800/60 dark:hover:text-zinc-100",
               )}
             >
-              <span className={active ? "text-indigo-600 dark:text-indigo-400" : ""}>{n.icon}</span>
+              <span className={active ? "text-indigo-600 dark:text-indigo-400" : ""}>{ICONS[n.href]}</span>
               {n.label}
             </Link>
           );
@@ -306,6 +307,14 @@ export function ConsoleShell({ children }: { children: ReactNode }) {
       </EmptyState>
     );
   else content = children;
+  // Pages title themselves once they render; until then (or instead) the section does.
+  if (content !== children)
+    content = (
+      <>
+        <SectionTitle />
+        {content}
+      </>
+    );
 
   return (
     <MeContext.Provider value={me.data ?? null}>

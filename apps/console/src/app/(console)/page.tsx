@@ -8,6 +8,7 @@ import { LiveIndicator, RangePicker } from "../../components/metrics/range-picke
 import { TrafficCharts } from "../../components/metrics/traffic-charts";
 import type { Range } from "../../components/metrics/types";
 import { useLiveSeries, useMarkers } from "../../components/metrics/use-metrics";
+import { SectionTitle } from "../../components/page-title";
 import { Card, cx, ErrorNotice, Skeleton, StatusDot } from "../../components/ui";
 import { useCan, useCluster } from "../../lib/console-context";
 import { formatDateTime, relativeTime, shortHash, useNow } from "../../lib/format";
@@ -24,6 +25,7 @@ function Stat({
   href,
   linkText,
   loading,
+  wrapDetail = false,
 }: {
   label: string;
   value: ReactNode;
@@ -31,6 +33,8 @@ function Stat({
   href: string;
   linkText: string;
   loading: boolean;
+  /** Let the detail take more lines instead of cutting it off (what it says must be read whole). */
+  wrapDetail?: boolean;
 }) {
   return (
     <Card className="flex flex-col p-4">
@@ -40,12 +44,18 @@ function Stat({
       <div className="mt-2 h-8 text-2xl font-semibold tabular-nums">
         {loading ? <Skeleton className="h-7 w-16" /> : value}
       </div>
-      <div className="mt-1 h-4 truncate text-xs text-zinc-500 dark:text-zinc-400">
+      <div
+        className={cx(
+          "mt-1 text-xs text-zinc-500 dark:text-zinc-400",
+          wrapDetail ? "min-h-4 [overflow-wrap:anywhere]" : "h-4 truncate",
+        )}
+      >
         {loading ? null : detail}
       </div>
       <Link
         href={href}
-        className="mt-3 text-xs font-medium text-indigo-600 hover:text-indigo-500 dark:text-indigo-400 dark:hover:text-indigo-300"
+        // mt-auto: links line up along the row when one card's detail takes more lines.
+        className="mt-auto pt-3 text-xs font-medium text-indigo-600 hover:text-indigo-500 dark:text-indigo-400 dark:hover:text-indigo-300"
       >
         {linkText} →
       </Link>
@@ -215,6 +225,7 @@ export default function OverviewPage() {
 
   return (
     <>
+      <SectionTitle name={cluster.name} />
       <div className="mb-6">
         <h1 className="text-xl font-semibold tracking-tight">{cluster.name}</h1>
         <p className="mt-1 text-sm text-zinc-500 dark:text-zinc-400">Cluster overview</p>
@@ -270,12 +281,16 @@ export default function OverviewPage() {
           label="Latest config"
           loading={versions.isPending}
           value={latest ? <span className="font-mono">v{latest.version}</span> : "—"}
+          wrapDetail
           detail={
             latest ? (
-              <span title={formatDateTime(latest.createdAt)}>
-                {relativeTime(latest.createdAt, now)} by {latest.authorName} ·{" "}
+              <>
+                <span title={formatDateTime(latest.createdAt)}>{relativeTime(latest.createdAt, now)}</span> ·{" "}
                 <span className="font-mono">{shortHash(latest.hash)}</span>
-              </span>
+                <span className="block" data-testid="latest-config-author" title={latest.authorName}>
+                  by {latest.authorName}
+                </span>
+              </>
             ) : (
               "nothing compiled yet"
             )

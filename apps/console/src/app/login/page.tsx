@@ -4,6 +4,7 @@ import { useRouter, useSearchParams } from "next/navigation";
 import { Suspense, useState } from "react";
 import { AuthCard } from "../../components/auth-card";
 import { Field } from "../../components/field";
+import { PageTitle } from "../../components/page-title";
 import { authClient } from "../../lib/auth-client";
 
 function LoginForm() {
@@ -59,6 +60,7 @@ function LoginForm() {
 export default function LoginPage() {
   return (
     <AuthCard title="Sign in" subtitle="Use the account your Fulcrum admin gave you.">
+      <PageTitle parts={["Sign in"]} />
       <Suspense>
         <LoginForm />
       </Suspense>

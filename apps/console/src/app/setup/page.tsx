@@ -5,6 +5,7 @@ import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { AuthCard } from "../../components/auth-card";
 import { Field } from "../../components/field";
+import { PageTitle } from "../../components/page-title";
 import { authClient } from "../../lib/auth-client";
 import { errorMessage, fieldErrors } from "../../lib/errors";
 import { useTRPC } from "../../lib/trpc";
@@ -44,6 +45,7 @@ export default function SetupPage() {
       title="Set up Fulcrum"
       subtitle="Create the first admin. You can add operators and viewers afterwards."
     >
+      <PageTitle parts={["Set up"]} />
       <form onSubmit={onSubmit} className="space-y-4">
         <Field label="Your name" name="name" required autoFocus error={errors.name} />
         <Field
