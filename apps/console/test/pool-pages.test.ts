@@ -77,9 +77,45 @@ describe("pool board and backend pages", () => {
 
   it("refuses pages over 200 and unknown pools", async () => {
     expect((await failure(op.pool.backends({ poolId, limit: 201 }))).code).toBe("BAD_REQUEST");
-    expect(
-      (await failure(op.pool.backends({ poolId: "00000000-0000-4000-8000-000000000000" }))).code,
-    ).toBe("NOT_FOUND");
+    expect((await failure(op.pool.backends({ poolId: "00000000-0000-4000-8000-000000000000" }))).code).toBe(
+      "NOT_FOUND",
+    );
+  });
+
+  it("createMany adds a batch in one config version with an audit entry each, or nothing", async () => {
+    const target = (await op.pool.create({ clusterId, name: "batch" })).id;
+    const versions = () => c.services.prisma.configVersion.count({ where: { clusterId } });
+    const audits = () => c.services.prisma.auditEntry.count({ where: { action: "backend.create" } });
+    const [v0, a0] = [await versions(), await audits()];
+    const backends = Array.from({ length: 300 }, (_, i) => ({
+      address: `192.168.${i >> 8}.${i & 255}`,
+      port: 81,
+    }));
+    const made = await op.backend.createMany({ poolId: target, backends });
+    expect(made.ids).toHaveLength(300);
+    expect(await versions()).toBe(v0 + 1);
+    expect(await audits()).toBe(a0 + 300);
+    expect((await op.pool.summary({ id: target }))._count.backends).toBe(300);
+
+    // One already in the pool refuses the whole batch; so does one listed twice.
+    const clash = [{ address: "10.9.9.9", port: 81 }, backends[7]!];
+    expect((await failure(op.backend.createMany({ poolId: target, backends: clash }))).code).toBe("CONFLICT");
+    const twice = [
+      { address: "10.9.9.9", port: 81 },
+      { address: "10.9.9.9", port: 81 },
+    ];
+    expect((await failure(op.backend.createMany({ poolId: target, backends: twice }))).code).toBe(
+      "BAD_REQUEST",
+    );
+    const tooMany = Array.from({ length: 1001 }, (_, i) => ({
+      address: `10.8.${i >> 8}.${i & 255}`,
+      port: 1,
+    }));
+    expect((await failure(op.backend.createMany({ poolId: target, backends: tooMany }))).code).toBe(
+      "BAD_REQUEST",
+    );
+    expect((await op.pool.summary({ id: target }))._count.backends).toBe(300);
+    expect(await versions()).toBe(v0 + 1);
   });
 
   it("the summary counts backends by state without listing them", async () => {

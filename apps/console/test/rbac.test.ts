@@ -44,6 +44,10 @@ const SPEC: Record<string, { allowed: Who[]; input?: unknown }> = {
   "pool.update": { allowed: OPERATORS, input: { id: missing, policy: "round_robin" } },
   "pool.delete": { allowed: OPERATORS, input: { id: missing } },
   "backend.create": { allowed: OPERATORS, input: { poolId: missing, address: "127.0.0.1", port: 9000 } },
+  "backend.createMany": {
+    allowed: OPERATORS,
+    input: { poolId: missing, backends: [{ address: "127.0.0.1", port: 9000 }] },
+  },
   "backend.update": { allowed: OPERATORS, input: { id: missing, weight: 5 } },
   "backend.setState": { allowed: OPERATORS, input: { id: missing, state: "draining" } },
   "backend.delete": { allowed: OPERATORS, input: { id: missing } },

@@ -3,9 +3,9 @@ import { ConflictError, InvalidInputError, NotFoundError } from "../../errors";
 import type { Actor } from "../actor";
 import type { AuditInput } from "../audit";
 import type { BackendMoveInput, BulkSetStateInput, BulkSetWeightInput } from "../changes/requests";
-import { type backendInput, type backendUpdate, idSchema } from "../schemas";
+import { backendInput, type backendUpdate, idSchema } from "../schemas";
 import { commitTopologyChange, commitTopologyChangeVersioned, type TopologyDeps } from "../topology-change";
-import { BACKEND_ORDER, BOARD_BACKEND, getPool } from "./pools";
+import { BACKEND_ORDER, BOARD_BACKEND, getPoolRow } from "./pools";
 
 async function getBackend(deps: TopologyDeps, id: string) {
   const backend = await deps.prisma.backend.findUnique({ where: { id }, include: { pool: true } });
@@ -14,7 +14,7 @@ async function getBackend(deps: TopologyDeps, id: string) {
 }
 
 export async function createBackend(deps: TopologyDeps, actor: Actor, input: z.infer<typeof backendInput>) {
-  const pool = await getPool(deps, input.poolId);
+  const pool = await getPoolRow(deps, input.poolId);
   return commitTopologyChange(deps, actor, pool.clusterId, async (tx) => {
     const after = await tx.backend.create({ data: input });
     return {
@@ -22,6 +22,51 @@ export async function createBackend(deps: TopologyDeps, actor: Actor, input: z.i
       audit: { action: "backend.create", targetType: "backend", targetId: after.id, after },
     };
   });
+}
+
+export const BACKEND_BATCH_MAX = 1000;
+
+export const createBackendsInput = z.object({
+  poolId: idSchema,
+  backends: z
+    .array(backendInput.omit({ poolId: true }))
+    .min(1, "Add at least one backend.")
+    .max(BACKEND_BATCH_MAX, `At most ${BACKEND_BATCH_MAX} backends at a time.`),
+});
+
+/**
+ * Adds up to 1,000 backends to one pool in one transaction and one config
+ * version (one audit entry each): importing a large pool one backend at a
+ * time would build and push a snapshot per backend. An address:port already
+ * in the pool, or listed twice, refuses the whole batch.
+ */
+export async function createBackends(
+  deps: TopologyDeps,
+  actor: Actor,
+  input: z.infer<typeof createBackendsInput>,
+) {
+  const pool = await getPoolRow(deps, input.poolId);
+  const seen = new Set<string>();
+  for (const b of input.backends) {
+    const key = endpoint(b.address, b.port);
+    if (seen.has(key)) {
+      throw new InvalidInputError(`${key} is listed twice.`, { backends: `${key} is listed twice.` });
+    }
+    seen.add(key);
+  }
+  const { result, version } = await commitTopologyChangeVersioned(deps, actor, pool.clusterId, async (tx) => {
+    const created = await tx.backend.createManyAndReturn({
+      data: input.backends.map((b) => ({ ...b, poolId: pool.id })),
+    });
+    const audit: AuditInput[] = created.map((after) => ({
+      action: "backend.create",
+      targetType: "backend",
+      targetId: after.id,
+      after,
+    }));
+    return { result: created.map((b) => b.id), audit };
+  });
+  return { version, ids: result };
 }
 
 export async function updateBackend(deps: TopologyDeps, actor: Actor, input: z.infer<typeof backendUpdate>) {

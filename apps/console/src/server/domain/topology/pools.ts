@@ -71,6 +71,13 @@ export async function getPoolSummary(deps: TopologyDeps, id: string) {
   return { ...pool, states };
 }
 
+/** A pool's own row, without its backends (which can be thousands). */
+export async function getPoolRow(deps: TopologyDeps, id: string) {
+  const pool = await deps.prisma.pool.findUnique({ where: { id } });
+  if (!pool) throw new NotFoundError("Pool", id);
+  return pool;
+}
+
 export async function getPool(deps: TopologyDeps, id: string) {
   const pool = await deps.prisma.pool.findUnique({ where: { id }, include: { backends: true } });
   if (!pool) throw new NotFoundError("Pool", id);
@@ -98,7 +105,7 @@ export async function createPool(deps: TopologyDeps, actor: Actor, input: z.infe
 }
 
 export async function updatePool(deps: TopologyDeps, actor: Actor, input: z.infer<typeof poolUpdate>) {
-  const { backends: _b, ...before } = await getPool(deps, input.id);
+  const before = await getPoolRow(deps, input.id);
   const { id, policyOptions, healthCheck, persistence, outlierDetection, retries, limits, ...rest } = input;
   return commitTopologyChange(deps, actor, before.clusterId, async (tx) => {
     const after = await tx.pool.update({

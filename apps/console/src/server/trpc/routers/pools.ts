@@ -13,6 +13,8 @@ import {
   bulkSetBackendState,
   bulkSetBackendWeight,
   createBackend,
+  createBackends,
+  createBackendsInput,
   deleteBackend,
   listPoolBackends,
   moveBackends,
@@ -64,6 +66,10 @@ export const backendRouter = router({
   create: procedure("backend.write")
     .input(backendInput)
     .mutation(({ ctx, input }) => createBackend(ctx.services, ctx.actor, input)),
+  /** Up to 1,000 backends into one pool: one transaction, one config version. */
+  createMany: procedure("backend.write")
+    .input(createBackendsInput)
+    .mutation(({ ctx, input }) => createBackends(ctx.services, ctx.actor, input)),
   update: procedure("backend.write")
     .input(backendUpdate)
     .mutation(({ ctx, input }) => updateBackend(ctx.services, ctx.actor, input)),
