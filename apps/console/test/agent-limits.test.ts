@@ -1,0 +1,160 @@
+import type { HealthEvent } from "@fulcrum/protocol";
+import { describe, expect, it } from "vitest";
+import {
+  agentLimitsFromEnv,
+  DEFAULT_AGENT_LIMITS,
+  FLOOD_WINDOW_MS,
+} from "../src/server/gateway/agent-limits";
+import { AgentReports, storable } from "../src/server/gateway/agent-reports";
+import { FloodPenalty } from "../src/server/gateway/flood-penalty";
+import { FrameLimiter } from "../src/server/gateway/frame-limiter";
+import { LogThrottle, logSafe } from "../src/server/gateway/log-throttle";
+
+/** A clock the test moves by hand. */
+function clock(start = 1_000_000) {
+  let t = start;
+  return { now: () => t, advance: (ms: number) => (t += ms) };
+}
+
+describe("agent limit settings", () => {
+  it("default without FULCRUM_AGENT_* and read whole decimal numbers only", () => {
+    expect(agentLimitsFromEnv({} as NodeJS.ProcessEnv)).toEqual(DEFAULT_AGENT_LIMITS);
+    const set = agentLimitsFromEnv({
+      FULCRUM_AGENT_FRAMES_PER_SECOND: "100",
+      FULCRUM_AGENT_FLOOD_BACKOFF_SECONDS: "60",
+    } as unknown as NodeJS.ProcessEnv);
+    expect(set).toMatchObject({ framesPerSecond: 100, floodBackoffMs: 60_000, frameBurst: 200 });
+    for (const bad of ["", "0x50", "1e3", "-5", "0", "12.5", " 7"]) {
+      expect(() =>
+        agentLimitsFromEnv({ FULCRUM_AGENT_FRAMES_PER_SECOND: bad } as unknown as NodeJS.ProcessEnv),
+      ).toThrow(/FULCRUM_AGENT_FRAMES_PER_SECOND must be/);
+    }
+  });
+});
+
+describe("frame limiter", () => {
+  const limits = { ...DEFAULT_AGENT_LIMITS, framesPerSecond: 10, frameBurst: 20, floodDrops: 50 };
+
+  it("lets a burst through, then the sustained rate, dropping the rest", () => {
+    const c = clock();
+    const l = new FrameLimiter(limits, c.now);
+    const verdicts = Array.from({ length: 25 }, () => l.admit(100));
+    expect(verdicts.filter((v) => v === "accept")).toHaveLength(20);
+    expect(verdicts.slice(20)).toEqual(Array(5).fill("drop"));
+    expect(l.takeDropped()).toBe(5);
+    expect(l.takeDropped()).toBe(0);
+    c.advance(500);
+    expect(Array.from({ length: 5 }, () => l.admit(100))).toEqual(Array(5).fill("accept"));
+    expect(l.admit(100)).toBe("drop");
+  });
+
+  it("drops a frame over the byte rate, and closes only an agent that keeps flooding", () => {
+    const c = clock();
+    const l = new FrameLimiter({ ...limits, byteBurst: 1000, bytesPerSecond: 100 }, c.now);
+    expect(l.admit(900)).toBe("accept");
+    expect(l.admit(200)).toBe("drop");
+    // A slightly-too-chatty agent: drops now and then, never closed.
+    for (let s = 0; s < 30; s++) {
+      c.advance(1000);
+      for (let i = 0; i < 12; i++) expect(l.admit(1)).not.toBe("close");
+    }
+    // A flood: closed once more than floodDrops are dropped within one window.
+    c.advance(FLOOD_WINDOW_MS);
+    const verdicts = Array.from({ length: 200 }, () => l.admit(1));
+    expect(verdicts.indexOf("close")).toBeGreaterThan(50);
+    expect(verdicts.indexOf("close")).toBeLessThanOrEqual(20 + 51);
+  });
+});
+
+describe("agent reports", () => {
+  const event = (backendId: string, state: HealthEvent["state"], over: Partial<HealthEvent> = {}) => ({
+    poolId: "p1",
+    backendId,
+    address: "10.0.0.1",
+    port: 80,
+    state,
+    at: new Date(0).toISOString(),
+    ...over,
+  });
+
+  it("records an ack or nack once per version and reason, only for versions sent, a few reasons per version", () => {
+    const r = new AgentReports(DEFAULT_AGENT_LIMITS);
+    expect(r.answer("nack", 3, "port in use")).toBe("unsent");
+    r.sent(3);
+    expect(r.answer("nack", 3, "port in use")).toBe("new");
+    expect(r.answer("nack", 3, "port in use")).toBe("repeat");
+    expect(r.answer("ack", 3)).toBe("new");
+    expect(r.answer("nack", 3, "b")).toBe("new");
+    expect(r.answer("nack", 3, "c")).toBe("new");
+    expect(r.answer("nack", 3, "d")).toBe("too-many");
+    // Only the last 16 versions sent are remembered.
+    for (let v = 4; v < 20; v++) r.sent(v);
+    expect(r.answer("ack", 3)).toBe("unsent");
+    expect(r.answer("ack", 19)).toBe("new");
+  });
+
+  it("keeps health changes, drops repeats of a backend's state and malformed events, and caps changes", () => {
+    const r = new AgentReports({ healthEventsPerSecond: 1, healthEventBurst: 3 });
+    const first = r.health([
+      event("b1", "down"),
+      event("b1", "down"),
+      event("b2", "down"),
+      event("b1", "up"),
+    ]);
+    expect(first.fresh.map((e) => `${e.backendId}:${e.state}`)).toEqual(["b1:down", "b2:down", "b1:up"]);
+    expect(first.repeats).toBe(1);
+    const bad = r.health([
+      event("b\r\nX", "down"),
+      event("b3", "down", { at: "yesterday" }),
+      event("b3", "down", { address: "x".repeat(300) }),
+      event("b3", "down", { port: 70000 }),
+    ]);
+    expect(bad).toEqual({ fresh: [], repeats: 0, refused: 4 });
+    // The budget is spent: a further change is refused, not stored.
+    expect(r.health([event("b2", "up")])).toEqual({ fresh: [], repeats: 0, refused: 1 });
+  });
+
+  it("makes text storable in PostgreSQL (no NUL)", () => {
+    expect(storable("a\u0000b")).toBe("a\uFFFDb");
+    expect(storable("plain")).toBe("plain");
+  });
+});
+
+describe("log lines about agents", () => {
+  it("escape control characters and cut long text", () => {
+    expect(logSafe("ok\r\nforged line\u0000")).toBe("ok\\u000d\\u000aforged line\\u0000");
+    expect(logSafe("x".repeat(400), 10)).toBe(`${"x".repeat(10)}…`);
+  });
+
+  it("are limited per reason per window, and the next line says how many were suppressed", () => {
+    const c = clock();
+    const lines: Array<[string, Record<string, unknown> | undefined]> = [];
+    const log = {
+      info: (m: string, f?: Record<string, unknown>) => lines.push([m, f]),
+      warn: (m: string, f?: Record<string, unknown>) => lines.push([m, f]),
+      error: (m: string, f?: Record<string, unknown>) => lines.push([m, f]),
+    };
+    const t = new LogThrottle(log, { windowMs: 10_000, perWindow: 2 }, c.now);
+    for (let i = 0; i < 10; i++) t.write("warn", "nack", "agent refused snapshot", { i });
+    t.write("warn", "other", "other reason", {});
+    expect(lines).toHaveLength(3);
+    expect(t.pending()).toEqual({ nack: 8 });
+    c.advance(10_000);
+    t.write("warn", "nack", "agent refused snapshot", { i: 10 });
+    expect(lines.at(-1)).toEqual(["agent refused snapshot", { i: 10, suppressed: 8 }]);
+  });
+});
+
+describe("flood penalty", () => {
+  it("refuses a credential for the back-off, then forgets it", () => {
+    const c = clock();
+    const p = new FloodPenalty(c.now);
+    expect(p.remaining("k")).toBe(0);
+    p.add("k", 30_000);
+    expect(p.remaining("k")).toBe(30_000);
+    c.advance(29_000);
+    expect(p.remaining("k")).toBe(1000);
+    c.advance(1000);
+    expect(p.remaining("k")).toBe(0);
+  });
+});
