@@ -33,6 +33,12 @@ export const DEFAULT_STATS_BUFFER = 900;
 export const ENGINE_NAMES = ["builtin", "haproxy"] as const;
 export type EngineConfig = { name: "builtin" } | { name: "haproxy"; bin: string; stateDir: string };
 
+/** Back-off of re-applying a snapshot refused for a transient reason (e.g. its port is taken). */
+export interface ApplyRetryConfig {
+  baseMs: number;
+  capMs: number;
+}
+
 export type AgentConfig =
   | {
       mode: "console";
@@ -46,6 +52,8 @@ export type AgentConfig =
       statsIntervalMs: number;
       metrics: MetricsConfig | undefined;
       engine: EngineConfig;
+      /** From FULCRUM_APPLY_RETRY_BASE_MS / FULCRUM_APPLY_RETRY_CAP_MS; undefined: 1 s up to 60 s. */
+      applyRetry: ApplyRetryConfig | undefined;
     }
   | {
       mode: "file";
@@ -53,6 +61,7 @@ export type AgentConfig =
       name: string;
       metrics: MetricsConfig | undefined;
       engine: EngineConfig;
+      applyRetry: ApplyRetryConfig | undefined;
     };
 
 const engineArgs = z.object({
@@ -92,6 +101,8 @@ const metricsArgs = z.object({
   "metrics-host": z.string().min(1, "--metrics-host must not be empty").optional(),
   "stats-buffer": intArg("--stats-buffer", 1, 86_400).optional(),
   statsIntervalMs: intArg("FULCRUM_STATS_INTERVAL_MS", 10, 60_000).optional(),
+  applyRetryBaseMs: intArg("FULCRUM_APPLY_RETRY_BASE_MS", 10, 600_000).optional(),
+  applyRetryCapMs: intArg("FULCRUM_APPLY_RETRY_CAP_MS", 10, 3_600_000).optional(),
 });
 
 function describe(error: z.ZodError): string {
@@ -135,8 +146,18 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     "metrics-host": values["metrics-host"],
     "stats-buffer": values["stats-buffer"],
     statsIntervalMs: env.FULCRUM_STATS_INTERVAL_MS || undefined,
+    applyRetryBaseMs: env.FULCRUM_APPLY_RETRY_BASE_MS || undefined,
+    applyRetryCapMs: env.FULCRUM_APPLY_RETRY_CAP_MS || undefined,
   });
   if (!m.success) throw new ConfigError(describe(m.error));
+  const { applyRetryBaseMs: base, applyRetryCapMs: cap } = m.data;
+  if (base !== undefined && cap !== undefined && cap < base) {
+    throw new ConfigError("FULCRUM_APPLY_RETRY_CAP_MS must be at least FULCRUM_APPLY_RETRY_BASE_MS");
+  }
+  const applyRetry =
+    base === undefined && cap === undefined
+      ? undefined
+      : { baseMs: base ?? Math.min(1000, cap!), capMs: cap ?? Math.max(60_000, base!) };
   if (m.data["metrics-host"] !== undefined && m.data["metrics-port"] === undefined) {
     throw new ConfigError("--metrics-host needs --metrics-port");
   }
@@ -166,7 +187,14 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     }
     const parsed = fileArgs.safeParse({ config: values.config, name: values.name ?? hostname() });
     if (!parsed.success) throw new ConfigError(describe(parsed.error));
-    return { mode: "file", configPath: resolve(parsed.data.config), name: parsed.data.name, metrics, engine };
+    return {
+      mode: "file",
+      configPath: resolve(parsed.data.config),
+      name: parsed.data.name,
+      metrics,
+      engine,
+      applyRetry,
+    };
   }
 
   const parsed = consoleArgs.safeParse({
@@ -186,5 +214,6 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     statsIntervalMs: m.data.statsIntervalMs ?? 1000,
     metrics,
     engine,
+    applyRetry,
   };
 }

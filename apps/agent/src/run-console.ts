@@ -1,4 +1,4 @@
-import { backoffDelay, DEFAULT_BACKOFF, sleep } from "./console/backoff";
+import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF, sleep } from "./console/backoff";
 import { ConsoleConnection } from "./console/connection";
 import { enroll } from "./console/enroll";
 import type { Engine } from "./dataplane/engine";
@@ -6,6 +6,7 @@ import { ConfigError, EnrollUnavailableError, errorMessage } from "./errors";
 import type { Logger } from "./log";
 import type { AgentMetrics } from "./metrics/agent-metrics";
 import { snapshotApplier } from "./snapshot-applier";
+import { SnapshotRetry } from "./snapshot-retry";
 import { CredentialStore, type StoredCredential } from "./state/credential-store";
 import { SnapshotStore } from "./state/snapshot-store";
 import { ensureStateDir } from "./state/state-dir";
@@ -20,6 +21,8 @@ export interface ConsoleModeOptions {
   statsBuffer?: number;
   /** Extra hello capabilities, e.g. the engine ("engine:haproxy"). */
   capabilities?: readonly string[];
+  /** Back-off of re-applying a snapshot refused for a transient reason (default 1 s .. 60 s). */
+  applyRetry?: BackoffOptions;
 }
 
 /** Console mode: serve the last good snapshot at once, then enroll if needed and follow the console. */
@@ -30,10 +33,19 @@ export async function runConsole(
   signal: AbortSignal,
   metrics?: AgentMetrics,
 ) {
-  await ensureStateDir(opts.stateDir);
+  await ensureStateDir(opts.stateDir, log);
   const snapshots = new SnapshotStore(opts.stateDir, log);
   const applier = snapshotApplier(engine, snapshots, log);
-  const apply = metrics ? metrics.wrapApply(applier) : applier;
+  let connection: ConsoleConnection | undefined;
+  // A snapshot refused because a port is taken is applied again until it serves, each failure nacked.
+  const retry = new SnapshotRetry({
+    apply: metrics ? metrics.wrapApply(applier) : applier,
+    report: (version, outcome) => connection?.report(version, outcome),
+    log,
+    ...(opts.applyRetry ? { backoff: opts.applyRetry } : {}),
+  });
+  const apply = retry.apply;
+  signal.addEventListener("abort", () => retry.stop(), { once: true });
 
   const stored = await snapshots.load();
   if (stored) {
@@ -51,7 +63,7 @@ export async function runConsole(
     });
   }
 
-  const connection = new ConsoleConnection({
+  connection = new ConsoleConnection({
     consoleUrl: opts.consoleUrl,
     credential: cred.credential,
     log,

@@ -1,14 +1,22 @@
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { type Snapshot, snapshotSchema } from "@fulcrum/protocol";
 import type { Engine } from "./dataplane/engine";
 import { ConfigError, errorMessage } from "./errors";
 import type { Logger } from "./log";
 import type { AgentMetrics } from "./metrics/agent-metrics";
 import { snapshotApplier } from "./snapshot-applier";
+import { SnapshotRetry } from "./snapshot-retry";
+
+/** The console's frame limit: a snapshot file larger than any snapshot a console could send is refused unread. */
+export const MAX_SNAPSHOT_FILE_BYTES = 32 * 1024 * 1024;
 
 export async function readSnapshotFile(path: string): Promise<Snapshot> {
   let raw: string;
   try {
+    const { size } = await stat(path);
+    if (size > MAX_SNAPSHOT_FILE_BYTES) {
+      throw new Error(`it has ${size} bytes; a snapshot has at most ${MAX_SNAPSHOT_FILE_BYTES}`);
+    }
     raw = await readFile(path, "utf8");
   } catch (e) {
     throw new ConfigError(`cannot read --config ${path}: ${errorMessage(e)}`);
@@ -36,9 +44,14 @@ export async function runFile(
   metrics?: AgentMetrics,
 ): Promise<void> {
   const applier = snapshotApplier(engine, undefined, log);
-  const apply = metrics ? metrics.wrapApply(applier) : applier;
+  // A reload refused because a port is taken is applied again until it serves (logged; no console to tell).
+  const retry = new SnapshotRetry({ apply: metrics ? metrics.wrapApply(applier) : applier, log });
+  const apply = retry.apply;
   const first = await apply(await readSnapshotFile(path));
-  if (!first.ok) throw new ConfigError(`cannot serve ${path}: ${first.reason}`);
+  if (!first.ok) {
+    retry.stop();
+    throw new ConfigError(`cannot serve ${path}: ${first.reason}`);
+  }
   process.on("SIGHUP", () => {
     log.info("SIGHUP: reloading", { path });
     readSnapshotFile(path)

@@ -3,11 +3,13 @@ import type { ApplyOutcome } from "./console/connection";
 import type { Engine } from "./dataplane/engine";
 import { errorCode, errorMessage } from "./errors";
 import type { Logger } from "./log";
+import { isTransientApplyError } from "./snapshot-retry";
 import type { SnapshotStore } from "./state/snapshot-store";
 
 /**
  * Applies a snapshot to the engine and, once it serves, remembers it as the
- * last good one. Never rejects: the outcome becomes an ack or a nack.
+ * last good one. Never rejects: the outcome becomes an ack or a nack; a nack
+ * for a reason that may pass by itself is marked `transient` (SnapshotRetry).
  */
 export function snapshotApplier(engine: Engine, store: SnapshotStore | undefined, log: Logger) {
   return async (snapshot: Snapshot): Promise<ApplyOutcome> => {
@@ -19,12 +21,15 @@ export function snapshotApplier(engine: Engine, store: SnapshotStore | undefined
       await engine.apply(snapshot);
     } catch (e) {
       const reason = `${errorCode(e)}: ${errorMessage(e)}`;
+      const transient = isTransientApplyError(e);
       log.error("snapshot rejected; still serving the previous one", {
         version: snapshot.version,
         serving: applied?.version ?? "none",
         reason,
+        transient,
       });
-      return { ok: false, reason };
+      const outcome: ApplyOutcome & { transient: boolean } = { ok: false, reason, transient };
+      return outcome;
     }
     log.info("applied snapshot", { version: snapshot.version, hash: snapshot.hash.slice(0, 12) });
     // Serving matters more than remembering: a failed save is logged, not nacked.
