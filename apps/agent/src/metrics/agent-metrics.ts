@@ -40,6 +40,7 @@ export class AgentMetrics {
       engine: opts.engine,
       snapshots: this.snapshots,
       status: this.status,
+      log: opts.log,
       ...(opts.statsIntervalMs ? { intervalMs: opts.statsIntervalMs } : {}),
     });
   }

@@ -3,6 +3,8 @@ import { upstreamKey } from "../dataplane/backend-state";
 import type { AppliedSnapshot, EngineStats } from "../dataplane/engine";
 import type { BackendStats, PoolStats } from "../dataplane/engine-stats";
 import type { TrafficSnapshot } from "../dataplane/stats";
+import { guarded } from "../guard";
+import { type Logger, silentLogger } from "../log";
 import type { AppliedSnapshots } from "./applied-snapshots";
 import type { BackendStatusTracker } from "./backend-status";
 
@@ -21,6 +23,8 @@ export interface SamplerOptions {
   /** Every this many points every known entry is listed, idle or not (gauges refreshed); default 60. */
   keyframeEvery?: number;
   now?: () => number;
+  /** Where a bug in sampling is reported (it never stops the agent). */
+  log?: Logger;
 }
 
 export type PointListener = (point: StatsPoint) => void;
@@ -203,7 +207,10 @@ export class StatsSampler {
 
   start(): void {
     if (this.timer || !this.opts.engine.stats) return;
-    this.timer = setInterval(() => this.tick(), this.intervalMs);
+    this.timer = setInterval(
+      guarded(this.opts.log ?? silentLogger, "stats sampling", () => this.tick()),
+      this.intervalMs,
+    );
     this.timer.unref();
   }
 
