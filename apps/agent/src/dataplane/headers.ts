@@ -14,6 +14,8 @@ const HOP_BY_HOP = new Set([
   "trailer",
   "transfer-encoding",
   "upgrade",
+  // Connection-specific to an h2c upgrade (RFC 7540 §3.2.1), which is never forwarded.
+  "http2-settings",
 ]);
 
 /** Headers named in Connection are hop-by-hop too (RFC 9110 §7.6.1). */
@@ -38,21 +40,26 @@ export interface ForwardedFor {
   host: string | undefined;
   /** The listener trusts the client's X-Forwarded-*: append to -For, keep -Proto/-Host. Default false. */
   trust?: boolean;
+  /** An absolute-form target's authority: sent as Host instead of the client's (RFC 9112 §3.2.2). */
+  replaceHost?: string;
 }
 
 /**
  * Request headers for the backend: hop-by-hop dropped, X-Forwarded-For set to
  * the client address (appended to when the listener trusts forwarded
  * headers), X-Forwarded-Proto/Host set by us unless trusted and present.
- * `keepUpgrade` retains Connection/Upgrade for WebSocket passthrough.
+ * `upgrade`, for WebSocket passthrough, is the Upgrade value to send (the
+ * client's minus h2c) with `Connection: upgrade`; the client's own
+ * Connection and Upgrade are dropped either way.
  */
 export function upstreamRequestHeaders(
   raw: readonly string[],
   fwd: ForwardedFor,
-  keepUpgrade = false,
+  upgrade?: string,
 ): string[] {
   const extra = connectionTokens(raw);
   const out: string[] = [];
+  if (fwd.replaceHost !== undefined) out.push("Host", fwd.replaceHost);
   let xff: string | undefined;
   let keptProto = false;
   let keptHost = false;
@@ -72,16 +79,14 @@ export function upstreamRequestHeaders(
       out.push(name, value);
       continue;
     }
-    if (keepUpgrade && (lower === "connection" || lower === "upgrade")) {
-      out.push(name, value);
-      continue;
-    }
+    if (lower === "host" && fwd.replaceHost !== undefined) continue;
     if (HOP_BY_HOP.has(lower) || extra?.has(lower)) continue;
     out.push(name, value);
   }
   out.push("X-Forwarded-For", xff === undefined ? fwd.clientIp : `${xff}, ${fwd.clientIp}`);
   if (!keptProto) out.push("X-Forwarded-Proto", fwd.proto);
   if (fwd.host !== undefined && !keptHost) out.push("X-Forwarded-Host", fwd.host);
+  if (upgrade !== undefined) out.push("Connection", "upgrade", "Upgrade", upgrade);
   return out;
 }
 

@@ -3,9 +3,12 @@ import type { Socket } from "node:net";
 import { errorCode, errorMessage } from "../errors";
 import type { Logger } from "../log";
 import type { BackendRuntime } from "./backend-runtime";
+import { type BodyPaceFailure, BodyPacer } from "./body-pacer";
 import type { Lease, Outcome } from "./exchange";
+import { DEFAULT_H1_OPTIONS } from "./h1/options";
 import { clientIpOf, downstreamResponseHeaders, upstreamRequestHeaders } from "./headers";
 import { type LocalReason, replyLocal } from "./local-reply";
+import { nodeRequestTarget, transferCodingStatus } from "./node-request-target";
 import { ClientAbortError, UpstreamTimeoutError } from "./proxy-errors";
 import { decideRedirect, redirectHeaders } from "./redirect";
 import { NodeRequestFacts } from "./request-facts";
@@ -53,6 +56,11 @@ interface Exchange {
   retries: number;
   /** Why the previous attempt failed: the answer if no other backend is left to retry on. */
   lastError: Error | undefined;
+  /** The proxy ended the request itself (body too large, too slow, paused too long): the backend side is cut. */
+  refused: boolean;
+  /** The listener's maxBodyBytes (0 = none). */
+  readonly maxBodyBytes: number;
+  pacer: BodyPacer | undefined;
   bytesIn: number;
   bytesOut: number;
   upstream: ClientRequest | undefined;
@@ -73,10 +81,28 @@ export function handleHttpRequest(ctx: HttpProxyContext, req: IncomingMessage, r
   const lstats = table.config?.stats;
   countOnFirstRequest(lstats, req.socket);
   if (lstats) lstats.requests++;
-  const url = req.url ?? "/";
+  const target = nodeRequestTarget(req);
+  const teStatus = transferCodingStatus(req);
+  const cfg = table.config;
+  const maxBodyBytes = cfg?.maxBodyBytes ?? DEFAULT_H1_OPTIONS.maxBodyBytes;
+  const refusal =
+    target === undefined || teStatus === 400
+      ? ([400, "bad-request", "malformed request"] as const)
+      : teStatus === 501
+        ? ([501, "unsupported-transfer-coding", "only chunked transfer coding is supported"] as const)
+        : maxBodyBytes > 0 && Number(req.headers["content-length"] ?? 0) > maxBodyBytes
+          ? ([413, "body-too-large", "request body too large"] as const)
+          : undefined;
+  if (refusal !== undefined) {
+    // Refused before any backend is chosen; the body is not read, so the connection closes.
+    if (lstats) countResponse(refusal[0], lstats);
+    replyLocal(res, refusal[0], refusal[1], refusal[2], true);
+    return;
+  }
+  const url = target!.url;
   const q = url.indexOf("?");
   const path = q === -1 ? url : url.slice(0, q);
-  const host = normalizeHost(req.headers.host);
+  const host = normalizeHost(target!.host);
   const route = table.match(host, path);
   if (!route) {
     if (lstats) countResponse(404, lstats);
@@ -93,7 +119,6 @@ export function handleHttpRequest(ctx: HttpProxyContext, req: IncomingMessage, r
     redirect(req, res, route, url, new NodeRequestFacts(req, method, path, host, clientIp), lstats);
     return;
   }
-  const cfg = table.config;
   const t = ctx.timeouts;
   const ex: Exchange = {
     req,
@@ -103,8 +128,9 @@ export function handleHttpRequest(ctx: HttpProxyContext, req: IncomingMessage, r
     headers: upstreamRequestHeaders(req.rawHeaders, {
       clientIp,
       proto: "http",
-      host: req.headers.host,
+      host: target!.host,
       trust: ctx.table.config?.trustForwarded,
+      ...(target!.absolute ? { replaceHost: target!.host } : {}),
     }),
     facts: new NodeRequestFacts(req, method, path, host, clientIp),
     bodyless:
@@ -122,6 +148,9 @@ export function handleHttpRequest(ctx: HttpProxyContext, req: IncomingMessage, r
     staleRetried: false,
     retries: 0,
     lastError: undefined,
+    refused: false,
+    maxBodyBytes,
+    pacer: undefined,
     bytesIn: 0,
     bytesOut: 0,
     upstream: undefined,
@@ -130,6 +159,7 @@ export function handleHttpRequest(ctx: HttpProxyContext, req: IncomingMessage, r
   // Client-side failures end here: nobody is left to answer, so they are not upstream errors.
   req.on("error", () => {});
   res.once("close", () => {
+    ex.pacer?.stop();
     countBytes(ex.bytesIn, ex.bytesOut, lstats, route.stats, pool.counters);
     if (!ex.responded) countAborted(lstats, route.stats, pool.counters);
     if (res.writableFinished) return;
@@ -160,12 +190,39 @@ function redirect(
   }
 }
 
-function local(ex: Exchange, status: number, reason: LocalReason, text: string): void {
+function local(ex: Exchange, status: number, reason: LocalReason, text: string, close = false): void {
   if (!ex.res.headersSent) {
     ex.responded = true;
     countResponse(status, ex.listenerStats, ex.route.stats, ex.route.pool.counters);
   }
-  replyLocal(ex.res, status, reason, text);
+  replyLocal(ex.res, status, reason, text, close);
+}
+
+/**
+ * The request body broke a listener limit: the backend's half a request is
+ * cut; the client hears 413/408, or loses its connection once a response started.
+ */
+function refuseBody(ex: Exchange, why: "body-too-large" | BodyPaceFailure): void {
+  if (ex.refused) return;
+  ex.refused = true;
+  ex.pacer?.stop();
+  ex.upstream?.destroy();
+  if (ex.res.headersSent) {
+    ex.res.destroy();
+    return;
+  }
+  ex.req.pause();
+  if (why === "body-too-large") local(ex, 413, why, "request body too large", true);
+  else
+    local(
+      ex,
+      408,
+      why,
+      why === "body-timeout"
+        ? "request body not received in time"
+        : "request body slower than the minimum rate",
+      true,
+    );
 }
 
 function next(ctx: HttpProxyContext, ex: Exchange): void {
@@ -233,12 +290,26 @@ function attempt(ctx: HttpProxyContext, ex: Exchange, lease: Lease): void {
     connected = true;
     if (ex.bodyless) return;
     ex.bodyStarted = true;
+    const cfg = ctx.table.config;
+    const bodyMs = cfg?.timeouts.bodyMs ?? DEFAULT_H1_OPTIONS.timeouts.bodyMs;
+    const minRate = cfg?.minBodyBytesPerSecond ?? DEFAULT_H1_OPTIONS.minBodyBytesPerSecond;
+    const pacer = new BodyPacer(
+      bodyMs,
+      minRate,
+      () => req.isPaused(),
+      (why) => refuseBody(ex, why),
+    );
+    ex.pacer = pacer;
+    pacer.start();
+    req.once("end", () => pacer.stop());
     forwardBody(
       req,
       upstream,
       () => upstream.end(),
       (n) => {
         ex.bytesIn += n;
+        pacer.onBytes(n);
+        if (ex.maxBodyBytes > 0 && ex.bytesIn > ex.maxBodyBytes) refuseBody(ex, "body-too-large");
       },
     );
   };
@@ -260,7 +331,7 @@ function attempt(ctx: HttpProxyContext, ex: Exchange, lease: Lease): void {
     const latencyMs = performance.now() - started;
     ures.once("close", () => {
       const bytes = { fromClient: ex.bytesIn, toClient: ex.bytesOut };
-      if (ex.clientGone) lease.finish({ kind: "client-aborted" }, bytes);
+      if (ex.clientGone || ex.refused) lease.finish({ kind: "client-aborted" }, bytes);
       else if (!ures.complete) {
         lease.finish({ kind: "failed-after-response", error: new Error("backend closed mid-body") }, bytes);
         // The backend went away mid-body; the client must not mistake a cut body for a whole one.
@@ -288,7 +359,7 @@ function attempt(ctx: HttpProxyContext, ex: Exchange, lease: Lease): void {
   upstream.on("error", (err) => {
     disarm();
     if (gotResponse) return; // the response's close handler reports it
-    if (ex.clientGone) {
+    if (ex.clientGone || ex.refused) {
       lease.finish({ kind: "client-aborted" });
       ctx.log.debug("client went away", { backend: backend.id, code: errorCode(err) });
       return;

@@ -16,9 +16,24 @@ export type LocalReason =
   | "upstream-response-timeout"
   | "upstream-idle-timeout"
   /** A redirect route's loop guard: the request was redirected once already. */
-  | "redirect-loop";
+  | "redirect-loop"
+  /** The client's request, refused before (or instead of) forwarding; the connection closes. */
+  | "bad-request"
+  | "unsupported-transfer-coding"
+  | "head-timeout"
+  | "head-too-large"
+  | "body-too-large"
+  | "body-timeout"
+  | "body-too-slow";
 
-export function replyLocal(res: ServerResponse, status: number, reason: LocalReason, text: string): void {
+/** `close`: the request body was not read, so the connection cannot carry another request. */
+export function replyLocal(
+  res: ServerResponse,
+  status: number,
+  reason: LocalReason,
+  text: string,
+  close = false,
+): void {
   if (res.headersSent) {
     // Too late for a status: cutting the connection is the only honest signal left.
     res.destroy();
@@ -30,6 +45,7 @@ export function replyLocal(res: ServerResponse, status: number, reason: LocalRea
     "content-length": Buffer.byteLength(body),
     "cache-control": "no-store",
     "x-fulcrum-reason": reason,
+    ...(close ? { connection: "close" } : {}),
   });
   res.end(body);
 }

@@ -6,6 +6,7 @@ import { type HttpProxyContext, handleHttpRequest } from "./http-proxy";
 import { closeServer, type Listener, listen, nextBindId } from "./listener";
 import type { ListenerConfig } from "./listener-config";
 import type { RouteTable } from "./route-table";
+import { countResponse } from "./stats";
 import type { DataPlaneTimeouts } from "./timeouts";
 import { handleUpgrade } from "./upgrade-proxy";
 
@@ -34,6 +35,9 @@ export class NodeHttpListener implements Listener {
       headersTimeout: timeouts.clientHeadersMs,
       requestTimeout: timeouts.clientRequestMs,
       keepAliveTimeout: timeouts.clientKeepAliveMs,
+      // Node checks headersTimeout on this interval (default 30 s): a listener's headMs of a few
+      // seconds would otherwise fire up to 30 s late.
+      connectionsCheckingInterval: 1000,
       // Node would otherwise strip duplicates; a proxy passes what it got.
       joinDuplicateHeaders: false,
     });
@@ -44,7 +48,21 @@ export class NodeHttpListener implements Listener {
     this.server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => {
       log.debug("http client error", { listener: `${bindAddress}:${port}`, code: errorCode(err) });
       if (socket.writable && err.code !== "ECONNRESET") {
-        socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+        // As the h1 front end: 431 for a head too large, 408 for a head (or request) too slow, else 400.
+        const [status, text, reason] =
+          err.code === "HPE_HEADER_OVERFLOW"
+            ? [431, "Request Header Fields Too Large", "head-too-large"]
+            : err.code === "ERR_HTTP_REQUEST_TIMEOUT"
+              ? [408, "Request Timeout", "head-timeout"]
+              : [400, "Bad Request", "bad-request"];
+        const lstats = this.ctx.table.config?.stats;
+        if (lstats) {
+          lstats.requests++;
+          countResponse(status, lstats);
+        }
+        socket.end(
+          `HTTP/1.1 ${status} ${text}\r\nconnection: close\r\ncontent-length: 0\r\nx-fulcrum-reason: ${reason}\r\n\r\n`,
+        );
       }
       socket.destroy();
     });

@@ -6,6 +6,7 @@ import type { Lease } from "./exchange";
 import { clientIpOf, upstreamRequestHeaders } from "./headers";
 import type { HttpProxyContext } from "./http-proxy";
 import { type LocalReason, replyLocalRaw } from "./local-reply";
+import { nodeRequestTarget, upgradeToForward } from "./node-request-target";
 import { UpstreamTimeoutError } from "./proxy-errors";
 import { NodeRequestFacts } from "./request-facts";
 import { normalizeHost } from "./route-table";
@@ -17,7 +18,10 @@ import { classifyUpstreamFailure } from "./upstream-failure";
  * over a fresh connection, then splice the two sockets; the backend's 101 (or
  * refusal) flows back untouched. The lease is held for the tunnel's life, so
  * a draining backend counts it as open work; a failed connect is retried on
- * another backend within the pool's retry budget.
+ * another backend within the pool's retry budget. An h2c upgrade is not
+ * forwarded (backends speak HTTP/1.1): h2c is taken out of Upgrade, and a
+ * request that asked for h2c alone goes to the backend as a plain request
+ * with Connection: close, its response relayed the same way.
  */
 export function handleUpgrade(
   ctx: HttpProxyContext,
@@ -28,10 +32,16 @@ export function handleUpgrade(
   socket.on("error", () => socket.destroy());
   const lstats = ctx.table.config?.stats;
   if (lstats) lstats.requests++;
-  const url = req.url ?? "/";
+  const target = nodeRequestTarget(req);
+  if (target === undefined) {
+    if (lstats) countResponse(400, lstats);
+    replyLocalRaw(socket, 400, "bad-request");
+    return;
+  }
+  const url = target.url;
   const q = url.indexOf("?");
   const path = q === -1 ? url : url.slice(0, q);
-  const host = normalizeHost(req.headers.host);
+  const host = normalizeHost(target.host);
   const route = ctx.table.match(host, path);
   if (!route) {
     if (lstats) countResponse(404, lstats);
@@ -111,11 +121,19 @@ export function handleUpgrade(
     upstream.once("connect", () => {
       clearTimeout(connectTimer);
       connected = true;
+      const upgrade = upgradeToForward(req);
       const headers = upstreamRequestHeaders(
         req.rawHeaders,
-        { clientIp, proto: "http", host: req.headers.host, trust: ctx.table.config?.trustForwarded },
-        true,
+        {
+          clientIp,
+          proto: "http",
+          host: target.host,
+          trust: ctx.table.config?.trustForwarded,
+          ...(target.absolute ? { replaceHost: target.host } : {}),
+        },
+        upgrade,
       );
+      if (upgrade === undefined) headers.push("Connection", "close");
       let text = `${req.method} ${url} HTTP/1.1\r\n`;
       for (let i = 0; i < headers.length; i += 2) text += `${headers[i]}: ${headers[i + 1]}\r\n`;
       upstream.write(`${text}\r\n`);

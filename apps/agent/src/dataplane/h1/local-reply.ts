@@ -1,18 +1,8 @@
 import { STATUS_CODES } from "node:http";
 import type { LocalReason } from "../local-reply";
 
-/** Reasons only this front end produces: a client's malformed, oversized or too slow request. */
-export type H1LocalReason =
-  | LocalReason
-  | "bad-request"
-  | "head-too-large"
-  | "head-timeout"
-  | "body-timeout"
-  | "body-too-slow"
-  | "body-too-large"
-  | "unsupported-transfer-coding"
-  | "queue-full"
-  | "queue-timeout";
+/** The same reasons as the node:http front end (local-reply.ts). */
+export type H1LocalReason = LocalReason;
 
 const cache = new Map<string, Buffer>();
 
