@@ -38,31 +38,37 @@ describe("frame limiter", () => {
   it("lets a burst through, then the sustained rate, dropping the rest", () => {
     const c = clock();
     const l = new FrameLimiter(limits, c.now);
-    const verdicts = Array.from({ length: 25 }, () => l.admit(100));
+    const verdicts = Array.from({ length: 25 }, () => l.admit());
     expect(verdicts.filter((v) => v === "accept")).toHaveLength(20);
     expect(verdicts.slice(20)).toEqual(Array(5).fill("drop"));
     expect(l.takeDropped()).toBe(5);
     expect(l.takeDropped()).toBe(0);
     c.advance(500);
-    expect(Array.from({ length: 5 }, () => l.admit(100))).toEqual(Array(5).fill("accept"));
-    expect(l.admit(100)).toBe("drop");
+    expect(Array.from({ length: 5 }, () => l.admit())).toEqual(Array(5).fill("accept"));
+    expect(l.admit()).toBe("drop");
   });
 
-  it("drops a frame over the byte rate, and closes only an agent that keeps flooding", () => {
+  it("slows reading over the byte rate instead of dropping, for as long as the excess takes at the rate", () => {
     const c = clock();
     const l = new FrameLimiter({ ...limits, byteBurst: 1000, bytesPerSecond: 100 }, c.now);
-    expect(l.admit(900)).toBe("accept");
-    expect(l.admit(200)).toBe("drop");
+    expect(l.pauseFor(900)).toBe(0);
+    expect(l.pauseFor(300)).toBeCloseTo(2000);
+    c.advance(2000);
+    expect(l.pauseFor(100)).toBeCloseTo(1000);
+  });
+
+  it("closes only an agent that keeps flooding", () => {
+    const c = clock();
+    const l = new FrameLimiter(limits, c.now);
     // A slightly-too-chatty agent: drops now and then, never closed.
     for (let s = 0; s < 30; s++) {
       c.advance(1000);
-      for (let i = 0; i < 12; i++) expect(l.admit(1)).not.toBe("close");
+      for (let i = 0; i < 12; i++) expect(l.admit()).not.toBe("close");
     }
     // A flood: closed once more than floodDrops are dropped within one window.
     c.advance(FLOOD_WINDOW_MS);
-    const verdicts = Array.from({ length: 200 }, () => l.admit(1));
-    expect(verdicts.indexOf("close")).toBeGreaterThan(50);
-    expect(verdicts.indexOf("close")).toBeLessThanOrEqual(20 + 51);
+    const verdicts = Array.from({ length: 200 }, () => l.admit());
+    expect(verdicts.indexOf("close")).toBe(20 + 50);
   });
 });
 

@@ -53,6 +53,8 @@ export class AgentConnection {
   private lastHash: string | null = null;
   private readonly helloTimer: NodeJS.Timeout;
   private killTimer: NodeJS.Timeout | undefined;
+  /** Set while reading is paused to hold the byte rate. */
+  private resumeTimer: NodeJS.Timeout | undefined;
   /** Set once the console closes the connection: nothing more the agent sends is looked at. */
   private closing = false;
   private readonly limiter: FrameLimiter;
@@ -75,6 +77,7 @@ export class AgentConnection {
     ws.on("close", () => {
       clearTimeout(this.helloTimer);
       clearTimeout(this.killTimer);
+      clearTimeout(this.resumeTimer);
       this.deps.onClose(this);
       this.record({ disconnectedAt: new Date() });
       const suppressed = this.logs.pending();
@@ -110,7 +113,7 @@ export class AgentConnection {
   /** Every frame passes here first: the rate limits are checked before anything is parsed. */
   private onRaw(data: RawData, isBinary: boolean): void {
     if (this.closing) return;
-    const verdict = this.limiter.admit(rawLength(data));
+    const verdict = this.limiter.admit();
     if (verdict === "close") {
       this.closeForFlooding();
       return;
@@ -125,6 +128,7 @@ export class AgentConnection {
       }
       return;
     }
+    this.holdByteRate(rawLength(data));
     if (isBinary) {
       this.refuse("binary frames are not part of the protocol");
       return;
@@ -132,6 +136,22 @@ export class AgentConnection {
     void this.onFrame(data.toString()).catch((err: unknown) =>
       this.logs.write("error", "failed", "agent frame failed", { agent: this.agent.name, err }),
     );
+  }
+
+  /** Over the byte rate, the socket is not read until the rate is met again (TCP pushes back on the agent). */
+  private holdByteRate(bytes: number): void {
+    const pauseMs = this.limiter.pauseFor(bytes);
+    if (pauseMs <= 0 || this.resumeTimer !== undefined) return;
+    this.logs.write("warn", "bytes", "agent over its byte rate: reading paused", {
+      agent: this.agent.name,
+      pauseMs: Math.ceil(pauseMs),
+    });
+    this.ws.pause();
+    this.resumeTimer = setTimeout(() => {
+      this.resumeTimer = undefined;
+      if (!this.closing) this.ws.resume();
+    }, pauseMs);
+    this.resumeTimer.unref();
   }
 
   private closeForFlooding(): void {

@@ -6,9 +6,11 @@ export type FrameVerdict = "accept" | "drop" | "close";
 
 /**
  * Per-connection limits on what an agent sends, checked before a frame is
- * parsed: a frame over the frame or byte rate is dropped (and counted); an
- * agent with more than `floodDrops` drops within one window keeps flooding
- * and is to be closed. O(1) per frame.
+ * parsed. A frame over the frame rate is dropped (and counted); an agent with
+ * more than `floodDrops` drops within one window keeps flooding and is to be
+ * closed. Bytes over the byte rate are not dropped but slow the reading down
+ * (see pauseFor): a real agent replaying a large stats backlog loses nothing,
+ * and a flooder's large frames cost the console no more than the rate. O(1) per frame.
  */
 export class FrameLimiter {
   private readonly frames: TokenBucket;
@@ -27,9 +29,8 @@ export class FrameLimiter {
     this.windowStart = now();
   }
 
-  admit(byteLength: number): FrameVerdict {
-    // Bytes are only charged for a frame the frame bucket let through.
-    if (this.frames.take(1) && this.bytes.take(byteLength)) return "accept";
+  admit(): FrameVerdict {
+    if (this.frames.take(1)) return "accept";
     const t = this.now();
     if (t - this.windowStart >= FLOOD_WINDOW_MS) {
       this.windowStart = t;
@@ -38,6 +39,11 @@ export class FrameLimiter {
     this.windowDrops++;
     this.unreported++;
     return this.windowDrops > this.limits.floodDrops ? "close" : "drop";
+  }
+
+  /** Charges an accepted frame's bytes; returns how long to stop reading so the byte rate holds (0: no pause). */
+  pauseFor(byteLength: number): number {
+    return this.bytes.charge(byteLength);
   }
 
   /** Frames dropped since the last call. */

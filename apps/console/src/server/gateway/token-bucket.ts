@@ -17,11 +17,22 @@ export class TokenBucket {
 
   /** Takes `n` tokens if there are that many; otherwise takes none. */
   take(n = 1): boolean {
-    const t = this.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((t - this.last) / 1000) * this.ratePerSecond);
-    this.last = t;
+    this.refill();
     if (this.tokens < n) return false;
     this.tokens -= n;
     return true;
+  }
+
+  /** Takes `n` tokens even into debt; returns the milliseconds until the debt is paid (0: none). */
+  charge(n: number): number {
+    this.refill();
+    this.tokens -= n;
+    return this.tokens >= 0 ? 0 : (-this.tokens / this.ratePerSecond) * 1000;
+  }
+
+  private refill(): void {
+    const t = this.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((t - this.last) / 1000) * this.ratePerSecond);
+    this.last = t;
   }
 }
