@@ -138,6 +138,21 @@ export const ENGINE_FEATURES: readonly EngineFeature[] = [
     "timeout connect, http-request, client, http-keep-alive.",
   ),
   both("listener:max_connections", "Listener maxConnections", "frontend maxconn."),
+  builtinOnly(
+    "listener:max_body_bytes",
+    "Maximum request body size",
+    "HAProxy can refuse a body by its Content-Length (http-request deny deny_status 413) but not a chunked body that grows past the limit; set maxBodyBytes to 0 for this engine.",
+  ),
+  builtinOnly(
+    "listener:body_timeout_below_idle",
+    "Request body timeout shorter than the idle timeout",
+    "HAProxy bounds each pause in a request body with timeout client (the idle timeout); set bodyMs ≥ idleMs.",
+  ),
+  builtinOnly(
+    "listener:min_body_rate",
+    "Minimum request body rate other than 0 or the default",
+    "HAProxy has no minimum data rate; use 0 (off) or the default 240 bytes/s, which HAProxy does not enforce (its timeout client bounds each pause).",
+  ),
   both(
     "listener:trust_forwarded",
     "Trust X-Forwarded-*",

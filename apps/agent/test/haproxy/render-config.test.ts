@@ -165,4 +165,21 @@ describe("findUnsupported", () => {
     ]);
     expect(findUnsupported(s)[0]?.reason).toMatch(/timeout server/);
   });
+
+  it("refuses the request body limits HAProxy cannot hold exactly, and runs their defaults", () => {
+    const body = (settings: Record<string, unknown>) =>
+      findUnsupported(snap(1, [http("a", 8080, "p", { settings })], [pool("p", [be("x", 9001)])])).map(
+        (u) => u.key,
+      );
+    expect(body({})).toEqual([]);
+    expect(body({ minBodyBytesPerSecond: 0, timeouts: { bodyMs: 120_000 } })).toEqual([]);
+    expect(body({ maxBodyBytes: 1024 })).toEqual(["listener:max_body_bytes"]);
+    expect(body({ timeouts: { bodyMs: 5000 } })).toEqual(["listener:body_timeout_below_idle"]);
+    expect(body({ minBodyBytesPerSecond: 1000 })).toEqual(["listener:min_body_rate"]);
+    expect(
+      findUnsupported(
+        snap(1, [http("a", 8080, "p", { settings: { maxBodyBytes: 1 } })], [pool("p", [be("x", 9001)])]),
+      )[0]?.reason,
+    ).toMatch(/chunked/);
+  });
 });

@@ -1,6 +1,7 @@
 import {
   type ConsistentHashOptions,
   consistentHashOptionsSchema,
+  listenerSettingsSchema,
   type Snapshot,
   type SnapshotPool,
   type SnapshotProxyListener,
@@ -15,6 +16,9 @@ export interface Unsupported {
   where: string;
   reason: string;
 }
+
+/** The schema's default: tolerated (not enforced) so a default listener runs on HAProxy; any other rate is refused. */
+const DEFAULT_MIN_BODY_RATE = listenerSettingsSchema.parse({}).minBodyBytesPerSecond;
 
 const STATIC_POLICIES = new Set(["source_ip_hash", "consistent_hash", "first_available"]);
 
@@ -60,6 +64,13 @@ export function findUnsupported(snapshot: Snapshot): Unsupported[] {
       continue;
     }
     if (l.protocol === "http") {
+      const s = l.settings;
+      if (s.maxBodyBytes > 0) use("listener:max_body_bytes", `listener ${l.name}`);
+      if (s.timeouts.bodyMs < s.timeouts.idleMs)
+        use("listener:body_timeout_below_idle", `listener ${l.name}`);
+      if (s.minBodyBytesPerSecond !== 0 && s.minBodyBytesPerSecond !== DEFAULT_MIN_BODY_RATE) {
+        use("listener:min_body_rate", `listener ${l.name}`);
+      }
       headerLimits.add(l.settings.maxHeaderBytes);
       if (l.settings.timeouts.responseMs !== l.settings.timeouts.idleMs) {
         use("listener:response_timeout_differs", `listener ${l.name}`);
