@@ -304,6 +304,8 @@ export class PoolRuntime implements PoolHandle {
 
   lease(b: BackendRuntime, facts: RequestFacts): Lease {
     b.shared.acquire();
+    // The pool's "active connections": leases held (attempts in progress, tunnels, TCP connections).
+    this.counters.activeConnections++;
     const p = this.settings.persistence;
     let headers: ReadonlyArray<readonly [string, string]> = NO_HEADERS;
     if (p.type === "cookie") {
@@ -358,6 +360,7 @@ export class PoolRuntime implements PoolHandle {
       const ej = outlier.observe(b.key, success, monotonicNow());
       if (ej) this.eject(b, ej.until, ej.ejections, outcome);
     }
+    this.counters.activeConnections--;
     s.release();
     this.shared.pump();
   }
