@@ -5,14 +5,30 @@ import type { SnapshotBody } from "../src/server/snapshot/compile";
 
 type B = { id: string; weight?: number; state?: "enabled" | "draining" | "disabled"; backup?: boolean };
 
-/** One pool "p" as a schema-valid snapshot body. */
-function body(policy: Snapshot["pools"][number]["policy"], backends: B[], persistence = {}): SnapshotBody {
+/** One pool "p" as a schema-valid snapshot body; `routed`: a listener's route sends it traffic. */
+function body(
+  policy: Snapshot["pools"][number]["policy"],
+  backends: B[],
+  persistence = {},
+  routed = true,
+): SnapshotBody {
   const s = snapshotSchema.parse({
     version: 1,
     hash: "0".repeat(64),
     clusterId: "c",
     createdAt: new Date(0).toISOString(),
-    listeners: [],
+    listeners: routed
+      ? [
+          {
+            id: "l",
+            name: "web",
+            protocol: "http",
+            bindAddress: "127.0.0.1",
+            port: 8080,
+            routes: [{ id: "r", host: "", pathPrefix: "/", priority: 0, poolId: "p" }],
+          },
+        ]
+      : [],
     pools: [
       {
         id: "p",
@@ -37,7 +53,7 @@ function body(policy: Snapshot["pools"][number]["policy"], backends: B[], persis
 }
 
 const live = (over: Record<string, Partial<BackendLive>> = {}, poolRps = 100) => ({
-  backend: (id: string): BackendLive => ({
+  backend: (_poolId: string, id: string): BackendLive => ({
     status: "up",
     rps: 10,
     activeConnections: 2,
@@ -137,6 +153,21 @@ describe("traffic effects of a change (pure)", () => {
     expect(effect!.backends.map((b) => [b.id, b.rpsNow, b.rpsAfter])).toEqual([
       ["a", 10, 80],
       ["b", 10, 0],
+    ]);
+    expect(effect!.routes).toBe(1);
+  });
+
+  it("expects no traffic for a pool no route sends any to", () => {
+    const before = body("round_robin", [{ id: "a" }], {}, false);
+    const [effect] = poolEffects(
+      before,
+      body("round_robin", [{ id: "a" }, { id: "b" }], {}, false),
+      live({}, 5),
+    );
+    expect(effect!.routes).toBe(0);
+    expect(effect!.backends.map((b) => [b.id, b.rpsAfter])).toEqual([
+      ["a", 0],
+      ["b", 0],
     ]);
   });
 });

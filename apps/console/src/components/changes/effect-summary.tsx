@@ -31,7 +31,7 @@ export function EffectSummary({ preview }: { preview: ChangePreview }) {
         </li>
         <li>
           <span className="font-medium">{totals.connectionsToDrain}</span> in-flight connection
-          {totals.connectionsToDrain === 1 ? "" : "s"} drain
+          {totals.connectionsToDrain === 1 ? "" : "s"} to drain
         </li>
         <li>
           <span className="font-medium">{totals.stickySessionsRepinned}</span> sticky session
@@ -46,6 +46,11 @@ export function EffectSummary({ preview }: { preview: ChangePreview }) {
               {p.change}
             </Badge>
             <span className="text-zinc-500">{rate(p.rpsNow)} now</span>
+            {p.routes === 0 && p.change !== "removed" ? (
+              <span className="text-amber-700 dark:text-amber-400" data-testid="pool-unrouted">
+                · no route sends traffic here: its backends get none
+              </span>
+            ) : null}
             {p.hashKeysMovedShare !== null ? (
               <span className="text-zinc-500">· {pct(p.hashKeysMovedShare)} of hash keys move</span>
             ) : null}

@@ -6,11 +6,18 @@ import {
   type TrafficDelta,
 } from "@fulcrum/protocol";
 
-export const SCOPES = ["cluster", "listener", "route", "pool", "backend", "agent"] as const;
+export const SCOPES = ["cluster", "listener", "route", "pool", "backend", "pool_backend", "agent"] as const;
 export type Scope = (typeof SCOPES)[number];
 export const RANGES = ["5m", "15m", "1h", "24h", "7d"] as const;
 export type Range = (typeof RANGES)[number];
 export type { BackendStatus };
+
+/**
+ * The series id of a backend's traffic in one pool ("pool_backend" scope). A
+ * backend moved to another pool keeps its id, so its rate in each pool is kept
+ * apart from the "backend" scope, which follows the backend wherever it is.
+ */
+export const poolBackendKey = (poolId: string, backendId: string) => `${poolId}/${backendId}`;
 
 /** One step of a graph. Rates are per second over the step; gauges are averaged over it. */
 export interface SeriesPoint {

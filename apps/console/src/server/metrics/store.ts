@@ -15,6 +15,7 @@ import {
   FIELD as F,
   mergeAgg,
   newAgg,
+  poolBackendKey,
   type Quantiles,
   quantilesOf,
   type Range,
@@ -122,7 +123,14 @@ export class MetricsStore implements StatsSink {
     string,
     Map<
       string,
-      { status: BackendStatus; at: number; seen: number; activeConnections: number; stickySessions: number }
+      {
+        poolId: string;
+        status: BackendStatus;
+        at: number;
+        seen: number;
+        activeConnections: number;
+        stickySessions: number;
+      }
     >
   >();
   private readonly poolTotals = new Map<string, Map<string, PoolTotals>>();
@@ -244,12 +252,14 @@ export class MetricsStore implements StatsSink {
       total.c[F.latencyCount] = poolLatency.c[F.latencyCount]!;
     }
     for (const [id, d] of Object.entries(p.backends)) {
-      contributions.push(["backend", id, deltaVec(d)]);
+      const v = deltaVec(d);
+      contributions.push(["backend", id, v], ["pool_backend", poolBackendKey(d.poolId, id), v]);
       this.backendPool.set(id, d.poolId);
       const byAgent = getOrCreate(this.backendStatus, id, () => new Map());
       const prev = byAgent.get(agent.id);
       if (!prev || prev.at <= end) {
         byAgent.set(agent.id, {
+          poolId: d.poolId,
           status: d.status,
           at: end,
           seen: now,
@@ -442,10 +452,16 @@ export class MetricsStore implements StatsSink {
     return [...this.backendPool].filter(([, p]) => p === poolId).map(([b]) => b);
   }
 
-  /** The most severe of the agents' fresh reports; "unknown" without any. */
-  backendStatusOf(backendId: string): BackendStatus {
+  /**
+   * The most severe of the agents' fresh reports; "unknown" without any. With
+   * `poolId`, only reports of the backend as a member of that pool count (a
+   * backend just moved away is not reported there any more).
+   */
+  backendStatusOf(backendId: string, poolId?: string): BackendStatus {
     const seenAfter = this.now() - STATUS_FRESH_MS;
-    const fresh = [...(this.backendStatus.get(backendId)?.values() ?? [])].filter((s) => s.seen >= seenAfter);
+    const fresh = [...(this.backendStatus.get(backendId)?.values() ?? [])].filter(
+      (s) => s.seen >= seenAfter && (poolId === undefined || s.poolId === poolId),
+    );
     for (const status of STATUS_ORDER) if (fresh.some((s) => s.status === status)) return status;
     return "unknown";
   }
@@ -454,12 +470,12 @@ export class MetricsStore implements StatsSink {
    * Latest gauges of a backend, summed over the agents that reported it within
    * GAUGE_FRESH_MS (agents report a gauge when it changes and in every keyframe).
    */
-  backendGauges(backendId: string): { activeConnections: number; stickySessions: number } {
+  backendGauges(backendId: string, poolId?: string): { activeConnections: number; stickySessions: number } {
     const seenAfter = this.now() - GAUGE_FRESH_MS;
     let activeConnections = 0;
     let stickySessions = 0;
     for (const s of this.backendStatus.get(backendId)?.values() ?? []) {
-      if (s.seen < seenAfter) continue;
+      if (s.seen < seenAfter || (poolId !== undefined && s.poolId !== poolId)) continue;
       activeConnections += s.activeConnections;
       stickySessions += s.stickySessions;
     }

@@ -24,7 +24,8 @@ export interface BackendLive {
 }
 
 export interface LiveView {
-  backend(id: string): BackendLive;
+  /** `rps` is the backend's rate in that pool; status and gauges are the backend's own. */
+  backend(poolId: string, id: string): BackendLive;
   poolRps(poolId: string): number;
 }
 
@@ -122,7 +123,11 @@ export function poolEffects(before: SnapshotBody, after: SnapshotBody, live: Liv
     const old = beforePools.get(id);
     const now = afterPools.get(id);
     if (old && now && trafficSignature(old) === trafficSignature(now)) continue;
-    out.push(poolEffect(old, now, live));
+    const routes = (now ? after : before).listeners.reduce(
+      (n, l) => n + l.routes.filter((r) => r.poolId === id).length,
+      0,
+    );
+    out.push(poolEffect(old, now, live, routes));
   }
   return out.sort((a, b) => a.name.localeCompare(b.name));
 }
@@ -131,16 +136,19 @@ function poolEffect(
   old: SnapshotPool | undefined,
   now: SnapshotPool | undefined,
   live: LiveView,
+  routes: number,
 ): PoolEffect {
   const pool = (now ?? old)!;
   const oldBackends = old?.backends ?? [];
   const newBackends = now?.backends ?? [];
-  const liveOf = new Map([...oldBackends, ...newBackends].map((b) => [b.id, live.backend(b.id)]));
+  const liveOf = new Map([...oldBackends, ...newBackends].map((b) => [b.id, live.backend(pool.id, b.id)]));
   const oldViews = oldBackends.map((b) => viewOf(b, liveOf.get(b.id)!));
   const newViews = newBackends.map((b) => viewOf(b, liveOf.get(b.id)!));
   const distBefore = old ? distribution(old, oldViews) : { shares: new Map<string, number>(), keys: null };
   const distAfter = now ? distribution(now, newViews) : { shares: new Map<string, number>(), keys: null };
   const rpsNow = live.poolRps(pool.id);
+  // Without a route nothing reaches the pool, whatever it received before.
+  const rpsExpected = now && routes > 0 ? rpsNow : 0;
 
   const eligibleAfter = new Set(eligible(newViews).map((b) => b.id));
   const newById = new Map(newBackends.map((b) => [b.id, b]));
@@ -174,7 +182,7 @@ function poolEffect(
       shareBefore: round(distBefore.shares.get(b.id) ?? 0),
       shareAfter: round(shareAfter),
       rpsNow: round(l.rps, 2),
-      rpsAfter: round(shareAfter * rpsNow, 2),
+      rpsAfter: round(shareAfter * rpsExpected, 2),
       activeConnections: l.activeConnections,
       stickySessions: l.stickySessions,
       status: l.status,
@@ -194,6 +202,7 @@ function poolEffect(
     policy: pool.policy,
     change: !old ? "added" : !now ? "removed" : "changed",
     rpsNow: round(rpsNow, 2),
+    routes,
     backends,
     hashKeysMovedShare,
     stickySessionsRepinned,

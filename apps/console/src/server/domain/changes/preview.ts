@@ -1,3 +1,4 @@
+import { poolBackendKey } from "../../metrics/aggregate";
 import type { Services } from "../../services";
 import { hashSnapshotBody } from "../../snapshot/compile";
 import { diffSnapshots } from "../../snapshot/diff";
@@ -48,9 +49,10 @@ export async function previewChange(
   const changed = !latest || latest.hash !== hashSnapshotBody(after);
 
   const live: LiveView = {
-    backend: (id) => ({
+    backend: (poolId, id) => ({
       status: deps.metrics.backendStatusOf(id),
-      rps: deps.metrics.recentRps(clusterId, "backend", id),
+      // Its rate in this pool: a backend joining from another pool has none here yet.
+      rps: deps.metrics.recentRps(clusterId, "pool_backend", poolBackendKey(poolId, id)),
       ...deps.metrics.backendGauges(id),
     }),
     poolRps: (id) => deps.metrics.recentRps(clusterId, "pool", id),

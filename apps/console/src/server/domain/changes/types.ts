@@ -40,6 +40,11 @@ export interface PoolEffect {
   change: "added" | "removed" | "changed";
   /** Requests per second the pool receives now, over the last ~10 s, summed over agents. */
   rpsNow: number;
+  /**
+   * Routes that send the pool traffic after the change (before it, for a removed pool).
+   * 0: the pool receives nothing, so every rpsAfter is 0.
+   */
+  routes: number;
   /** Every backend in the pool before or after the change. */
   backends: BackendEffect[];
   /** consistent_hash / source_ip_hash: share (0..1) of hash keys that land on another backend; null otherwise. */
@@ -62,9 +67,9 @@ export interface BackendEffect {
   /** Expected share (0..1) of the pool's new requests before and after the change. */
   shareBefore: number;
   shareAfter: number;
-  /** Requests per second this backend receives now (last ~10 s). */
+  /** Requests per second this backend receives now in this pool (last ~10 s); 0 for one joining from another pool. */
   rpsNow: number;
-  /** Estimate after the change: shareAfter × the pool's current rate. */
+  /** Estimate after the change: shareAfter × the pool's current rate (0 when no route sends the pool traffic). */
   rpsAfter: number;
   /** Latest gauges from the agents (summed). */
   activeConnections: number;

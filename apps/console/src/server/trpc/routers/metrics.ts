@@ -2,7 +2,14 @@ import type { PrismaClient } from "@fulcrum/db";
 import { z } from "zod";
 import { InvalidInputError, NotFoundError } from "../../errors";
 import { HEARTBEAT_INTERVAL_MS } from "../../gateway/agent-connection";
-import { type BackendStatus, RANGES, SCOPES, type Scope, type SeriesPoint } from "../../metrics/aggregate";
+import {
+  type BackendStatus,
+  poolBackendKey,
+  RANGES,
+  SCOPES,
+  type Scope,
+  type SeriesPoint,
+} from "../../metrics/aggregate";
 import { healthTimeline, type BackendStatus as TimelineStatus } from "../../metrics/health-timeline-query";
 import type { MetricsStore } from "../../metrics/store";
 import { procedure, router } from "../init";
@@ -70,11 +77,13 @@ export const metricsRouter = router({
       }> => {
         const { metrics, prisma } = ctx.services;
         const ids = await poolBackendIds(prisma, metrics, input.clusterId, input.poolId);
-        const { stepMs, series } = await metrics.series(input.clusterId, "backend", ids, input.range);
+        // Each backend's traffic in this pool, not wherever else it has been.
+        const keys = ids.map((id) => poolBackendKey(input.poolId, id));
+        const { stepMs, series } = await metrics.series(input.clusterId, "pool_backend", keys, input.range);
         return {
           stepMs,
-          series: Object.fromEntries(series),
-          status: Object.fromEntries(ids.map((id) => [id, metrics.backendStatusOf(id)])),
+          series: Object.fromEntries(ids.map((id, i) => [id, series.get(keys[i]!) ?? []])),
+          status: Object.fromEntries(ids.map((id) => [id, metrics.backendStatusOf(id, input.poolId)])),
         };
       },
     ),
@@ -107,14 +116,14 @@ export const metricsRouter = router({
         const ids = [...new Set([...configured, ...metrics.knownBackends(input.poolId)])];
         const points: Record<string, SeriesPoint> = {};
         for (const id of ids) {
-          const p = metrics.pointAt(input.clusterId, "backend", id, sec);
+          const p = metrics.pointAt(input.clusterId, "pool_backend", poolBackendKey(input.poolId, id), sec);
           if (p) points[id] = p;
         }
         if (Object.keys(points).length === 0) continue;
         yield {
           t: sec * 1000,
           points,
-          status: Object.fromEntries(ids.map((id) => [id, metrics.backendStatusOf(id)])),
+          status: Object.fromEntries(ids.map((id) => [id, metrics.backendStatusOf(id, input.poolId)])),
         };
       }
     }),
