@@ -1,18 +1,36 @@
 // `bash scripts/start.sh`: the console on the embedded database, one local
 // agent, three demo backends and a light traffic generator. Ctrl-C stops all.
+// With FULCRUM_DEMO=0 only the console, and where to go first.
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { DEMO_BACKENDS, type DemoBackend, startDemoBackend } from "./backends";
 import { ConsoleApi } from "./console-api";
+import {
+  bindingLine,
+  consoleBinding,
+  consoleOnlyReady,
+  consolePublicUrl,
+  dataDescription,
+  demoReady,
+  isDemo,
+  localUrl,
+  seedLine,
+} from "./messages";
 import { DEMO_LISTENER_PORT, seedDemoTopology } from "./seed";
 import { startTraffic } from "./traffic";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const demo = isDemo(process.env);
 const port = Number(process.env.PORT ?? 3000);
-const consoleUrl = `http://127.0.0.1:${port}`;
+const binding = consoleBinding(process.env, demo);
+const consoleUrl = localUrl(binding, port);
+const publicUrl = consolePublicUrl(process.env, port);
 const dataDir = path.resolve(process.env.FULCRUM_DATA_DIR ?? path.join(root, ".fulcrum"));
+const data = dataDescription(process.env, dataDir);
+/** Prefix of this script's own lines. */
+const tag = demo ? "[demo]" : "[start]";
 const admin = {
   email: process.env.FULCRUM_ADMIN_EMAIL ?? "admin@fulcrum.local",
   password: process.env.FULCRUM_ADMIN_PASSWORD ?? "fulcrum-demo-admin",
@@ -23,25 +41,32 @@ const backends: DemoBackend[] = [];
 let traffic: ReturnType<typeof startTraffic> | undefined;
 let stopping = false;
 
+/**
+ * Lines the console prints that say nothing to someone starting Fulcrum: Next times loading its
+ * own config on every start ("✓ Running next.config.ts took 2.1s").
+ */
+const CONSOLE_NOISE = [/Running next\.config\.\w+ took /];
+
 function run(
   name: string,
   command: string,
   args: string[],
-  opts: { cwd: string; env: NodeJS.ProcessEnv },
+  opts: { cwd: string; env: NodeJS.ProcessEnv; noise?: RegExp[] },
 ): ChildProcess {
-  const child = spawn(command, args, { ...opts, stdio: ["ignore", "pipe", "pipe"] });
+  const { noise = [], ...spawnOpts } = opts;
+  const child = spawn(command, args, { ...spawnOpts, stdio: ["ignore", "pipe", "pipe"] });
   const prefix = (chunk: Buffer) =>
     chunk
       .toString()
       .split("\n")
-      .filter((l) => l.trim() !== "")
+      .filter((l) => l.trim() !== "" && !noise.some((n) => n.test(l)))
       .map((l) => (l.startsWith(`[${name}]`) ? `${l}\n` : `[${name}] ${l}\n`))
       .join("");
   child.stdout?.on("data", (d: Buffer) => process.stdout.write(prefix(d)));
   child.stderr?.on("data", (d: Buffer) => process.stderr.write(prefix(d)));
   child.on("exit", (code, signal) => {
     if (!stopping) {
-      console.error(`[demo] ${name} exited (${signal ?? code}); stopping the demo`);
+      console.error(`${tag} ${name} exited (${signal ?? code}); stopping${demo ? " the demo" : ""}`);
       void shutdown(1);
     }
   });
@@ -79,25 +104,55 @@ async function shutdown(code: number): Promise<void> {
 process.on("SIGINT", () => void shutdown(0));
 process.on("SIGTERM", () => void shutdown(0));
 
-async function main(): Promise<void> {
-  mkdirSync(dataDir, { recursive: true });
-  for (const b of DEMO_BACKENDS) backends.push(await startDemoBackend(b.name, b.port, b.behaviour));
-
+function startConsole(env: NodeJS.ProcessEnv): void {
   run("console", process.execPath, ["--import", "tsx", "server.ts"], {
     cwd: path.join(root, "apps/console"),
-    env: {
-      ...process.env,
-      PORT: String(port),
-      FULCRUM_DATA_DIR: dataDir,
-      FULCRUM_ADMIN_EMAIL: admin.email,
-      FULCRUM_ADMIN_PASSWORD: admin.password,
-    },
+    env: { ...process.env, PORT: String(port), HOST: binding.host, FULCRUM_DATA_DIR: dataDir, ...env },
+    noise: CONSOLE_NOISE,
   });
-  await waitFor("the console", async () => (await fetch(`${consoleUrl}/api/health`)).ok, 120_000);
+}
+
+/** Resolves with the console's health once it answers (the database is up and migrated then). */
+async function consoleHealth(): Promise<{ needsSetup: boolean }> {
+  let health: { needsSetup: boolean } | undefined;
+  await waitFor(
+    "the console",
+    async () => {
+      const res = await fetch(`${consoleUrl}/api/health`);
+      if (res.ok) health = (await res.json()) as { needsSetup: boolean };
+      return res.ok;
+    },
+    120_000,
+  );
+  return health!;
+}
+
+async function consoleOnly(): Promise<void> {
+  startConsole({});
+  const { needsSetup } = await consoleHealth();
+  console.log(
+    consoleOnlyReady({
+      url: publicUrl,
+      needsSetup,
+      binding: bindingLine(binding, port, false),
+      data,
+    }),
+  );
+}
+
+async function main(): Promise<void> {
+  mkdirSync(dataDir, { recursive: true });
+  if (!demo) return consoleOnly();
+  for (const b of DEMO_BACKENDS) backends.push(await startDemoBackend(b.name, b.port, b.behaviour));
+
+  startConsole({ FULCRUM_ADMIN_EMAIL: admin.email, FULCRUM_ADMIN_PASSWORD: admin.password });
+  await consoleHealth();
 
   const api = new ConsoleApi(consoleUrl);
   await api.signIn(admin.email, admin.password);
-  const { clusterId } = await seedDemoTopology(api);
+  const seed = await seedDemoTopology(api);
+  const { clusterId } = seed;
+  console.log(`[demo] ${seedLine(seed, DEMO_LISTENER_PORT)}`);
 
   const stateDir = path.join(dataDir, "demo-agent");
   const agentArgs = ["--console", consoleUrl, "--state-dir", stateDir, "--name", "demo-agent"];
@@ -124,16 +179,18 @@ async function main(): Promise<void> {
   );
   traffic = startTraffic(DEMO_LISTENER_PORT, 20);
 
-  console.log(`
-  Fulcrum is running.
-    console   http://localhost:${port}   sign in as ${admin.email} / ${admin.password}
-    traffic   http://127.0.0.1:${DEMO_LISTENER_PORT}  →  pool "demo": alpha (quick), bravo (slow), charlie (fails now and then)
-    data      ${dataDir}
-  Ctrl-C stops everything.
-`);
+  console.log(
+    demoReady({
+      url: publicUrl,
+      admin,
+      listenerPort: DEMO_LISTENER_PORT,
+      binding: bindingLine(binding, port, true),
+      data,
+    }),
+  );
 }
 
 main().catch((err: unknown) => {
-  console.error(`[demo] ${err instanceof Error ? err.message : String(err)}`);
+  console.error(`${tag} ${err instanceof Error ? err.message : String(err)}`);
   void shutdown(1);
 });

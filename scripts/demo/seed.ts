@@ -1,5 +1,6 @@
 import { DEMO_BACKENDS } from "./backends";
 import type { ConsoleApi } from "./console-api";
+import type { SeedResult } from "./messages";
 
 export const DEMO_LISTENER_PORT = 8080;
 
@@ -18,14 +19,16 @@ interface Listener {
 }
 
 /** Creates the demo topology once; on later starts finds it and changes nothing. */
-export async function seedDemoTopology(api: ConsoleApi): Promise<{ clusterId: string }> {
+export async function seedDemoTopology(api: ConsoleApi): Promise<SeedResult> {
   const clusters = await api.query<Cluster[]>("cluster.list");
   const cluster = clusters.find((c) => c.name === "default") ?? clusters[0];
   if (!cluster) throw new Error("no cluster: the console creates 'default' with the first admin");
   const clusterId = cluster.id;
+  let created = false;
 
   let pool = (await api.query<Pool[]>("pool.list", { clusterId })).find((p) => p.name === "demo");
   if (!pool) {
+    created = true;
     pool = await api.mutate<Pool>("pool.create", {
       clusterId,
       name: "demo",
@@ -47,6 +50,7 @@ export async function seedDemoTopology(api: ConsoleApi): Promise<{ clusterId: st
     (l) => l.name === "demo-web",
   );
   if (!listener) {
+    created = true;
     listener = await api.mutate<Listener>("listener.create", {
       clusterId,
       name: "demo-web",
@@ -56,5 +60,6 @@ export async function seedDemoTopology(api: ConsoleApi): Promise<{ clusterId: st
     });
     await api.mutate("route.create", { listenerId: listener.id, poolId: pool.id });
   }
-  return { clusterId };
+  const [latest] = await api.query<Array<{ version: number }>>("config.versions", { clusterId });
+  return { clusterId, created, version: latest?.version ?? null };
 }

@@ -8,6 +8,20 @@ export NEXT_TELEMETRY_DISABLED=1
 say() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
 
+# Runs "$@" with its output kept in a temporary log that is shown (its end) only on failure,
+# so tools' chatter ("Prisma schema loaded from …", Next's build steps) stays out of the way.
+quietly() {
+  local what=$1 log
+  shift
+  log=$(mktemp "${TMPDIR:-/tmp}/fulcrum-XXXXXX.log")
+  if "$@" >"$log" 2>&1; then
+    rm -f "$log"
+    return 0
+  fi
+  tail -n 40 "$log" >&2
+  die "$what failed (whole output: $log)"
+}
+
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"
   elif command -v sudo >/dev/null 2>&1; then sudo "$@"
@@ -32,9 +46,9 @@ ensure_pnpm() {
 
 ensure_deps() {
   say "installing dependencies (pnpm install)"
-  pnpm install --frozen-lockfile --reporter=silent
+  quietly "pnpm install" pnpm install --frozen-lockfile --reporter=silent
   say "generating the Prisma client"
-  pnpm --silent db:generate >/dev/null
+  quietly "generating the Prisma client" pnpm --silent db:generate
 }
 
 # Browser tests use Debian's Chromium; Playwright's own browser download cannot work offline.
@@ -59,6 +73,18 @@ ensure_console_build() {
   if [ -f "$build_id" ] && [ -z "$(find apps/console/src apps/console/next.config.ts packages/protocol/src -newer "$build_id" -print -quit)" ]; then
     return
   fi
-  say "building the console (next build)"
-  pnpm --filter @fulcrum/console build >/dev/null
+  say "building the console (next build): about a minute on two cores, needed on the first start and after source changes"
+  local started=$SECONDS ticker
+  # A line every 20 s, so a quiet minute does not look like a hang.
+  (
+    while sleep 20; do printf '    … still building (%d s)\n' $((SECONDS - started)); done
+  ) &
+  ticker=$!
+  # shellcheck disable=SC2064 # the ticker's pid is known now
+  trap "kill $ticker 2>/dev/null" EXIT
+  quietly "next build" pnpm --filter @fulcrum/console build
+  kill "$ticker" 2>/dev/null || true
+  wait "$ticker" 2>/dev/null || true
+  trap - EXIT
+  say "built the console in $((SECONDS - started)) s"
 }
