@@ -120,9 +120,9 @@ describe.each(["h1", "node"] as const)("%s front end", (frontEnd) => {
 
     it("rejects invalid policy options without touching the running config", async () => {
       await engine.apply(makeSnapshot(1, [httpListener(port)], [backend("a", a.port)]));
-      const bad = makeSnapshot(2, [httpListener(port)], [backend("b", b.port)], "consistent_hash", [], {
-        policyOptions: { key: "header" },
-      });
+      // The schema refuses these options too; the engine must refuse a snapshot that bypassed it.
+      const bad = makeSnapshot(2, [httpListener(port)], [backend("b", b.port)], "consistent_hash");
+      bad.pools[0]!.policyOptions = { key: "header" };
       await expect(engine.apply(bad)).rejects.toBeInstanceOf(SnapshotInvalidError);
       await expect(engine.apply(bad)).rejects.toThrow(/keyName/);
       expect(await bodies(2)).toEqual(["a", "a"]);
