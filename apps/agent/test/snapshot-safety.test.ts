@@ -87,6 +87,39 @@ describe.each(["h1", "node"] as const)(
   },
 );
 
+describe("engine: moving a listener to another address on the same port (found by the property test)", () => {
+  it("releases the old bind first instead of nacking EADDRINUSE forever; a failed move restores it", async () => {
+    const engine = new NodeEngine({ log: memoryLogger(), timeouts: { drainGraceMs: 100 } });
+    const port = await freePort();
+    try {
+      await engine.apply(
+        makeSnapshot(1, [httpListener(port, { bindAddress: "0.0.0.0" })], [backend("a", a.port)]),
+      );
+      expect((await get(port)).body).toBe("a");
+      await engine.apply(
+        makeSnapshot(2, [httpListener(port, { bindAddress: "127.0.0.1" })], [backend("a", a.port)]),
+      );
+      expect(engine.applied?.version).toBe(2);
+      expect((await get(port)).body).toBe("a");
+      // A move that cannot complete (a second listener on a taken port) puts the old bind back.
+      const taken = a.port;
+      await expect(
+        engine.apply(
+          makeSnapshot(
+            3,
+            [httpListener(port, { bindAddress: "0.0.0.0" }), httpListener(taken)],
+            [backend("a", a.port)],
+          ),
+        ),
+      ).rejects.toMatchObject({ code: "listener_bind_failed" });
+      expect(engine.applied?.version).toBe(2);
+      expect((await get(port)).body).toBe("a");
+    } finally {
+      await engine.stop();
+    }
+  });
+});
+
 describe("health checker", () => {
   it("fails a check whose path is not an origin-form target instead of throwing in its timer", async () => {
     const changes: string[] = [];

@@ -127,6 +127,7 @@ export class NodeEngine implements Engine {
     const next = new Map<string, Listener>();
     const fresh: Listener[] = [];
     const displaced: Listener[] = [];
+    const wanted = new Set(snapshot.listeners.map((l) => bindKey(l.bindAddress, l.port)));
     try {
       for (const l of snapshot.listeners) {
         const key = bindKey(l.bindAddress, l.port);
@@ -146,7 +147,19 @@ export class NodeEngine implements Engine {
         }
         const listener = this.createListener(tableOf(l));
         try {
-          await listener.bind();
+          await listener.bind().catch(async (e) => {
+            // Our own listener on this port that the snapshot retires (0.0.0.0:80 → 10.0.0.1:80)
+            // holds it until the swap: release it first, as for a protocol change, and bind again.
+            const retiring =
+              (e as NodeJS.ErrnoException).code === "EADDRINUSE" ? this.retiringOn(l.port, wanted) : [];
+            const others = retiring.filter((x) => !displaced.includes(x));
+            if (others.length === 0) throw e;
+            for (const x of others) {
+              await x.close(0);
+              displaced.push(x);
+            }
+            await listener.bind();
+          });
         } catch (e) {
           throw new ListenerBindError(`listener ${l.name} cannot bind ${key}: ${errorMessage(e)}`, {
             cause: e,
@@ -188,7 +201,12 @@ export class NodeEngine implements Engine {
     }
   }
 
-  /** Best effort: a listener displaced for a protocol change goes back if the apply failed. */
+  /** Listeners bound now on `port` whose bind address the next snapshot no longer lists. */
+  private retiringOn(port: number, wanted: ReadonlySet<string>): Listener[] {
+    return [...this.listeners].filter(([key, l]) => l.port === port && !wanted.has(key)).map(([, l]) => l);
+  }
+
+  /** Best effort: a listener displaced for a protocol or address change goes back if the apply failed. */
   private async rebind(listeners: Listener[]): Promise<void> {
     for (const l of listeners) {
       await l.bind().catch((e) =>
