@@ -125,7 +125,7 @@ const TE_VALUES = [
 ];
 const CL_VALUES = ["0", "1", "3", "5", "10", "+1", "-1", "1, 1", "0x3", "", " 3", "99999999999999999"];
 
-const chunkExt = fc.constantFrom("", ";a", ";a=b", ' ;x="y"', "\t;e", " ", "; \x01", ";" + "e".repeat(20));
+const chunkExt = fc.constantFrom("", ";a", ";a=b", ' ;x="y"', "\t;e", " ", "; \x01", `;${"e".repeat(20)}`);
 const trailer = fc.constantFrom(
   "",
   "X-T: 1\r\n",
