@@ -104,6 +104,13 @@ describe.each(["h1", "node"] as const)("%s front end: protocol edges and body li
     for (const req of a.seen) expect(req.complete).toBe(false);
   });
 
+  it("a connection that sent nothing is closed at the head timeout without a word", async () => {
+    await apply({ timeouts: { headMs: 500 } });
+    const r = await raw(port, [], { ms: 5000 });
+    expect(r.closed).toBe(true);
+    expect(r.text).toBe("");
+  });
+
   it("a partial request head at the head timeout gets 408", async () => {
     await apply({ timeouts: { headMs: 500 } });
     const r = await raw(port, "GET / HTTP/1.1\r\nHo", { ms: 5000 });

@@ -47,7 +47,9 @@ export class NodeHttpListener implements Listener {
     this.server.on("upgrade", (req, socket, head) => handleUpgrade(this.ctx, req, socket, head));
     this.server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => {
       log.debug("http client error", { listener: `${bindAddress}:${port}`, code: errorCode(err) });
-      if (socket.writable && err.code !== "ECONNRESET") {
+      // A connection that never sent a byte hears nothing at the head timeout (as the h1 front end, nginx, HAProxy).
+      const silent = err.code === "ERR_HTTP_REQUEST_TIMEOUT" && socket.bytesRead === 0;
+      if (socket.writable && err.code !== "ECONNRESET" && !silent) {
         // As the h1 front end: 431 for a head too large, 408 for a head (or request) too slow, else 400.
         const [status, text, reason] =
           err.code === "HPE_HEADER_OVERFLOW"
