@@ -11,9 +11,19 @@ interface Toast {
   title: string;
   body?: ReactNode;
   action?: { label: string; onClick: () => void };
+  /** Stays until updated or dismissed (something still in progress, e.g. a rollout). */
+  persist?: boolean;
 }
 
-type ShowToast = (toast: Omit<Toast, "id">) => void;
+type ToastInput = Omit<Toast, "id">;
+
+/** A shown toast: follow-up news replaces its content (and restarts its timer). */
+export interface ToastHandle {
+  update(toast: ToastInput): void;
+  dismiss(): void;
+}
+
+type ShowToast = (toast: ToastInput) => ToastHandle;
 
 const ToastContext = createContext<ShowToast | null>(null);
 
@@ -28,18 +38,55 @@ const ICON: Record<ToastTone, string> = {
   info: "bg-indigo-500",
 };
 
+const lifetime = (t: ToastInput) => (t.tone === "error" ? 9000 : t.action ? 8000 : 4500);
+
 /** Results of actions, in the corner: they stack, go away after a few seconds, and are announced. */
 export function ToastProvider({ children }: { children: ReactNode }) {
   const [toasts, setToasts] = useState<Toast[]>([]);
   const nextId = useRef(1);
-  const dismiss = useCallback((id: number) => setToasts((list) => list.filter((t) => t.id !== id)), []);
-  const show = useCallback<ShowToast>(
-    (toast) => {
-      const id = nextId.current++;
-      setToasts((list) => [...list.slice(-3), { ...toast, id }]);
-      setTimeout(() => dismiss(id), toast.tone === "error" ? 9000 : toast.action ? 8000 : 4500);
+  const timers = useRef(new Map<number, ReturnType<typeof setTimeout>>());
+  /** Ids on screen (the four newest), known synchronously. */
+  const shown = useRef<number[]>([]);
+  const dismiss = useCallback((id: number) => {
+    clearTimeout(timers.current.get(id));
+    timers.current.delete(id);
+    shown.current = shown.current.filter((x) => x !== id);
+    setToasts((list) => list.filter((t) => t.id !== id));
+  }, []);
+  const schedule = useCallback(
+    (id: number, toast: ToastInput) => {
+      clearTimeout(timers.current.get(id));
+      timers.current.delete(id);
+      if (!toast.persist)
+        timers.current.set(
+          id,
+          setTimeout(() => dismiss(id), lifetime(toast)),
+        );
     },
     [dismiss],
+  );
+  const show = useCallback<ShowToast>(
+    (toast) => {
+      let id = nextId.current++;
+      shown.current = [...shown.current.slice(-3), id];
+      setToasts((list) => [...list.slice(-3), { ...toast, id }]);
+      schedule(id, toast);
+      return {
+        update: (next) => {
+          if (!shown.current.includes(id)) {
+            // Dismissed or pushed out meanwhile: the news comes as a toast of its own.
+            id = nextId.current++;
+            shown.current = [...shown.current.slice(-3), id];
+            setToasts((list) => [...list.slice(-3), { ...next, id }]);
+          } else {
+            setToasts((list) => list.map((t) => (t.id === id ? { ...next, id } : t)));
+          }
+          schedule(id, next);
+        },
+        dismiss: () => dismiss(id),
+      };
+    },
+    [dismiss, schedule],
   );
   const value = useMemo(() => show, [show]);
   return (
@@ -55,6 +102,7 @@ export function ToastProvider({ children }: { children: ReactNode }) {
             key={t.id}
             role={t.tone === "error" ? "alert" : "status"}
             data-testid="toast"
+            data-tone={t.tone}
             className={cx(
               "pointer-events-auto flex items-start gap-2.5 rounded-lg border bg-white px-3.5 py-3 text-sm shadow-lg dark:bg-zinc-900",
               TONE[t.tone],
@@ -97,4 +145,7 @@ export function useToast(): ShowToast {
   return useContext(ToastContext) ?? noop;
 }
 
-function noop() {}
+const noopHandle: ToastHandle = { update() {}, dismiss() {} };
+function noop(): ToastHandle {
+  return noopHandle;
+}

@@ -10,6 +10,7 @@ import { DiffList } from "../config/version-diff";
 import { useToast } from "../toast";
 import { Button, Dialog, ErrorNotice, Skeleton, SkeletonRows } from "../ui";
 import { EffectSummary } from "./effect-summary";
+import { useFollowRollout } from "./follow-rollout";
 import { RolloutProgress } from "./rollout-progress";
 import type { Applied, ChangePreview, ChangeSpec } from "./types";
 
@@ -50,6 +51,7 @@ function ChangeDialog({ spec, onClose }: { spec: ChangeSpec; onClose: () => void
   const { clusterId } = useCluster();
   const invalidate = useInvalidateTopology();
   const toast = useToast();
+  const followRollout = useFollowRollout();
   const [phase, setPhase] = useState<Phase>({ step: "preview" });
   const [error, setError] = useState<unknown>(null);
   const [applied, setApplied] = useState(false);
@@ -89,14 +91,16 @@ function ChangeDialog({ spec, onClose }: { spec: ChangeSpec; onClose: () => void
       await invalidate();
       setApplied(true);
       setPhase({ step: "rollout", version, undone: false });
-      toast({
-        tone: "success",
+      const shown = toast({
+        tone: version !== null ? "info" : "success",
         title: spec.done,
         body:
           version !== null
-            ? `Version v${version} is rolling out.`
+            ? `Version v${version} is rolling out…`
             : "Nothing to push: the running config already matches.",
+        persist: version !== null,
       });
+      if (version !== null) void followRollout(shown, spec.done, version);
     } catch (err) {
       setError(err);
       setPhase({ step: "preview" });
@@ -113,11 +117,13 @@ function ChangeDialog({ spec, onClose }: { spec: ChangeSpec; onClose: () => void
       const version = await resolveVersion(result, before);
       await invalidate();
       setPhase({ step: "rollout", version, undone: true });
-      toast({
+      const shown = toast({
         tone: "info",
         title: "Undone",
-        body: version !== null ? `Version v${version} restores the previous state.` : undefined,
+        body: version !== null ? `Version v${version} restores the previous state; rolling out…` : undefined,
+        persist: version !== null,
       });
+      if (version !== null) void followRollout(shown, "Undone", version);
     } catch (err) {
       setError(err);
       toast({ tone: "error", title: "Undo failed", body: errorMessage(err) });
