@@ -81,9 +81,22 @@ function markerTitle(m: Marker): string {
   return `${who} rejected v${m.version}${m.reason ? `: ${m.reason}` : ""} · ${when}`;
 }
 
-function markerText(m: Marker): string {
-  if (m.kind === "config") return `v${m.version}`;
-  return m.kind === "ack" ? "ack" : "nack";
+/**
+ * One label for markers that sit too close to label apart (newest first):
+ * "v10", "v9–v10", "v7, v9, v10"; ACKs/NACKs as "ack ×3", "nack" when any refused.
+ */
+export function groupText(members: readonly Marker[]): string {
+  if (members[0]!.kind !== "config") {
+    const nack = members.some((m) => m.kind === "nack");
+    const word = nack ? "nack" : "ack";
+    return members.length === 1 ? word : `${word} ×${members.length}`;
+  }
+  const versions = [...new Set(members.map((m) => m.version))].sort((a, b) => a - b);
+  if (versions.length === 1) return `v${versions[0]}`;
+  const consecutive = versions.every((v, i) => i === 0 || v === versions[i - 1]! + 1);
+  if (consecutive) return `v${versions[0]}–v${versions.at(-1)}`;
+  if (versions.length <= 3) return versions.map((v) => `v${v}`).join(", ");
+  return `v${versions[0]}…v${versions.at(-1)} (${versions.length})`;
 }
 
 /**
@@ -200,32 +213,53 @@ export function TimeSeriesChart<T extends { t: number }>({
         u.over.appendChild(layer);
       }
       const seen = new Set<string>();
-      const lastX = { top: Number.POSITIVE_INFINITY, bottom: Number.POSITIVE_INFINITY };
       const width = u.over.clientWidth;
-      // Newest first, so where labels would overlap the newest version keeps its label.
+      // Newest first; markers whose labels would overlap (closer than 30 px) share one
+      // label that names them all ("v9–v10"), so none hides under another.
+      const groups: { row: "top" | "bottom"; x: number; members: Marker[] }[] = [];
+      const open = {
+        top: undefined as (typeof groups)[number] | undefined,
+        bottom: undefined as (typeof groups)[number] | undefined,
+      };
       const ms = markersRef.current;
       for (let i = ms.length - 1; i >= 0; i--) {
         const m = ms[i]!;
         const x = u.valToPos(m.t, "x");
         if (!(x >= 0 && x <= width)) continue;
         const row = m.kind === "config" ? "top" : "bottom";
-        if (lastX[row] - x < 30) continue; // would overlap the next label: line only
-        lastX[row] = x;
-        const key = markerKey(m);
+        const g = open[row];
+        if (g && g.x - x < 30) {
+          g.members.push(m);
+          continue;
+        }
+        const fresh = { row, x, members: [m] } as (typeof groups)[number];
+        groups.push(fresh);
+        open[row] = fresh;
+      }
+      for (const g of groups) {
+        const newest = g.members[0]!;
+        const key = g.members.map(markerKey).join("|");
         seen.add(key);
         let node = labels.get(key);
         if (!node) {
-          node = document.createElement(m.kind === "config" ? "a" : "span");
+          node = document.createElement(newest.kind === "config" ? "a" : "span");
+          const worst = g.members.find((m) => m.kind === "nack") ?? newest;
           node.className = cx(
             "pointer-events-auto absolute -translate-x-1/2 whitespace-nowrap rounded px-1 font-mono text-[10px] font-medium leading-4",
-            LABEL_CLASS[m.kind],
+            LABEL_CLASS[worst.kind],
           );
-          node.textContent = markerText(m);
-          node.title = markerTitle(m);
+          node.textContent = groupText(g.members);
+          node.title = g.members.map(markerTitle).join("\n");
+          node.dataset.markers = String(g.members.length);
           if (node instanceof HTMLAnchorElement) {
-            const href = `/config?version=${m.version}`;
+            const href = `/config?version=${newest.version}`;
             node.href = href;
-            node.setAttribute("aria-label", `Config version ${m.version}`);
+            node.setAttribute(
+              "aria-label",
+              g.members.length === 1
+                ? `Config version ${newest.version}`
+                : `Config versions ${groupText(g.members)}; opens v${newest.version}`,
+            );
             node.addEventListener("mousedown", (e) => e.stopPropagation());
             node.addEventListener("click", (e) => {
               if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
@@ -236,7 +270,7 @@ export function TimeSeriesChart<T extends { t: number }>({
           labels.set(key, node);
           layer.appendChild(node);
         }
-        node.style.left = `${Math.min(Math.max(x, 12), width - 12)}px`;
+        node.style.left = `${Math.min(Math.max(g.x, 12), width - 12)}px`;
       }
       for (const [key, node] of labels)
         if (!seen.has(key)) {
