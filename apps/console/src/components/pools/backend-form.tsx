@@ -1,6 +1,6 @@
 "use client";
 
-import { useMutation } from "@tanstack/react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import type { Backend } from "../../lib/api-types";
 import { useInvalidateTopology } from "../../lib/invalidate";
@@ -10,6 +10,7 @@ import { backendInput, backendUpdate, WEIGHT_MAX, WEIGHT_MIN } from "../../serve
 import { formChange, useDryRunSubmit } from "../changes/use-dry-run-submit";
 import { CheckboxField, FormActions, FormError, TextField } from "../form";
 import { Button } from "../ui";
+import { weightNote } from "./policies";
 
 const SHOWN = ["name", "address", "port", "weight", "backup", "maxConnections", "publicBaseUrl"] as const;
 
@@ -30,6 +31,9 @@ export function BackendForm({
   const create = useMutation(trpc.backend.create.mutationOptions());
   const update = useMutation(trpc.backend.update.mutationOptions());
   const mutation = backend ? update : create;
+  // Some policies never read weights: say so where the weight is set.
+  const pool = useQuery(trpc.pool.summary.queryOptions({ id: poolId }));
+  const ignoredWeight = pool.data ? weightNote(pool.data.policy) : null;
   const [clientErrors, setClientErrors] = useState<Record<string, string> | null>(null);
   const errors = mergeErrors(clientErrors, mutation.error);
 
@@ -91,8 +95,20 @@ export function BackendForm({
           max={WEIGHT_MAX}
           defaultValue={backend?.weight ?? 100}
           error={errors.weight}
-          hint={`${WEIGHT_MIN}–${WEIGHT_MAX}; 0 takes no new traffic`}
+          hint={
+            ignoredWeight
+              ? "ignored by this pool's policy"
+              : `${WEIGHT_MIN}–${WEIGHT_MAX}; 0 takes no new traffic`
+          }
         />
+        {ignoredWeight ? (
+          <p
+            data-testid="weight-ignored"
+            className="text-xs text-amber-700 sm:col-span-4 dark:text-amber-400"
+          >
+            {ignoredWeight}
+          </p>
+        ) : null}
         <TextField
           label="Backend name"
           name="name"

@@ -40,6 +40,26 @@ export const POLICY_INFO: Record<Policy, { label: string; help: string }> = {
   },
 };
 
+/**
+ * Policies that never read a backend's weight (packages/balancer: they pick among
+ * eligible backends, not weighted ones): a weight changes nothing there, 0 included.
+ */
+const IGNORES_WEIGHT: ReadonlySet<string> = new Set<Policy>(["round_robin", "random", "first_available"]);
+
+export function policyIgnoresWeight(policy: string): boolean {
+  return IGNORES_WEIGHT.has(policy);
+}
+
+/** What to tell someone about to set a weight in a pool of this policy; null when weights work. */
+export function weightNote(policy: string): string | null {
+  if (!policyIgnoresWeight(policy)) return null;
+  const how =
+    policy === "first_available"
+      ? "it always sends to the first healthy backend in order"
+      : "every backend gets an equal share";
+  return `${policyLabel(policy)} ignores weights: ${how}, and weight 0 does not stop traffic (drain the backend instead). Choose a weighted policy for the pool to use them.`;
+}
+
 export function policyLabel(policy: string): string {
   return POLICY_INFO[policy as Policy]?.label ?? policy;
 }
