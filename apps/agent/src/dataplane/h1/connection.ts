@@ -2,6 +2,7 @@ import type { Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import { errorMessage } from "../../errors";
 import type { Logger } from "../../log";
+import { BODY_CHECK_MS, BODY_RATE_GRACE_MS } from "../body-pacer";
 import type { AcquireResult, Lease, Outcome, PoolHandle } from "../exchange";
 import { clientIpOf } from "../headers";
 import { UpstreamProtocolError, UpstreamTimeoutError } from "../proxy-errors";
@@ -72,11 +73,6 @@ const D_CONNECT = 3;
 const D_RESPONSE = 4;
 /** Streaming a request body: checks the pause since the last read (bodyMs) and the minimum rate. */
 const D_BODY = 5;
-
-/** A request body is held to the listener's minimum rate only after this long (Kestrel's grace period). */
-const BODY_RATE_GRACE_MS = 5000;
-/** How often a streaming body is checked at most (the body deadline fires up to this late). */
-const BODY_CHECK_MS = 1000;
 
 /** A response body up to this size that arrives with its head is copied into the head's Buffer: one write instead of two. */
 const INLINE_BODY_MAX = 4096;
