@@ -4,9 +4,26 @@ import path from "node:path";
 import { type DatabaseConfig, parseDatabaseConfig } from "@fulcrum/db";
 import { z } from "zod";
 
+/**
+ * A whole number from the environment, written in decimal digits only: "0x50",
+ * "1e3", " 5" and "" are mistakes to report, not numbers to guess at.
+ */
+function wholeNumber(name: string, bounds: { min: number; max: number; default: number; unit?: string }) {
+  const range = `${name} must be a whole number from ${bounds.min} to ${bounds.max}${bounds.unit ? ` (${bounds.unit})` : ""}`;
+  return z
+    .string()
+    .regex(/^[0-9]{1,15}$/, range)
+    .transform(Number)
+    .pipe(z.number().min(bounds.min, range).max(bounds.max, range))
+    .default(bounds.default);
+}
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
 const envSchema = z.object({
   /** 0 picks a free port (tests). */
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PORT: wholeNumber("PORT", { min: 0, max: 65535, default: 3000 }),
   HOST: z.string().min(1).default("0.0.0.0"),
   /** The URL people and agents use to reach this console; used for cookies and agent command lines. */
   FULCRUM_PUBLIC_URL: z.url().optional(),
@@ -16,14 +33,58 @@ const envSchema = z.object({
     .string()
     .min(10, "FULCRUM_ADMIN_PASSWORD needs at least 10 characters")
     .optional(),
-  FULCRUM_LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).default(5),
+  /** Failed sign-ins allowed per client address and account in one window. */
+  FULCRUM_LOGIN_RATE_LIMIT: wholeNumber("FULCRUM_LOGIN_RATE_LIMIT", { min: 1, max: 10_000, default: 5 }),
+  /** Failed sign-ins allowed per client address, whatever the account, in one window (password spraying). */
+  FULCRUM_LOGIN_ADDRESS_RATE_LIMIT: wholeNumber("FULCRUM_LOGIN_ADDRESS_RATE_LIMIT", {
+    min: 1,
+    max: 100_000,
+    default: 50,
+  }),
+  FULCRUM_LOGIN_WINDOW_SECONDS: wholeNumber("FULCRUM_LOGIN_WINDOW_SECONDS", {
+    min: 1,
+    max: 86_400,
+    default: 60,
+    unit: "seconds",
+  }),
+  /** Request bodies of anonymous requests: sign-in, setup, agent enrollment. */
+  FULCRUM_ANONYMOUS_BODY_LIMIT: wholeNumber("FULCRUM_ANONYMOUS_BODY_LIMIT", {
+    min: 1 * KiB,
+    max: 1 * MiB,
+    default: 16 * KiB,
+    unit: "bytes",
+  }),
+  /** Request bodies of signed-in API calls (a change preview of 200 moves is about 60 KiB). */
+  FULCRUM_BODY_LIMIT: wholeNumber("FULCRUM_BODY_LIMIT", {
+    min: 64 * KiB,
+    max: 64 * MiB,
+    default: 1 * MiB,
+    unit: "bytes",
+  }),
+  FULCRUM_TRPC_MAX_BATCH: wholeNumber("FULCRUM_TRPC_MAX_BATCH", { min: 1, max: 1000, default: 50 }),
+  /** Nesting of arrays and objects in a JSON request; deeper is refused before it is parsed. */
+  FULCRUM_JSON_MAX_DEPTH: wholeNumber("FULCRUM_JSON_MAX_DEPTH", { min: 8, max: 256, default: 32 }),
+  /** Time a client has to send a request's headers. */
+  FULCRUM_HEADERS_TIMEOUT_MS: wholeNumber("FULCRUM_HEADERS_TIMEOUT_MS", {
+    min: 1000,
+    max: 600_000,
+    default: 20_000,
+    unit: "ms",
+  }),
+  /** Time a client has to send a whole request, headers and body. */
+  FULCRUM_REQUEST_TIMEOUT_MS: wholeNumber("FULCRUM_REQUEST_TIMEOUT_MS", {
+    min: 1000,
+    max: 3_600_000,
+    default: 60_000,
+    unit: "ms",
+  }),
   /** Days of 1-minute metric rollups (and agent config events) kept in the database. */
-  FULCRUM_METRICS_RETENTION_DAYS: z.coerce
-    .number()
-    .int("FULCRUM_METRICS_RETENTION_DAYS must be a whole number of days")
-    .min(1, "FULCRUM_METRICS_RETENTION_DAYS must be at least 1")
-    .max(3650)
-    .default(30),
+  FULCRUM_METRICS_RETENTION_DAYS: wholeNumber("FULCRUM_METRICS_RETENTION_DAYS", {
+    min: 1,
+    max: 3650,
+    default: 30,
+    unit: "days",
+  }),
   /** When set, GET /metrics requires `Authorization: Bearer <token>`. */
   FULCRUM_METRICS_TOKEN: z
     .union([z.literal(""), z.string().min(16, "FULCRUM_METRICS_TOKEN must be at least 16 characters")])
@@ -39,8 +100,22 @@ export interface ConsoleConfig {
   dev: boolean;
   database: DatabaseConfig;
   bootstrapAdmin: { email: string; password: string } | undefined;
-  /** Sign-in attempts allowed per client address per minute. */
-  loginRateLimit: number;
+  login: {
+    /** Failed sign-ins allowed per client address and account per window. */
+    maxFailuresPerAccount: number;
+    /** Failed sign-ins allowed per client address, all accounts together, per window. */
+    maxFailuresPerAddress: number;
+    windowMs: number;
+  };
+  /** Limits on what one HTTP request may carry; see docs/operations.md. */
+  http: {
+    anonymousBodyBytes: number;
+    bodyBytes: number;
+    maxBatch: number;
+    maxJsonDepth: number;
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+  };
   metrics: {
     retentionDays: number;
     /** Bearer token required by /metrics; undefined: public. */
@@ -56,6 +131,12 @@ export function loadConsoleConfig(env: NodeJS.ProcessEnv, opts: { dev: boolean }
     throw new Error(`Invalid console configuration:\n${lines.join("\n")}`);
   }
   const e = parsed.data;
+  if (e.FULCRUM_REQUEST_TIMEOUT_MS < e.FULCRUM_HEADERS_TIMEOUT_MS) {
+    throw new Error("FULCRUM_REQUEST_TIMEOUT_MS must be at least FULCRUM_HEADERS_TIMEOUT_MS.");
+  }
+  if (e.FULCRUM_BODY_LIMIT < e.FULCRUM_ANONYMOUS_BODY_LIMIT) {
+    throw new Error("FULCRUM_BODY_LIMIT must be at least FULCRUM_ANONYMOUS_BODY_LIMIT.");
+  }
   if (Boolean(e.FULCRUM_ADMIN_EMAIL) !== Boolean(e.FULCRUM_ADMIN_PASSWORD)) {
     throw new Error("Set both FULCRUM_ADMIN_EMAIL and FULCRUM_ADMIN_PASSWORD, or neither.");
   }
@@ -71,7 +152,19 @@ export function loadConsoleConfig(env: NodeJS.ProcessEnv, opts: { dev: boolean }
       e.FULCRUM_ADMIN_EMAIL && e.FULCRUM_ADMIN_PASSWORD
         ? { email: e.FULCRUM_ADMIN_EMAIL, password: e.FULCRUM_ADMIN_PASSWORD }
         : undefined,
-    loginRateLimit: e.FULCRUM_LOGIN_RATE_LIMIT,
+    login: {
+      maxFailuresPerAccount: e.FULCRUM_LOGIN_RATE_LIMIT,
+      maxFailuresPerAddress: e.FULCRUM_LOGIN_ADDRESS_RATE_LIMIT,
+      windowMs: e.FULCRUM_LOGIN_WINDOW_SECONDS * 1000,
+    },
+    http: {
+      anonymousBodyBytes: e.FULCRUM_ANONYMOUS_BODY_LIMIT,
+      bodyBytes: e.FULCRUM_BODY_LIMIT,
+      maxBatch: e.FULCRUM_TRPC_MAX_BATCH,
+      maxJsonDepth: e.FULCRUM_JSON_MAX_DEPTH,
+      headersTimeoutMs: e.FULCRUM_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.FULCRUM_REQUEST_TIMEOUT_MS,
+    },
     metrics: {
       retentionDays: e.FULCRUM_METRICS_RETENTION_DAYS,
       token: e.FULCRUM_METRICS_TOKEN || undefined,

@@ -9,7 +9,13 @@ export type AppErrorCode =
   | "CONFLICT"
   | "INVALID_INPUT"
   | "SETUP_DONE"
-  | "TOKEN_INVALID";
+  | "TOKEN_INVALID"
+  | "PAYLOAD_TOO_LARGE"
+  | "BATCH_TOO_LARGE"
+  | "JSON_TOO_DEEP"
+  | "TOO_MANY_ATTEMPTS"
+  | "CROSS_ORIGIN"
+  | "INTERNAL";
 
 export abstract class AppError extends Error {
   abstract readonly code: AppErrorCode;
@@ -61,6 +67,56 @@ export class TokenInvalidError extends AppError {
   readonly code = "TOKEN_INVALID";
 }
 
+/** A request body, a tRPC batch or a JSON nesting over the console's limits. */
+export class PayloadTooLargeError extends AppError {
+  readonly code = "PAYLOAD_TOO_LARGE";
+}
+
+/** A tRPC batch of more calls than FULCRUM_TRPC_MAX_BATCH. */
+export class BatchTooLargeError extends AppError {
+  readonly code = "BATCH_TOO_LARGE";
+  constructor(calls: number, max: number) {
+    super(`A batch may hold at most ${max} calls; this one has ${calls}.`);
+  }
+}
+
+/** JSON nested deeper than FULCRUM_JSON_MAX_DEPTH: refused before it is parsed. */
+export class JsonTooDeepError extends AppError {
+  readonly code = "JSON_TOO_DEEP";
+  constructor(max: number) {
+    super(`The request's JSON nests deeper than ${max} levels.`);
+  }
+}
+
+/** Too many failed sign-ins from one address (for one account, or for all together). */
+export class TooManyAttemptsError extends AppError {
+  readonly code = "TOO_MANY_ATTEMPTS";
+  constructor(readonly retryAfterSeconds: number) {
+    super(`Too many failed sign-ins. Try again in ${retryAfterSeconds} s.`);
+  }
+}
+
+/** A cookie-authenticated write that a page of another origin sent (CSRF). */
+export class CrossOriginError extends AppError {
+  readonly code = "CROSS_ORIGIN";
+  constructor(sender: string, publicUrl: string) {
+    super(
+      `Refused a write from ${sender}: writes must come from the console's own pages at ${publicUrl} (FULCRUM_PUBLIC_URL).`,
+    );
+  }
+}
+
+/**
+ * Anything unexpected (a bug, a database refusal): clients see only this and
+ * the request id; the cause is in the log under the same id.
+ */
+export class InternalError extends AppError {
+  readonly code = "INTERNAL";
+  constructor(readonly requestId: string) {
+    super(`Internal error; the console's log has the details under request id ${requestId}.`);
+  }
+}
+
 export const httpStatusOf: Record<AppErrorCode, number> = {
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
@@ -69,6 +125,12 @@ export const httpStatusOf: Record<AppErrorCode, number> = {
   INVALID_INPUT: 400,
   SETUP_DONE: 409,
   TOKEN_INVALID: 401,
+  PAYLOAD_TOO_LARGE: 413,
+  BATCH_TOO_LARGE: 400,
+  JSON_TOO_DEEP: 400,
+  TOO_MANY_ATTEMPTS: 429,
+  CROSS_ORIGIN: 403,
+  INTERNAL: 500,
 };
 
 export const trpcCodeOf = {
@@ -79,4 +141,10 @@ export const trpcCodeOf = {
   INVALID_INPUT: "BAD_REQUEST",
   SETUP_DONE: "CONFLICT",
   TOKEN_INVALID: "UNAUTHORIZED",
+  PAYLOAD_TOO_LARGE: "PAYLOAD_TOO_LARGE",
+  BATCH_TOO_LARGE: "BAD_REQUEST",
+  JSON_TOO_DEEP: "BAD_REQUEST",
+  TOO_MANY_ATTEMPTS: "TOO_MANY_REQUESTS",
+  CROSS_ORIGIN: "FORBIDDEN",
+  INTERNAL: "INTERNAL_SERVER_ERROR",
 } as const satisfies Record<AppErrorCode, string>;

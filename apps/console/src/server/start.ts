@@ -45,7 +45,6 @@ export async function startConsole(opts: StartOptions): Promise<RunningConsole> 
       prisma: db.prisma,
       secret: config.secret,
       baseURL: config.publicUrl,
-      loginRateLimit: config.loginRateLimit,
     }),
     gateway,
     publisher: gateway,
@@ -57,12 +56,18 @@ export async function startConsole(opts: StartOptions): Promise<RunningConsole> 
   metrics.start();
 
   const pages = opts.pages === false ? undefined : await loadPages(opts);
-  const server = http.createServer(createRequestHandler(services, pages?.handle ?? notFound));
-  server.headersTimeout = 20_000;
-  server.requestTimeout = 60_000;
-  server.on("clientError", (err, socket) => {
-    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
-    log.warn("client error", { err: err.message });
+  const server = http.createServer(
+    // Node looks for expired requests this often (30 s by default, which would stretch a short timeout).
+    { connectionsCheckingInterval: Math.min(5000, Math.ceil(config.http.headersTimeoutMs / 2)) },
+    createRequestHandler(services, pages?.handle ?? notFound),
+  );
+  // Node 20's defaults are 60 s and 300 s; a client that trickles its headers or body is cut off sooner.
+  // Headers and URL together stay within Node's default maxHeaderSize of 16 KiB (431 beyond it).
+  server.headersTimeout = config.http.headersTimeoutMs;
+  server.requestTimeout = config.http.requestTimeoutMs;
+  server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
+    if (socket.writable) socket.end(`HTTP/1.1 ${clientErrorStatus(err.code)}\r\nConnection: close\r\n\r\n`);
+    log.warn("client error", { err: err.message, code: err.code });
   });
   server.on("upgrade", (req, socket, head) => {
     socket.on("error", () => socket.destroy());
@@ -99,6 +104,13 @@ export async function startConsole(opts: StartOptions): Promise<RunningConsole> 
       await db.close();
     },
   };
+}
+
+/** What Node's own clientError handler would answer: a slow or oversized request is not a malformed one. */
+function clientErrorStatus(code: string | undefined): string {
+  if (code === "HPE_HEADER_OVERFLOW") return "431 Request Header Fields Too Large";
+  if (code === "ERR_HTTP_REQUEST_TIMEOUT") return "408 Request Timeout";
+  return "400 Bad Request";
 }
 
 function notFound(_req: IncomingMessage, res: ServerResponse): void {

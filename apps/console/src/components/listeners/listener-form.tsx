@@ -68,7 +68,8 @@ export function ListenerForm({
       name: String(f.get("name") ?? ""),
       protocol,
       bindAddress: String(f.get("bindAddress") ?? "").trim() || "0.0.0.0",
-      port: numberOrUndefined(f.get("port")),
+      // Empty is NaN, a number the schema refuses ("Enter a port number."); ports are never strings.
+      port: numberOrUndefined(f.get("port")) ?? Number.NaN,
       settings: protocol === "dns" ? dnsSettingsFromForm(f) : listenerSettingsFromForm(f, settings0),
     };
     const saved = await dryRun.submit(

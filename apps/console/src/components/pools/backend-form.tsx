@@ -43,7 +43,8 @@ export function BackendForm({
     const base = {
       name: String(f.get("name") ?? ""),
       address: String(f.get("address") ?? ""),
-      port: numberOrUndefined(f.get("port")),
+      // Empty is NaN, a number the schema refuses ("Enter a port number."); ports are never strings.
+      port: numberOrUndefined(f.get("port")) ?? Number.NaN,
       weight: numberOrUndefined(f.get("weight")),
       backup: f.get("backup") === "on",
       maxConnections: numberOrUndefined(f.get("maxConnections")) ?? null,

@@ -14,13 +14,13 @@ export const AGENT_CREDENTIAL_PREFIX = "fa";
 export const newEnrollmentTokenInput = z.object({
   clusterId: z.string().uuid(),
   name: z.string().trim().min(1, "Say what the token is for.").max(100).default("agent enrollment"),
-  expiresInHours: z.coerce
+  expiresInHours: z
     .number()
     .int()
     .min(1)
     .max(24 * 30)
     .default(24),
-  maxUses: z.coerce.number().int().min(1).max(1000).default(1),
+  maxUses: z.number().int().min(1).max(1000).default(1),
 });
 
 export async function createEnrollmentToken(

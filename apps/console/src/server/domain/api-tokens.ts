@@ -11,7 +11,7 @@ export const API_TOKEN_PREFIX = "fk";
 export const newApiTokenInput = z.object({
   name: z.string().trim().min(1, "Name the token after what uses it.").max(100),
   role: z.enum(ROLES),
-  expiresInDays: z.coerce.number().int().min(1).max(3650).optional(),
+  expiresInDays: z.number().int().min(1).max(3650).optional(),
 });
 
 export async function createApiToken(

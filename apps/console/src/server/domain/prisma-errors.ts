@@ -1,4 +1,4 @@
-import { ConflictError } from "../errors";
+import { ConflictError, InvalidInputError } from "../errors";
 
 /** Friendly words for the database's unique constraints, keyed by the columns they cover. */
 const UNIQUE_MESSAGES: Array<{ fields: string[]; field: string; message: string }> = [
@@ -26,7 +26,14 @@ interface PrismaLikeError {
   code?: string;
   meta?: {
     target?: unknown;
-    driverAdapterError?: { cause?: { table?: string; constraint?: { fields?: string[]; index?: string } } };
+    driverAdapterError?: {
+      cause?: {
+        table?: string;
+        constraint?: { fields?: string[]; index?: string };
+        /** The SQLSTATE, when the driver reports one. */
+        originalCode?: string;
+      };
+    };
   };
 }
 
@@ -46,9 +53,20 @@ function violatedFields(e: PrismaLikeError): string[] {
   return [];
 }
 
-/** Turns a unique-violation from the database into a ConflictError with a per-field message. */
+/**
+ * Turns the database errors a client can cause into AppErrors with messages
+ * for people: unique and reference violations become ConflictErrors, and the
+ * "data exception" class (SQLSTATE 22xxx: a NUL byte, a number out of range)
+ * an InvalidInputError. The driver's own text is never passed on; anything
+ * else is returned as it is, to be logged and hidden as an internal error.
+ */
 export function translatePrismaError(err: unknown): unknown {
   const e = err as PrismaLikeError;
+  if (e?.meta?.driverAdapterError?.cause?.originalCode?.startsWith("22")) {
+    return new InvalidInputError(
+      "The database refused a value: a number out of range or a character it cannot store (such as NUL).",
+    );
+  }
   if (e?.code === "P2002") {
     const fields = violatedFields(e);
     const known = UNIQUE_MESSAGES.find(

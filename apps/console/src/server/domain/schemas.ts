@@ -2,6 +2,8 @@ import {
   consistentHashOptionsSchema,
   dnsListenerSettingsSchema,
   healthCheckSchema,
+  isAbsolutePath,
+  isPrintableText,
   listenerSettingsSchema,
   outlierDetectionSchema,
   persistenceSchema,
@@ -20,6 +22,23 @@ import { z } from "zod";
  */
 export const idSchema = z.string().uuid("That id is not valid.");
 
+/**
+ * Free text must be printable: no control characters (C0 with NUL, DEL, C1),
+ * Unicode line separators or lone surrogates (packages/protocol's grammar).
+ * Numbers are JSON numbers: no schema here coerces, so "0x50", "", null, []
+ * and true are refused rather than read as 80, 0 or 1.
+ */
+export const NO_CONTROL_CHARACTERS = "Remove control characters (such as NUL or line breaks).";
+export const isPrintable = (v: string): boolean => isPrintableText(v, Number.POSITIVE_INFINITY);
+/** Free text for people (names, descriptions): any printable characters, up to `max`. */
+export function plainText(max: number) {
+  return z
+    .string()
+    .refine(isPrintable, NO_CONTROL_CHARACTERS)
+    .transform((v) => v.trim())
+    .pipe(z.string().max(max, `Keep it to ${max} characters.`));
+}
+
 export const nameSchema = z
   .string()
   .trim()
@@ -30,7 +49,7 @@ export const nameSchema = z
     "Use letters, digits, dots, dashes and underscores; start with a letter or digit.",
   );
 
-export const portSchema = z.coerce
+export const portSchema = z
   .number({ message: "Enter a port number." })
   .int("A port is a whole number.")
   .min(1, "Ports run from 1 to 65535.")
@@ -54,7 +73,7 @@ export const bindAddressSchema = addressSchema;
 
 export const WEIGHT_MIN = 0;
 export const WEIGHT_MAX = 256;
-export const weightSchema = z.coerce
+export const weightSchema = z
   .number({ message: "Enter a weight." })
   .int("A weight is a whole number.")
   .min(WEIGHT_MIN, `Weights run from ${WEIGHT_MIN} to ${WEIGHT_MAX}.`)
@@ -79,7 +98,11 @@ export const pathPrefixSchema = z
   .trim()
   .min(1, "Enter a path prefix such as /.")
   .max(1024)
-  .startsWith("/", "A path prefix starts with /.");
+  .startsWith("/", "A path prefix starts with /.")
+  .refine(
+    (v) => isAbsolutePath(v),
+    "Use a path without spaces, control characters, '?', '#' or non-ASCII (escape others as %XX).",
+  );
 
 export const clusterInput = z.object({ name: nameSchema });
 
@@ -89,13 +112,13 @@ export type ListenerProtocolInput = (typeof LISTENER_PROTOCOLS)[number];
 /** A dns listener's settings: packages/protocol dnsListenerSettingsSchema's bounds, with messages for people. */
 const DNS_DEFAULTS = dnsListenerSettingsSchema.parse({});
 export const dnsSettingsInput = z.object({
-  ttlSeconds: z.coerce
+  ttlSeconds: z
     .number({ message: "Enter a TTL in seconds." })
     .int("A TTL is a whole number of seconds.")
     .min(0, "The TTL runs from 0 to 300 seconds.")
     .max(300, "The TTL runs from 0 to 300 seconds: longer and resolvers keep a dead backend's address.")
     .default(DNS_DEFAULTS.ttlSeconds),
-  maxAnswers: z.coerce
+  maxAnswers: z
     .number({ message: "Enter how many addresses an answer may hold." })
     .int("Enter a whole number.")
     .min(1, "An answer holds 1 to 16 addresses.")
@@ -104,13 +127,13 @@ export const dnsSettingsInput = z.object({
   transport: z
     .enum(["udp", "tcp", "both"], { message: "Choose UDP, TCP or both." })
     .default(DNS_DEFAULTS.transport),
-  maxConnections: z.coerce
+  maxConnections: z
     .number({ message: "Enter a connection limit." })
     .int("Enter a whole number.")
     .min(1, "Allow 1 to 100000 TCP connections.")
     .max(100_000, "Allow 1 to 100000 TCP connections.")
     .default(DNS_DEFAULTS.maxConnections),
-  tcpIdleMs: z.coerce
+  tcpIdleMs: z
     .number({ message: "Enter a timeout in ms." })
     .int("Enter a whole number of ms.")
     .min(100, "The TCP idle timeout runs from 100 to 600000 ms.")
@@ -164,7 +187,7 @@ export const listenerUpdate = z
   .superRefine(checkSettings);
 
 export const redirectInput = z.object({
-  status: z.coerce
+  status: z
     .number()
     .refine((n) => n === 302 || n === 307, "Choose 302 or 307.")
     .transform((n) => n as 302 | 307)
@@ -182,7 +205,7 @@ export const routeInput = z.object({
   listenerId: idSchema,
   host: hostMatchSchema.default(""),
   pathPrefix: pathPrefixSchema.default("/"),
-  priority: z.coerce.number().int().min(-1000).max(1000).default(0),
+  priority: z.number().int().min(-1000).max(1000).default(0),
   poolId: idSchema,
   action: z.enum(ROUTE_ACTIONS, { message: "Choose proxy or redirect." }).default("proxy"),
   redirect: redirectInput.default({ status: 302, loopGuard: REDIRECT_LOOP_GUARD_DEFAULT }),
@@ -204,7 +227,7 @@ const poolFields = z.object({
   policyOptions: z.record(z.string(), z.unknown()).default({}),
   healthCheck: healthCheckSchema.default(healthCheckSchema.parse({})),
   persistence: persistenceSchema.default(persistenceSchema.parse({})),
-  slowStartMs: z.coerce.number().int().min(0, "Slow start cannot be negative.").max(3_600_000).default(0),
+  slowStartMs: z.number().int().min(0, "Slow start cannot be negative.").max(3_600_000).default(0),
   outlierDetection: outlierDetectionSchema.default(outlierDetectionSchema.parse({})),
   retries: retriesSchema.default(retriesSchema.parse({})),
   limits: poolLimitsSchema.default(poolLimitsSchema.parse({})),
@@ -245,16 +268,17 @@ const publicBaseUrlInput = z
 
 export const backendInput = z.object({
   poolId: idSchema,
-  name: z.string().trim().max(63).default(""),
+  name: plainText(63).default(""),
   address: addressSchema,
   port: portSchema,
   weight: weightSchema.default(100),
   state: z.enum(["enabled", "draining", "disabled"]).default("enabled"),
   backup: z.boolean().default(false),
-  maxConnections: z.coerce
+  maxConnections: z
     .number()
     .int()
     .min(1, "Leave empty for no limit, or enter at least 1.")
+    .max(1_000_000, "Allow at most 1000000 connections.")
     .nullable()
     .default(null),
   /** Empty means none; required (checked at compile) when a redirect route uses the pool. */

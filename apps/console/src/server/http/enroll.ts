@@ -1,26 +1,30 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ServerResponse } from "node:http";
 import { enrollRequestSchema } from "@fulcrum/protocol";
 import { enrollAgent } from "../domain/agents";
 import { InvalidInputError } from "../errors";
 import type { Services } from "../services";
-import { readJsonBody, sendError, sendJson } from "./respond";
+import { sendError, sendJson } from "./respond";
 
 /** POST /api/agents/enroll: an agent trades its enrollment token for its own credential. */
 export async function handleEnroll(
   services: Services,
-  req: IncomingMessage,
   res: ServerResponse,
+  /** Read by the edge, within the anonymous body limit. */
+  body: string,
+  requestId: string,
 ): Promise<void> {
-  if (req.method !== "POST") {
-    sendJson(res, 405, { error: { code: "METHOD_NOT_ALLOWED", message: "use POST" } });
-    return;
-  }
   try {
-    const parsed = enrollRequestSchema.safeParse(await readJsonBody(req, 16 * 1024));
+    let json: unknown;
+    try {
+      json = JSON.parse(body);
+    } catch {
+      throw new InvalidInputError("request body is not valid JSON");
+    }
+    const parsed = enrollRequestSchema.safeParse(json);
     if (!parsed.success)
       throw new InvalidInputError(`invalid enrollment request: ${parsed.error.issues[0]?.message}`);
     sendJson(res, 200, await enrollAgent(services.prisma, parsed.data));
   } catch (err) {
-    sendError(services, res, err);
+    sendError(services, res, err, requestId);
   }
 }

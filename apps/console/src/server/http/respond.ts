@@ -1,5 +1,5 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
-import { AppError, httpStatusOf, InvalidInputError } from "../errors";
+import type { ServerResponse } from "node:http";
+import { AppError, httpStatusOf, InternalError } from "../errors";
 import type { Services } from "../services";
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -8,27 +8,35 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
-/** AppErrors map to their HTTP status; anything else is logged and hidden behind a 500. */
-export function sendError(services: Services, res: ServerResponse, err: unknown): void {
-  if (err instanceof AppError) {
-    sendJson(res, httpStatusOf[err.code], { error: { code: err.code, message: err.message } });
+/**
+ * An AppError as JSON with its HTTP status. `close` ends the connection once
+ * the answer is out (Node then never drains the unread rest of the request).
+ */
+export function sendRefusal(
+  res: ServerResponse,
+  err: AppError,
+  opts: { close?: boolean; headers?: Record<string, string> } = {},
+): void {
+  if (res.headersSent) {
+    res.destroy();
     return;
   }
-  services.log.error("request failed", { err });
-  sendJson(res, 500, { error: { code: "INTERNAL", message: "internal error" } });
+  const text = JSON.stringify({ error: { code: err.code, message: err.message } });
+  res.writeHead(httpStatusOf[err.code], {
+    ...opts.headers,
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(text),
+    ...(opts.close ? { connection: "close" } : {}),
+  });
+  res.end(text);
 }
 
-export async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new InvalidInputError("request body too large");
-    chunks.push(chunk as Buffer);
+/** AppErrors map to their HTTP status; anything else is logged under the request id and hidden behind a 500. */
+export function sendError(services: Services, res: ServerResponse, err: unknown, requestId: string): void {
+  let shown = err;
+  if (!(err instanceof AppError)) {
+    services.log.error("request failed", { requestId, err });
+    shown = new InternalError(requestId);
   }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
-  } catch {
-    throw new InvalidInputError("request body is not valid JSON");
-  }
+  sendRefusal(res, shown as AppError);
 }

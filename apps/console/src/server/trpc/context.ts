@@ -10,6 +10,8 @@ export interface Context {
   actor: Actor | null;
   /** Set when the actor signed in with a cookie session (not an API token). */
   sessionId: string | null;
+  /** Names the request in the log; an unexpected error shows clients this instead of its cause. */
+  requestId?: string;
 }
 
 export function toHeaders(raw: IncomingHttpHeaders): Headers {
@@ -44,6 +46,12 @@ export async function resolveActor(
   };
 }
 
-export async function createContext(services: Services, headers: Headers): Promise<Context> {
+/** The actor when the HTTP edge already resolved it (to choose the request's body limit), else from the headers. */
+export async function createContext(
+  services: Services,
+  headers: Headers,
+  known?: { actor: Actor | null; sessionId: string | null; requestId: string },
+): Promise<Context> {
+  if (known) return { services, ...known };
   return { services, ...(await resolveActor(services, headers)) };
 }

@@ -2,7 +2,9 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { ZodError } from "zod";
 import type { Actor } from "../domain/actor";
-import { AppError, trpcCodeOf } from "../errors";
+import { translatePrismaError } from "../domain/prisma-errors";
+import { isPrintable, NO_CONTROL_CHARACTERS } from "../domain/schemas";
+import { AppError, InternalError, InvalidInputError, trpcCodeOf } from "../errors";
 import { can, type Permission } from "../permissions";
 import type { Context } from "./context";
 
@@ -35,12 +37,20 @@ const t = initTRPC
     transformer: superjson,
     // Live graphs stream over SSE; a ping keeps quiet streams open through proxies that cut idle connections.
     sse: { ping: { enabled: true, intervalMs: 15_000 } },
-    errorFormatter({ shape, error }) {
-      const cause = error.cause;
+    errorFormatter({ shape, error, ctx }) {
+      // An unexpected failure's message may be a driver's or a bug's words: clients get the request id instead.
+      const cause =
+        error.code === "INTERNAL_SERVER_ERROR" && !(error.cause instanceof AppError)
+          ? new InternalError(ctx?.requestId ?? "unknown")
+          : error.cause;
       const zodMessage = cause instanceof ZodError ? Object.values(fieldErrorsOf(cause) ?? {})[0] : undefined;
       return {
         ...shape,
-        message: zodMessage ? `Please fix the form: ${zodMessage}` : shape.message,
+        message: zodMessage
+          ? `Please fix the form: ${zodMessage}`
+          : cause instanceof AppError
+            ? cause.message
+            : shape.message,
         data: {
           ...shape.data,
           stack: undefined,
@@ -54,14 +64,48 @@ const t = initTRPC
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
-/** Domain errors become tRPC errors here, and only here. */
+/** Domain errors, and the database errors a client can cause, become tRPC errors here, and only here. */
 const mapErrors = t.middleware(async ({ next }) => {
   const result = await next();
-  if (!result.ok && result.error.cause instanceof AppError) {
-    const cause = result.error.cause;
+  if (result.ok) return result;
+  const cause =
+    result.error.cause instanceof AppError ? result.error.cause : translatePrismaError(result.error.cause);
+  if (cause instanceof AppError) {
     throw new TRPCError({ code: trpcCodeOf[cause.code], message: cause.message, cause });
   }
   return result;
+});
+
+/** The path ("moves.3.name") of the first string in `input` that holds a control character, if any. */
+function unprintableField(input: unknown): string | undefined {
+  const stack: Array<{ value: unknown; path: string[] }> = [{ value: input, path: [] }];
+  while (stack.length > 0) {
+    const { value, path } = stack.pop() as { value: unknown; path: string[] };
+    if (typeof value === "string") {
+      if (!isPrintable(value)) return path.join(".") || "_";
+    } else if (value !== null && typeof value === "object") {
+      for (const [k, v] of Object.entries(value)) {
+        if (!isPrintable(k)) return [...path, "_"].join(".");
+        stack.push({ value: v, path: [...path, k] });
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * No string in any input may hold a control character, whatever its own schema
+ * says: nothing a person types has one, they can end a log line, and
+ * PostgreSQL refuses NUL (which would otherwise surface as a 500).
+ */
+const refuseUnprintable = t.middleware(async ({ getRawInput, next }) => {
+  const field = unprintableField(await getRawInput());
+  if (field !== undefined) {
+    throw new InvalidInputError(`${field === "_" ? "The input" : field}: ${NO_CONTROL_CHARACTERS}`, {
+      [field]: NO_CONTROL_CHARACTERS,
+    });
+  }
+  return next();
 });
 
 const authorize = t.middleware(({ ctx, meta, next }) => {
@@ -76,7 +120,11 @@ const authorize = t.middleware(({ ctx, meta, next }) => {
   return next({ ctx: { ...ctx, actor: ctx.actor as Actor } });
 });
 
-export const publicProcedure = t.procedure.meta({ access: "public" }).use(mapErrors).use(authorize);
+export const publicProcedure = t.procedure
+  .meta({ access: "public" })
+  .use(mapErrors)
+  .use(authorize)
+  .use(refuseUnprintable);
 
 /** A procedure callable by actors whose role grants `access`. */
 export function procedure(access: Exclude<Access, "public">) {
@@ -84,5 +132,6 @@ export function procedure(access: Exclude<Access, "public">) {
     .meta({ access })
     .use(mapErrors)
     .use(authorize)
+    .use(refuseUnprintable)
     .use(({ ctx, next }) => next({ ctx: { ...ctx, actor: ctx.actor as Actor } }));
 }
