@@ -22,6 +22,28 @@ describe("buildHealthTimeline (pure)", () => {
     expect(out.c).toEqual([{ t: 10_000, status: "unknown" }]);
   });
 
+  it("a backend no agent said anything about serves (up) once an agent runs the config", () => {
+    // Agents report no event for a new backend's first good check: it serves from the start.
+    const out = buildHealthTimeline({
+      from: 10_000,
+      to: 20_000,
+      configs: [config],
+      events: [],
+      backendIds: ["a"],
+      servingSince: 12_000,
+    });
+    expect(out.a).toEqual([
+      { t: 10_000, status: "unknown" },
+      { t: 12_000, status: "up" },
+    ]);
+    const before = buildHealthTimeline({
+      ...{ from: 10_000, to: 20_000, configs: [config], events: [] },
+      backendIds: ["a"],
+      servingSince: 5000,
+    });
+    expect(before.a).toEqual([{ t: 10_000, status: "up" }]);
+  });
+
   it("an ejection outlasts a health check that comes back up, and ends at its announced time", () => {
     const reason = "5 consecutive failures (last: status 500); ejection 3 for 90000 ms";
     const out = buildHealthTimeline({

@@ -43,7 +43,7 @@ export async function healthTimeline(
 ): Promise<Record<string, TimelinePoint[]>> {
   const from = new Date(q.from);
   const to = new Date(q.to);
-  const [pool, before, versions, carried, events] = await Promise.all([
+  const [pool, before, versions, carried, events, firstAck] = await Promise.all([
     prisma.pool.findFirst({
       where: { id: q.poolId, clusterId: q.clusterId },
       select: { backends: { select: { id: true }, orderBy: { createdAt: "asc" } } },
@@ -75,6 +75,11 @@ export async function healthTimeline(
       take: MAX_EVENTS,
       select: { agentId: true, backendId: true, state: true, reason: true, at: true },
     }),
+    prisma.agentConfigEvent.findFirst({
+      where: { clusterId: q.clusterId, kind: "ack", at: { lte: to } },
+      orderBy: { at: "asc" },
+      select: { at: true },
+    }),
   ]);
   const configs: TimelineConfig[] = [];
   if (before) configs.push(poolConfig(before.createdAt.getTime(), before.snapshot, q.poolId));
@@ -95,5 +100,12 @@ export async function healthTimeline(
   const all = [...carried.map(toEvent), ...events.reverse().map(toEvent)].sort((a, b) => a.t - b.t);
   const ids = new Set((pool?.backends ?? []).map((b) => b.id));
   for (const c of configs) for (const id of c.backends.keys()) ids.add(id);
-  return buildHealthTimeline({ from: q.from, to: q.to, configs, events: all, backendIds: [...ids] });
+  return buildHealthTimeline({
+    from: q.from,
+    to: q.to,
+    configs,
+    events: all,
+    backendIds: [...ids],
+    servingSince: firstAck?.at.getTime(),
+  });
 }

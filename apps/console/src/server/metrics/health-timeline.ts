@@ -8,9 +8,11 @@ import type { BackendStatus } from "@fulcrum/protocol";
  *
  * The rule per backend and moment is the agents' own (apps/agent
  * metrics/backend-status.ts): disabled or draining as configured, else down
- * when its checks failed, else ejected while an ejection lasts, else up
- * (or unknown while a pool with checks has no verdict yet). Across agents the
- * most severe wins, as on the board (metrics/store.ts backendStatusOf).
+ * when its checks failed, else ejected while an ejection lasts, else up. An
+ * agent reports no event when a new backend's first check succeeds (it serves
+ * from the start), so "no verdict" reads as up once an agent runs the
+ * cluster's config (its first ACK), and as unknown before that. Across
+ * agents the most severe wins, as on the board (metrics/store.ts backendStatusOf).
  */
 
 export type HealthEventState = "up" | "down" | "ejected" | "restored" | "drained";
@@ -59,6 +61,8 @@ export function buildHealthTimeline(input: {
   events: readonly TimelineEvent[];
   /** Backends to report (the pool's now, plus any in the configs). */
   backendIds: readonly string[];
+  /** When an agent first ACKed a config of the cluster (undefined: none has, up to `to`). */
+  servingSince?: number | undefined;
 }): Record<string, TimelinePoint[]> {
   const { from, to } = input;
   const agents = new Map<string, Map<string, AgentHealth>>();
@@ -66,6 +70,7 @@ export function buildHealthTimeline(input: {
   const out: Record<string, TimelinePoint[]> = {};
   for (const id of input.backendIds) out[id] = [];
 
+  const serving = (at: number) => input.servingSince !== undefined && at >= input.servingSince;
   const statusOf = (id: string, at: number): BackendStatus | null => {
     if (!config) return "unknown";
     const state = config.backends.get(id);
@@ -80,12 +85,12 @@ export function buildHealthTimeline(input: {
           ? "down"
           : h && at < h.ejectedUntil
             ? "ejected"
-            : h?.health === "up" || !config.checked
+            : h?.health === "up" || !config.checked || serving(at)
               ? "up"
               : "unknown";
       if (best === undefined || SEVERITY.indexOf(s) < SEVERITY.indexOf(best)) best = s;
     }
-    return best ?? (config.checked ? "unknown" : "up");
+    return best ?? (!config.checked || serving(at) ? "up" : "unknown");
   };
 
   const note = (at: number, cause?: { backendId: string; reason: string }) => {
@@ -120,6 +125,9 @@ export function buildHealthTimeline(input: {
   // Configs and events in time order (a config first at the same instant); ejections that run
   // out without a "restored" (agent restarted, settings changed) end at their announced time.
   const steps = [
+    ...(input.servingSince === undefined
+      ? []
+      : [{ t: input.servingSince, config: undefined, event: undefined }]),
     ...input.configs.map((c) => ({ t: c.t, config: c, event: undefined })),
     ...input.events.map((e) => ({ t: e.t, config: undefined, event: e })),
   ].sort((a, b) => a.t - b.t || (a.config ? -1 : b.config ? 1 : 0));
@@ -141,7 +149,7 @@ export function buildHealthTimeline(input: {
       apply(step.event);
       const reason = step.event.reason;
       note(step.t, reason ? { backendId: step.event.backendId, reason } : undefined);
-    }
+    } else note(step.t);
   }
   endEjectionsUpTo(to);
   // Nothing at all before or in the range: the state at `from` is still worth a point.
