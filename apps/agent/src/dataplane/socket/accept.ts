@@ -1,5 +1,17 @@
 import { type Server, Socket, type SocketConstructorOpts } from "node:net";
 import { getSystemErrorName } from "node:util";
+import { contained } from "../../guard";
+import { createLogger } from "../../log";
+
+/** Where a bug in one client connection's handler is reported (the agent's own log format, on stderr). */
+const bugLog = createLogger();
+
+/** A handler threw on one connection: that connection is dropped, logged; the listener and the process go on. */
+function connectionBug(socket: Socket, e: unknown): false {
+  contained(bugLog, "client connection handler", e);
+  socket.destroy();
+  return false;
+}
 
 /**
  * net.Server's accept callback as Node 18–22 call it on the listening TCP
@@ -68,13 +80,26 @@ export function acceptWithOnread(
       allowHalfOpen: s.allowHalfOpen === true,
       readable: true,
       writable: true,
-      onread: { buffer, callback: (n: number, b: Uint8Array) => read(n, b) },
+      onread: {
+        buffer,
+        callback: (n: number, b: Uint8Array) => {
+          try {
+            return read(n, b);
+          } catch (e) {
+            return connectionBug(socket, e);
+          }
+        },
+      },
     } as SocketConstructorOpts);
     s._connections++;
     const owned = socket as unknown as { server: Server; _server: Server };
     owned.server = server;
     owned._server = server;
-    read = onSocket(socket);
+    try {
+      read = onSocket(socket);
+    } catch (e) {
+      connectionBug(socket, e);
+    }
   };
   return true;
 }
