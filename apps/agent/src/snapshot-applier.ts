@@ -39,3 +39,18 @@ export function snapshotApplier(engine: Engine, store: SnapshotStore | undefined
     return { ok: true, version: snapshot.version, hash: snapshot.hash };
   };
 }
+
+/**
+ * The version of a `snapshot` frame that failed to decode, when it has a
+ * readable one: such a snapshot is nacked (besides the `error` reply), so the
+ * console can show why this agent stays on its version.
+ */
+export function refusedSnapshotVersion(raw: string): number | undefined {
+  try {
+    const m = JSON.parse(raw) as { type?: unknown; payload?: { snapshot?: { version?: unknown } } };
+    const v = m?.type === "snapshot" ? m.payload?.snapshot?.version : undefined;
+    return typeof v === "number" && Number.isSafeInteger(v) && v >= 1 ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}

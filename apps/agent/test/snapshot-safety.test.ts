@@ -291,6 +291,11 @@ describe("fulcrum-agent process", () => {
       code: "invalid_message",
       message: expect.stringMatching(/healthCheck\.path/),
     });
+    // And a nack, so the console can show why this agent stays on v1.
+    expect(await console_.answer(2)).toMatchObject({
+      type: "nack",
+      payload: { reason: expect.stringMatching(/^snapshot_invalid: .*healthCheck\.path/) },
+    });
     console_.push(ws, JSON.parse(rawSnapshot(3, port, { persistence: CRLF_COOKIE })));
     expect((await console_.next("error")).payload).toMatchObject({
       message: expect.stringMatching(/persistence\.cookieName/),

@@ -15,6 +15,7 @@ import WebSocket from "ws";
 import { ConsoleRefusedError, errorMessage } from "../errors";
 import type { Logger } from "../log";
 import { Ring } from "../metrics/ring";
+import { refusedSnapshotVersion } from "../snapshot-applier";
 import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF, rateLimitedDelay, sleep } from "./backoff";
 import {
   CLOSE_PROTOCOL_UNSUPPORTED,
@@ -327,6 +328,9 @@ export class ConsoleConnection {
         if (!decoded.ok) {
           log.warn("invalid frame from console", { error: decoded.error });
           send("error", { code: "invalid_message", message: decoded.error });
+          const version = raw === undefined ? undefined : refusedSnapshotVersion(raw);
+          if (version !== undefined)
+            answer(version, { ok: false, reason: `snapshot_invalid: ${decoded.error}` });
           return;
         }
         const m = decoded.message;
