@@ -202,6 +202,17 @@ describe("state dir", () => {
     },
   );
 
+  it("makes a credential or snapshot file others can read private (0600)", async () => {
+    const d = join(dir, "loose-files");
+    await mkdir(d, { mode: 0o700 });
+    await writeFile(join(d, "credential.json"), "{}", { mode: 0o644 });
+    await chmod(join(d, "credential.json"), 0o644);
+    const log = memoryLogger();
+    await ensureStateDir(d, log);
+    expect((await stat(join(d, "credential.json"))).mode & 0o777).toBe(0o600);
+    expect(log.lines.join("\n")).toMatch(/state file was accessible to other users/);
+  });
+
   it("refuses a file in place of the state dir", async () => {
     const f = join(dir, "file");
     await writeFile(f, "");

@@ -1,4 +1,5 @@
 import { chmod, lstat, mkdir, stat } from "node:fs/promises";
+import { join } from "node:path";
 import { errorMessage, StateStoreError } from "../errors";
 import type { Logger } from "../log";
 
@@ -38,6 +39,7 @@ export async function ensureStateDir(dir: string, log?: Logger): Promise<void> {
         `chown it to that user (and chmod 700), or choose another --state-dir`,
     );
   }
+  await tightenFiles(dir, log);
   const mode = Number(st.mode) & 0o777;
   if ((mode & SHARED_BITS) === 0) return;
   try {
@@ -53,4 +55,30 @@ export async function ensureStateDir(dir: string, log?: Logger): Promise<void> {
     was: mode.toString(8).padStart(4, "0"),
     now: "0700",
   });
+}
+
+/** Files an older agent (or an operator's copy) may have left readable by others. */
+const PRIVATE_FILES = ["credential.json", "snapshot.json"];
+
+async function tightenFiles(dir: string, log: Logger | undefined): Promise<void> {
+  for (const name of PRIVATE_FILES) {
+    const path = join(dir, name);
+    const st = await lstat(path).catch(() => undefined);
+    if (!st?.isFile() || (Number(st.mode) & SHARED_BITS) === 0) continue;
+    try {
+      await chmod(path, 0o600);
+    } catch (e) {
+      throw new StateStoreError(
+        `${path} is readable by other users and cannot be made private (${errorMessage(e)}): chmod 600 it`,
+        {
+          cause: e,
+        },
+      );
+    }
+    log?.warn("state file was accessible to other users; made it private", {
+      path,
+      was: (Number(st.mode) & 0o777).toString(8).padStart(4, "0"),
+      now: "0600",
+    });
+  }
 }
