@@ -120,6 +120,26 @@ describe("engine: moving a listener to another address on the same port (found b
   });
 });
 
+describe("engine: repeated listener ids", () => {
+  it("are refused: tables are keyed by id, so one listener would serve another's routes", async () => {
+    const engine = new NodeEngine({ log: memoryLogger() });
+    const [p1, p2] = [await freePort(), await freePort()];
+    try {
+      await expect(
+        engine.apply(
+          makeSnapshot(
+            1,
+            [httpListener(p1, { id: "same" }), httpListener(p2, { id: "same" })],
+            [backend("a", a.port)],
+          ),
+        ),
+      ).rejects.toMatchObject({ code: "snapshot_invalid", message: "listener id same appears twice" });
+    } finally {
+      await engine.stop();
+    }
+  });
+});
+
 describe("health checker", () => {
   it("fails a check whose path is not an origin-form target instead of throwing in its timer", async () => {
     const changes: string[] = [];

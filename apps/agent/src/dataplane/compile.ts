@@ -134,6 +134,8 @@ export function compileSnapshot(snapshot: Snapshot, ctx: CompileContext): Compil
   const routeStats = new Map<string, TrafficCounters>();
   try {
     for (const l of snapshot.listeners) {
+      // Tables are keyed by listener id: a repeated id would hand one listener another's routes.
+      if (tables.has(l.id)) throw new SnapshotInvalidError(`listener id ${l.id} appears twice`);
       const routes = l.routes.map((r) => {
         const pool = pools.get(r.poolId);
         if (!pool) throw new SnapshotInvalidError(`route ${r.id} points at missing pool ${r.poolId}`);
