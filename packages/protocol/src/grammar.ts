@@ -99,11 +99,20 @@ export function isHostOrIp(s: string): boolean {
   return isIpLiteral(s) || isHostname(s, { trailingDot: true });
 }
 
-/** A route's host: "" (any), a host name, or `*.suffix` with a dotted suffix (dns listeners). */
+/** LDH labels only (digits-only labels too), one trailing dot allowed: what a Host header may name. */
+function isLdhName(s: string): boolean {
+  const name = s.endsWith(".") ? s.slice(0, -1) : s;
+  return name.length > 0 && name.length <= MAX_HOSTNAME_LENGTH && name.split(".").every((l) => LABEL.test(l));
+}
+
+/**
+ * A route's host: "" (any), a name (an IP literal included: clients may send
+ * `Host: 10.0.0.1`), or `*.suffix` with a dotted suffix (dns listeners).
+ */
 export function isRouteHost(s: string): boolean {
   if (s === "") return true;
-  if (s.startsWith("*.")) return s.slice(2).includes(".") && isHostname(s.slice(2));
-  return isHostname(s);
+  if (s.startsWith("*.")) return s.slice(2).includes(".") && isLdhName(s.slice(2));
+  return isIpLiteral(s) || isLdhName(s);
 }
 
 /** Ids: what a console issues (UUIDs) and what people write by hand ("p1", "l-8080"). */

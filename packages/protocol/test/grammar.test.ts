@@ -169,8 +169,21 @@ describe("addresses and host names", () => {
     ]),
   )("refuses address %j", (v) => expect(isHostOrIp(v)).toBe(false));
   it("route hosts: empty, a host name or *.suffix with a dotted suffix", () => {
-    for (const v of ["", "example.com", "*.example.com", "api"]) expect(isRouteHost(v)).toBe(true);
-    for (const v of ["*.com", "*", "*.", "a.*.com", "example.com.", "a b", "a\r\n", "127.0.0.1:80"]) {
+    for (const v of ["", "example.com", "*.example.com", "api", "10.0.0.1", "::1", "5", "example.com."]) {
+      expect(isRouteHost(v)).toBe(true);
+    }
+    for (const v of [
+      "*.com",
+      "*",
+      "*.",
+      "a.*.com",
+      "example.com..",
+      "a b",
+      "a\r\n",
+      "127.0.0.1:80",
+      "[::1]",
+      "a_b",
+    ]) {
       expect(isRouteHost(v)).toBe(false);
     }
     expect(isHostname("example.com.", { trailingDot: true })).toBe(true);
