@@ -77,7 +77,7 @@ export const pathPrefixGrammarSchema = z
     "A path prefix starts with / and has no spaces, '?', '#' or non-ASCII (escape others as %XX).",
   );
 
-/** A route's host: "" (any), a host name, or *.suffix. */
+/** A route's host: "" (any), a host name or IP literal, or *.suffix. */
 export const routeHostSchema = z
   .string()
   .max(253)
