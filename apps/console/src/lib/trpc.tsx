@@ -23,7 +23,14 @@ export function Providers({ children }: { children: React.ReactNode }) {
         splitLink({
           condition: (op) => op.type === "subscription",
           true: httpSubscriptionLink({ url: "/api/trpc", transformer: superjson }),
-          false: httpBatchLink({ url: "/api/trpc", transformer: superjson }),
+          // Batches stay within the server's limits: FULCRUM_TRPC_MAX_BATCH (at least 20), and Node's
+          // 16 KiB request head (a GET batch whose URL would pass 8000 characters is split).
+          false: httpBatchLink({
+            url: "/api/trpc",
+            transformer: superjson,
+            maxItems: 20,
+            maxURLLength: 8000,
+          }),
         }),
       ],
     }),

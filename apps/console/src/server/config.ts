@@ -61,7 +61,8 @@ const envSchema = z.object({
     default: 1 * MiB,
     unit: "bytes",
   }),
-  FULCRUM_TRPC_MAX_BATCH: wholeNumber("FULCRUM_TRPC_MAX_BATCH", { min: 1, max: 1000, default: 50 }),
+  /** Calls in one tRPC batch; the console's pages send at most 20 (lib/trpc.tsx). */
+  FULCRUM_TRPC_MAX_BATCH: wholeNumber("FULCRUM_TRPC_MAX_BATCH", { min: 20, max: 1000, default: 50 }),
   /** Nesting of arrays and objects in a JSON request; deeper is refused before it is parsed. */
   FULCRUM_JSON_MAX_DEPTH: wholeNumber("FULCRUM_JSON_MAX_DEPTH", { min: 8, max: 256, default: 32 }),
   /** Time a client has to send a request's headers. */
