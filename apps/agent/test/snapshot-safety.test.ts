@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { chmod, chown, mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Snapshot } from "@fulcrum/protocol";
@@ -7,6 +8,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { HealthCheckers } from "../src/dataplane/health-checker";
 import { NodeEngine } from "../src/dataplane/node-engine";
 import { createLogger, type Logger } from "../src/log";
+import { snapshotApplier } from "../src/snapshot-applier";
+import { SnapshotRetry } from "../src/snapshot-retry";
 import { ensureStateDir } from "../src/state/state-dir";
 import { type AgentProcess, spawnAgent } from "./helpers/agent-process";
 import { type CtlBackend, sleep, startCtlBackend, until } from "./helpers/backends";
@@ -135,6 +138,44 @@ describe("engine: repeated listener ids", () => {
         ),
       ).rejects.toMatchObject({ code: "snapshot_invalid", message: "listener id same appears twice" });
     } finally {
+      await engine.stop();
+    }
+  });
+});
+
+describe("transient nack retries", () => {
+  it("end when a newer snapshot arrives: freeing the port later does not bring the older one back", async () => {
+    const log = memoryLogger();
+    const engine = new NodeEngine({ log });
+    const holder = createServer();
+    const [port, held] = [await freePort(), await freePort()];
+    await new Promise<void>((r) => holder.listen(held, "127.0.0.1", r));
+    const reported: string[] = [];
+    const retry = new SnapshotRetry({
+      apply: snapshotApplier(engine, undefined, log),
+      report: (v, r) => reported.push(`${v}:${r.ok ? "ack" : "nack"}`),
+      log,
+      backoff: { baseMs: 20, capMs: 50 },
+    });
+    try {
+      const v1 = makeSnapshot(1, [httpListener(port), httpListener(held)], [backend("a", a.port)]);
+      expect(await retry.apply(v1)).toMatchObject({ ok: false, reason: expect.stringMatching(/EADDRINUSE/) });
+      expect(await until(() => reported.length >= 2, 3000)).toBe(true);
+      expect(new Set(reported)).toEqual(new Set(["1:nack"]));
+      expect(retry.retrying).toBe(true);
+
+      expect(await retry.apply(makeSnapshot(2, [httpListener(port)], [backend("a", a.port)]))).toMatchObject({
+        ok: true,
+      });
+      expect(retry.retrying).toBe(false);
+      await new Promise((r) => holder.close(r));
+      const before = reported.length;
+      await sleep(300);
+      expect(engine.applied?.version).toBe(2);
+      expect(reported.length).toBe(before);
+    } finally {
+      retry.stop();
+      holder.close();
       await engine.stop();
     }
   });
