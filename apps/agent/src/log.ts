@@ -15,15 +15,15 @@ export interface Logger {
 const order: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what must not reach a log line raw
-const NEEDS_QUOTES = /[\s"=\\\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+const NEEDS_QUOTES = /[\s"=\\\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: see above
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 const unicodeEscape = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
 
 /**
  * Values come from snapshots, peers and errors: quoted (JSON escapes) when
- * they hold whitespace, quotes, `=` or any control character, so a value can
- * never end the line or forge another `key=value` or another event.
+ * they hold whitespace, quotes, `=` or any control character (bidi overrides
+ * too), so a value can never end the line or forge another `key=value` or another event.
  */
 const fmt = (v: Fields[string]) => {
   const s = String(v);

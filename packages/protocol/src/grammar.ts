@@ -43,12 +43,13 @@ export function isAbsolutePath(s: string, max = MAX_PATH_PREFIX_LENGTH): boolean
 
 /**
  * Text meant for people (names, expected bodies): any Unicode except control
- * characters (C0, DEL, C1), line/paragraph separators, lone surrogates and
- * noncharacters U+FFFE/U+FFFF. Such text can be written into a log line or a
- * quoted config string without ending the line.
+ * characters (C0, DEL, C1), line/paragraph separators, bidirectional
+ * overrides and isolates (they reorder what a reader sees around them), lone
+ * surrogates and noncharacters U+FFFE/U+FFFF. Such text can be written into a
+ * log line or a quoted config string without ending the line.
  */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
-const NOT_PRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufffe\uffff]/;
+const NOT_PRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufffe\uffff]/;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 export function isPrintableText(s: string, max: number): boolean {
   return s.length <= max && !NOT_PRINTABLE.test(s) && !LONE_SURROGATE.test(s);

@@ -112,6 +112,8 @@ describe("printable text (names, expected bodies)", () => {
     "a\u0085b",
     "a\u2028b",
     "a\u2029b",
+    "a\u202eb",
+    "a\u2066b",
     "\ud800",
     "x\udc00",
     "\uffff",
