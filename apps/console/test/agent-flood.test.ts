@@ -1,8 +1,9 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import type { AgentProcess } from "@fulcrum/agent/testing";
-import { AGENT_ENROLL_PATH, enrollResponseSchema } from "@fulcrum/protocol";
+import { AGENT_ENROLL_PATH, AGENT_GATEWAY_PATH, enrollResponseSchema } from "@fulcrum/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
 import type { Actor } from "../src/server/domain/actor";
 import { CloseCode } from "../src/server/gateway/close-codes";
 import { get, startNamedBackend } from "./backends";
@@ -240,5 +241,36 @@ describe("one agent credential flooding the gateway", () => {
     expect.soft(slow, JSON.stringify(probes.map((p) => Math.round(p.ms)))).toEqual([]);
     // Each frame repeats one backend's state with an address too long to store: nothing is written.
     expect(await c.services.prisma.healthEvent.count({ where: { agentId: flooder.agentId } })).toBe(0);
+  });
+
+  it("refuses, before any database lookup, a credential that reconnects too often and an address that keeps failing to authenticate", async () => {
+    const { flooder } = await flooderAndViewer("hopper");
+    const attempt = (credential: string) =>
+      new Promise<number>((resolve) => {
+        const ws = new WebSocket(`${c.url.replace(/^http/, "ws")}${AGENT_GATEWAY_PATH}`, {
+          headers: { authorization: `Bearer ${credential}` },
+        });
+        ws.on("open", () => {
+          ws.close();
+          resolve(101);
+        });
+        ws.on("unexpected-response", (_req, res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        ws.on("error", () => resolve(0));
+      });
+    const connects: number[] = [];
+    for (let i = 0; i < 14; i++) connects.push(await attempt(flooder.credential));
+    expect(connects.slice(0, 10)).toEqual(Array(10).fill(101));
+    // One more may get through if the loop took over 5 s (one connect per 5 s refills).
+    expect(connects.slice(10).filter((s) => s === 429).length).toBeGreaterThanOrEqual(3);
+
+    // 100 failures, then 10 a second: at the pace of one attempt after another, most of the rest are refused.
+    const junk: number[] = [];
+    for (let i = 0; i < 200; i++) junk.push(await attempt(`fa_not-a-credential-${i}`));
+    expect(junk.slice(0, 100)).toEqual(Array(100).fill(401));
+    expect(junk.every((s) => s === 401 || s === 429)).toBe(true);
+    expect(junk.slice(150).filter((s) => s === 429).length).toBeGreaterThan(25);
   });
 });

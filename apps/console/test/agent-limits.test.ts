@@ -9,6 +9,7 @@ import { AgentReports, storable } from "../src/server/gateway/agent-reports";
 import { FloodPenalty } from "../src/server/gateway/flood-penalty";
 import { FrameLimiter } from "../src/server/gateway/frame-limiter";
 import { LogThrottle, logSafe } from "../src/server/gateway/log-throttle";
+import { UpgradeLimiter } from "../src/server/gateway/upgrade-limiter";
 
 /** A clock the test moves by hand. */
 function clock(start = 1_000_000) {
@@ -162,5 +163,22 @@ describe("flood penalty", () => {
     expect(p.remaining("k")).toBe(1000);
     c.advance(1000);
     expect(p.remaining("k")).toBe(0);
+  });
+});
+
+describe("upgrade limiter", () => {
+  it("allows a burst per key, then one per interval; check() looks without taking", () => {
+    const c = clock();
+    const l = new UpgradeLimiter(0.2, 3, c.now);
+    expect([l.take("k"), l.take("k"), l.take("k")]).toEqual([0, 0, 0]);
+    expect(l.take("k")).toBe(5000);
+    expect(l.check("k")).toBe(5000);
+    expect(l.take("other")).toBe(0);
+    expect(l.check("unseen")).toBe(0);
+    c.advance(5000);
+    expect(l.check("k")).toBe(0);
+    expect(l.check("k")).toBe(0);
+    expect(l.take("k")).toBe(0);
+    expect(l.take("k")).toBe(5000);
   });
 });

@@ -196,6 +196,11 @@ export class AgentConnection {
     }
     switch (msg.type) {
       case "hello": {
+        if (this.helloDone) {
+          // Once per connection: a repeated hello would re-record and re-push for nothing.
+          this.refuse("hello was already sent on this connection", "HELLO_AGAIN");
+          return;
+        }
         const common = msg.payload.protocolVersions.filter((v) => SUPPORTED_PROTOCOL_VERSIONS.includes(v));
         if (common.length === 0) {
           const message = `this console speaks protocol ${SUPPORTED_PROTOCOL_VERSIONS.join(", ")}; the agent speaks ${msg.payload.protocolVersions.slice(0, 10).join(", ")}. Upgrade the older side.`;

@@ -13,13 +13,19 @@ import type { EventTarget } from "../events/cluster-events";
 import type { Logger } from "../logger";
 import { discardStats, type StatsSink } from "../metrics/sink";
 import { AgentConnection, HEARTBEAT_INTERVAL_MS } from "./agent-connection";
-import { type AgentLimits, agentLimitsFromEnv } from "./agent-limits";
+import {
+  type AgentLimits,
+  agentLimitsFromEnv,
+  FAILED_AUTH_BURST,
+  FAILED_AUTH_PER_SECOND,
+} from "./agent-limits";
 import { AgentStatusWriter } from "./agent-status-writer";
 import { CloseCode } from "./close-codes";
 import { FloodPenalty } from "./flood-penalty";
 import { HealthEventBatcher } from "./health-event-batcher";
-import { LogThrottle } from "./log-throttle";
+import { LogThrottle, logSafe } from "./log-throttle";
 import { SnapshotFrames } from "./snapshot-frames";
+import { UpgradeLimiter } from "./upgrade-limiter";
 
 /**
  * Hosts the agents' WebSockets inside the console process. Agents are
@@ -41,6 +47,10 @@ export class AgentGateway implements ConfigPublisher, EventTarget {
   /** Credentials (by hash) closed for flooding, refused at the upgrade until their back-off ends. */
   private readonly penalty = new FloodPenalty();
   private readonly logs: LogThrottle;
+  /** Connections per credential (by hash). */
+  private readonly connects: UpgradeLimiter;
+  /** Failed authentications per client address; charged on failure, checked before the lookup. */
+  private readonly failedAuths = new UpgradeLimiter(FAILED_AUTH_PER_SECOND, FAILED_AUTH_BURST);
 
   constructor(
     private readonly deps: {
@@ -55,6 +65,7 @@ export class AgentGateway implements ConfigPublisher, EventTarget {
     this.status = new AgentStatusWriter(deps);
     this.health = new HealthEventBatcher(deps.stats ?? discardStats);
     this.logs = new LogThrottle(deps.log);
+    this.connects = new UpgradeLimiter(this.limits.connectsPerMinute / 60, this.limits.connectBurst);
     this.wss.on("error", (err) => deps.log.error("agent gateway error", { err }));
     // Protocol-level pings find half-open TCP connections that would otherwise look connected for hours.
     const alive = new WeakSet<object>();
@@ -76,22 +87,39 @@ export class AgentGateway implements ConfigPublisher, EventTarget {
   }
 
   async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    socket.on("error", (err) => this.deps.log.warn("agent socket error", { err: err.message }));
+    socket.on("error", (err) =>
+      this.logs.write("warn", "socket", "agent socket error", { err: logSafe(err.message) }),
+    );
+    const address = req.socket.remoteAddress ?? "unknown";
     const credential = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? "")?.[1];
     const key = credential ? hashSecret(credential) : undefined;
-    const wait = key ? this.penalty.remaining(key) : 0;
-    if (wait > 0) {
-      // Before the database is asked anything: a flooder reconnecting at once costs a hash and a lookup.
-      this.logs.write("warn", "refused", "agent reconnected too soon after being closed for flooding", {
-        retryAfterS: Math.ceil(wait / 1000),
+    // Everything below is refused before the database is asked anything: a hash and map lookups.
+    const failing = this.failedAuths.check(address);
+    if (failing > 0) {
+      this.refuse(socket, failing, "refused", "too many failed agent authentications from one address", {
+        address: logSafe(address, 64),
       });
-      socket.end(
-        `HTTP/1.1 429 Too Many Requests\r\nRetry-After: ${Math.ceil(wait / 1000)}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+      return;
+    }
+    const penalty = key ? this.penalty.remaining(key) : 0;
+    if (penalty > 0) {
+      this.refuse(
+        socket,
+        penalty,
+        "penalty",
+        "agent reconnected too soon after being closed for flooding",
+        {},
       );
+      return;
+    }
+    const tooOften = key ? this.connects.take(key) : 0;
+    if (tooOften > 0) {
+      this.refuse(socket, tooOften, "connects", "agent connects too often; refused for now", {});
       return;
     }
     const agent = credential ? await authenticateAgent(this.deps.prisma, credential) : null;
     if (!agent) {
+      this.failedAuths.take(address);
       socket.end("HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
       return;
     }
@@ -142,6 +170,21 @@ export class AgentGateway implements ConfigPublisher, EventTarget {
         }
       }
     });
+  }
+
+  /** 429 with the seconds to wait; the agent backs off at least that long (and at least 30 s). */
+  private refuse(
+    socket: Duplex,
+    waitMs: number,
+    reason: string,
+    msg: string,
+    fields: Record<string, unknown>,
+  ): void {
+    const retryAfterS = Math.max(1, Math.ceil(waitMs / 1000));
+    this.logs.write("warn", reason, msg, { ...fields, retryAfterS });
+    socket.end(
+      `HTTP/1.1 429 Too Many Requests\r\nRetry-After: ${retryAfterS}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+    );
   }
 
   resync(): void {

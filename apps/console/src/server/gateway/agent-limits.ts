@@ -15,6 +15,9 @@ export interface AgentLimits {
   /** Health events (state changes, after de-duplication) a second, sustained, and the burst above it. */
   healthEventsPerSecond: number;
   healthEventBurst: number;
+  /** Connections one credential may open a minute, sustained, and the burst above it (each costs a lookup and a snapshot). */
+  connectsPerMinute: number;
+  connectBurst: number;
 }
 
 /**
@@ -35,7 +38,13 @@ export const DEFAULT_AGENT_LIMITS: Readonly<AgentLimits> = {
   floodBackoffMs: 30_000,
   healthEventsPerSecond: 200,
   healthEventBurst: 10_000,
+  connectsPerMinute: 12,
+  connectBurst: 10,
 };
+
+/** Failed agent authentications allowed per client address: a burst, then a few a second (refused before the database). */
+export const FAILED_AUTH_BURST = 100;
+export const FAILED_AUTH_PER_SECOND = 10;
 
 /** Drops are counted in windows of this length for the flood decision. */
 export const FLOOD_WINDOW_MS = 10_000;
@@ -58,6 +67,8 @@ const envSchema = z.object({
   FULCRUM_AGENT_FLOOD_BACKOFF_SECONDS: whole("FULCRUM_AGENT_FLOOD_BACKOFF_SECONDS", 1, 86_400),
   FULCRUM_AGENT_HEALTH_EVENTS_PER_SECOND: whole("FULCRUM_AGENT_HEALTH_EVENTS_PER_SECOND", 1, 1_000_000),
   FULCRUM_AGENT_HEALTH_EVENT_BURST: whole("FULCRUM_AGENT_HEALTH_EVENT_BURST", 1000, 10_000_000),
+  FULCRUM_AGENT_CONNECTS_PER_MINUTE: whole("FULCRUM_AGENT_CONNECTS_PER_MINUTE", 1, 60_000),
+  FULCRUM_AGENT_CONNECT_BURST: whole("FULCRUM_AGENT_CONNECT_BURST", 1, 10_000),
 });
 
 /** Reads the FULCRUM_AGENT_* settings once, at start; says exactly what to fix when one is wrong. */
@@ -78,5 +89,7 @@ export function agentLimitsFromEnv(env: NodeJS.ProcessEnv): AgentLimits {
     floodBackoffMs: (e.FULCRUM_AGENT_FLOOD_BACKOFF_SECONDS ?? d.floodBackoffMs / 1000) * 1000,
     healthEventsPerSecond: e.FULCRUM_AGENT_HEALTH_EVENTS_PER_SECOND ?? d.healthEventsPerSecond,
     healthEventBurst: e.FULCRUM_AGENT_HEALTH_EVENT_BURST ?? d.healthEventBurst,
+    connectsPerMinute: e.FULCRUM_AGENT_CONNECTS_PER_MINUTE ?? d.connectsPerMinute,
+    connectBurst: e.FULCRUM_AGENT_CONNECT_BURST ?? d.connectBurst,
   };
 }

@@ -23,6 +23,12 @@ export class TokenBucket {
     return true;
   }
 
+  /** Whether `n` tokens are there, without taking them. */
+  has(n = 1): boolean {
+    this.refill();
+    return this.tokens >= n;
+  }
+
   /** Takes `n` tokens even into debt; returns the milliseconds until the debt is paid (0: none). */
   charge(n: number): number {
     this.refill();
