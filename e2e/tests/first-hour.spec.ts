@@ -11,8 +11,6 @@ import { repoRoot } from "./helpers";
  * command that runs as printed, and the latest config's author shown whole. In a cluster of
  * its own, after the walking skeleton created the admin.
  */
-test.describe.configure({ mode: "serial" });
-
 let clusterId = "";
 let poolId = "";
 
@@ -21,13 +19,19 @@ async function adminPage(page: Page): Promise<void> {
   await signIn(page, ADMIN.email, ADMIN.password);
 }
 
+// Finds or creates: after a failed test Playwright starts a new worker, which runs this again.
 test.beforeAll(async ({ browser }) => {
   const page = await browser.newPage();
   await signIn(page, ADMIN.email, ADMIN.password);
-  clusterId = (await must<{ id: string }>(page.request, "mutation", "cluster.create", { name: "first-hour" }))
-    .id;
-  poolId = (await must<{ id: string }>(page.request, "mutation", "pool.create", { clusterId, name: "demo" }))
-    .id;
+  const r = page.request;
+  const clusters = await must<Array<{ id: string; name: string }>>(r, "query", "cluster.list", undefined);
+  clusterId =
+    clusters.find((c) => c.name === "first-hour")?.id ??
+    (await must<{ id: string }>(r, "mutation", "cluster.create", { name: "first-hour" })).id;
+  const pools = await must<Array<{ id: string; name: string }>>(r, "query", "pool.list", { clusterId });
+  poolId =
+    pools.find((p) => p.name === "demo")?.id ??
+    (await must<{ id: string }>(r, "mutation", "pool.create", { clusterId, name: "demo" })).id;
   await page.close();
 });
 
