@@ -133,12 +133,14 @@ async function boardRun(page: Page) {
   await page.getByRole("button", { name: "Clear selection" }).click();
   await page.getByRole("button", { name: "Move w-0", exact: true }).focus();
   await page.keyboard.press("Space");
+  // (the pick-up announcement is soon replaced by the pool it is over)
   await page
     .getByRole("status")
-    .filter({ hasText: /Picked up w-0/ })
+    .filter({ hasText: /Picked up w-0|Over pool a-wide\./ })
     .waitFor({ state: "attached" });
   const pickedUp = (await page.evaluate("performance.now()")) as number;
   await page.keyboard.press("Escape");
+  if (process.env.SCREENSHOT) await page.screenshot({ path: process.env.SCREENSHOT });
   await page.waitForTimeout(3000); // whatever else loads (metrics) has landed
   const dom = (await page.evaluate(
     `({ nodes: document.getElementsByTagName("*").length, cards: document.querySelectorAll('[data-testid^="card-"]').length, columns: document.querySelectorAll('[data-testid^="column-"]').length, heapMiB: Math.round((performance.memory?.usedJSHeapSize ?? 0) / 1048576) })`,

@@ -118,6 +118,24 @@ describe("pool board and backend pages", () => {
     expect(await versions()).toBe(v0 + 1);
   });
 
+  it("cardMetrics answers for the asked backends only, at most 100, in a pool of the cluster", async () => {
+    const page = await op.pool.backends({ poolId, limit: 3 });
+    const ids = page.items.map((b) => b.id);
+    const viewer = callerAs(c, actors.viewer);
+    const m = await viewer.pool.cardMetrics({ clusterId, poolId, ids });
+    expect(Object.keys(m.series).sort()).toEqual([...ids].sort());
+    expect(Object.keys(m.status).sort()).toEqual([...ids].sort());
+    expect(Object.values(m.status)).toEqual(["unknown", "unknown", "unknown"]);
+    const tooMany = Array.from({ length: 101 }, () => ids[0]!);
+    expect((await failure(viewer.pool.cardMetrics({ clusterId, poolId, ids: tooMany }))).code).toBe(
+      "BAD_REQUEST",
+    );
+    const other = (await op.cluster.create({ name: "other" })).id;
+    expect((await failure(viewer.pool.cardMetrics({ clusterId: other, poolId, ids }))).code).toBe(
+      "NOT_FOUND",
+    );
+  });
+
   it("the summary counts backends by state without listing them", async () => {
     const summary = await op.pool.summary({ id: poolId });
     expect(summary).not.toHaveProperty("backends");

@@ -40,6 +40,7 @@ const SPEC: Record<string, { allowed: Who[]; input?: unknown }> = {
   "pool.board": { allowed: SIGNED_IN, input: { clusterId: missing } },
   "pool.summary": { allowed: SIGNED_IN, input: { id: missing } },
   "pool.backends": { allowed: SIGNED_IN, input: { poolId: missing } },
+  "pool.cardMetrics": { allowed: SIGNED_IN, input: { clusterId: missing, poolId: missing, ids: [missing] } },
   "pool.create": { allowed: OPERATORS, input: { clusterId: missing, name: "p" } },
   "pool.update": { allowed: OPERATORS, input: { id: missing, policy: "round_robin" } },
   "pool.delete": { allowed: OPERATORS, input: { id: missing } },

@@ -1,10 +1,11 @@
 "use client";
 
 import { defaultRangeExtractor, type Range, useVirtualizer } from "@tanstack/react-virtual";
-import { useCallback, useMemo, useRef, useState } from "react";
-import { useLiveBackends } from "../metrics/use-metrics";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { type LiveBackends, useLiveBackends } from "../metrics/use-metrics";
 import { BackendCard } from "./backend-card";
 import type { BoardPool } from "./board-types";
+import { useShownBackendMetrics } from "./use-shown-backend-metrics";
 
 /** A card's height before it is measured (name, endpoint, sparkline, state line). */
 const CARD_ESTIMATE_PX = 108;
@@ -15,17 +16,18 @@ const GAP_PX = 8;
  * window are in the DOM, so a pool of 10,000 backends renders a few dozen. The
  * card that has focus and the cards being dragged stay mounted even when
  * scrolled away, so focus is not lost and dnd-kit keeps its active node. One
- * metrics feed per column (not per card) gives every card its health and rate.
+ * metrics feed per column (not per card) gives every card its health and rate:
+ * the whole pool's for small pools, only the shown cards' for large ones.
  */
-export function ColumnCards({
-  pool,
-  stream,
-  movable,
-  selectable,
-  isSelected,
-  onToggle,
-  dragging,
-}: {
+export function ColumnCards(props: ColumnProps) {
+  return props.pool.backends.length > WHOLE_POOL_FEED_MAX ? (
+    <ShownFeedCards {...props} />
+  ) : (
+    <PoolFeedCards {...props} />
+  );
+}
+
+interface ColumnProps {
   pool: BoardPool;
   stream: boolean;
   movable: boolean;
@@ -33,8 +35,32 @@ export function ColumnCards({
   isSelected: (id: string) => boolean;
   onToggle: (id: string, range: boolean) => void;
   dragging: string[] | null;
-}) {
-  const feed = useLiveBackends(pool.id, "5m", { stream });
+}
+
+/** Up to this many backends a column streams (or polls) the whole pool's metrics; past it, the shown cards'. */
+const WHOLE_POOL_FEED_MAX = 100;
+
+function PoolFeedCards(props: ColumnProps) {
+  const feed = useLiveBackends(props.pool.id, "5m", { stream: props.stream });
+  return <CardList {...props} feed={feed} />;
+}
+
+function ShownFeedCards(props: ColumnProps) {
+  const [shown, setShown] = useState<string[]>([]);
+  const feed = useShownBackendMetrics(props.pool.id, shown);
+  return <CardList {...props} feed={feed} onShown={setShown} />;
+}
+
+function CardList({
+  pool,
+  movable,
+  selectable,
+  isSelected,
+  onToggle,
+  dragging,
+  feed,
+  onShown,
+}: ColumnProps & { feed: LiveBackends; onShown?: (ids: string[]) => void }) {
   const scrollRef = useRef<HTMLDivElement>(null);
   const [focused, setFocused] = useState<string | null>(null);
   const backends = pool.backends;
@@ -64,6 +90,13 @@ export function ColumnCards({
     useFlushSync: false,
   });
 
+  const items = virtualizer.getVirtualItems();
+  const shownKey = items.map((i) => i.key).join(",");
+  // Keys, not the items: the items are new objects on every render.
+  useEffect(() => {
+    onShown?.(shownKey === "" ? [] : shownKey.split(","));
+  }, [shownKey, onShown]);
+
   return (
     <div
       ref={scrollRef}
@@ -79,7 +112,7 @@ export function ColumnCards({
           setFocused(card?.dataset.backendId ?? null);
         }}
       >
-        {virtualizer.getVirtualItems().map((item) => {
+        {items.map((item) => {
           const b = backends[item.index];
           if (!b) return null;
           return (

@@ -22,6 +22,8 @@ import {
   updateBackend,
 } from "../../domain/topology/backends";
 import {
+  backendCardMetrics,
+  cardMetricsInput,
   createPool,
   deletePool,
   getPool,
@@ -48,6 +50,10 @@ export const poolRouter = router({
   backends: procedure("backend.read")
     .input(poolBackendsInput)
     .query(({ ctx, input }) => listPoolBackends(ctx.services, input)),
+  /** Requests/s over 5 minutes and health of the backends on screen (at most 100), in this pool. */
+  cardMetrics: procedure("pool.read")
+    .input(cardMetricsInput)
+    .query(({ ctx, input }) => backendCardMetrics(ctx.services, ctx.services.metrics, input)),
   get: procedure("pool.read")
     .input(byId)
     .query(({ ctx, input }) => getPool(ctx.services, input.id)),

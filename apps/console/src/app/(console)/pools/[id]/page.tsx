@@ -4,6 +4,7 @@ import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useParams } from "next/navigation";
 import { useMemo, useState } from "react";
+import { useShownBackendMetrics } from "../../../../components/board/use-shown-backend-metrics";
 import { HistoryLink } from "../../../../components/history-link";
 import { PoolIcon } from "../../../../components/icons";
 import { HealthTimeline } from "../../../../components/metrics/health";
@@ -17,7 +18,12 @@ import {
 import { TrafficCharts } from "../../../../components/metrics/traffic-charts";
 import { type BackendsRow, type Range, rangeInfo } from "../../../../components/metrics/types";
 import { mergeTransitions, useHealthHistory } from "../../../../components/metrics/use-health-history";
-import { useLiveBackends, useLiveSeries, useMarkers } from "../../../../components/metrics/use-metrics";
+import {
+  type LiveBackends,
+  useLiveBackends,
+  useLiveSeries,
+  useMarkers,
+} from "../../../../components/metrics/use-metrics";
 import { BACK_LINK, DetailNotFound, DetailSkeleton } from "../../../../components/page-states";
 import { policyLabel } from "../../../../components/pools/policies";
 import { endpoint } from "../../../../components/pools/pool-card";
@@ -101,16 +107,54 @@ function BackendPager({ pages }: { pages: ReturnType<typeof useBackendPages> }) 
   );
 }
 
+/** Past this many backends the page reads the shown page's metrics only, not the whole pool's stream. */
+const WHOLE_POOL_FEED_MAX = 100;
+
+interface TrafficProps {
+  pool: PoolSummary;
+  clusterId: string;
+  range: Range;
+  setRange: (r: Range) => void;
+  pages: ReturnType<typeof useBackendPages>;
+}
+
 function PoolTraffic({ pool, clusterId }: { pool: PoolSummary; clusterId: string }) {
   const [range, setRange] = useState<Range>("5m");
+  const pages = useBackendPages(pool.id);
+  const props = { pool, clusterId, range, setRange, pages };
+  return pool._count.backends > WHOLE_POOL_FEED_MAX ? (
+    <ShownFeedTraffic {...props} />
+  ) : (
+    <PoolFeedTraffic {...props} />
+  );
+}
+
+function PoolFeedTraffic(props: TrafficProps) {
+  const feed = useLiveBackends(props.pool.id, props.range);
+  return <TrafficView {...props} feed={feed} />;
+}
+
+function ShownFeedTraffic(props: TrafficProps) {
+  const items = props.pages.page.data?.items;
+  const ids = useMemo(() => (items ?? []).map((b) => b.id), [items]);
+  const feed = useShownBackendMetrics(props.pool.id, ids, props.range);
+  return <TrafficView {...props} feed={feed} />;
+}
+
+function TrafficView({
+  pool,
+  clusterId,
+  range,
+  setRange,
+  pages,
+  feed,
+}: TrafficProps & { feed: LiveBackends }) {
   const info = rangeInfo(range);
   const data = useLiveSeries("pool", pool.id, range);
-  const feed = useLiveBackends(pool.id, range);
   const timelineMs = info.live ? info.windowMs : 15 * 60_000;
   const history = useHealthHistory(pool.id, timelineMs);
   const markers = useMarkers(range);
   const syncKey = `pool-${clusterId}-${pool.id}`;
-  const pages = useBackendPages(pool.id);
   const items = pages.page.data?.items;
 
   const backends = useMemo(
