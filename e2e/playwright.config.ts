@@ -22,6 +22,7 @@ export default defineConfig({
     { name: "console", testMatch: /pools-board\.spec\.ts/, dependencies: ["skeleton"] },
     { name: "screenshots", testMatch: /screenshots\.spec\.ts/, dependencies: ["console"] },
     { name: "first-hour", testMatch: /first-hour\.spec\.ts/, dependencies: ["skeleton"] },
+    { name: "first-hour-views", testMatch: /first-hour-views\.spec\.ts/, dependencies: ["skeleton"] },
   ],
   use: {
     baseURL: `http://127.0.0.1:${port}`,

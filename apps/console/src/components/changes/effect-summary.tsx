@@ -39,7 +39,11 @@ export function EffectSummary({ preview }: { preview: ChangePreview }) {
         </li>
       </ul>
       {preview.pools.map((p) => (
-        <div key={p.poolId} className="rounded-md border border-zinc-200 dark:border-zinc-800">
+        <div
+          key={p.poolId}
+          data-testid={`effect-pool-${p.name}`}
+          className="rounded-md border border-zinc-200 dark:border-zinc-800"
+        >
           <div className="flex flex-wrap items-center gap-2 border-b border-zinc-100 px-3 py-1.5 text-[13px] dark:border-zinc-800">
             <span className="font-mono font-medium">{p.name}</span>
             <Badge tone={p.change === "removed" ? "red" : p.change === "added" ? "green" : "zinc"}>
