@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildHealthTimeline, type TimelineConfig } from "../src/server/metrics/health-timeline";
+import { MetricsStore } from "../src/server/metrics/store";
 import { actors, callerAs, startTestConsole, type TestConsole, waitFor } from "./harness";
-import { connectFakeAgent, type FakeAgent } from "./metrics-helpers";
+import { connectFakeAgent, delta, type FakeAgent, point } from "./metrics-helpers";
 
 const enabled = (...ids: string[]): TimelineConfig["backends"] =>
   new Map(ids.map((id) => [id, "enabled" as const]));
@@ -184,6 +185,27 @@ describe("metrics.healthTimeline over the real gateway", () => {
       [-183_000, "ejected"],
       [-110_000, "up"],
     ]);
+  });
+
+  it("the board's live status of an idle backend stays what the agent said between its keyframes (60 s apart), and lapses after", async () => {
+    let now = Date.now();
+    const store = new MetricsStore({
+      prisma: c.services.prisma,
+      log: c.services.log,
+      retentionDays: 1,
+      now: () => now,
+    });
+    const agent = { id: "agent-1", name: "edge-1", clusterId: "cluster-1" };
+    // An ejected backend gets no traffic: after this point it is listed again only in the next keyframe.
+    store.ingest(agent, [
+      point(now, 0, { backends: { b1: { ...delta({}), poolId: "p1", status: "ejected" } } }),
+    ]);
+    expect(store.backendStatusOf("b1", "p1")).toBe("ejected");
+    now += 45_000;
+    expect(store.backendStatusOf("b1", "p1")).toBe("ejected");
+    expect(store.backendStatusOf("b1", "another-pool")).toBe("unknown");
+    now += 60_000;
+    expect(store.backendStatusOf("b1", "p1")).toBe("unknown");
   });
 
   it("shows a drain and a disable made through the console", async () => {

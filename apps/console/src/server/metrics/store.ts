@@ -37,8 +37,13 @@ const SEAL_AFTER_S = 30;
 const MAX_FUTURE_MS = 60_000;
 /** A minute is written this long after it ends, so late seconds make it into the same write. */
 const FLUSH_GRACE_MS = 5000;
-/** A backend status report older than this no longer counts. */
-const STATUS_FRESH_MS = 30_000;
+/**
+ * A backend status report older than this no longer counts. Agents report a
+ * status when it changes, with traffic, and in every keyframe (60 s): an idle
+ * backend (ejected, drained, in a pool without traffic) is reported once a
+ * minute, so anything shorter shows it as unknown half of the time.
+ */
+const STATUS_FRESH_MS = 90_000;
 /** Gauges are reported on change and in keyframes (every 60 s), so they stay valid a little longer. */
 const GAUGE_FRESH_MS = 90_000;
 /** Points remembered per agent for dropping duplicates (more than the 15 minutes a resend can cover). */
