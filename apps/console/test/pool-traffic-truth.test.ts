@@ -129,7 +129,8 @@ describe("what the pool pages show is what the agent did (real console, agent an
         "the pool's connection gauge",
         async () => {
           const s = await viewer.metrics.series({ clusterId, scope: "pool", id: slow, range: "5m" });
-          return s.points.some((p) => p.activeConnections >= 2) ? s : undefined;
+          // The agent's point (3 held) may straddle two seconds: each gets its share, at least half.
+          return s.points.some((p) => p.activeConnections >= 1.5) ? s : undefined;
         },
         30_000,
       );
