@@ -232,10 +232,10 @@ describe("one agent credential flooding the gateway", () => {
     const r = await result;
     await probing;
     expect(r.sent).toBeGreaterThan(5);
-    // At 4 MiB/s after a 16 MiB burst, 5 s let in at most 36 MiB, plus what socket buffers hold
-    // (measured: 40 MiB); unthrottled, the console reads as fast as it can parse (70 MB on a
-    // loaded 2-core machine, far more on an idle one).
-    expect.soft(r.written, `${r.sent} frames, ${r.written} bytes`).toBeLessThan(52 * 1024 * 1024);
+    // At 2 MiB/s after an 8 MiB burst, 5 s let in at most 18 MiB, plus what socket buffers hold;
+    // unthrottled, the console reads as fast as it can parse (70 MB in 5 s on a loaded
+    // 2-core machine, far more on an idle one).
+    expect.soft(r.written, `${r.sent} frames, ${r.written} bytes`).toBeLessThan(32 * 1024 * 1024);
     expect.soft(probes.length).toBeGreaterThan(4);
     const slow = probes.filter((p) => p.ms > 1000);
     expect.soft(slow, JSON.stringify(probes.map((p) => Math.round(p.ms)))).toEqual([]);

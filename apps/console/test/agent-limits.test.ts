@@ -1,4 +1,4 @@
-import type { HealthEvent } from "@fulcrum/protocol";
+import { decodeAgentMessage, encodeAgentMessage, type HealthEvent } from "@fulcrum/protocol";
 import { describe, expect, it } from "vitest";
 import {
   agentLimitsFromEnv,
@@ -24,7 +24,7 @@ describe("agent limit settings", () => {
       FULCRUM_AGENT_FRAMES_PER_SECOND: "100",
       FULCRUM_AGENT_FLOOD_BACKOFF_SECONDS: "60",
     } as unknown as NodeJS.ProcessEnv);
-    expect(set).toMatchObject({ framesPerSecond: 100, floodBackoffMs: 60_000, frameBurst: 200 });
+    expect(set).toMatchObject({ framesPerSecond: 100, floodBackoffMs: 60_000, frameBurst: 60 });
     for (const bad of ["", "0x50", "1e3", "-5", "0", "12.5", " 7"]) {
       expect(() =>
         agentLimitsFromEnv({ FULCRUM_AGENT_FRAMES_PER_SECOND: bad } as unknown as NodeJS.ProcessEnv),
@@ -180,5 +180,32 @@ describe("upgrade limiter", () => {
     expect(l.check("k")).toBe(0);
     expect(l.take("k")).toBe(0);
     expect(l.take("k")).toBe(5000);
+  });
+});
+
+describe("health events in the protocol", () => {
+  it("refuse ids, addresses and times outside their grammar, so they never reach a log line or the database", () => {
+    const good = {
+      poolId: "7f1c2a9e-0b7d-4c59-9d0e-1b2c3d4e5f60",
+      backendId: "b-1",
+      address: "10.0.0.1",
+      port: 8080,
+      state: "down" as const,
+      at: new Date().toISOString(),
+    };
+    const decode = (e: object) =>
+      decodeAgentMessage(encodeAgentMessage("health", { events: [e as HealthEvent] }));
+    expect(decode(good).ok).toBe(true);
+    expect(decode({ ...good, address: "backend.internal" }).ok).toBe(true);
+    for (const bad of [
+      { backendId: "b\r\nforged=1" },
+      { poolId: "x".repeat(200) },
+      { address: "10.0.0.1\u0000" },
+      { address: "a b" },
+      { port: 70_000 },
+      { at: "yesterday" },
+    ]) {
+      expect(decode({ ...good, ...bad }).ok, JSON.stringify(bad)).toBe(false);
+    }
   });
 });

@@ -21,6 +21,12 @@ export const HEARTBEAT_INTERVAL_MS = 5000;
 const HELLO_TIMEOUT_MS = 10_000;
 /** An agent closed for flooding that does not answer the close frame is cut off after this. */
 const CLOSE_GRACE_MS = 2000;
+/**
+ * Accepted frames are parsed in slices of about this long, yielding to other
+ * I/O in between: one socket read can hold hundreds of frames, and parsing
+ * them back to back would make page requests wait behind them.
+ */
+const SLICE_MS = 5;
 
 export interface AgentIdentity {
   id: string;
@@ -60,6 +66,10 @@ export class AgentConnection {
   private readonly limiter: FrameLimiter;
   private readonly reports: AgentReports;
   private readonly logs: LogThrottle;
+  /** Frames accepted and not parsed yet, oldest first (at most a burst: the limiter let them in). */
+  private inbox: string[] = [];
+  private inboxHead = 0;
+  private draining = false;
 
   constructor(
     readonly agent: AgentIdentity,
@@ -133,9 +143,30 @@ export class AgentConnection {
       this.refuse("binary frames are not part of the protocol");
       return;
     }
-    void this.onFrame(data.toString()).catch((err: unknown) =>
-      this.logs.write("error", "failed", "agent frame failed", { agent: this.agent.name, err }),
-    );
+    this.inbox.push(data.toString());
+    if (!this.draining) {
+      this.draining = true;
+      setImmediate(() => this.drain());
+    }
+  }
+
+  /** Parses queued frames in order, for about SLICE_MS at a time. */
+  private drain(): void {
+    const until = performance.now() + SLICE_MS;
+    do {
+      if (this.closing || this.inboxHead >= this.inbox.length) break;
+      const raw = this.inbox[this.inboxHead++]!;
+      void this.onFrame(raw).catch((err: unknown) =>
+        this.logs.write("error", "failed", "agent frame failed", { agent: this.agent.name, err }),
+      );
+    } while (performance.now() < until);
+    if (!this.closing && this.inboxHead < this.inbox.length) {
+      setImmediate(() => this.drain());
+      return;
+    }
+    this.inbox = [];
+    this.inboxHead = 0;
+    this.draining = false;
   }
 
   /** Over the byte rate, the socket is not read until the rate is met again (TCP pushes back on the agent). */
