@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isHostOrIp, isId } from "./grammar";
 import { snapshotSchema } from "./snapshot";
 import { statsPayload } from "./stats";
 
@@ -31,15 +32,21 @@ export const heartbeatPayload = z.object({
 });
 export const errorPayload = z.object({ code: z.string(), message: z.string() });
 
-/** A backend's health or drain state changed on this agent. */
+/**
+ * A backend's health or drain state changed on this agent. Ids and address come
+ * from the snapshot (same grammar); they reach the console's database and logs.
+ */
 export const healthEventSchema = z.object({
-  poolId: z.string(),
-  backendId: z.string(),
-  address: z.string(),
-  port: z.number().int(),
+  poolId: z.string().refine(isId, "Use a snapshot id."),
+  backendId: z.string().refine(isId, "Use a snapshot id."),
+  address: z.string().refine(isHostOrIp, "Use an IP address or a host name."),
+  port: z.number().int().min(0).max(65535),
   state: z.enum(["up", "down", "ejected", "restored", "drained"]),
   reason: z.string().max(500).optional(),
-  at: z.string(),
+  at: z
+    .string()
+    .max(64)
+    .refine((s) => Number.isFinite(Date.parse(s)), "Use an ISO 8601 time."),
 });
 export type HealthEvent = z.infer<typeof healthEventSchema>;
 export const healthPayload = z.object({ events: z.array(healthEventSchema).max(1000) });
