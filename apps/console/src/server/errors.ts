@@ -8,6 +8,7 @@ export type AppErrorCode =
   | "NOT_FOUND"
   | "CONFLICT"
   | "INVALID_INPUT"
+  | "SNAPSHOT_INVALID"
   | "SETUP_DONE"
   | "TOKEN_INVALID"
   | "PAYLOAD_TOO_LARGE"
@@ -53,6 +54,16 @@ export class ConflictError extends AppError {
 
 export class InvalidInputError extends AppError {
   readonly code = "INVALID_INPUT";
+}
+
+/**
+ * The topology would compile to a snapshot agents refuse (the protocol's
+ * snapshotSchema): a value stored before the protocol's grammar was tightened,
+ * or an old version restored by a rollback. The message names the object and
+ * the field to fix; nothing was written.
+ */
+export class SnapshotInvalidError extends AppError {
+  readonly code = "SNAPSHOT_INVALID";
 }
 
 export class SetupDoneError extends AppError {
@@ -123,6 +134,7 @@ export const httpStatusOf: Record<AppErrorCode, number> = {
   NOT_FOUND: 404,
   CONFLICT: 409,
   INVALID_INPUT: 400,
+  SNAPSHOT_INVALID: 422,
   SETUP_DONE: 409,
   TOKEN_INVALID: 401,
   PAYLOAD_TOO_LARGE: 413,
@@ -139,6 +151,7 @@ export const trpcCodeOf = {
   NOT_FOUND: "NOT_FOUND",
   CONFLICT: "CONFLICT",
   INVALID_INPUT: "BAD_REQUEST",
+  SNAPSHOT_INVALID: "UNPROCESSABLE_CONTENT",
   SETUP_DONE: "CONFLICT",
   TOKEN_INVALID: "UNAUTHORIZED",
   PAYLOAD_TOO_LARGE: "PAYLOAD_TOO_LARGE",

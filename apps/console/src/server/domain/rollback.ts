@@ -1,6 +1,7 @@
 import type { Prisma } from "@fulcrum/db";
-import { type Snapshot, snapshotSchema } from "@fulcrum/protocol";
+import type { Snapshot } from "@fulcrum/protocol";
 import { ConflictError, NotFoundError } from "../errors";
+import { parseStoredSnapshot } from "../snapshot/publishable";
 import type { Actor } from "./actor";
 import { commitTopologyChange, type TopologyDeps } from "./topology-change";
 
@@ -88,7 +89,9 @@ export async function rollbackConfig(deps: TopologyDeps, actor: Actor, clusterId
   if (latest && latest.hash === target.hash) {
     throw new ConflictError(`The running configuration (v${latest.version}) already equals v${version}.`);
   }
-  const snapshot = snapshotSchema.parse(target.snapshot);
+  // A version stored before the protocol's grammar was tightened may hold values agents now refuse:
+  // refused here with the object and field named, instead of a raw zod error (or a snapshot agents NACK).
+  const snapshot = parseStoredSnapshot(target.snapshot, `v${version} cannot be restored`);
   await commitTopologyChange(deps, actor, clusterId, async (tx) => {
     await restoreTopology(tx, clusterId, snapshot);
     return {

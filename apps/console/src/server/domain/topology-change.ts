@@ -1,6 +1,6 @@
 import type { Prisma, PrismaClient } from "@fulcrum/db";
 import { notifyInTransaction } from "../events/cluster-events";
-import { compileSnapshotBody, type SnapshotBody } from "../snapshot/compile";
+import { compileSnapshotBody, compileSnapshotBodyAsStored, type SnapshotBody } from "../snapshot/compile";
 import type { Actor } from "./actor";
 import { type AuditInput, recordAudit } from "./audit";
 import { lockCluster, readTopology, recordConfigVersion } from "./config-versions";
@@ -42,6 +42,9 @@ export class DryRunComplete extends Error {
 /**
  * The one way topology changes land: the change, its audit entries and the new
  * config version commit together or not at all; agents hear of it after commit.
+ * The new version's snapshot is compiled and checked against the protocol's
+ * snapshotSchema inside the transaction (recordConfigVersion -> compileSnapshotBody),
+ * so a topology agents would refuse throws SnapshotInvalidError and rolls back.
  * `version` is the new config version, or null when the change compiled to the
  * snapshot already running.
  */
@@ -56,7 +59,9 @@ export async function commitTopologyChangeVersioned<T>(
     out = await deps.prisma.$transaction(async (tx) => {
       await lockCluster(tx, clusterId);
       if (deps.dryRun) {
-        const before = compileSnapshotBody(await readTopology(tx, clusterId));
+        // "before" is the state as stored, which may hold values agents now refuse (the change may be
+        // their fix); "after" must pass the gate, as it would on commit, so a dry run fails alike.
+        const before = compileSnapshotBodyAsStored(await readTopology(tx, clusterId));
         await change(tx);
         const after = compileSnapshotBody(await readTopology(tx, clusterId));
         throw new DryRunComplete(clusterId, before, after);

@@ -14,7 +14,9 @@ import {
   type SnapshotPool,
   type SnapshotRoute,
 } from "@fulcrum/protocol";
+import type { z } from "zod";
 import { InvalidInputError } from "../errors";
+import { assertPublishable } from "./publishable";
 
 /** The rows a cluster's topology is made of, as read from the database. */
 export interface TopologyRows {
@@ -73,9 +75,24 @@ const byKey =
 /**
  * Pure: topology rows in, snapshot body out, in a canonical order so equal
  * topologies always hash equal. Stored JSON settings are re-parsed so the
- * agent always receives complete, defaulted settings.
+ * agent always receives complete, defaulted settings. The body must pass the
+ * protocol's snapshotSchema (publishable.ts): a row stored before a grammar
+ * was tightened fails here with a SnapshotInvalidError naming it, never a raw
+ * zod error, so the change is refused and nothing agents would NACK is published.
  */
 export function compileSnapshotBody(rows: TopologyRows): SnapshotBody {
+  const body = compileSnapshotBodyAsStored(rows);
+  assertRedirectTargets(body.listeners, body.pools);
+  assertPublishable(body);
+  return body;
+}
+
+/**
+ * The topology as it is stored, unchecked: values the protocol no longer
+ * accepts are passed through as stored. Only for describing the current state
+ * (a dry run's "before"), so the change that fixes a bad row can be previewed.
+ */
+export function compileSnapshotBodyAsStored(rows: TopologyRows): SnapshotBody {
   const listeners: SnapshotListener[] = rows.listeners
     .map((l): SnapshotListener => {
       const routes = l.routes
@@ -95,7 +112,7 @@ export function compileSnapshotBody(rows: TopologyRows): SnapshotBody {
             protocol: "dns",
             bindAddress,
             port,
-            settings: dnsListenerSettingsSchema.parse(l.settings ?? {}),
+            settings: parsedOrStored(dnsListenerSettingsSchema, l.settings ?? {}),
             routes,
           }
         : {
@@ -104,7 +121,7 @@ export function compileSnapshotBody(rows: TopologyRows): SnapshotBody {
             protocol: l.protocol,
             bindAddress,
             port,
-            settings: listenerSettingsSchema.parse(l.settings ?? {}),
+            settings: parsedOrStored(listenerSettingsSchema, l.settings ?? {}),
             routes,
           };
     })
@@ -114,14 +131,14 @@ export function compileSnapshotBody(rows: TopologyRows): SnapshotBody {
     .map((p) => ({
       id: p.id,
       name: p.name,
-      policy: policySchema.parse(p.policy),
+      policy: parsedOrStored(policySchema, p.policy),
       policyOptions: isRecord(p.policyOptions) ? p.policyOptions : {},
-      healthCheck: healthCheckSchema.parse(p.healthCheck ?? {}),
-      persistence: persistenceSchema.parse(p.persistence ?? {}),
+      healthCheck: parsedOrStored(healthCheckSchema, p.healthCheck ?? {}),
+      persistence: parsedOrStored(persistenceSchema, p.persistence ?? {}),
       slowStartMs: p.slowStartMs ?? 0,
-      outlierDetection: outlierDetectionSchema.parse(p.outlierDetection ?? {}),
-      retries: retriesSchema.parse(p.retries ?? {}),
-      limits: poolLimitsSchema.parse(p.limits ?? {}),
+      outlierDetection: parsedOrStored(outlierDetectionSchema, p.outlierDetection ?? {}),
+      retries: parsedOrStored(retriesSchema, p.retries ?? {}),
+      limits: parsedOrStored(poolLimitsSchema, p.limits ?? {}),
       backends: p.backends
         .map((b) => ({
           id: b.id,
@@ -138,8 +155,17 @@ export function compileSnapshotBody(rows: TopologyRows): SnapshotBody {
     }))
     .sort(byKey((p) => p.name));
 
-  assertRedirectTargets(listeners, pools);
   return { listeners, pools };
+}
+
+/**
+ * Stored JSON with the protocol's defaults filled in; a value the protocol
+ * refuses is kept as stored, for assertPublishable to name (parse would throw
+ * a raw zod error without saying which pool or listener holds it).
+ */
+function parsedOrStored<S extends z.ZodType>(schema: S, stored: unknown): z.output<S> {
+  const parsed = schema.safeParse(stored);
+  return parsed.success ? parsed.data : (stored as z.output<S>);
 }
 
 type RouteRow = TopologyRows["listeners"][number]["routes"][number];
@@ -154,7 +180,7 @@ function compileRoute(r: RouteRow, protocol: TopologyRows["listeners"][number]["
     poolId: r.poolId,
     action: protocol === "http" && r.action === "redirect" ? "redirect" : "proxy",
   };
-  if (route.action === "redirect") route.redirect = redirectOptionsSchema.parse(r.redirect ?? {});
+  if (route.action === "redirect") route.redirect = parsedOrStored(redirectOptionsSchema, r.redirect ?? {});
   return route;
 }
 
