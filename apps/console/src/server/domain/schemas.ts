@@ -7,6 +7,7 @@ import {
   listenerSettingsSchema,
   outlierDetectionSchema,
   persistenceSchema,
+  policyOptionsSchema,
   policySchema,
   poolLimitsSchema,
   publicBaseUrlSchema,
@@ -224,7 +225,8 @@ const poolFields = z.object({
   clusterId: idSchema,
   name: nameSchema,
   policy: policySchema.default("round_robin"),
-  policyOptions: z.record(z.string(), z.unknown()).default({}),
+  /** The protocol's bounds (small, shallow JSON: agents NACK more); consistent_hash's fields: checkPolicyOptions. */
+  policyOptions: policyOptionsSchema.default({}),
   healthCheck: healthCheckSchema.default(healthCheckSchema.parse({})),
   persistence: persistenceSchema.default(persistenceSchema.parse({})),
   slowStartMs: z.number().int().min(0, "Slow start cannot be negative.").max(3_600_000).default(0),
