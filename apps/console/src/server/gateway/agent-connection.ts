@@ -180,7 +180,8 @@ export class AgentConnection {
     this.ws.pause();
     this.resumeTimer = setTimeout(() => {
       this.resumeTimer = undefined;
-      if (!this.closing) this.ws.resume();
+      // Also when closing: the peer's close frame must be read for the closing handshake to end.
+      this.ws.resume();
     }, pauseMs);
     this.resumeTimer.unref();
   }
