@@ -3,13 +3,15 @@
 import { useMutation } from "@tanstack/react-query";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import Link from "next/link";
-import { useRef, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import type { Backend, Pool } from "../../lib/api-types";
 import { useCan } from "../../lib/console-context";
 import { plural } from "../../lib/format";
 import { useInvalidateTopology } from "../../lib/invalidate";
 import { useTRPC } from "../../lib/trpc";
 import { WEIGHT_MAX } from "../../server/domain/schemas";
+import { useNearViewport } from "../board/use-near-viewport";
+import { useShownBackendMetrics } from "../board/use-shown-backend-metrics";
 import { PanelToggle, useCardPanel } from "../card-panel";
 import { agentsSentence, useChangeDialog } from "../changes/change-dialog";
 import { useHostedChangeDialog } from "../changes/change-dialog-host";
@@ -236,19 +238,57 @@ const ROW_ESTIMATE_PX = 53;
  * few dozen rows in the DOM inside a scrolling box, with spacer rows standing
  * in for the rest (a table keeps its columns aligned that way).
  */
-function BackendTable({
+interface TableProps {
+  pool: Pool;
+  stream: boolean;
+  actions: boolean;
+  editing: string | null;
+  setEditing: (id: string | null) => void;
+}
+
+/** Up to this many backends a card streams (or polls) the whole pool's metrics; past it, the shown rows'. */
+const WHOLE_POOL_FEED_MAX = 100;
+
+/**
+ * Rows and their live metrics only while the card is near the screen: a list
+ * of 200 pools polls the metrics of the few in view, not of all 200.
+ */
+function BackendTable(props: TableProps) {
+  const [element, setElement] = useState<HTMLDivElement | null>(null);
+  const near = useNearViewport(element, "viewport", "600px 0px");
+  const rows = props.pool.backends.length;
+  return (
+    <div ref={setElement}>
+      {!near ? (
+        <div style={{ height: Math.min(rows * ROW_ESTIMATE_PX, 576) }} />
+      ) : rows > WHOLE_POOL_FEED_MAX ? (
+        <ShownFeedTable {...props} />
+      ) : (
+        <PoolFeedTable {...props} />
+      )}
+    </div>
+  );
+}
+
+function PoolFeedTable(props: TableProps) {
+  const feed = useLiveBackends(props.pool.id, "5m", { stream: props.stream });
+  return <BackendRows {...props} feed={feed} />;
+}
+
+function ShownFeedTable(props: TableProps) {
+  const [shown, setShown] = useState<string[]>([]);
+  const feed = useShownBackendMetrics(props.pool.id, shown);
+  return <BackendRows {...props} feed={feed} onShown={setShown} />;
+}
+
+function BackendRows({
   pool,
   feed,
   actions,
   editing,
   setEditing,
-}: {
-  pool: Pool;
-  feed: LiveBackends;
-  actions: boolean;
-  editing: string | null;
-  setEditing: (id: string | null) => void;
-}) {
+  onShown,
+}: TableProps & { feed: LiveBackends; onShown?: (ids: string[]) => void }) {
   const scrollRef = useRef<HTMLDivElement>(null);
   const backends = pool.backends;
   const virtualizer = useVirtualizer<HTMLDivElement, HTMLTableRowElement>({
@@ -260,6 +300,11 @@ function BackendTable({
     useFlushSync: false,
   });
   const items = virtualizer.getVirtualItems();
+  // Keys, not the items: the items are new objects on every render.
+  const shownKey = items.map((i) => i.key).join(",");
+  useEffect(() => {
+    onShown?.(shownKey === "" ? [] : shownKey.split(","));
+  }, [shownKey, onShown]);
   const before = items[0]?.start ?? 0;
   const after = virtualizer.getTotalSize() - (items.at(-1)?.end ?? 0);
   const columns = actions ? 5 : 4;
@@ -321,7 +366,6 @@ export function PoolCard({
   stream?: boolean;
 }) {
   const trpc = useTRPC();
-  const feed = useLiveBackends(pool.id, "5m", { stream });
   const allowed = useCan();
   const del = useMutation(trpc.pool.delete.mutationOptions());
   // Its Delete removes this card: the dialog (and the rollout) live in the shell's host.
@@ -412,7 +456,7 @@ export function PoolCard({
       ) : (
         <BackendTable
           pool={pool}
-          feed={feed}
+          stream={stream}
           actions={mayWriteBackend || allowed("backend.drain")}
           editing={editingBackend}
           setEditing={setEditingBackend}
