@@ -20,6 +20,8 @@ export default defineConfig({
   projects: [
     { name: "skeleton", testMatch: /walking-skeleton\.spec\.ts/ },
     { name: "console", testMatch: /pools-board\.spec\.ts/, dependencies: ["skeleton"] },
+    // A cluster of its own ("big") with 2,000 backends.
+    { name: "board-big", testMatch: /pools-board-big\.spec\.ts/, dependencies: ["skeleton"] },
     { name: "screenshots", testMatch: /screenshots\.spec\.ts/, dependencies: ["console"] },
     { name: "first-hour", testMatch: /first-hour\.spec\.ts/, dependencies: ["skeleton"] },
     { name: "first-hour-views", testMatch: /first-hour-views\.spec\.ts/, dependencies: ["skeleton"] },

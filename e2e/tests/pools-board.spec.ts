@@ -420,6 +420,45 @@ test("deleting a pool from its card keeps the dialog: the rollout shows every ag
   await page.close();
 });
 
+test("Add backend on a board column: the form's dry run adds it to that pool, and it serves there", async ({
+  browser,
+}) => {
+  const extra = await startNamedBackend("green-2");
+  backends.push(extra);
+  const page = await adminPage(browser);
+  await page.goto("/pools");
+  await page.getByRole("button", { name: "Add backend to pool green" }).click();
+  const form = page.getByTestId("board-add-backend");
+  await expect(form).toContainText("Add a backend to green");
+  await form.getByLabel("Backend name").fill("green-2");
+  await form.getByLabel("Address").fill("127.0.0.1");
+  await form.getByLabel("Port").fill(String(extra.port));
+  await form.getByRole("button", { name: "Save backend" }).click();
+  await expect(page.getByRole("dialog", { name: "Create backend?" })).toBeVisible();
+  const dialog = await confirmInDialog(page, "Create backend");
+  await dialog.getByRole("button", { name: "Done" }).click();
+  // The form closes once the change is applied; the card is in its column.
+  await expect(form).toHaveCount(0);
+  await expect(page.getByTestId("column-green")).toContainText("green-2");
+  await expect
+    .poll(async () => (await sample(url("/green"), 6)).includes("green-2"), { timeout: 10_000 })
+    .toBe(true);
+  expect(await sample(url("/blue"), 6)).not.toContain("green-2");
+
+  // Leave the cluster as the screenshots expect it.
+  const board = await must<{ backends: { id: string; name: string }[] }[]>(
+    page.request,
+    "query",
+    "pool.board",
+    {
+      clusterId,
+    },
+  );
+  const added = board.flatMap((p) => p.backends).find((b) => b.name === "green-2");
+  await must(page.request, "mutation", "backend.delete", { id: added?.id });
+  await page.close();
+});
+
 function shot(name: string): string {
   return path.resolve(import.meta.dirname, "../artifacts/screenshots", `${name}.png`);
 }
