@@ -117,6 +117,7 @@ async function eventually(probe: () => Promise<boolean>, ms = 5000): Promise<boo
 }
 
 const share = (names: string[], name: string) => names.filter((n) => n === name).length / names.length;
+const countOf = (names: string[]) => Object.fromEntries([...new Set(names)].map((n) => [n, share(names, n)]));
 
 let dir: string;
 let a: Backend;
@@ -155,7 +156,7 @@ describe("policies and failover through a real agent process", () => {
 
   it("power_of_two sends a slow backend (more requests in flight) a small share", async () => {
     port = await freePort();
-    a.delayMs = 150;
+    a.delayMs = 300;
     agent = await FileAgent.start(
       dir,
       snap(1, [backend("a", a.port), backend("b", b.port), backend("c", c.port)], "power_of_two"),
@@ -163,23 +164,24 @@ describe("policies and failover through a real agent process", () => {
     const names = await load(port, 12, 2500);
     // Round robin would give a third; a holds more requests in flight, so it loses most draws.
     expect(names.length).toBeGreaterThan(100);
-    expect(share(names, "a")).toBeLessThan(0.2);
+    expect(share(names, "a"), JSON.stringify(countOf(names))).toBeLessThan(0.2);
     expect(share(names, "b")).toBeGreaterThan(0.3);
     expect(share(names, "c")).toBeGreaterThan(0.3);
   });
 
   it("least_response_time sends a slow backend a small share", async () => {
     port = await freePort();
-    a.delayMs = 100;
+    a.delayMs = 300;
     agent = await FileAgent.start(
       dir,
       snap(1, [backend("a", a.port), backend("b", b.port)], "least_response_time"),
     );
-    const names = (await sequential(port, 40)).map((r) => r.body);
-    expect(share(names, "a")).toBeLessThan(0.15);
+    const names = (await sequential(port, 30)).map((r) => r.body);
+    // Round robin would give a half; a few picks of a may follow a latency spike of b on a busy machine.
+    expect(share(names, "a"), JSON.stringify(countOf(names))).toBeLessThan(0.25);
     // Concurrent load: a fast backend with requests in flight still scores better than the slow one.
     const loaded = await load(port, 6, 1500);
-    expect(share(loaded, "a")).toBeLessThan(0.25);
+    expect(share(loaded, "a"), JSON.stringify(countOf(loaded))).toBeLessThan(0.25);
   });
 
   it("backup servers get nothing while a primary serves, everything when all primaries are disabled or down, and give it back", async () => {
