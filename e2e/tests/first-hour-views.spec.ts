@@ -136,6 +136,8 @@ test("an ejected backend: the board and the pool's health timeline use the same 
   const boardUp = await background(alphaHealth.locator("[data-status] > span").first());
 
   await page.goto(`/pools/${ids.demo}`);
+  // The pool's connection graph says what it counts (not the listeners' client connections).
+  await expect(page.getByRole("heading", { name: "Backend connections in use" })).toBeVisible();
   const charlieBar = page.getByTestId("health-timeline-charlie");
   const ejected = charlieBar.locator('[data-status="ejected"]');
   await expect(ejected).toHaveCount(1, { timeout: 20_000 });

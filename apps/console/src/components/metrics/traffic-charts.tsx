@@ -32,11 +32,17 @@ export function TrafficCharts({
   data,
   markers,
   syncKey,
+  connectionsTitle = "Active connections",
   children,
 }: {
   data: LiveSeries;
   markers: readonly Marker[];
   syncKey: string;
+  /**
+   * What the connections gauge counts here: client connections for listeners and
+   * the cluster, connections and requests in progress to backends for a pool.
+   */
+  connectionsTitle?: string;
   /** Extra cells appended to the grid (same height as a chart). */
   children?: ReactNode;
 }) {
@@ -53,7 +59,7 @@ export function TrafficCharts({
       />
       <TimeSeriesChart title="Latency" unit="ms" series={LATENCY} nowTestId="p50-now" {...common} />
       <TimeSeriesChart
-        title="Active connections"
+        title={connectionsTitle}
         unit="count"
         series={CONNECTIONS}
         nowTestId="connections-now"

@@ -186,7 +186,12 @@ function TrafficView({
       </div>
       {data.error ? <ErrorNotice error={data.error} className="mb-3" /> : null}
       <div className="relative">
-        <TrafficCharts data={data} markers={markers} syncKey={syncKey} />
+        <TrafficCharts
+          data={data}
+          markers={markers}
+          syncKey={syncKey}
+          connectionsTitle="Backend connections in use"
+        />
         {empty ? (
           <NoTrafficOverlay title={info.live ? "No traffic yet" : "No traffic in this range"}>
             Nothing reached this pool{info.live ? " in the last minutes" : ""}. Point a listener&apos;s route
