@@ -70,7 +70,10 @@ describe("metric rollups, restart and retention", () => {
     // 30 seconds of 6 requests in a past minute.
     agent.stats(
       Array.from({ length: 30 }, (_, i) =>
-        point(minute + (i + 1) * 1000, i, { listeners: { [listenerId]: traffic(6, 20) } }),
+        point(minute + (i + 1) * 1000, i, {
+          listeners: { [listenerId]: traffic(6, 20) },
+          backends: { "backend-a": { ...traffic(6, 20), poolId: "pool-a", status: "up" } },
+        }),
       ),
     );
     const rowOf = () =>
@@ -110,6 +113,11 @@ describe("metric rollups, restart and retention", () => {
       where: { clusterId, scope: "agent" },
     });
     expect(agentRows).toBe(1);
+    // A backend's traffic is rolled up per pool too, so a moved backend shows its rate in each pool.
+    const poolBackendRows = await first.services.prisma.metricRollup.findMany({
+      where: { clusterId, scope: "pool_backend" },
+    });
+    expect(poolBackendRows.map((r) => r.scopeId)).toEqual(["pool-a/backend-a"]);
 
     const before = await callerAs(first, actors.viewer).metrics.series({
       clusterId,

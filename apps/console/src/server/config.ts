@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "n
 import path from "node:path";
 import { type DatabaseConfig, parseDatabaseConfig } from "@fulcrum/db";
 import { z } from "zod";
+import { type AgentLimits, agentLimitsFromEnv } from "./gateway/agent-limits";
 
 /**
  * A whole number from the environment, written in decimal digits only: "0x50",
@@ -117,6 +118,8 @@ export interface ConsoleConfig {
     headersTimeoutMs: number;
     requestTimeoutMs: number;
   };
+  /** What one agent connection may send (FULCRUM_AGENT_*); see docs/operations.md. */
+  agentLimits: AgentLimits;
   metrics: {
     retentionDays: number;
     /** Bearer token required by /metrics; undefined: public. */
@@ -166,6 +169,7 @@ export function loadConsoleConfig(env: NodeJS.ProcessEnv, opts: { dev: boolean }
       headersTimeoutMs: e.FULCRUM_HEADERS_TIMEOUT_MS,
       requestTimeoutMs: e.FULCRUM_REQUEST_TIMEOUT_MS,
     },
+    agentLimits: agentLimitsFromEnv(env),
     metrics: {
       retentionDays: e.FULCRUM_METRICS_RETENTION_DAYS,
       token: e.FULCRUM_METRICS_TOKEN || undefined,

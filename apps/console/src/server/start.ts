@@ -37,7 +37,7 @@ export async function startConsole(opts: StartOptions): Promise<RunningConsole> 
   });
   if (db.applied.length > 0) log.info("applied migrations", { migrations: db.applied.join(",") });
   const metrics = new MetricsStore({ prisma: db.prisma, log, retentionDays: config.metrics.retentionDays });
-  const gateway = new AgentGateway({ prisma: db.prisma, log, stats: metrics });
+  const gateway = new AgentGateway({ prisma: db.prisma, log, stats: metrics, limits: config.agentLimits });
   const services: Services = {
     config,
     prisma: db.prisma,

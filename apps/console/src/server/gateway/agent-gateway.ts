@@ -15,7 +15,7 @@ import { discardStats, type StatsSink } from "../metrics/sink";
 import { AgentConnection, HEARTBEAT_INTERVAL_MS } from "./agent-connection";
 import {
   type AgentLimits,
-  agentLimitsFromEnv,
+  DEFAULT_AGENT_LIMITS,
   FAILED_AUTH_BURST,
   FAILED_AUTH_PER_SECOND,
 } from "./agent-limits";
@@ -61,7 +61,7 @@ export class AgentGateway implements ConfigPublisher, EventTarget {
       limits?: AgentLimits;
     },
   ) {
-    this.limits = deps.limits ?? agentLimitsFromEnv(process.env);
+    this.limits = deps.limits ?? DEFAULT_AGENT_LIMITS;
     this.status = new AgentStatusWriter(deps);
     this.health = new HealthEventBatcher(deps.stats ?? discardStats);
     this.logs = new LogThrottle(deps.log);
