@@ -108,3 +108,38 @@ export const backendArb = fc.record(
   },
   { requiredKeys: ["address", "port"] },
 );
+
+export const listenerArb = fc.record(
+  {
+    name: fc.oneof(fc.constantFrom("front", "dns-1", "a.b_c"), hostileString),
+    protocol: fc.constantFrom("http", "tcp", "dns"),
+    bindAddress: fc.oneof(
+      fc.constantFrom("0.0.0.0", "::", "127.0.0.1", "localhost"),
+      fc.ipV6(),
+      hostileString,
+    ),
+    port: fc.integer({ min: 1, max: 65535 }),
+  },
+  { requiredKeys: ["name", "port"] },
+);
+
+export const routeArb = fc.record(
+  {
+    host: fc.oneof(
+      fc.constantFrom("", "*.example.com", "EXAMPLE.com.", "10.0.0.1", "::1", "123.example"),
+      fc.domain(),
+      hostileString,
+    ),
+    pathPrefix: fc.oneof(fc.constantFrom("/", "/api/", "/a%2Fb", "/~user"), hostileString),
+    priority: fc.integer({ min: -1000, max: 1000 }),
+    action: fc.constantFrom("proxy", "redirect"),
+    redirect: fc.record(
+      {
+        status: fc.constantFrom(302, 307),
+        loopGuard: fc.oneof(fc.constantFrom("seen", "x.y-z"), hostileString),
+      },
+      { requiredKeys: [] },
+    ),
+  },
+  { requiredKeys: [] },
+);
