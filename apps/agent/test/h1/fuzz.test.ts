@@ -221,7 +221,7 @@ describe("h1 front end fuzzing over real sockets", () => {
         runOpts(SOCKET_MS),
       );
       console.log(`h1 socket fuzz: ${cases} streams`);
-    expect(cases).toBeGreaterThan(10);
+      expect(cases).toBeGreaterThan(10);
       // The listener still serves.
       const ok = await raw(port, "GET /after HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
       expect(ok.text).toMatch(/^HTTP\/1\.1 200 /);
