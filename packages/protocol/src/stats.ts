@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isId, MAX_ID_LENGTH } from "./grammar";
 import { histogramSchema } from "./histogram";
 
 const count = z.number().int().min(0);
@@ -30,35 +31,65 @@ export type TrafficDelta = z.infer<typeof trafficDeltaSchema>;
 export const backendStatusSchema = z.enum(["up", "down", "ejected", "draining", "disabled", "unknown"]);
 export type BackendStatus = z.infer<typeof backendStatusSchema>;
 
+/**
+ * Most entries one point may list per record. An agent lists only what its
+ * snapshot holds (every entry once a minute, in keyframes), so these are far
+ * above real clusters (200 pools and 10,000 backends fit many times over) and
+ * only stop a point from naming unbounded numbers of invented ids.
+ */
+export const MAX_STATS_LISTENERS = 2_000;
+export const MAX_STATS_ROUTES = 20_000;
+export const MAX_STATS_POOLS = 5_000;
+export const MAX_STATS_BACKENDS = 50_000;
+
+/** Entries are keyed by snapshot ids: the snapshot's grammar, so a key is safe in a log line or a query. */
+const statsIdSchema = z
+  .string()
+  .refine(isId, `Use a snapshot id (1-${MAX_ID_LENGTH} letters, digits and . _ ~ -).`);
+
+/** At most `max` keys, counted before any entry is parsed (a pipe stops at the first failing stage). */
+function hasAtMostKeys(v: unknown, max: number): boolean {
+  if (typeof v !== "object" || v === null) return true; // the record schema refuses it with its own message
+  let n = 0;
+  for (const k in v) if (Object.hasOwn(v, k) && ++n > max) return false;
+  return true;
+}
+
+function boundedRecord<V extends z.ZodType>(value: V, max: number, what: string) {
+  const record = z.record(statsIdSchema, value);
+  return z
+    .custom<z.input<typeof record>>((v) => hasAtMostKeys(v, max), `At most ${max} ${what} per point.`)
+    .pipe(record);
+}
+
 /** One second of an agent's traffic. */
 export const statsPointSchema = z.object({
   /** End of the interval (ISO time, agent clock). */
-  at: z.string(),
+  at: z.string().max(64),
   intervalMs: z.number().int().positive().max(3_600_000),
   /** Increases by one per point within an agent run; lets the console drop duplicates. */
   seq: z.number().int().min(0),
-  listeners: z.record(z.string(), trafficDeltaSchema).default({}),
-  routes: z.record(z.string(), trafficDeltaSchema).default({}),
-  pools: z.record(z.string(), trafficDeltaSchema).default({}),
+  listeners: boundedRecord(trafficDeltaSchema, MAX_STATS_LISTENERS, "listeners").default({}),
+  routes: boundedRecord(trafficDeltaSchema, MAX_STATS_ROUTES, "routes").default({}),
+  pools: boundedRecord(trafficDeltaSchema, MAX_STATS_POOLS, "pools").default({}),
   /**
    * Keyed by snapshot backend id. A backend address listed in two pools
    * reports the same counters under both ids.
    */
-  backends: z
-    .record(
-      z.string(),
-      trafficDeltaSchema.extend({
-        poolId: z.string(),
-        status: backendStatusSchema,
-        /**
-         * Gauge: sticky sessions (source-IP entries, or client IPs holding a
-         * sticky cookie within the persistence TTL) pinned to this backend in
-         * this pool. Optional: agents before it send none, read as 0.
-         */
-        stickySessions: count.optional(),
-      }),
-    )
-    .default({}),
+  backends: boundedRecord(
+    trafficDeltaSchema.extend({
+      poolId: statsIdSchema,
+      status: backendStatusSchema,
+      /**
+       * Gauge: sticky sessions (source-IP entries, or client IPs holding a
+       * sticky cookie within the persistence TTL) pinned to this backend in
+       * this pool. Optional: agents before it send none, read as 0.
+       */
+      stickySessions: count.optional(),
+    }),
+    MAX_STATS_BACKENDS,
+    "backends",
+  ).default({}),
 });
 export type StatsPoint = z.infer<typeof statsPointSchema>;
 
