@@ -23,6 +23,8 @@ const HEADS = [
   "POST /up?x=1 HTTP/1.1\r\nHost: shop.example:8080\r\nContent-Length: 5\r\nX-Forwarded-For: 1.2.3.4\r\n\r\nhello",
   "PUT /c HTTP/1.1\r\nhost: b\r\ntransfer-encoding:  Chunked \r\nCookie: a=1; sid=xyz\r\n\r\n0\r\n\r\n",
   "GET /old HTTP/1.0\r\nUser-Agent:  spaced value \t\r\n\r\n",
+  // Empty lines before the request line are skipped however they are split (found by the fuzzer).
+  "\r\n\r\nGET /after-body HTTP/1.1\r\nHost: a\r\n\r\n",
 ];
 
 function parseSplit(text: string, at: number[]) {

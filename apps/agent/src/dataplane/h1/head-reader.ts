@@ -47,6 +47,10 @@ export class HeadReader {
       this.scanned = this.start;
     } else {
       buf = Buffer.concat([this.acc, chunk]);
+      // Empty lines split across reads ("\r" then "\n...") are skipped as if they came in one.
+      const s0 = this.start;
+      while (buf[this.start] === CR && buf[this.start + 1] === LF) this.start += 2;
+      if (this.start !== s0) this.scanned = this.start;
     }
     const start = this.start;
     let next = buf.length;
@@ -69,9 +73,12 @@ export class HeadReader {
       }
       i = buf.indexOf(LF, i + 1);
     }
-    this.scanned = next;
     if (buf.length - start > this.maxBytes) return HEAD_TOO_LARGE;
-    this.acc = owned || buf !== chunk ? buf : Buffer.from(buf);
+    // Only the bytes from the head's start are kept: skipped empty lines cannot pile up.
+    const kept = buf.subarray(start);
+    this.acc = owned || buf !== chunk ? kept : Buffer.from(kept);
+    this.scanned = next - start;
+    this.start = 0;
     return HEAD_INCOMPLETE;
   }
 }
