@@ -142,10 +142,13 @@ async function boardRun(page: Page) {
   await page.keyboard.press("Escape");
   if (process.env.SCREENSHOT) await page.screenshot({ path: process.env.SCREENSHOT });
   await page.waitForTimeout(3000); // whatever else loads (metrics) has landed
+  const longTasks = (await page.evaluate(
+    `(() => { const l = (window.__longTasks ?? []).filter((t) => t.start < ${selected}); return { longTasksBeforeSelect: l.length, longTaskMsBeforeSelect: l.reduce((a, t) => a + t.duration, 0), longestTaskMs: Math.max(0, ...l.map((t) => t.duration)) }; })()`,
+  )) as Record<string, number>;
   const dom = (await page.evaluate(
     `({ nodes: document.getElementsByTagName("*").length, cards: document.querySelectorAll('[data-testid^="card-"]').length, columns: document.querySelectorAll('[data-testid^="column-"]').length, heapMiB: Math.round((performance.memory?.usedJSHeapSize ?? 0) / 1048576) })`,
   )) as { nodes: number; cards: number; columns: number; heapMiB: number };
-  return { firstCardMs: firstCard, selectedMs: selected, pickedUpMs: pickedUp, ...dom };
+  return { firstCardMs: firstCard, selectedMs: selected, pickedUpMs: pickedUp, ...longTasks, ...dom };
 }
 
 async function poolPageRun(page: Page) {
@@ -164,6 +167,10 @@ async function poolPageRun(page: Page) {
 const round = (n: number) => Math.round(n);
 try {
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  // Long tasks (> 50 ms) from the start of each page load: what keeps the page from answering.
+  await page.addInitScript(`window.__longTasks = [];
+    new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__longTasks.push({ start: e.startTime, duration: e.duration }); })
+      .observe({ type: "longtask", buffered: true });`);
   await page.goto(`${url}/login`);
   await page.getByLabel("Email").fill(admin.email);
   await page.getByLabel("Password").fill(admin.password);

@@ -131,3 +131,21 @@ test("keyboard focus moving down a long column scrolls each focused card into vi
   await expect(handle).toBeFocused();
   await page.close();
 });
+
+test("the pool page pages through the backends 25 at a time", async ({ browser }) => {
+  const page = await adminPage(browser);
+  await page.goto(`/pools/${pools.big}`);
+  await expect(page.getByRole("heading", { level: 1, name: "big" })).toBeVisible();
+  await expect(page.getByTestId("backend-page")).toHaveText(`1–25 of ${(COUNT - 1).toLocaleString("en")}`);
+  await expect(page.getByTestId("health-timeline-b-0000")).toBeVisible();
+  await expect(page.getByTestId("health-timeline-b-0025")).toHaveCount(0);
+  const pager = page.getByRole("navigation", { name: "Backend pages" });
+  await pager.getByRole("button", { name: "Next →" }).click();
+  await expect(page.getByTestId("backend-page")).toHaveText(`26–50 of ${(COUNT - 1).toLocaleString("en")}`);
+  await expect(page.getByTestId("health-timeline-b-0025")).toBeVisible();
+  await expect(page.getByTestId("health-timeline-b-0000")).toHaveCount(0);
+  await pager.getByRole("button", { name: "← Previous" }).click();
+  await expect(page.getByTestId("backend-page")).toHaveText(`1–25 of ${(COUNT - 1).toLocaleString("en")}`);
+  expect(await page.locator('[data-testid^="health-timeline-b-"]').count()).toBe(25);
+  await page.close();
+});

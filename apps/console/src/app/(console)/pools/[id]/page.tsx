@@ -88,7 +88,7 @@ function BackendPager({ pages }: { pages: ReturnType<typeof useBackendPages> }) 
   const { page, first, previous, next } = pages;
   const shown = page.data?.items.length ?? 0;
   const total = page.data?.total ?? 0;
-  if (total <= PAGE_SIZE) return null;
+  if (!page.data) return null;
   return (
     <nav
       aria-label="Backend pages"
@@ -97,12 +97,16 @@ function BackendPager({ pages }: { pages: ReturnType<typeof useBackendPages> }) 
       <span data-testid="backend-page" className="tabular-nums">
         {shown === 0 ? 0 : first + 1}–{first + shown} of {total.toLocaleString("en")}
       </span>
-      <Button size="xs" variant="ghost" disabled={!previous} onClick={() => previous?.()}>
-        ← Previous
-      </Button>
-      <Button size="xs" variant="ghost" disabled={!next} onClick={() => next?.()}>
-        Next →
-      </Button>
+      {total > PAGE_SIZE ? (
+        <>
+          <Button size="xs" variant="ghost" disabled={!previous} onClick={() => previous?.()}>
+            ← Previous
+          </Button>
+          <Button size="xs" variant="ghost" disabled={!next} onClick={() => next?.()}>
+            Next →
+          </Button>
+        </>
+      ) : null}
     </nav>
   );
 }
