@@ -195,17 +195,19 @@ describe("metrics.healthTimeline over the real gateway", () => {
       retentionDays: 1,
       now: () => now,
     });
-    const agent = { id: "agent-1", name: "edge-1", clusterId: "cluster-1" };
+    const agent = { id: "agent-1", name: "edge-1", clusterId };
     // An ejected backend gets no traffic: after this point it is listed again only in the next keyframe.
     store.ingest(agent, [
-      point(now, 0, { backends: { b1: { ...delta({}), poolId: "p1", status: "ejected" } } }),
+      point(now, 0, { backends: { [alpha]: { ...delta({}), poolId, status: "ejected" } } }),
     ]);
-    expect(store.backendStatusOf("b1", "p1")).toBe("ejected");
+    // The store's first point of a cluster waits for the cluster's ids to be read.
+    await store.settled();
+    expect(store.backendStatusOf(alpha, poolId)).toBe("ejected");
     now += 45_000;
-    expect(store.backendStatusOf("b1", "p1")).toBe("ejected");
-    expect(store.backendStatusOf("b1", "another-pool")).toBe("unknown");
+    expect(store.backendStatusOf(alpha, poolId)).toBe("ejected");
+    expect(store.backendStatusOf(alpha, "another-pool")).toBe("unknown");
     now += 60_000;
-    expect(store.backendStatusOf("b1", "p1")).toBe("unknown");
+    expect(store.backendStatusOf(alpha, poolId)).toBe("unknown");
   });
 
   it("shows a drain and a disable made through the console", async () => {

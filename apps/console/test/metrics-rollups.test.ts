@@ -21,6 +21,8 @@ describe("metric rollups, restart and retention", () => {
   let c: (RunningConsole & { url: string }) | undefined;
   let clusterId: string;
   let listenerId: string;
+  let poolId: string;
+  let backendId: string;
   /** Start of a completed minute, 3 minutes ago. */
   const minute = Math.floor(Date.now() / MINUTE) * MINUTE - 3 * MINUTE;
 
@@ -48,6 +50,9 @@ describe("metric rollups, restart and retention", () => {
     clusterId = (await op.cluster.create({ name: "rolled" })).id;
     listenerId = (await op.listener.create({ clusterId, name: "web", bindAddress: "127.0.0.1", port: 18081 }))
       .id;
+    // The store keeps series only for ids of the agent's cluster.
+    poolId = (await op.pool.create({ clusterId, name: "app" })).id;
+    backendId = (await op.backend.create({ poolId, name: "a", address: "127.0.0.1", port: 19081 })).id;
   });
   afterAll(async () => {
     await c?.close();
@@ -72,7 +77,7 @@ describe("metric rollups, restart and retention", () => {
       Array.from({ length: 30 }, (_, i) =>
         point(minute + (i + 1) * 1000, i, {
           listeners: { [listenerId]: traffic(6, 20) },
-          backends: { "backend-a": { ...traffic(6, 20), poolId: "pool-a", status: "up" } },
+          backends: { [backendId]: { ...traffic(6, 20), poolId, status: "up" } },
         }),
       ),
     );
@@ -117,7 +122,7 @@ describe("metric rollups, restart and retention", () => {
     const poolBackendRows = await first.services.prisma.metricRollup.findMany({
       where: { clusterId, scope: "pool_backend" },
     });
-    expect(poolBackendRows.map((r) => r.scopeId)).toEqual(["pool-a/backend-a"]);
+    expect(poolBackendRows.map((r) => r.scopeId)).toEqual([`${poolId}/${backendId}`]);
 
     const before = await callerAs(first, actors.viewer).metrics.series({
       clusterId,

@@ -6,6 +6,7 @@ import {
   HISTOGRAM_BUCKET_COUNT,
   type StatsPoint,
 } from "@fulcrum/protocol";
+import { LogThrottle, logSafe } from "../gateway/log-throttle";
 import type { Logger } from "../logger";
 import {
   type Agg,
@@ -24,6 +25,7 @@ import {
   sumVecs,
   toPoint,
 } from "./aggregate";
+import { ClusterIdIndex, type KnownIds, type ReportedScope } from "./cluster-ids";
 import { deleteOlderThan, type RollupRow, readRollups, reportedMinutes, writeRollups } from "./rollups";
 import type { AgentRef, ConfigEvent, StatsSink } from "./sink";
 
@@ -48,6 +50,11 @@ const STATUS_FRESH_MS = 90_000;
 const GAUGE_FRESH_MS = 90_000;
 /** Points remembered per agent for dropping duplicates (more than the 15 minutes a resend can cover). */
 const SEEN_PER_AGENT = 2000;
+/**
+ * Points per cluster held while its ids are read (first contact, a new
+ * version): a minute of a few agents' seconds plus a backlog batch.
+ */
+const MAX_HELD_POINTS = 600;
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
@@ -64,6 +71,12 @@ interface Slot {
 interface Ring {
   slots: Array<Slot | undefined>;
   lastSec: number;
+}
+
+interface HeldPoint {
+  agent: AgentRef;
+  point: StatsPoint;
+  end: number;
 }
 
 interface PendingEntry {
@@ -96,6 +109,17 @@ function getOrCreate<K, V>(map: Map<K, V>, key: K, make: () => V): V {
     map.set(key, v);
   }
   return v;
+}
+
+/** How many entries of `p` name ids the cluster does not know. */
+function unknownIn(p: StatsPoint, known: KnownIds, now: number): number {
+  let n = 0;
+  for (const id in p.listeners) if (!known.has("listener", id, now)) n++;
+  for (const id in p.routes) if (!known.has("route", id, now)) n++;
+  for (const id in p.pools) if (!known.has("pool", id, now)) n++;
+  for (const [id, b] of Object.entries(p.backends))
+    if (!known.has("pool_backend", poolBackendKey(b.poolId, id), now)) n++;
+  return n;
 }
 
 const keyOf = (clusterId: string, scope: Scope, id: string) => `${clusterId}\u0000${scope}\u0000${id}`;
@@ -139,6 +163,14 @@ export class MetricsStore implements StatsSink {
     >
   >();
   private readonly poolTotals = new Map<string, Map<string, PoolTotals>>();
+  /** Which ids each cluster's agents may report. */
+  private readonly ids: ClusterIdIndex;
+  /** Per cluster, points that name ids not known yet, waiting for the read of its versions. */
+  private readonly held = new Map<string, HeldPoint[]>();
+  private readonly draining = new Set<Promise<void>>();
+  /** Per cluster, stats entries dropped since start because their ids are not the cluster's. */
+  private readonly droppedEntries = new Map<string, number>();
+  private readonly dropLogs: LogThrottle;
   private readonly emitter = new EventEmitter();
   private readonly closing = new AbortController();
   private readonly writes = new Set<Promise<unknown>>();
@@ -149,6 +181,8 @@ export class MetricsStore implements StatsSink {
 
   constructor(private readonly opts: MetricsStoreOptions) {
     this.now = opts.now ?? Date.now;
+    this.ids = new ClusterIdIndex({ prisma: opts.prisma, log: opts.log, now: this.now });
+    this.dropLogs = new LogThrottle(opts.log, { windowMs: MINUTE, perWindow: 1 }, this.now);
     this.emitter.setMaxListeners(0);
     this.lastEmitted = this.completeSec();
     this.lastSealed = this.nowSec() - SEAL_AFTER_S;
@@ -169,6 +203,8 @@ export class MetricsStore implements StatsSink {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     this.closing.abort();
+    // Held points are ingested once their cluster's ids are read, so they are in the last flush.
+    await this.settled();
     await Promise.allSettled([...this.writes]);
     await this.flush(Number.POSITIVE_INFINITY).catch(() => {});
   }
@@ -187,11 +223,109 @@ export class MetricsStore implements StatsSink {
       if (seen.has(id)) continue;
       seen.add(id);
       if (seen.size > SEEN_PER_AGENT) seen.delete(seen.values().next().value!);
-      this.ingestPoint(agent, p, end, now);
+      this.admit(agent, p, end, now);
     }
   }
 
+  /**
+   * Ingests a point whose ids all belong to the agent's cluster; otherwise
+   * holds it while the cluster's versions are read (first contact, or an id
+   * of a version this console has not read yet), then ingests what belongs.
+   */
+  private admit(agent: AgentRef, p: StatsPoint, end: number, now: number): void {
+    const { clusterId } = agent;
+    const known = this.ids.known(clusterId);
+    if (known && unknownIn(p, known, now) === 0) {
+      this.ingestPoint(agent, p, end, now);
+      return;
+    }
+    const held = this.held.get(clusterId);
+    if (held) {
+      if (held.length < MAX_HELD_POINTS) held.push({ agent, point: p, end });
+      else this.ingestKnown(agent, p, end, now);
+      return;
+    }
+    const read = this.ids.refresh(clusterId, "unknown-id");
+    if (!read) {
+      this.ingestKnown(agent, p, end, now);
+      return;
+    }
+    const queue: HeldPoint[] = [{ agent, point: p, end }];
+    this.held.set(clusterId, queue);
+    const drained = read.then(() => {
+      this.held.delete(clusterId);
+      const t = this.now();
+      for (const h of queue) this.ingestKnown(h.agent, h.point, h.end, t);
+    });
+    this.draining.add(drained);
+    void drained.finally(() => this.draining.delete(drained));
+  }
+
+  /** Ingests the entries of `p` whose ids belong to the agent's cluster; counts and logs the rest. */
+  private ingestKnown(agent: AgentRef, p: StatsPoint, end: number, now: number): void {
+    const known = this.ids.known(agent.clusterId);
+    let dropped = 0;
+    let example = "";
+    const keep = <T>(
+      scope: ReportedScope,
+      entries: Record<string, T>,
+      idOf: (id: string, e: T) => string,
+    ) => {
+      const out: Record<string, T> = {};
+      for (const [id, e] of Object.entries(entries)) {
+        if (known?.has(scope, idOf(id, e), now)) out[id] = e;
+        else if (dropped++ === 0) example = `${scope} ${idOf(id, e)}`;
+      }
+      return out;
+    };
+    const self = (id: string) => id;
+    const admitted: StatsPoint = {
+      ...p,
+      listeners: keep("listener", p.listeners, self),
+      routes: keep("route", p.routes, self),
+      pools: keep("pool", p.pools, self),
+      backends: keep("pool_backend", p.backends, (id, e) => poolBackendKey(e.poolId, id)),
+    };
+    if (dropped > 0) {
+      const total = (this.droppedEntries.get(agent.clusterId) ?? 0) + dropped;
+      this.droppedEntries.set(agent.clusterId, total);
+      this.dropLogs.write(
+        "warn",
+        agent.clusterId,
+        "agent stats name ids that are not in its cluster's recent config versions; dropped",
+        {
+          agent: logSafe(agent.name),
+          cluster: agent.clusterId,
+          dropped,
+          droppedSinceStart: total,
+          example: logSafe(example, 300),
+        },
+      );
+    }
+    this.ingestPoint(agent, admitted, end, now);
+  }
+
+  /** Resolves once the points held while their clusters' ids were read are ingested (or dropped). */
+  async settled(): Promise<void> {
+    // Bounded: points arriving meanwhile may start new holds.
+    for (let i = 0; i < 10 && this.draining.size > 0; i++) {
+      await Promise.allSettled([...this.ids.pending(), ...this.draining]);
+    }
+  }
+
+  /** Stats entries dropped since start because their ids are not their cluster's, by cluster. */
+  droppedIds(): ReadonlyMap<string, number> {
+    return this.droppedEntries;
+  }
+
+  /** Series held in memory (1-second rings). */
+  seriesInMemory(): number {
+    return this.rings.size;
+  }
+
   configEvent(agent: AgentRef, event: ConfigEvent): void {
+    // The agent runs this version now: its ids are read before its next points arrive (or those wait).
+    if (event.kind === "ack") void this.ids.refresh(agent.clusterId, { version: event.version });
     const write = this.opts.prisma.agentConfigEvent
       .create({
         data: {
