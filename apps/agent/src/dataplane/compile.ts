@@ -120,7 +120,7 @@ export function compileSnapshot(snapshot: Snapshot, ctx: CompileContext): Compil
       const runtime = new PoolRuntime(p.id, p.name, p.policy, policy, backends, p, sh, keyOf, ctx.env);
       pools.set(p.id, runtime);
       shared.set(p.id, sh);
-      commits.push(() => commitPool(sh, runtime, old !== undefined, policy, policyKey, keys));
+      commits.push(() => commitPool(sh, runtime, old !== undefined, policy, policyKey, keys, ctx.env));
     }
   } catch (e) {
     ctx.checkers.abort();
@@ -195,6 +195,7 @@ function commitPool(
   policy: Policy,
   policyKey: string,
   keys: ReadonlySet<string>,
+  env: PoolEnv,
 ): void {
   const p = runtime.settings;
   const previous = existed ? sh.current : undefined;
@@ -211,11 +212,26 @@ function commitPool(
     sh.outlierKey = outlierKey;
   }
   sh.outlier?.setBackends(keys);
-  // Ejections this detector no longer knows about (settings changed) end now.
+  // Ejections this detector no longer knows about (settings changed, or detection off) end now,
+  // announced like an ejection period that is over: the console shows the backend ejected until
+  // a "restored" event or the announced end, and traffic reaches it again from now.
   for (const [key, st] of sh.perBackend) {
     if (st.ejected && !sh.outlier?.isEjected(key, monotonicNow())) {
       clearTimeout(st.ejectTimer);
+      st.ejectTimer = undefined;
       st.ejected = false;
+      // A backend the pool no longer lists is forgotten below, with no event: it has no place in the pool's timeline.
+      const b = runtime.backends.find((x) => x.key === key);
+      if (!b) continue;
+      st.availableSince = monotonicNow();
+      b.shared.counters.healthTransitions++;
+      env.emit(
+        runtime.event(
+          b,
+          "restored",
+          od.enabled ? "outlier detection settings changed" : "outlier detection off",
+        ),
+      );
     }
   }
   sh.retainBackends(keys);
