@@ -14,6 +14,7 @@ import {
   type DeltaVec,
   deltaVec,
   FIELD as F,
+  FIELDS,
   mergeAgg,
   newAgg,
   poolBackendKey,
@@ -26,6 +27,7 @@ import {
   toPoint,
 } from "./aggregate";
 import { ClusterIdIndex, type KnownIds, type ReportedScope } from "./cluster-ids";
+import { type CarriedGauge, GaugeCarry } from "./gauge-carry";
 import { deleteOlderThan, type RollupRow, readRollups, reportedMinutes, writeRollups } from "./rollups";
 import type { AgentRef, ConfigEvent, StatsSink } from "./sink";
 
@@ -111,6 +113,14 @@ function getOrCreate<K, V>(map: Map<K, V>, key: K, make: () => V): V {
   return v;
 }
 
+/** A carried entry: no traffic, its gauges as last reported. */
+function gaugeVec(g: CarriedGauge): DeltaVec {
+  const c = new Float64Array(FIELDS.length);
+  c[F.activeConnectionsSec] = g.activeConnections;
+  c[F.queueLengthSec] = g.queueLength;
+  return { c, hist: null };
+}
+
 /** How many entries of `p` name ids the cluster does not know. */
 function unknownIn(p: StatsPoint, known: KnownIds, now: number): number {
   let n = 0;
@@ -171,6 +181,7 @@ export class MetricsStore implements StatsSink {
   /** Per cluster, stats entries dropped since start because their ids are not the cluster's. */
   private readonly droppedEntries = new Map<string, number>();
   private readonly dropLogs: LogThrottle;
+  private readonly carry = new GaugeCarry();
   private readonly emitter = new EventEmitter();
   private readonly closing = new AbortController();
   private readonly writes = new Set<Promise<unknown>>();
@@ -372,6 +383,25 @@ export class MetricsStore implements StatsSink {
       listenerVecs.push(v);
       contributions.push(["listener", id, v]);
     }
+    // Gauges of entries this point leaves out hold at what the agent said last.
+    const carried = this.carry.carried(agent.id, end, (scope, id) =>
+      Object.hasOwn(scope === "listener" ? p.listeners : scope === "pool" ? p.pools : p.backends, id),
+    );
+    for (const g of carried) {
+      const v = gaugeVec(g);
+      if (g.scope === "listener") listenerVecs.push(v);
+      if (g.scope === "backend") {
+        contributions.push(["backend", g.id, v], ["pool_backend", poolBackendKey(g.poolId, g.id), v]);
+      } else contributions.push([g.scope, g.id, v]);
+    }
+    for (const [id, d] of Object.entries(p.listeners)) {
+      this.carry.report(agent.id, { scope: "listener", id, ...d }, end, now);
+    }
+    for (const [id, d] of Object.entries(p.pools))
+      this.carry.report(agent.id, { scope: "pool", id, ...d }, end, now);
+    for (const [id, d] of Object.entries(p.backends)) {
+      this.carry.report(agent.id, { scope: "backend", id, ...d }, end, now);
+    }
     const total = sumVecs(listenerVecs);
     contributions.push(["cluster", "", total], ["agent", agent.id, total]);
     for (const [id, d] of Object.entries(p.routes)) contributions.push(["route", id, deltaVec(d)]);
@@ -511,6 +541,7 @@ export class MetricsStore implements StatsSink {
         }
       }
       this.lastSealed = sealTo;
+      this.carry.sweep(this.now());
     }
   }
 
