@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RECHECK_UNKNOWN_MS, RETIRED_ID_KEPT_MS } from "../src/server/metrics/cluster-ids";
 import { MetricsStore } from "../src/server/metrics/store";
 import { actors, callerAs, startTestConsole, type TestConsole, waitFor } from "./harness";
-import { connectFakeAgent, delta, type FakeAgent, point } from "./metrics-helpers";
+import { connectFakeAgent, delta, type FakeAgent, parsePrometheusStrict, point } from "./metrics-helpers";
 
 type BackendEntry = StatsPoint["backends"][string];
 const backend = (poolId: string, requests = 0): BackendEntry => ({
@@ -99,6 +99,17 @@ describe("metrics store: an agent cannot grow the console with invented ids", ()
     expect(metrics.seriesInMemory()).toBe(9);
     expect(metrics.droppedIds().get(clusterId)).toBe(seconds * (invented + 1));
     expect(metrics.totals().get(clusterId)?.size).toBe(1);
+    const families = parsePrometheusStrict(await (await fetch(`${c.url}/metrics`)).text());
+    expect(families.get("fulcrum_stats_entries_dropped_total")?.samples).toEqual(
+      expect.arrayContaining([
+        {
+          name: "fulcrum_stats_entries_dropped_total",
+          labels: { cluster: "edge" },
+          value: seconds * (invented + 1),
+        },
+        { name: "fulcrum_stats_entries_dropped_total", labels: { cluster: "other" }, value: 0 },
+      ]),
+    );
 
     await metrics.flush(Number.POSITIVE_INFINITY);
     const rows = await prisma.metricRollup.findMany({

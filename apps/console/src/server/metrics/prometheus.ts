@@ -112,6 +112,15 @@ export async function renderPrometheus(services: Services): Promise<string> {
     out.sample("fulcrum_agents_connected", { cluster: c.name }, n);
   }
 
+  out.family(
+    "fulcrum_stats_entries_dropped_total",
+    "counter",
+    "Stats entries agents sent since this console started naming ids outside their cluster's recent config versions (dropped).",
+  );
+  const dropped = metrics.droppedIds();
+  for (const c of clusters)
+    out.sample("fulcrum_stats_entries_dropped_total", { cluster: c.name }, dropped.get(c.id) ?? 0);
+
   out.family("fulcrum_config_version", "gauge", "Latest configuration version of each cluster.");
   for (const v of versions) {
     const name = clusterName.get(v.clusterId);
