@@ -95,6 +95,13 @@ export type StatsPoint = z.infer<typeof statsPointSchema>;
 
 /** Points buffered while the console was unreachable are sent in batches of at most this many. */
 export const MAX_STATS_POINTS_PER_MESSAGE = 60;
+/**
+ * An agent adds points to a stats message only while the encoded message stays
+ * within this many bytes (well under MAX_AGENT_FRAME_BYTES and the gateway's
+ * byte rate). A single point above it is sent alone if its message fits in a
+ * frame; one that does not is dropped by the agent, never sent.
+ */
+export const STATS_MESSAGE_BYTE_BUDGET = 1024 * 1024;
 export const statsPayload = z.object({
   points: z.array(statsPointSchema).min(1).max(MAX_STATS_POINTS_PER_MESSAGE),
 });

@@ -6,6 +6,7 @@ import {
   decodeConsoleMessage,
   encodeAgentMessage,
   type HealthEvent,
+  MAX_AGENT_FRAME_BYTES,
   MAX_STATS_POINTS_PER_MESSAGE,
   type Snapshot,
   type StatsPoint,
@@ -25,6 +26,7 @@ import {
   retryAfterMs,
 } from "./close-codes";
 import { consoleEndpoint } from "./endpoints";
+import { packStats } from "./stats-pack";
 
 export type ApplyOutcome = { ok: true; version: number; hash: string } | { ok: false; reason: string };
 
@@ -64,6 +66,8 @@ const MAX_FRAME_BYTES = 32 * 1024 * 1024;
 const MAX_HEALTH_EVENTS = 1000;
 /** Backends whose last reported health state is remembered (edge-triggering); past this it starts over. */
 const MAX_HEALTH_KEYS = 50_000;
+/** Oversize stats points are logged at most this often (with the count since the last line). */
+const OVERSIZE_LOG_INTERVAL_MS = 60_000;
 const started = Date.now();
 
 /**
@@ -91,6 +95,10 @@ export class ConsoleConnection {
   /** Bumped when a session ends, so a late write callback of the old socket is ignored. */
   private statsSession = 0;
   private readonly unsubscribeStats: (() => void) | undefined;
+  /** Points too large for any frame, dropped since the last log line about them. */
+  private oversizeStats = 0;
+  private oversizeStatsLargest = 0;
+  private oversizeLoggedAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly opts: ConnectionOptions) {
     this.unsubscribeHealth = opts.subscribeHealth?.((e) => this.queueHealth(e));
@@ -102,10 +110,12 @@ export class ConsoleConnection {
   }
 
   /**
-   * Sends the oldest pending points, at most MAX_STATS_POINTS_PER_MESSAGE per
-   * message and one message at a time: the next goes once the socket has
-   * taken the previous one, so a backlog drains in order and live points queue
-   * behind it.
+   * Sends the oldest pending points, at most MAX_STATS_POINTS_PER_MESSAGE and
+   * STATS_MESSAGE_BYTE_BUDGET per message (see stats-pack.ts), and one message
+   * at a time: the next goes once the socket has taken the previous one, so a
+   * backlog drains in order and live points queue behind it. A point too large
+   * for any frame is dropped here: sent, it would close the connection (1009),
+   * come back and close the next one too.
    */
   private pumpStats(): void {
     const send = this.sendStats;
@@ -114,7 +124,15 @@ export class ConsoleConnection {
     if (dropped > 0) {
       this.opts.log.warn("stats points dropped while the console was unreachable", { dropped });
     }
-    const batch = this.pendingStats.shift(MAX_STATS_POINTS_PER_MESSAGE);
+    let batch: StatsPoint[] = [];
+    // Bounded: each round removes at least one point (sent or oversize).
+    while (batch.length === 0 && this.pendingStats.length > 0) {
+      const pack = packStats(this.pendingStats.shift(MAX_STATS_POINTS_PER_MESSAGE));
+      if (pack.rest.length > 0) this.pendingStats.unshift(pack.rest);
+      if (pack.oversize > 0) this.countOversize(pack.oversize, pack.largestOversizeBytes);
+      batch = pack.batch;
+    }
+    if (batch.length === 0) return;
     this.statsInFlight = batch;
     const session = this.statsSession;
     send(batch, (ok) => {
@@ -126,6 +144,21 @@ export class ConsoleConnection {
       }
       this.pumpStats();
     });
+  }
+
+  private countOversize(n: number, largestBytes: number): void {
+    this.oversizeStats += n;
+    this.oversizeStatsLargest = Math.max(this.oversizeStatsLargest, largestBytes);
+    const now = Date.now();
+    if (now - this.oversizeLoggedAt < OVERSIZE_LOG_INTERVAL_MS) return;
+    this.oversizeLoggedAt = now;
+    this.opts.log.warn("stats points too large for a frame to the console dropped", {
+      dropped: this.oversizeStats,
+      largestBytes: this.oversizeStatsLargest,
+      frameCapBytes: MAX_AGENT_FRAME_BYTES,
+    });
+    this.oversizeStats = 0;
+    this.oversizeStatsLargest = 0;
   }
 
   /** The session ended: nothing more is sent until the next welcome, and an unwritten batch goes back. */

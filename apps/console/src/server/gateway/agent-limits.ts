@@ -1,3 +1,4 @@
+import { MAX_AGENT_FRAME_BYTES } from "@fulcrum/protocol";
 import { z } from "zod";
 
 /** What one agent connection may send the console; see docs/operations.md ("Agent limits"). */
@@ -27,8 +28,9 @@ export interface AgentLimits {
  * one frame of up to 60 points at a time (15 frames for the 15 minutes it
  * keeps); so 20 frames a second sustained, 60 at once, is far above it, and an
  * agent's burst costs the console little parsing. Its stats under load were ~13 KB/s for 20 busy backends
- * (~650 bytes per backend a second); a stats frame, like any, is at most
- * 2 MiB, so 2 MiB a second reads everything a real agent can send each second.
+ * (~650 bytes per backend a second); stats messages are packed to at most
+ * 1 MiB (STATS_MESSAGE_BYTE_BUDGET; a lone keyframe point up to the 8 MiB frame
+ * cap), so 2 MiB a second reads everything a real agent sends each second.
  * Bytes over the rate are not lost, only read more slowly.
  */
 export const DEFAULT_AGENT_LIMITS: Readonly<AgentLimits> = {
@@ -64,7 +66,8 @@ const envSchema = z.object({
   FULCRUM_AGENT_FRAMES_PER_SECOND: whole("FULCRUM_AGENT_FRAMES_PER_SECOND", 1, 100_000),
   FULCRUM_AGENT_FRAME_BURST: whole("FULCRUM_AGENT_FRAME_BURST", 1, 1_000_000),
   FULCRUM_AGENT_BYTES_PER_SECOND: whole("FULCRUM_AGENT_BYTES_PER_SECOND", 1024, 1024 ** 3),
-  FULCRUM_AGENT_BYTE_BURST: whole("FULCRUM_AGENT_BYTE_BURST", 2 * 1024 * 1024, 1024 ** 3),
+  // Never below the frame cap: the burst is what one frame may take at once.
+  FULCRUM_AGENT_BYTE_BURST: whole("FULCRUM_AGENT_BYTE_BURST", MAX_AGENT_FRAME_BYTES, 1024 ** 3),
   FULCRUM_AGENT_FLOOD_DROPS: whole("FULCRUM_AGENT_FLOOD_DROPS", 1, 10_000_000),
   FULCRUM_AGENT_FLOOD_BACKOFF_SECONDS: whole("FULCRUM_AGENT_FLOOD_BACKOFF_SECONDS", 1, 86_400),
   FULCRUM_AGENT_HEALTH_EVENTS_PER_SECOND: whole("FULCRUM_AGENT_HEALTH_EVENTS_PER_SECOND", 1, 1_000_000),
