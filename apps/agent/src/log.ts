@@ -1,3 +1,4 @@
+import { escapeUnprintable } from "@fulcrum/protocol";
 /**
  * One line per event on stderr, `key=value` pairs after the message, so the
  * output greps well under systemd/journald without a logging dependency.
@@ -16,9 +17,6 @@ const order: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what must not reach a log line raw
 const NEEDS_QUOTES = /[\s"=\\\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: see above
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-const unicodeEscape = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
 
 /**
  * Values come from snapshots, peers and errors: quoted (JSON escapes) when
@@ -27,13 +25,13 @@ const unicodeEscape = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart
  */
 const fmt = (v: Fields[string]) => {
   const s = String(v);
-  return NEEDS_QUOTES.test(s) ? JSON.stringify(s).replace(UNSAFE, unicodeEscape) : s;
+  return NEEDS_QUOTES.test(s) ? escapeUnprintable(JSON.stringify(s)) : s;
 };
 
 export function createLogger(min: Level = (process.env.FULCRUM_LOG_LEVEL as Level) || "info"): Logger {
   const line = (level: Level, msg: string, fields?: Fields) => {
     if (order[level] < (order[min] ?? 20)) return;
-    let out = `${new Date().toISOString()} ${level.toUpperCase()} ${msg.replace(UNSAFE, unicodeEscape)}`;
+    let out = `${new Date().toISOString()} ${level.toUpperCase()} ${escapeUnprintable(msg)}`;
     if (fields) for (const [k, v] of Object.entries(fields)) if (v !== undefined) out += ` ${k}=${fmt(v)}`;
     process.stderr.write(`${out}\n`);
   };

@@ -50,6 +50,17 @@ export function isAbsolutePath(s: string, max = MAX_PATH_PREFIX_LENGTH): boolean
  */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const NOT_PRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufffe\uffff]/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: escaping control characters is the point
+const UNPRINTABLE_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+/**
+ * Text from a peer made safe for one log line: every character isPrintableText
+ * refuses (controls, separators, bidi overrides) written as a \uXXXX escape, so
+ * a value can never end the line or reorder what a reader sees. The one set
+ * both the agent's and the console's log lines use.
+ */
+export function escapeUnprintable(s: string): string {
+  return s.replace(UNPRINTABLE_CHARS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 export function isPrintableText(s: string, max: number): boolean {
   return s.length <= max && !NOT_PRINTABLE.test(s) && !LONE_SURROGATE.test(s);

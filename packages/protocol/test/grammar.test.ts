@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  escapeUnprintable,
   isAbsolutePath,
   isCookieName,
   isHostname,
@@ -235,5 +236,15 @@ describe("bounded JSON (policy options)", () => {
     expect(jsonWithin({ ["x".repeat(257)]: 1 }, bounds)).toBe(false);
     expect(jsonWithin({ a: Number.NaN }, bounds)).toBe(false);
     expect(jsonWithin({ a: () => 1 }, bounds)).toBe(false);
+  });
+});
+
+describe("escapeUnprintable", () => {
+  it("escapes exactly what isPrintableText refuses (but noncharacters), so a log line stays one line", () => {
+    const hostile = "a\r\nb\u0000c\u001bd\u0085e\u2028f\u202eg\u2069h";
+    const out = escapeUnprintable(hostile);
+    expect(out).toBe("a\\u000d\\u000ab\\u0000c\\u001bd\\u0085e\\u2028f\\u202eg\\u2069h");
+    expect(isPrintableText(out, 1000)).toBe(true);
+    expect(escapeUnprintable("plain text é ✓")).toBe("plain text é ✓");
   });
 });

@@ -1,4 +1,4 @@
-import type { HealthEvent } from "@fulcrum/protocol";
+import { type HealthEvent, isPrintableText } from "@fulcrum/protocol";
 import { TokenBucket } from "./token-bucket";
 
 /** Snapshot versions remembered per connection as sent (acks and nacks of others are not believed). */
@@ -75,13 +75,10 @@ export class AgentReports {
   }
 }
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
-const CONTROL = /[\u0000-\u001f\u007f]/;
-
 /** Ids, address and time reach the database and log lines: bounded, no control characters, a real time. */
 function wellFormed(e: HealthEvent): boolean {
   for (const s of [e.poolId, e.backendId, e.address, e.at]) {
-    if (s.length === 0 || s.length > MAX_FIELD || CONTROL.test(s)) return false;
+    if (s.length === 0 || !isPrintableText(s, MAX_FIELD)) return false;
   }
   if (e.port < 0 || e.port > 65535) return false;
   return Number.isFinite(Date.parse(e.at));

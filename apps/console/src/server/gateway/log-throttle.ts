@@ -1,3 +1,4 @@
+import { escapeUnprintable } from "@fulcrum/protocol";
 import type { Logger } from "../logger";
 
 type Level = "info" | "warn" | "error";
@@ -63,8 +64,5 @@ export class LogThrottle {
  */
 export function logSafe(text: string, max = 300): string {
   const cut = text.length > max ? `${text.slice(0, max)}…` : text;
-  return cut.replace(CONTROL, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return escapeUnprintable(cut);
 }
-
-// biome-ignore lint/suspicious/noControlCharactersInRegex: escaping control characters is the point
-const CONTROL = /[\u0000-\u001f\u007f\u2028\u2029]/g;
