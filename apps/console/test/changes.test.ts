@@ -5,6 +5,7 @@ import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Actor } from "../src/server/domain/actor";
 import type { ChangePreview } from "../src/server/domain/changes/types";
+import { poolBackendKey } from "../src/server/metrics/aggregate";
 import { get, startNamedBackend } from "./backends";
 import {
   actors,
@@ -270,7 +271,18 @@ describe("moves, bulk actions, dry run and rollout (real console, agent and back
       while (!stop) await get(webPort);
     })();
     try {
-      await waitFor("live rates", () => c.services.metrics.recentRps(clusterId, "pool", blue) > 1, 20_000);
+      // Each backend's own rate in blue, not only the pool's: the pool's 10 s window may
+      // still hold the previous test's 503s, answered while both backends drained.
+      const rateIn = (id: string) =>
+        c.services.metrics.recentRps(clusterId, "pool_backend", poolBackendKey(blue, id));
+      await waitFor(
+        "live rates",
+        () =>
+          c.services.metrics.recentRps(clusterId, "pool", blue) > 1 &&
+          rateIn(ids.alpha!) > 0 &&
+          rateIn(ids.bravo!) > 0,
+        20_000,
+      );
       const preview = await op.change.preview({
         kind: "backend.move",
         input: { moves: [{ id: ids.bravo!, poolId: green }] },
