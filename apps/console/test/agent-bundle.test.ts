@@ -164,7 +164,12 @@ describe("the bundled agent (pnpm --filter @fulcrum/agent bundle) outside the re
 
     const credential = JSON.parse(await readFile(path.join(stateDir, "credential.json"), "utf8"));
     expect(credential).toBeTypeOf("object");
-    const [listed] = await callerAs(c, actors.viewer).agent.list({ clusterId });
+    // The hello's fields reach the database through the gateway's batched status writer,
+    // which may still be behind the socket on a loaded machine: wait for the row.
+    const listed = await waitFor("the agent's software version in the list", async () => {
+      const [a] = await callerAs(c, actors.viewer).agent.list({ clusterId });
+      return a?.softwareVersion ? a : undefined;
+    });
     expect(listed).toMatchObject({ name: "bundled-1", connected: true, softwareVersion: "0.1.0" });
   });
 
