@@ -30,9 +30,28 @@ const builtinOnly = (key: string, label: string, reason: string): EngineFeature 
   support: { builtin: yes(), haproxy: no(reason) },
 });
 
+/** Until the agent side of issue 16 lands, agents NACK a TLS listener rather than serve it as plain HTTP (or ignore a redirect to HTTPS). */
+const TLS_NOT_YET = "TLS termination lands with issue 16's agent work";
+
 export const ENGINE_FEATURES: readonly EngineFeature[] = [
   both("listener:http", "HTTP listeners"),
   both("listener:tcp", "TCP listeners"),
+  {
+    key: "listener:tls",
+    label: "TLS termination on HTTP listeners (HTTPS)",
+    support: {
+      builtin: no(TLS_NOT_YET),
+      haproxy: no(TLS_NOT_YET),
+    },
+  },
+  {
+    key: "listener:redirect_to_https",
+    label: "Redirect plain HTTP to HTTPS (listener option)",
+    support: {
+      builtin: no(TLS_NOT_YET),
+      haproxy: no(TLS_NOT_YET),
+    },
+  },
   builtinOnly("listener:dns", "DNS listeners", "HAProxy does not answer DNS queries."),
   builtinOnly(
     "route:redirect",
@@ -164,6 +183,19 @@ const byKey = new Map(ENGINE_FEATURES.map((f) => [f.key, f]));
 
 export function engineFeature(key: string): EngineFeature | undefined {
   return byKey.get(key);
+}
+
+/** The TLS features (issue 16) a proxy listener uses: both engines check these keys. */
+export function tlsFeaturesUsed(listener: {
+  protocol: string;
+  tls?: unknown;
+  settings?: { redirectToHttps?: unknown };
+}): string[] {
+  const keys: string[] = [];
+  if (listener.protocol === "http" && listener.tls) keys.push("listener:tls");
+  if (listener.protocol === "http" && listener.settings?.redirectToHttps)
+    keys.push("listener:redirect_to_https");
+  return keys;
 }
 
 /** Why `engine` cannot run the feature `key`, or undefined when it can (unknown keys: supported). */

@@ -6,4 +6,5 @@ export * from "./histogram";
 export * from "./messages";
 export * from "./snapshot";
 export * from "./stats";
+export * from "./tls";
 export * from "./version";

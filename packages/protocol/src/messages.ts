@@ -2,6 +2,7 @@ import { z } from "zod";
 import { isHostOrIp, isId } from "./grammar";
 import { snapshotSchema } from "./snapshot";
 import { statsPayload } from "./stats";
+import { MAX_SNAPSHOT_CERTIFICATES, tlsMaterialSchema } from "./tls";
 
 /**
  * The message catalog. Every frame on the agent WebSocket is one JSON envelope
@@ -69,7 +70,17 @@ export const welcomePayload = z.object({
   protocolVersion: z.number().int(),
   heartbeatIntervalMs: z.number().int().positive(),
 });
-export const snapshotPayload = z.object({ snapshot: snapshotSchema });
+/**
+ * `tlsMaterial`: the keys and chains of the snapshot's certificates, decrypted by
+ * the console just before sending, outside the hashed snapshot body and never
+ * stored in a config version. Absent: no material (a snapshot without TLS
+ * listeners, or a console from before issue 16). missingTlsMaterial (tls.ts)
+ * says what a snapshot's listeners lack.
+ */
+export const snapshotPayload = z.object({
+  snapshot: snapshotSchema,
+  tlsMaterial: z.array(tlsMaterialSchema).max(MAX_SNAPSHOT_CERTIFICATES).optional(),
+});
 export const pingPayload = z.object({});
 
 export const consoleMessageSchema = z.discriminatedUnion("type", [

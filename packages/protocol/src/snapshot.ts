@@ -16,6 +16,12 @@ import {
   MAX_REQUEST_TARGET_LENGTH,
   MAX_URL_LENGTH,
 } from "./grammar";
+import {
+  listenerTlsSchema,
+  MAX_SNAPSHOT_CERTIFICATES,
+  redirectToHttpsSchema,
+  snapshotCertificateSchema,
+} from "./tls";
 
 /*
  * Every string below that reaches a header, a request line, a config file, a
@@ -225,6 +231,12 @@ export const listenerSettingsSchema = z.object({
   maxBodyBytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
   /** Slowest request body accepted after a 5 s grace, in bytes per second (Kestrel MinRequestBodyDataRate); 0 = off. */
   minBodyBytesPerSecond: z.number().int().min(0).max(1_000_000_000).default(240),
+  /**
+   * Plain http listeners only: answer every request with a redirect to https on
+   * this port (host, path and query kept). Absent or null: off. Left out rather
+   * than defaulted, so snapshots without it hash as before.
+   */
+  redirectToHttps: redirectToHttpsSchema.nullable().optional(),
 });
 export type ListenerSettings = z.infer<typeof listenerSettingsSchema>;
 
@@ -347,6 +359,8 @@ export const snapshotProxyListenerSchema = z.object({
   ...listenerBase,
   protocol: z.enum(["http", "tcp"]),
   settings: listenerSettingsSchema.default(listenerSettingsSchema.parse({})),
+  /** http listeners only: terminate TLS (tls.ts). Absent or null: plain HTTP. */
+  tls: listenerTlsSchema.nullable().optional(),
 });
 /** dns listeners: answer A/AAAA queries for their routes' names from the routes' pools. */
 export const snapshotDnsListenerSchema = z.object({
@@ -376,6 +390,8 @@ export const snapshotSchema = z
       .refine((v) => isPrintableText(v, 64), "createdAt is printable text"),
     listeners: z.array(snapshotListenerSchema),
     pools: z.array(snapshotPoolSchema),
+    /** Certificates the listeners use, by reference (no key material: that travels as tlsMaterial). */
+    certificates: z.array(snapshotCertificateSchema).max(MAX_SNAPSHOT_CERTIFICATES).default([]),
   })
   .superRefine((snap, ctx) => {
     for (const [pi, p] of snap.pools.entries()) {
@@ -407,6 +423,7 @@ export const snapshotSchema = z
         }
       }
     }
+    checkTlsReferences(snap, ctx);
     const binds = new Set<string>();
     for (const [li, l] of snap.listeners.entries()) {
       const key = `${l.bindAddress}:${l.port}`;
@@ -421,5 +438,52 @@ export const snapshotSchema = z
     }
   });
 export type Snapshot = z.infer<typeof snapshotSchema>;
+
+/** TLS only on http listeners, with certificates the snapshot lists once; redirectToHttps only on plain http. */
+function checkTlsReferences(
+  snap: {
+    listeners: SnapshotListener[];
+    certificates: Array<{ id: string }>;
+  },
+  ctx: z.RefinementCtx,
+): void {
+  const certIds = new Set<string>();
+  for (const [ci, c] of snap.certificates.entries()) {
+    if (certIds.has(c.id)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["certificates", ci, "id"],
+        message: `certificate ${c.id} is listed twice`,
+      });
+    }
+    certIds.add(c.id);
+  }
+  for (const [li, l] of snap.listeners.entries()) {
+    if (l.protocol === "dns") continue;
+    if (l.tls && l.protocol !== "http") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["listeners", li, "tls"],
+        message: `listener ${l.id}: TLS belongs to http listeners`,
+      });
+    }
+    for (const [ci, id] of (l.tls?.certificateIds ?? []).entries()) {
+      if (!certIds.has(id)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["listeners", li, "tls", "certificateIds", ci],
+          message: `listener ${l.id} uses certificate ${id}, which is not in the snapshot`,
+        });
+      }
+    }
+    if (l.settings.redirectToHttps && (l.protocol !== "http" || l.tls)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["listeners", li, "settings", "redirectToHttps"],
+        message: `listener ${l.id}: only plain http listeners redirect to https`,
+      });
+    }
+  }
+}
 /** A snapshot as written by hand or by tools: settings with defaults may be left out. */
 export type SnapshotInput = z.input<typeof snapshotSchema>;

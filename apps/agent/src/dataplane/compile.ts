@@ -17,6 +17,8 @@ import {
   type Snapshot,
   type SnapshotPool,
   type SnapshotRoute,
+  tlsFeaturesUsed,
+  unsupportedReason,
 } from "@fulcrum/protocol";
 import { errorMessage, PolicyUnsupportedError, SnapshotInvalidError } from "../errors";
 import { BackendRuntime, monotonicNow, upstreamKey } from "./backend-runtime";
@@ -57,6 +59,17 @@ export interface CompiledConfig {
   abort(): void;
 }
 
+/** The capability table (engine-support.ts) decides: a TLS listener is refused, never served as plain HTTP. */
+function assertFeaturesSupported(snapshot: Snapshot): void {
+  for (const l of snapshot.listeners) {
+    if (l.protocol === "dns") continue;
+    for (const key of tlsFeaturesUsed(l)) {
+      const reason = unsupportedReason("builtin", key);
+      if (reason) throw new SnapshotInvalidError(`listener ${l.name}: ${key} is not supported: ${reason}`);
+    }
+  }
+}
+
 const retriesNeeded = (p: SnapshotPool) => p.retries.enabled && p.retries.attempts > 0;
 
 /**
@@ -72,6 +85,7 @@ export function compileSnapshot(snapshot: Snapshot, ctx: CompileContext): Compil
   const upstreamKeys = new Set<string>();
   const usedCheckers = new Set<HealthChecker>();
   const commits: (() => void)[] = [];
+  assertFeaturesSupported(snapshot);
   try {
     for (const p of snapshot.pools) {
       if (pools.has(p.id)) throw new SnapshotInvalidError(`pool id ${p.id} appears twice`);

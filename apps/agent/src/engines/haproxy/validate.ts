@@ -5,6 +5,7 @@ import {
   type Snapshot,
   type SnapshotPool,
   type SnapshotProxyListener,
+  tlsFeaturesUsed,
   unsupportedReason,
 } from "@fulcrum/protocol";
 import { EngineUnsupportedError } from "./errors";
@@ -63,6 +64,7 @@ export function findUnsupported(snapshot: Snapshot): Unsupported[] {
       use("listener:dns", `listener ${l.name}`);
       continue;
     }
+    for (const key of tlsFeaturesUsed(l)) use(key, `listener ${l.name}`);
     if (l.protocol === "http") {
       const s = l.settings;
       if (s.maxBodyBytes > 0) use("listener:max_body_bytes", `listener ${l.name}`);

@@ -32,6 +32,7 @@ export async function recordConfigVersion(
     hash,
     clusterId,
     createdAt: new Date().toISOString(),
+    certificates: [],
     ...body,
   };
   await tx.configVersion.create({
