@@ -78,6 +78,31 @@ describe("two consoles on one PostgreSQL", () => {
     });
   });
 
+  it("shows an agent connected to the other console as up and applied on this one", async () => {
+    const viewer = callerAs(a, actors.viewer);
+    const latest = await a.services.prisma.configVersion.findFirst({
+      where: { clusterId },
+      orderBy: { version: "desc" },
+    });
+    // Console B records the hello and the ack; console A holds no socket of this agent.
+    await waitFor("console B to record the agent's applied version", async () => {
+      const row = await a.services.prisma.agent.findFirst({ where: { name: "via-b" } });
+      return row?.appliedVersion === latest!.version;
+    });
+    expect(a.services.gateway.connectedAgentIds().size).toBe(0);
+
+    const listed = await viewer.agent.list({ clusterId });
+    expect(listed.map((x) => ({ name: x.name, connected: x.connected, via: x.via }))).toEqual([
+      { name: "via-b", connected: true, via: "other-console" },
+    ]);
+    const rollout = await viewer.change.rollout({ clusterId, version: latest!.version });
+    expect(rollout.agents.map((x) => ({ name: x.name, connected: x.connected, state: x.state }))).toEqual([
+      { name: "via-b", connected: true, state: "applied" },
+    ]);
+    expect(rollout.settled).toBe(true);
+    expect(await viewer.metrics.overview({ clusterId })).toEqual({ agentsUp: 1, agentsDown: 0 });
+  });
+
   it("disconnects an agent revoked through the other console", async () => {
     const row = await a.services.prisma.agent.findFirst({ where: { name: "via-b" } });
     await callerAs(a, actors.admin).agent.revoke({ id: row!.id });

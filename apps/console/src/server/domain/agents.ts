@@ -3,7 +3,9 @@ import type { EnrollRequest, EnrollResponse } from "@fulcrum/protocol";
 import { z } from "zod";
 import { ConflictError, NotFoundError, TokenInvalidError } from "../errors";
 import { notifyInTransaction } from "../events/cluster-events";
+import type { Services } from "../services";
 import type { Actor } from "./actor";
+import { livenessByAgent } from "./agent-liveness";
 import { recordAudit } from "./audit";
 import { translatePrismaError } from "./prisma-errors";
 import { hashSecret, newSecret } from "./secrets";
@@ -137,8 +139,25 @@ export async function authenticateAgent(prisma: PrismaClient, credential: string
   return agent;
 }
 
-export async function listAgents(prisma: PrismaClient, clusterId: string) {
-  return prisma.agent.findMany({ where: { clusterId }, orderBy: { name: "asc" } });
+/**
+ * A cluster's agents as the Agents page shows them (revoked ones too), without
+ * their credentials: whether each is up, on this console or another one
+ * (`connected`, `via`: domain/agent-liveness.ts), and the version it should run.
+ */
+export async function listAgents(deps: Pick<Services, "prisma" | "gateway">, clusterId: string) {
+  const [agents, latest] = await Promise.all([
+    deps.prisma.agent.findMany({ where: { clusterId }, orderBy: { name: "asc" } }),
+    deps.prisma.configVersion.findFirst({
+      where: { clusterId },
+      orderBy: { version: "desc" },
+      select: { version: true },
+    }),
+  ]);
+  const liveness = livenessByAgent(deps, agents);
+  return agents.map(({ credentialHash: _c, ...a }) => {
+    const { up, via } = liveness.get(a.id)!;
+    return { ...a, connected: up, via, desiredVersion: latest?.version ?? null };
+  });
 }
 
 /** Revoked agents keep their row (and history); deleted ones are gone. Either way every console drops them. */

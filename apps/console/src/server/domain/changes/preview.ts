@@ -3,6 +3,7 @@ import type { Services } from "../../services";
 import { hashSnapshotBody } from "../../snapshot/compile";
 import { diffSnapshots } from "../../snapshot/diff";
 import type { Actor } from "../actor";
+import { LIVENESS_COLUMNS, livenessByAgent } from "../agent-liveness";
 import { DryRunComplete } from "../topology-change";
 import { applyChange } from "./apply";
 import { type LiveView, poolEffects } from "./effects";
@@ -41,10 +42,10 @@ export async function previewChange(
     deps.prisma.agent.findMany({
       where: { clusterId, revokedAt: null },
       orderBy: { name: "asc" },
-      select: { id: true, name: true, appliedVersion: true },
+      select: { ...LIVENESS_COLUMNS, name: true, appliedVersion: true },
     }),
   ]);
-  const connected = deps.gateway.connectedAgentIds();
+  const liveness = livenessByAgent(deps, agents);
   // The same rule as recordConfigVersion: a new version unless the hash equals the latest one.
   const changed = !latest || latest.hash !== hashSnapshotBody(after);
 
@@ -63,7 +64,10 @@ export async function previewChange(
     clusterId,
     currentVersion: latest?.version ?? null,
     diff: diffSnapshots(before, after),
-    agents: agents.map((a) => ({ ...a, connected: connected.has(a.id) })),
+    agents: agents.map((a) => {
+      const { up, via } = liveness.get(a.id)!;
+      return { id: a.id, name: a.name, appliedVersion: a.appliedVersion, connected: up, via };
+    }),
     pools,
     totals: {
       stickySessionsRepinned: pools.reduce((n, p) => n + p.stickySessionsRepinned, 0),

@@ -1,4 +1,5 @@
 import type { Services } from "../../services";
+import { LIVENESS_COLUMNS, livenessByAgent } from "../agent-liveness";
 import type { Rollout, RolloutAgentState } from "./types";
 
 /**
@@ -8,7 +9,10 @@ import type { Rollout, RolloutAgentState } from "./types";
  * snapshots whose hash differs from what an agent runs, so after a change and
  * its undo an agent may keep an older number for the latest content. It
  * refused the version when it NACKed it (or a later one) and has not applied
- * it since (agent_config_events).
+ * it since (agent_config_events). Everything but "pending" versus "offline"
+ * is read from the database, which every console writes its agents' reports
+ * to, so an agent connected to another console reads the same here; whether it
+ * is up comes from `livenessOf` (domain/agent-liveness.ts).
  */
 export async function rolloutOf(
   deps: Pick<Services, "prisma" | "gateway">,
@@ -19,7 +23,7 @@ export async function rolloutOf(
     deps.prisma.agent.findMany({
       where: { clusterId, revokedAt: null },
       orderBy: { name: "asc" },
-      select: { id: true, name: true, appliedVersion: true },
+      select: { ...LIVENESS_COLUMNS, name: true, appliedVersion: true },
     }),
     deps.prisma.agentConfigEvent.findMany({
       where: { clusterId, kind: "nack", version: { gte: version } },
@@ -32,7 +36,7 @@ export async function rolloutOf(
       select: { version: true },
     }),
   ]);
-  const connected = deps.gateway.connectedAgentIds();
+  const liveness = livenessByAgent(deps, agents);
   const appliedVersions = [
     ...new Set(agents.flatMap((a) => (a.appliedVersion === null ? [] : [a.appliedVersion]))),
   ];
@@ -50,20 +54,14 @@ export async function rolloutOf(
   const nackOf = new Map<string, { version: number; reason: string | null }>();
   for (const n of nacks) if (!nackOf.has(n.agentId)) nackOf.set(n.agentId, n);
   const rows = agents.map((a) => {
-    const isConnected = connected.has(a.id);
+    const { up, via } = liveness.get(a.id)!;
     const running = effective(a.appliedVersion);
     const applied = running !== null && running >= version;
     const nack = nackOf.get(a.id);
     const rejected = !applied && nack !== undefined;
-    const state: RolloutAgentState = applied
-      ? "applied"
-      : rejected
-        ? "rejected"
-        : isConnected
-          ? "pending"
-          : "offline";
+    const state: RolloutAgentState = applied ? "applied" : rejected ? "rejected" : up ? "pending" : "offline";
     const error = rejected ? `v${nack.version}: ${nack.reason ?? "refused"}` : null;
-    return { id: a.id, name: a.name, connected: isConnected, appliedVersion: a.appliedVersion, state, error };
+    return { id: a.id, name: a.name, connected: up, via, appliedVersion: a.appliedVersion, state, error };
   });
   return {
     clusterId,

@@ -1,5 +1,6 @@
 import type { Policy } from "@fulcrum/protocol";
 import type { SnapshotChange } from "../../snapshot/diff";
+import type { LivenessSource } from "../agent-liveness";
 
 /**
  * What `change.preview` answers: a change's diff against the running snapshot
@@ -27,7 +28,9 @@ export interface ChangePreview {
 export interface PreviewAgent {
   id: string;
   name: string;
+  /** Up: connected to this console or to another one on the same database (domain/agent-liveness.ts). */
   connected: boolean;
+  via: LivenessSource | null;
   appliedVersion: number | null;
 }
 
@@ -89,11 +92,13 @@ export interface Rollout {
   agents: Array<{
     id: string;
     name: string;
+    /** Up: connected to this console or to another one on the same database (domain/agent-liveness.ts). */
     connected: boolean;
+    via: LivenessSource | null;
     appliedVersion: number | null;
     /**
      * applied: runs this version or a later one; rejected: refused it (NACK, see error);
-     * pending: connected and not there yet; offline: not connected and not there yet.
+     * pending: up and not there yet; offline: down and not there yet.
      */
     state: RolloutAgentState;
     error: string | null;

@@ -13,7 +13,7 @@ export async function listClusters(deps: TopologyDeps) {
   });
 }
 
-export async function getCluster(deps: TopologyDeps, id: string) {
+export async function getCluster(deps: Pick<TopologyDeps, "prisma">, id: string) {
   const cluster = await deps.prisma.cluster.findUnique({ where: { id } });
   if (!cluster) throw new NotFoundError("Cluster", id);
   return cluster;

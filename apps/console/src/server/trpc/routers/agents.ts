@@ -15,20 +15,7 @@ import { procedure, router } from "../init";
 export const agentRouter = router({
   list: procedure("agent.read")
     .input(byCluster)
-    .query(async ({ ctx, input }) => {
-      const connected = ctx.services.gateway.connectedAgentIds();
-      const latest = await ctx.services.prisma.configVersion.findFirst({
-        where: { clusterId: input.clusterId },
-        orderBy: { version: "desc" },
-        select: { version: true },
-      });
-      const agents = await listAgents(ctx.services.prisma, input.clusterId);
-      return agents.map(({ credentialHash: _c, ...a }) => ({
-        ...a,
-        connected: connected.has(a.id),
-        desiredVersion: latest?.version ?? null,
-      }));
-    }),
+    .query(({ ctx, input }) => listAgents(ctx.services, input.clusterId)),
   gatewayPath: procedure("agent.read").query(() => AGENT_GATEWAY_PATH),
   createEnrollmentToken: procedure("agent.enroll")
     .input(newEnrollmentTokenInput)

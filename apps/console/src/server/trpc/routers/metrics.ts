@@ -1,7 +1,7 @@
 import type { PrismaClient } from "@fulcrum/db";
 import { z } from "zod";
+import { clusterOverview } from "../../domain/metrics/overview";
 import { InvalidInputError, NotFoundError } from "../../errors";
-import { HEARTBEAT_INTERVAL_MS } from "../../gateway/agent-connection";
 import {
   type BackendStatus,
   poolBackendKey,
@@ -227,23 +227,5 @@ export const metricsRouter = router({
 
   overview: procedure("cluster.read")
     .input(z.object({ clusterId }))
-    .query(async ({ ctx, input }): Promise<{ agentsUp: number; agentsDown: number }> => {
-      const { prisma, gateway } = ctx.services;
-      await requireCluster(prisma, input.clusterId);
-      const agents = await prisma.agent.findMany({
-        where: { clusterId: input.clusterId, revokedAt: null },
-        select: { id: true, connectedAt: true, disconnectedAt: true, lastHeartbeatAt: true },
-      });
-      const local = gateway.connectedAgentIds();
-      // Agents connected to another console are up while their heartbeats are fresh.
-      const fresh = Date.now() - 3 * HEARTBEAT_INTERVAL_MS;
-      const up = agents.filter(
-        (a) =>
-          local.has(a.id) ||
-          (a.lastHeartbeatAt !== null &&
-            a.lastHeartbeatAt.getTime() >= fresh &&
-            (a.disconnectedAt === null || (a.connectedAt !== null && a.disconnectedAt < a.connectedAt))),
-      ).length;
-      return { agentsUp: up, agentsDown: agents.length - up };
-    }),
+    .query(({ ctx, input }) => clusterOverview(ctx.services, input.clusterId)),
 });
