@@ -1,6 +1,6 @@
 import { parseConfig, USAGE } from "./config";
 import { EXIT_CONFIG, EXIT_REFUSED, fatalClose } from "./console/close-codes";
-import type { NodeEngine } from "./dataplane/node-engine";
+import type { NodeEngine } from "./engines/builtin/node-engine";
 import { createEngine } from "./engines/create-engine";
 import { ConfigError, ConsoleRefusedError, EnrollRejectedError, errorCode, errorMessage } from "./errors";
 import { createLogger } from "./log";

@@ -1,9 +1,9 @@
 export * from "./config";
 export * from "./console/close-codes";
 export type { ApplyOutcome } from "./console/connection";
-export type { AppliedSnapshot, Engine, EngineStats } from "./dataplane/engine";
-export type { BackendStats, PoolStats } from "./dataplane/engine-stats";
-export type { ListenerConfig, ListenerTimeouts } from "./dataplane/listener-config";
-export { NodeEngine, type NodeEngineOptions } from "./dataplane/node-engine";
+export type { ListenerConfig, ListenerTimeouts } from "./dataplane/frontends/listener-config";
 export { type DataPlaneTimeouts, DEFAULT_TIMEOUTS } from "./dataplane/timeouts";
+export { NodeEngine, type NodeEngineOptions } from "./engines/builtin/node-engine";
+export type { AppliedSnapshot, Engine, EngineStats } from "./engines/engine";
+export type { BackendStats, PoolStats } from "./engines/engine-stats";
 export * from "./errors";

@@ -10,7 +10,7 @@ export {
   countStatus,
   PoolCounters,
   TrafficCounters,
-} from "./dataplane/stats";
+} from "./dataplane/stats/counters";
 export { AppliedSnapshots } from "./metrics/applied-snapshots";
 export { BackendStatusTracker } from "./metrics/backend-status";
 export { StatsSampler } from "./metrics/sampler";

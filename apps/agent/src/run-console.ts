@@ -1,7 +1,7 @@
 import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF, sleep } from "./console/backoff";
 import { ConsoleConnection } from "./console/connection";
 import { enroll } from "./console/enroll";
-import type { Engine } from "./dataplane/engine";
+import type { Engine } from "./engines/engine";
 import { ConfigError, EnrollUnavailableError, errorMessage } from "./errors";
 import type { Logger } from "./log";
 import type { AgentMetrics } from "./metrics/agent-metrics";

@@ -1,6 +1,6 @@
 import { readFile, stat } from "node:fs/promises";
 import { type Snapshot, snapshotSchema } from "@fulcrum/protocol";
-import type { Engine } from "./dataplane/engine";
+import type { Engine } from "./engines/engine";
 import { ConfigError, errorMessage } from "./errors";
 import type { Logger } from "./log";
 import type { AgentMetrics } from "./metrics/agent-metrics";

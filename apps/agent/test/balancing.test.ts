@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { NodeEngine } from "../src/dataplane/node-engine";
+import { NodeEngine } from "../src/engines/builtin/node-engine";
 import { silentLogger } from "../src/log";
 import { type CtlBackend, countBy, sleep, startCtlBackend, until } from "./helpers/backends";
 import { freePort, get } from "./helpers/net";

@@ -1,7 +1,7 @@
 import type { AddressInfo } from "node:net";
 import { connect, createServer, type Socket } from "node:net";
 import { describe, expect, it, vi } from "vitest";
-import { acceptWithOnread, SHARED_READ_BUFFER } from "../src/dataplane/socket/accept";
+import { acceptWithOnread, SHARED_READ_BUFFER } from "../src/dataplane/sockets/accept";
 
 /** Sends `data` on a new connection and resolves with what came back once the server closed it. */
 function exchange(port: number, data: string): Promise<string> {

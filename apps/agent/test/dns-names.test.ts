@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { clientSubnet } from "../src/dataplane/dns/client-subnet";
-import { canonicalName, DnsNameIndex } from "../src/dataplane/dns/names";
-import type { CompiledRoute } from "../src/dataplane/route-table";
+import { clientSubnet } from "../src/dataplane/frontends/dns/client-subnet";
+import { canonicalName, DnsNameIndex } from "../src/dataplane/frontends/dns/names";
+import type { CompiledRoute } from "../src/dataplane/pools/route-table";
 
 const route = (id: string, host: string) => ({ id, host }) as unknown as CompiledRoute;
 

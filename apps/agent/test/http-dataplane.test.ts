@@ -1,7 +1,7 @@
 import { Agent, createServer as createHttpServer } from "node:http";
 import { type AddressInfo, connect, createServer, type Server } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { NodeEngine } from "../src/dataplane/node-engine";
+import { NodeEngine } from "../src/engines/builtin/node-engine";
 import { ListenerBindError, SnapshotInvalidError } from "../src/errors";
 import { silentLogger } from "../src/log";
 import { freePort, get, type NamedBackend, startBackend } from "./helpers/net";

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { NodeEngine } from "../src/dataplane/node-engine";
+import { NodeEngine } from "../src/engines/builtin/node-engine";
 import { silentLogger } from "../src/log";
 import { raw } from "./h1/helpers";
 import { freePort, type NamedBackend, startBackend } from "./helpers/net";

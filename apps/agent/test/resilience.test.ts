@@ -1,7 +1,7 @@
 import { Agent } from "node:http";
 import type { HealthEvent } from "@fulcrum/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { NodeEngine } from "../src/dataplane/node-engine";
+import { NodeEngine } from "../src/engines/builtin/node-engine";
 import { silentLogger } from "../src/log";
 import { type CtlBackend, collectEvents, countBy, sleep, startCtlBackend, until } from "./helpers/backends";
 import { freePort, get, type Reply } from "./helpers/net";

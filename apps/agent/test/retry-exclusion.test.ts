@@ -1,6 +1,6 @@
 import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { NodeEngine } from "../src/dataplane/node-engine";
+import { NodeEngine } from "../src/engines/builtin/node-engine";
 import { silentLogger } from "../src/log";
 import { freePort, get } from "./helpers/net";
 import { backend, httpListener, makeSnapshot } from "./helpers/snapshot";

@@ -1,7 +1,7 @@
 import type { Snapshot } from "@fulcrum/protocol";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { NodeEngine } from "../src/dataplane/node-engine";
+import { NodeEngine } from "../src/engines/builtin/node-engine";
 import { silentLogger } from "../src/log";
 import { type CtlBackend, sleep, startCtlBackend } from "./helpers/backends";
 import { freePort, get } from "./helpers/net";

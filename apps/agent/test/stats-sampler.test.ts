@@ -7,8 +7,8 @@ import {
   type TrafficDelta,
 } from "@fulcrum/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { EngineStats } from "../src/dataplane/engine";
-import { NodeEngine } from "../src/dataplane/node-engine";
+import { NodeEngine } from "../src/engines/builtin/node-engine";
+import type { EngineStats } from "../src/engines/engine";
 import { silentLogger } from "../src/log";
 import { AppliedSnapshots } from "../src/metrics/applied-snapshots";
 import { BackendStatusTracker } from "../src/metrics/backend-status";

@@ -1,6 +1,6 @@
 import { type Snapshot, snapshotSchema } from "@fulcrum/protocol";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { NodeEngine } from "../src/dataplane/node-engine";
+import { NodeEngine } from "../src/engines/builtin/node-engine";
 import { findUnsupported } from "../src/engines/haproxy/validate";
 import { createLogger } from "../src/log";
 import { type CtlBackend, startCtlBackend } from "./helpers/backends";

@@ -1,7 +1,7 @@
 import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import WebSocket, { WebSocketServer } from "ws";
-import { NodeEngine } from "../src/dataplane/node-engine";
+import { NodeEngine } from "../src/engines/builtin/node-engine";
 import { silentLogger } from "../src/log";
 import { freePort } from "./helpers/net";
 import { backend, httpListener, makeSnapshot } from "./helpers/snapshot";

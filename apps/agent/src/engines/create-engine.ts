@@ -1,9 +1,9 @@
 import { execFile } from "node:child_process";
 import type { EngineConfig } from "../config";
-import type { Engine } from "../dataplane/engine";
-import { NodeEngine } from "../dataplane/node-engine";
 import { ConfigError } from "../errors";
 import type { Logger } from "../log";
+import { NodeEngine } from "./builtin/node-engine";
+import type { Engine } from "./engine";
 import { HaproxyEngine } from "./haproxy/haproxy-engine";
 
 /** `haproxy -v` first line, or a ConfigError saying how to get HAProxy. */

@@ -1,6 +1,6 @@
 import type { Snapshot } from "@fulcrum/protocol";
 import type { ApplyOutcome } from "../console/connection";
-import type { Engine } from "../dataplane/engine";
+import type { Engine } from "../engines/engine";
 import type { Logger } from "../log";
 import { AppliedSnapshots } from "./applied-snapshots";
 import { type BackendHealthProbe, BackendStatusTracker } from "./backend-status";

@@ -1,5 +1,5 @@
 import type { Snapshot } from "@fulcrum/protocol";
-import type { AppliedSnapshot } from "../dataplane/engine";
+import type { AppliedSnapshot } from "../engines/engine";
 
 const MAX_CANDIDATES = 4;
 

@@ -1,8 +1,8 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { HISTOGRAM_BUCKETS_PER_DOUBLING, HISTOGRAM_UPPER_BOUNDS, type Snapshot } from "@fulcrum/protocol";
-import { upstreamKey } from "../dataplane/backend-state";
-import type { EngineStats } from "../dataplane/engine";
+import { upstreamKey } from "../dataplane/pools/backend-state";
+import type { EngineStats } from "../engines/engine";
 import { errorMessage } from "../errors";
 import type { Logger } from "../log";
 import type { BackendStatusTracker } from "./backend-status";

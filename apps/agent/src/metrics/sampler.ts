@@ -1,8 +1,8 @@
 import type { BackendStatus, Histogram, Snapshot, StatsPoint, TrafficDelta } from "@fulcrum/protocol";
-import { upstreamKey } from "../dataplane/backend-state";
-import type { AppliedSnapshot, EngineStats } from "../dataplane/engine";
-import type { BackendStats, PoolStats } from "../dataplane/engine-stats";
-import type { TrafficSnapshot } from "../dataplane/stats";
+import { upstreamKey } from "../dataplane/pools/backend-state";
+import type { TrafficSnapshot } from "../dataplane/stats/counters";
+import type { AppliedSnapshot, EngineStats } from "../engines/engine";
+import type { BackendStats, PoolStats } from "../engines/engine-stats";
 import { guarded } from "../guard";
 import { type Logger, silentLogger } from "../log";
 import type { AppliedSnapshots } from "./applied-snapshots";

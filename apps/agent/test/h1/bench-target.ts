@@ -4,10 +4,10 @@
  * usage: tsx test/h1/bench-target.ts <h1|node> <listenPort> <backendPort>...
  */
 import { createServer } from "node:http";
-import { handleHttpRequest } from "../../src/dataplane/http-proxy";
-import { NodeEngine } from "../../src/dataplane/node-engine";
-import type { RouteTable } from "../../src/dataplane/route-table";
+import { handleHttpRequest } from "../../src/dataplane/frontends/node-http/http-proxy";
+import type { RouteTable } from "../../src/dataplane/pools/route-table";
 import { DEFAULT_TIMEOUTS } from "../../src/dataplane/timeouts";
+import { NodeEngine } from "../../src/engines/builtin/node-engine";
 import { silentLogger } from "../../src/log";
 import { backend, httpListener, makeSnapshot } from "../helpers/snapshot";
 

@@ -1,6 +1,6 @@
 import { type AddressInfo, connect, createServer, type Socket } from "node:net";
 import { describe, expect, it } from "vitest";
-import { directWrites, writeNow, writePending } from "../../src/dataplane/socket/direct-write";
+import { directWrites, writeNow, writePending } from "../../src/dataplane/sockets/direct-write";
 
 /** A connected pair on 127.0.0.1: `a` writes, `b` receives (paused until resumed). */
 async function pair(): Promise<{ a: Socket; b: Socket; close: () => void }> {

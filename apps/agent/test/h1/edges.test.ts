@@ -1,7 +1,7 @@
 import { type AddressInfo, connect, createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import type { H1Options } from "../../src/dataplane/h1/options";
-import type { H1Server } from "../../src/dataplane/h1/server";
+import type { H1Options } from "../../src/dataplane/frontends/h1/options";
+import type { H1Server } from "../../src/dataplane/frontends/h1/server";
 import { type Backend, FixedPool, raw, startHttpBackend, startProxy } from "./helpers";
 
 /** Protocol edges of the h1 front end, each over real sockets to a real node:http backend. */

@@ -1,10 +1,10 @@
 import { type AddressInfo, connect, createServer, type Server, type Socket } from "node:net";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CHUNKED_ERROR, CHUNKED_MORE, ChunkedScanner } from "../../src/dataplane/h1/chunked";
-import { HEAD_INCOMPLETE, HeadReader } from "../../src/dataplane/h1/head-reader";
-import { parseRequestHead } from "../../src/dataplane/h1/request-head";
-import type { H1Server } from "../../src/dataplane/h1/server";
+import { CHUNKED_ERROR, CHUNKED_MORE, ChunkedScanner } from "../../src/dataplane/frontends/h1/chunked";
+import { HEAD_INCOMPLETE, HeadReader } from "../../src/dataplane/frontends/h1/head-reader";
+import { parseRequestHead } from "../../src/dataplane/frontends/h1/request-head";
+import type { H1Server } from "../../src/dataplane/frontends/h1/server";
 import { type RefMessage, refParse, streamArb } from "./fuzz-reference";
 import { FixedPool, raw, startProxy } from "./helpers";
 

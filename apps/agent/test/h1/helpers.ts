@@ -6,10 +6,10 @@ import {
 } from "node:http";
 import { type AddressInfo, connect, type Socket } from "node:net";
 import type { AcquireResult, Lease, Outcome, PoolHandle, RequestFacts } from "../../src/dataplane/exchange";
-import { DEFAULT_H1_OPTIONS, type H1Options } from "../../src/dataplane/h1/options";
-import { H1Server } from "../../src/dataplane/h1/server";
-import type { PoolRuntime } from "../../src/dataplane/pool-runtime";
-import { RouteTable } from "../../src/dataplane/route-table";
+import { DEFAULT_H1_OPTIONS, type H1Options } from "../../src/dataplane/frontends/h1/options";
+import { H1Server } from "../../src/dataplane/frontends/h1/server";
+import type { PoolRuntime } from "../../src/dataplane/pools/pool-runtime";
+import { RouteTable } from "../../src/dataplane/pools/route-table";
 import { silentLogger } from "../../src/log";
 
 /** A fixed PoolHandle over given ports: round robin, records every outcome. */

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { CHUNKED_ERROR, CHUNKED_MORE, ChunkedScanner } from "../../src/dataplane/h1/chunked";
+import { CHUNKED_ERROR, CHUNKED_MORE, ChunkedScanner } from "../../src/dataplane/frontends/h1/chunked";
 import {
   HEAD_BARE_LF,
   HEAD_INCOMPLETE,
   HEAD_TOO_LARGE,
   HeadReader,
-} from "../../src/dataplane/h1/head-reader";
-import { MALFORMED, Refusal, UNSUPPORTED_CODING } from "../../src/dataplane/h1/refusal";
+} from "../../src/dataplane/frontends/h1/head-reader";
+import { MALFORMED, Refusal, UNSUPPORTED_CODING } from "../../src/dataplane/frontends/h1/refusal";
 import {
   BODY_CHUNKED,
   BODY_LENGTH,
@@ -15,8 +15,8 @@ import {
   parseRequestHead,
   type RequestHead,
   splitAbsoluteForm,
-} from "../../src/dataplane/h1/request-head";
-import { parseResponseHead } from "../../src/dataplane/h1/response-head";
+} from "../../src/dataplane/frontends/h1/request-head";
+import { parseResponseHead } from "../../src/dataplane/frontends/h1/response-head";
 
 const HEADS = [
   "GET / HTTP/1.1\r\nHost: a\r\n\r\n",

@@ -3,7 +3,7 @@ import { type AddressInfo, connect, createServer, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket, { WebSocketServer } from "ws";
 import type { AcquireResult, RequestFacts } from "../../src/dataplane/exchange";
-import type { H1Server } from "../../src/dataplane/h1/server";
+import type { H1Server } from "../../src/dataplane/frontends/h1/server";
 import { type Backend, FixedPool, raw, startHttpBackend, startProxy, statuses } from "./helpers";
 
 const cleanups: (() => Promise<unknown> | undefined)[] = [];

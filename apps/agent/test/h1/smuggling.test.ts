@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { H1Server } from "../../src/dataplane/h1/server";
+import type { H1Server } from "../../src/dataplane/frontends/h1/server";
 import { type Backend, FixedPool, raw, startHttpBackend, startProxy } from "./helpers";
 
 /**

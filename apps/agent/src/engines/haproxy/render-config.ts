@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Snapshot, SnapshotBackend, SnapshotPool, SnapshotProxyListener } from "@fulcrum/protocol";
-import { upstreamKey } from "../../dataplane/backend-state";
+import { upstreamKey } from "../../dataplane/pools/backend-state";
 import { backendName, frontendName, hostPort, quote, routeVar, serverName } from "./names";
 import { hashOptions, listenersByPool, proxyListeners } from "./validate";
 

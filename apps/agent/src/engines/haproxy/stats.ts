@@ -7,9 +7,9 @@ import {
   type SnapshotBackend,
   type SnapshotPool,
 } from "@fulcrum/protocol";
-import { upstreamKey } from "../../dataplane/backend-state";
-import type { BackendStats, EngineStats, PoolStats } from "../../dataplane/engine-stats";
-import type { TrafficSnapshot } from "../../dataplane/stats";
+import { upstreamKey } from "../../dataplane/pools/backend-state";
+import type { TrafficSnapshot } from "../../dataplane/stats/counters";
+import type { BackendStats, EngineStats, PoolStats } from "../engine-stats";
 import { backendName, frontendName, serverName } from "./names";
 
 type Row = Record<string, string>;

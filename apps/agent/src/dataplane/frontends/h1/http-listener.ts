@@ -1,0 +1,58 @@
+import type { AddressInfo } from "node:net";
+import type { Logger } from "../../../log";
+import type { RouteTable } from "../../pools/route-table";
+import type { DataPlaneTimeouts } from "../../timeouts";
+import { type Listener, nextBindId } from "../listener";
+import type { ListenerConfig } from "../listener-config";
+import { type H1Options, optionsFromConfig, optionsFromTimeouts } from "./options";
+import { H1Server } from "./server";
+
+/**
+ * An HTTP listener served by the h1 front end (h1/): request and response
+ * heads parsed strictly, bodies forwarded as bytes with their own framing,
+ * upstream keep-alive sockets pooled per backend. node:http's request and
+ * response objects cost about twice the CPU per request (see the proxy speed
+ * notes); the node:http path (http-proxy.ts) stays as the reference.
+ */
+export class HttpListener implements Listener {
+  readonly protocol = "http" as const;
+  bindId = 0;
+  private readonly h1: H1Server;
+
+  constructor(
+    readonly bindAddress: string,
+    readonly port: number,
+    table: RouteTable,
+    private readonly timeouts: DataPlaneTimeouts,
+    log: Logger,
+  ) {
+    this.h1 = new H1Server(table, this.optionsOf(table), log);
+  }
+
+  private optionsOf(table: RouteTable): H1Options {
+    const c = table.config;
+    return c ? optionsFromConfig(c, this.timeouts) : optionsFromTimeouts(this.timeouts);
+  }
+
+  /** Read per request, so keep-alive connections pick up a new table (and its settings) at their next request. */
+  setTable(table: RouteTable): void {
+    this.h1.setTable(table, table.config ? this.optionsOf(table) : undefined);
+  }
+
+  setConfig(config: ListenerConfig): void {
+    this.h1.setTable(this.h1.table, optionsFromConfig(config, this.timeouts));
+  }
+
+  address(): AddressInfo {
+    return this.h1.address();
+  }
+
+  async bind(): Promise<void> {
+    await this.h1.listen(this.bindAddress, this.port);
+    this.bindId = nextBindId();
+  }
+
+  close(graceMs: number): Promise<void> {
+    return this.h1.close(graceMs);
+  }
+}

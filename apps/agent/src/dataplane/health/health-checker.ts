@@ -1,0 +1,233 @@
+import { request } from "node:http";
+import { connect } from "node:net";
+import { ActiveHealth, type HealthState } from "@fulcrum/balancer";
+import { type HealthCheck, isOriginForm } from "@fulcrum/protocol";
+import { errorMessage } from "../../errors";
+import { guarded } from "../../guard";
+import type { Logger } from "../../log";
+import { upstreamKey } from "../pools/backend-state";
+
+export type HealthChange = (
+  checker: HealthChecker,
+  to: "up" | "down",
+  from: HealthState,
+  reason: string,
+) => void;
+
+const MAX_BODY_BYTES = 64 * 1024;
+
+/**
+ * Active checks of one backend address with one set of settings. Shared by
+ * every pool that lists the address with identical healthCheck settings; a
+ * pool with other settings gets its own checker (and its own verdict).
+ * Rise/fall come from the balancer's ActiveHealth: a new backend starts
+ * "unknown" and serves; its first success makes it "up" (no event), `fall`
+ * failures make it "down".
+ */
+export class HealthChecker {
+  private readonly machine: ActiveHealth;
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private stopped = true;
+  lastReason = "";
+
+  constructor(
+    readonly id: string,
+    readonly address: string,
+    readonly port: number,
+    readonly settings: HealthCheck,
+    initial: HealthState,
+    private readonly onChange: HealthChange,
+    private readonly rng: () => number,
+    log: Logger,
+  ) {
+    this.machine = new ActiveHealth({ rise: settings.rise, fall: settings.fall, initial });
+    this.tick = guarded(log, `health check of ${this.key}`, () => this.runOnce());
+  }
+
+  /** The timer callback: a bug in one check is logged, and that check goes on (see runOnce). */
+  private readonly tick: () => void;
+
+  get key(): string {
+    return upstreamKey(this);
+  }
+
+  get state(): HealthState {
+    return this.machine.state;
+  }
+
+  get healthy(): boolean {
+    return this.machine.healthy;
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.schedule();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+
+  /** interval ± 10 %, so checks of many backends do not fire in lock step. */
+  private schedule(): void {
+    if (this.stopped) return;
+    const base = this.settings.intervalMs;
+    const delay = Math.max(1, Math.round(base * (0.9 + 0.2 * this.rng())));
+    this.timer = setTimeout(this.tick, delay);
+    this.timer.unref();
+  }
+
+  /** A probe that throws counts as a failed check; the next one is scheduled whatever happens. */
+  private async runOnce(): Promise<void> {
+    if (this.stopped || this.running) return;
+    this.running = true;
+    let reason: string | undefined;
+    try {
+      reason = this.settings.type === "tcp" ? await this.probeTcp() : await this.probeHttp();
+    } catch (e) {
+      reason = `check could not run: ${errorMessage(e)}`;
+    } finally {
+      this.running = false;
+    }
+    if (this.stopped) return;
+    try {
+      const ok = reason === undefined;
+      if (reason !== undefined) this.lastReason = reason;
+      const t = this.machine.observe(ok);
+      if (t && !(t.from === "unknown" && t.to === "up")) {
+        this.onChange(this, t.to, t.from, reason ?? "check passed");
+      }
+    } finally {
+      this.schedule();
+    }
+  }
+
+  /** Resolves undefined on success, else the failure reason. */
+  private probeTcp(): Promise<string | undefined> {
+    return new Promise((resolve) => {
+      const s = connect({ host: this.address, port: this.port });
+      const timer = setTimeout(() => {
+        s.destroy();
+        resolve(`tcp connect timed out after ${this.settings.timeoutMs} ms`);
+      }, this.settings.timeoutMs);
+      s.once("connect", () => {
+        clearTimeout(timer);
+        s.destroy();
+        resolve(undefined);
+      });
+      s.once("error", (e) => {
+        clearTimeout(timer);
+        s.destroy();
+        resolve(`tcp connect failed: ${errorMessage(e)}`);
+      });
+    });
+  }
+
+  private probeHttp(): Promise<string | undefined> {
+    const hc = this.settings;
+    // The schema refuses such a path; a snapshot that bypassed it fails its checks instead of throwing.
+    if (!isOriginForm(hc.path))
+      return Promise.resolve("invalid health-check path (not an origin-form target)");
+    return new Promise((resolve) => {
+      let settled = false;
+      let timer: NodeJS.Timeout | undefined;
+      let req: ReturnType<typeof request> | undefined;
+      const done = (r: string | undefined) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        req?.destroy();
+        resolve(r);
+      };
+      try {
+        req = request({
+          host: this.address,
+          port: this.port,
+          method: hc.method,
+          path: hc.path,
+          agent: false,
+          headers: { host: this.key, "user-agent": "fulcrum-agent health check", connection: "close" },
+        });
+      } catch (e) {
+        return done(`http check could not be sent: ${errorMessage(e)}`);
+      }
+      timer = setTimeout(() => done(`http check timed out after ${hc.timeoutMs} ms`), hc.timeoutMs);
+      req.once("error", (e) => done(`http check failed: ${errorMessage(e)}`));
+      req.once("response", (res) => {
+        const status = res.statusCode ?? 0;
+        const [lo, hi] = hc.expectStatus;
+        if (status < lo || status > hi) {
+          res.resume();
+          return done(`http check answered ${status}, expected ${lo}-${hi}`);
+        }
+        if (hc.expectBody === undefined || hc.method === "HEAD") {
+          res.resume();
+          return done(undefined);
+        }
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (c: string) => {
+          if (body.length < MAX_BODY_BYTES) body += c;
+          if (body.includes(hc.expectBody!)) done(undefined);
+        });
+        res.once("end", () => done(body.includes(hc.expectBody!) ? undefined : "http check body mismatch"));
+        res.once("error", (e) => done(`http check failed: ${errorMessage(e)}`));
+      });
+      req.end();
+    });
+  }
+}
+
+/**
+ * Checkers by (address:port, settings). Compile asks for the checkers a
+ * snapshot needs (`prepare`); only `commit` starts new ones and stops unused
+ * ones, so a rejected snapshot leaves the running checks alone.
+ */
+export class HealthCheckers {
+  private readonly live = new Map<string, HealthChecker>();
+  private pending = new Map<string, HealthChecker>();
+
+  constructor(
+    private readonly onChange: HealthChange,
+    private readonly rng: () => number,
+    private readonly log: Logger,
+  ) {}
+
+  prepare(address: string, port: number, settings: HealthCheck): HealthChecker | undefined {
+    if (settings.type === "none") return undefined;
+    const key = upstreamKey({ address, port });
+    const id = `${key}|${JSON.stringify(settings)}`;
+    const existing = this.live.get(id) ?? this.pending.get(id);
+    if (existing) return existing;
+    // New settings for a known address inherit its verdict: a down backend stays down until proven up.
+    let initial: HealthState = "unknown";
+    for (const c of this.live.values()) if (c.key === key && c.state === "down") initial = "down";
+    const c = new HealthChecker(id, address, port, settings, initial, this.onChange, this.rng, this.log);
+    this.pending.set(id, c);
+    return c;
+  }
+
+  commit(used: ReadonlySet<HealthChecker>): void {
+    for (const [id, c] of this.pending) if (used.has(c)) this.live.set(id, c);
+    this.pending = new Map();
+    for (const [id, c] of this.live) {
+      if (used.has(c)) c.start();
+      else {
+        c.stop();
+        this.live.delete(id);
+      }
+    }
+  }
+
+  abort(): void {
+    this.pending = new Map();
+  }
+
+  stopAll(): void {
+    for (const c of this.live.values()) c.stop();
+    this.live.clear();
+  }
+}

@@ -1,0 +1,55 @@
+import type { IncomingMessage } from "node:http";
+import type { RequestFacts } from "../exchange";
+
+/** RequestFacts over a node:http request; cookies are parsed on first use only. */
+export class NodeRequestFacts implements RequestFacts {
+  private cookies: Map<string, string> | undefined;
+
+  constructor(
+    private readonly req: IncomingMessage,
+    readonly method: string,
+    readonly path: string,
+    readonly host: string,
+    readonly clientIp: string,
+  ) {}
+
+  header(name: string): string | undefined {
+    const v = this.req.headers[name];
+    return Array.isArray(v) ? v[0] : v;
+  }
+
+  cookie(name: string): string | undefined {
+    if (!this.cookies) this.cookies = parseCookies(this.req.headers.cookie);
+    return this.cookies.get(name);
+  }
+}
+
+/** RequestFacts of a TCP connection: only the client address. */
+export class TcpRequestFacts implements RequestFacts {
+  readonly method = "";
+  readonly path = "";
+  readonly host = "";
+  constructor(readonly clientIp: string) {}
+  header(): undefined {
+    return undefined;
+  }
+  cookie(): undefined {
+    return undefined;
+  }
+}
+
+/** "a=1; b=2" → {a: "1", b: "2"}; the first occurrence of a name wins. */
+export function parseCookies(header: string | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  if (!header) return out;
+  for (const part of header.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq === -1) continue;
+    const name = part.slice(0, eq).trim();
+    if (!name || out.has(name)) continue;
+    let value = part.slice(eq + 1).trim();
+    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+    out.set(name, value);
+  }
+  return out;
+}

@@ -1,0 +1,86 @@
+import type { Agent } from "node:http";
+import { type BackendView, effectiveWeight } from "@fulcrum/balancer";
+import type { SnapshotBackend } from "@fulcrum/protocol";
+import type { LeasedBackend } from "../exchange";
+import type { HealthChecker } from "../health/health-checker";
+import type { BackendState } from "./backend-state";
+
+export { upstreamKey } from "./backend-state";
+
+/** Per pool and address, surviving swaps with the pool: ejection and the pool-level slow-start start. */
+export interface PoolBackendState {
+  ejected: boolean;
+  ejectTimer: NodeJS.Timeout | undefined;
+  /** When this pool last started sending to it again (enabled again, added to a running pool). */
+  availableSince: number | undefined;
+}
+
+export const monotonicNow = (): number => performance.now();
+
+/**
+ * A backend as one pool of one snapshot sees it: the snapshot entry plus
+ * views onto the state that outlives snapshots (BackendState per address,
+ * PoolBackendState per pool and address, the health checker).
+ */
+export class BackendRuntime implements BackendView, LeasedBackend {
+  readonly id: string;
+  readonly name: string;
+  readonly address: string;
+  readonly port: number;
+  readonly weight: number;
+  readonly state: SnapshotBackend["state"];
+  readonly backup: boolean;
+  readonly key: string;
+  /** The backend's own cap, else the pool's per-backend limit; undefined = unlimited. */
+  readonly maxConnections: number | undefined;
+
+  constructor(
+    b: SnapshotBackend,
+    readonly shared: BackendState,
+    readonly perPool: PoolBackendState,
+    readonly agent: Agent,
+    readonly checker: HealthChecker | undefined,
+    private readonly slowStartMs: number,
+    poolLimit: number,
+  ) {
+    this.id = b.id;
+    this.name = b.name;
+    this.address = b.address;
+    this.port = b.port;
+    this.weight = b.weight;
+    this.state = b.state;
+    this.backup = b.backup;
+    this.key = shared.key;
+    this.maxConnections = b.maxConnections ?? (poolLimit > 0 ? poolLimit : undefined);
+  }
+
+  get healthy(): boolean {
+    return this.checker === undefined || this.checker.healthy;
+  }
+
+  get inFlight(): number {
+    return this.shared.inFlight;
+  }
+
+  get ejected(): boolean {
+    return this.perPool.ejected;
+  }
+
+  get ewmaMs(): number | undefined {
+    return this.shared.ewmaMs;
+  }
+
+  /** The slow-start ramp after the latest return (health up, ejection over, re-enabled); undefined = full weight. */
+  get effectiveWeight(): number | undefined {
+    if (this.slowStartMs <= 0) return undefined;
+    const a = this.shared.availableSince;
+    const b = this.perPool.availableSince;
+    const since = a === undefined ? b : b === undefined ? a : Math.max(a, b);
+    if (since === undefined) return undefined;
+    return effectiveWeight(this.weight, since, monotonicNow(), this.slowStartMs);
+  }
+
+  get full(): boolean {
+    return this.maxConnections !== undefined && this.shared.inFlight >= this.maxConnections;
+  }
+}
