@@ -12,7 +12,7 @@ import type { BackendStatus } from "@fulcrum/protocol";
  * agent reports no event when a new backend's first check succeeds (it serves
  * from the start), so "no verdict" reads as up once an agent runs the
  * cluster's config (its first ACK), and as unknown before that. Across
- * agents the most severe wins, as on the board (metrics/store.ts backendStatusOf).
+ * agents the most severe wins, as on the board (backend-status.ts statusOf).
  */
 
 export type HealthEventState = "up" | "down" | "ejected" | "restored" | "drained";
