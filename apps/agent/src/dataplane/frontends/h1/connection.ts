@@ -15,7 +15,6 @@ import { CHUNKED_ERROR, ChunkedScanner } from "./chunked";
 import { H1Facts } from "./facts";
 import { HEAD_INCOMPLETE, HEAD_TOO_LARGE, HeadReader } from "./head-reader";
 import { clientResponseHead, ForwardedLines, upstreamRequestHead } from "./head-writer";
-import { asPoolHandle } from "./legacy-pool";
 import { type H1LocalReason, localReply } from "./local-reply";
 import type { H1Options } from "./options";
 import {
@@ -274,7 +273,7 @@ export class ClientConn implements UpstreamOwner {
       this.replyLocal(404, "no-route", "no route for this host and path");
       return;
     }
-    this.pool = asPoolHandle(route.pool);
+    this.pool = route.pool;
     this.routeId = route.id;
     this.rstats = route.stats;
     this.pstats = (route.pool as { counters?: TrafficCounters }).counters;
