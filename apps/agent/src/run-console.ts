@@ -1,10 +1,10 @@
-import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF, sleep } from "./console/backoff";
 import { ConsoleConnection } from "./console/connection";
 import { enroll } from "./console/enroll";
 import type { Engine } from "./engines/engine";
 import { ConfigError, EnrollUnavailableError, errorMessage } from "./errors";
 import type { Logger } from "./log";
 import type { AgentMetrics } from "./metrics/agent-metrics";
+import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF, sleep } from "./retry/backoff";
 import { snapshotApplier } from "./snapshot-applier";
 import { SnapshotRetry } from "./snapshot-retry";
 import { CredentialStore, type StoredCredential } from "./state/credential-store";

@@ -1,8 +1,8 @@
 import type { Snapshot } from "@fulcrum/protocol";
-import { type BackoffOptions, backoffDelay } from "./console/backoff";
 import type { ApplyOutcome } from "./console/connection";
 import { guarded } from "./guard";
 import type { Logger } from "./log";
+import { type BackoffOptions, backoffDelay } from "./retry/backoff";
 
 /** Retries of a snapshot refused for a transient reason: full jitter, from 1 s up to 60 s apart. */
 export const DEFAULT_APPLY_RETRY: Readonly<BackoffOptions> = { baseMs: 1000, capMs: 60_000 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { backoffDelay } from "../src/console/backoff";
+import { backoffDelay } from "../src/retry/backoff";
 
 describe("backoffDelay (full jitter)", () => {
   const opts = { baseMs: 500, capMs: 30_000 };

@@ -16,8 +16,8 @@ import WebSocket from "ws";
 import { ConsoleRefusedError, errorMessage } from "../errors";
 import type { Logger } from "../log";
 import { Ring } from "../metrics/ring";
+import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF, sleep } from "../retry/backoff";
 import { refusedSnapshotVersion } from "../snapshot-applier";
-import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF, rateLimitedDelay, sleep } from "./backoff";
 import {
   CLOSE_PROTOCOL_UNSUPPORTED,
   CLOSE_RATE_LIMITED,
@@ -26,6 +26,7 @@ import {
   retryAfterMs,
 } from "./close-codes";
 import { consoleEndpoint } from "./endpoints";
+import { rateLimitedDelay } from "./rate-limited-delay";
 import { packStats } from "./stats-pack";
 
 export type ApplyOutcome = { ok: true; version: number; hash: string } | { ok: false; reason: string };

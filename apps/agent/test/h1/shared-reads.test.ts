@@ -3,7 +3,7 @@ import { connect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { FixedPool, startHttpBackend, startProxy, statuses } from "./helpers";
 
-// Every client connection reads into one shared buffer (h1/accept.ts). These
+// Every client connection reads into one shared buffer (dataplane/sockets/accept.ts). These
 // tests keep bytes of one connection alive across other connections' reads:
 // a partial head, a body start waiting for an upstream connect, body bytes
 // queued behind a slow backend. Any of them not copied out would be

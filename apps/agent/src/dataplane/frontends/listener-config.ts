@@ -4,7 +4,7 @@ import type { DataPlaneTimeouts } from "../timeouts";
 
 /**
  * What a listener (front end) needs from the snapshot, compiled once per
- * snapshot by compile.ts. A listener kept across a swap receives the new one
+ * snapshot by engines/builtin/compile.ts. A listener kept across a swap receives the new one
  * with its new route table (`setConfig`, when the listener implements it).
  * Every wait is bounded; all times in ms.
  */

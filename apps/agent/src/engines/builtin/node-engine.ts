@@ -24,7 +24,7 @@ export interface NodeEngineOptions {
   log: Logger;
   timeouts?: Partial<DataPlaneTimeouts>;
   rng?: () => number;
-  /** HTTP front end: "h1" (default, h1/) or "node" (node:http, http-proxy.ts), the reference path. */
+  /** HTTP front end: "h1" (default, dataplane/frontends/h1/) or "node" (node:http, frontends/node-http/), the reference path. */
   httpFrontEnd?: "h1" | "node";
 }
 

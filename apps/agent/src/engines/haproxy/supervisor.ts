@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
-import { backoffDelay, DEFAULT_BACKOFF } from "../../console/backoff";
 import { errorMessage } from "../../errors";
 import type { Logger } from "../../log";
+import { backoffDelay, DEFAULT_BACKOFF } from "../../retry/backoff";
 import { HaproxyRuntimeError } from "./errors";
 import { type ProcInfo, parseShowProc, runtimeCommand } from "./runtime-api";
 

@@ -32,7 +32,7 @@ const READ_BUFFER_BYTES = 32 * 1024;
  *
  * `sharedReads`: the listener feeds the client's reads through
  * `onClientBytes` as views of a buffer every connection shares
- * (socket/accept.ts); otherwise the tunnel listens to 'data' itself.
+ * (sockets/accept.ts); otherwise the tunnel listens to 'data' itself.
  * Returns the tunnel, or undefined when the connection was refused at once.
  */
 export function handleTcpConnection(
@@ -62,7 +62,7 @@ export function handleTcpConnection(
  * instead of pipe(): client reads as views of the shared read buffer, backend
  * reads through net's `onread` into a reused buffer (no Readable machinery,
  * no ArrayBuffer per read), both written straight to the other socket's
- * handle when nothing is queued (socket/direct-write.ts), back-pressure by
+ * handle when nothing is queued (sockets/direct-write.ts), back-pressure by
  * pause/resume on 'drain'. Idle time is watched by the listener's ticker
  * rather than two socket timers re-armed per chunk.
  */
