@@ -1,5 +1,6 @@
+import { POLICIES } from "@fulcrum/protocol";
 import { describe, expect, it } from "vitest";
-import { createPolicy, POLICY_NAMES } from "../src/registry";
+import { createPolicy } from "../src/registry";
 import type { BackendView } from "../src/types";
 import { backend, keys, seededRng } from "./backends";
 
@@ -7,7 +8,7 @@ const optionsFor = (name: string, algorithm: "ring" | "maglev"): Record<string, 
   name === "consistent_hash" ? { key: "client_ip", algorithm } : {};
 
 type Variant = [string, "ring" | "maglev"];
-const variants = POLICY_NAMES.flatMap((name): Variant[] =>
+const variants = POLICIES.flatMap((name): Variant[] =>
   name === "consistent_hash"
     ? [
         [name, "ring"],

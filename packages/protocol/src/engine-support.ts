@@ -1,3 +1,5 @@
+import { POLICIES, POLICY_FACTS, type Policy } from "./policies";
+
 /**
  * Which snapshot features each data-plane engine can express, written once:
  * the agent NACKs a snapshot that uses an unsupported one (never a silent
@@ -33,6 +35,44 @@ const builtinOnly = (key: string, label: string, reason: string): EngineFeature 
 /** Until the agent side of issue 16 lands, agents NACK a TLS listener rather than serve it as plain HTTP (or ignore a redirect to HTTPS). */
 const TLS_NOT_YET = "TLS termination lands with issue 16's agent work";
 
+/**
+ * How the HAProxy engine runs each policy (the renderer writes these balance
+ * lines). Keyed by the policy table, so a new policy without a row here does
+ * not compile.
+ */
+const HAPROXY_POLICIES: { readonly [P in Policy]: Support } = {
+  round_robin: yes("balance roundrobin, every server at weight 1 (weights ignored)."),
+  weighted_round_robin: yes("balance roundrobin."),
+  random: yes("balance random, every server at weight 1 (weights ignored)."),
+  weighted_random: yes("balance random."),
+  least_connections: yes("balance leastconn."),
+  power_of_two: yes("balance random(2)."),
+  least_response_time: no("HAProxy has no latency-aware balancing algorithm."),
+  source_ip_hash: yes("balance source with hash-type consistent."),
+  consistent_hash: yes("hash-type consistent with balance source, hdr(name), uri or hash req.cook(name)."),
+  first_available: yes("balance first (fills servers up to maxconn)."),
+};
+
+/** One row per policy ("policy:<name>"), in the policy table's order, each option-level row after its policy. */
+function policyFeatures(): EngineFeature[] {
+  return POLICIES.flatMap((p) => {
+    const row: EngineFeature = {
+      key: `policy:${p}`,
+      label: p === "consistent_hash" ? "Consistent hash (ring)" : POLICY_FACTS[p].label,
+      support: { builtin: yes(), haproxy: HAPROXY_POLICIES[p] },
+    };
+    if (p !== "consistent_hash") return [row];
+    return [
+      row,
+      builtinOnly(
+        "consistent_hash:maglev",
+        "Consistent hash, Maglev algorithm",
+        "HAProxy's consistent hashing is a ring; it has no Maglev table.",
+      ),
+    ];
+  });
+}
+
 export const ENGINE_FEATURES: readonly EngineFeature[] = [
   both("listener:http", "HTTP listeners"),
   both("listener:tcp", "TCP listeners"),
@@ -58,33 +98,7 @@ export const ENGINE_FEATURES: readonly EngineFeature[] = [
     "Redirect routes",
     "The HAProxy renderer does not express redirect routes yet.",
   ),
-  both(
-    "policy:round_robin",
-    "Round robin",
-    "balance roundrobin, every server at weight 1 (weights ignored).",
-  ),
-  both("policy:weighted_round_robin", "Weighted round robin", "balance roundrobin."),
-  both("policy:random", "Random", "balance random, every server at weight 1 (weights ignored)."),
-  both("policy:weighted_random", "Weighted random", "balance random."),
-  both("policy:least_connections", "Least connections", "balance leastconn."),
-  both("policy:power_of_two", "Power of two choices", "balance random(2)."),
-  builtinOnly(
-    "policy:least_response_time",
-    "Least response time",
-    "HAProxy has no latency-aware balancing algorithm.",
-  ),
-  both("policy:source_ip_hash", "Source IP hash", "balance source with hash-type consistent."),
-  both(
-    "policy:consistent_hash",
-    "Consistent hash (ring)",
-    "hash-type consistent with balance source, hdr(name), uri or hash req.cook(name).",
-  ),
-  builtinOnly(
-    "consistent_hash:maglev",
-    "Consistent hash, Maglev algorithm",
-    "HAProxy's consistent hashing is a ring; it has no Maglev table.",
-  ),
-  both("policy:first_available", "First available", "balance first (fills servers up to maxconn)."),
+  ...policyFeatures(),
   both("health:http", "HTTP health checks", "option httpchk, http-check expect status/string."),
   both("health:tcp", "TCP health checks", "check (layer 4)."),
   both("backend:backup", "Backup backends", "server … backup."),

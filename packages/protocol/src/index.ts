@@ -4,6 +4,7 @@ export * from "./enroll";
 export * from "./grammar";
 export * from "./histogram";
 export * from "./messages";
+export * from "./policies";
 export * from "./snapshot";
 export * from "./stats";
 export * from "./tls";

@@ -7,7 +7,6 @@ import {
   isOriginForm,
   isPrintableText,
   isRouteHost,
-  isToken,
   isUrlText,
   jsonWithin,
   MAX_DISPLAY_NAME_LENGTH,
@@ -16,6 +15,7 @@ import {
   MAX_REQUEST_TARGET_LENGTH,
   MAX_URL_LENGTH,
 } from "./grammar";
+import { POLICY_FACTS, policySchema } from "./policies";
 import {
   listenerTlsSchema,
   MAX_SNAPSHOT_CERTIFICATES,
@@ -46,12 +46,6 @@ const displayName = (min: number) =>
       (v) => isPrintableText(v, MAX_DISPLAY_NAME_LENGTH),
       "Use printable text without control characters.",
     );
-
-/** An HTTP header name (RFC 9110 token). */
-export const headerNameSchema = z
-  .string()
-  .max(128)
-  .refine((v) => isToken(v), "A header name is a token: letters, digits and !#$%&'*+-.^_`|~ only.");
 
 /** A cookie name (RFC 6265: a token), not one of the __Host-/__Secure- names that need the Secure attribute. */
 export const cookieNameSchema = z
@@ -104,35 +98,6 @@ export const policyOptionsSchema = z
     (v) => jsonWithin(v, POLICY_OPTIONS_BOUNDS),
     `Policy options are small JSON: at most ${POLICY_OPTIONS_BOUNDS.maxNodes} values, ${POLICY_OPTIONS_BOUNDS.maxDepth} levels deep, strings up to ${POLICY_OPTIONS_BOUNDS.maxStringLength} characters.`,
   );
-
-export const POLICIES = [
-  "round_robin",
-  "weighted_round_robin",
-  "random",
-  "weighted_random",
-  "least_connections",
-  "power_of_two",
-  "least_response_time",
-  "source_ip_hash",
-  "consistent_hash",
-  "first_available",
-] as const;
-export const policySchema = z.enum(POLICIES);
-export type Policy = z.infer<typeof policySchema>;
-
-/** policyOptions of a consistent_hash pool. */
-export const consistentHashOptionsSchema = z
-  .object({
-    key: z.enum(["client_ip", "header", "cookie", "path"]).default("client_ip"),
-    /** A header name or a cookie name: a token either way. */
-    keyName: z.string().trim().pipe(headerNameSchema).optional(),
-    algorithm: z.enum(["ring", "maglev"]).default("ring"),
-  })
-  .refine((o) => (o.key !== "header" && o.key !== "cookie") || Boolean(o.keyName), {
-    message: "Name the header or cookie to hash on.",
-    path: ["keyName"],
-  });
-export type ConsistentHashOptions = z.infer<typeof consistentHashOptionsSchema>;
 
 export const backendStateSchema = z.enum(["enabled", "draining", "disabled"]);
 export type BackendState = z.infer<typeof backendStateSchema>;
@@ -297,7 +262,7 @@ export const snapshotPoolSchema = z.object({
   id: snapshotIdSchema,
   name: displayName(1),
   policy: policySchema,
-  /** Checked against the policy too (snapshotSchema): consistent_hash options must parse. */
+  /** Checked against the policy too (snapshotSchema): they must parse by its options schema (policies.ts). */
   policyOptions: policyOptionsSchema,
   healthCheck: healthCheckSchema,
   persistence: persistenceSchema,
@@ -395,8 +360,7 @@ export const snapshotSchema = z
   })
   .superRefine((snap, ctx) => {
     for (const [pi, p] of snap.pools.entries()) {
-      if (p.policy !== "consistent_hash") continue;
-      for (const issue of consistentHashOptionsSchema.safeParse(p.policyOptions).error?.issues ?? []) {
+      for (const issue of POLICY_FACTS[p.policy].options.safeParse(p.policyOptions).error?.issues ?? []) {
         ctx.addIssue({
           code: "custom",
           path: ["pools", pi, "policyOptions", ...issue.path.map(String)],

@@ -1,3 +1,8 @@
+import {
+  CONSISTENT_HASH_ALGORITHMS,
+  CONSISTENT_HASH_KEYS,
+  type ConsistentHashOptions,
+} from "@fulcrum/protocol";
 import { pickWeightedRandom, weightedEligible } from "../eligible";
 import { murmur3 } from "../hash";
 import { buildMaglev, MAGLEV_TABLE_SIZE } from "../hashing/maglev";
@@ -5,20 +10,11 @@ import { buildRing, type Ring, ringLookup } from "../hashing/ring";
 import { enumOption, PolicyOptionsError, stringOption } from "../options";
 import type { BackendView, PickContext, Policy, PolicyFactory } from "../types";
 
-export const CONSISTENT_HASH_KEYS = ["client_ip", "header", "cookie", "path"] as const;
-export const CONSISTENT_HASH_ALGORITHMS = ["ring", "maglev"] as const;
-
-export interface ConsistentHashOptions {
-  /**
-   * Where the data plane takes PickContext.key from. The balancer only hashes
-   * the string it is given; extracting it is the caller's job.
-   */
-  readonly key: (typeof CONSISTENT_HASH_KEYS)[number];
-  /** Header or cookie name; required for key "header" and "cookie". */
-  readonly keyName?: string;
-  readonly algorithm: (typeof CONSISTENT_HASH_ALGORITHMS)[number];
-}
-
+/**
+ * The options as @fulcrum/protocol's consistentHashOptionsSchema defines them,
+ * checked again here without zod so a policy built from unchecked input
+ * throws PolicyOptionsError (the agent's NACK reason) instead of misbehaving.
+ */
 export function parseConsistentHashOptions(raw?: Readonly<Record<string, unknown>>): ConsistentHashOptions {
   const name = "consistent_hash";
   const key = enumOption(name, raw, "key", CONSISTENT_HASH_KEYS, "client_ip");

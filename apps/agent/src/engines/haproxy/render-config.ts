@@ -1,8 +1,15 @@
 import { createHash } from "node:crypto";
-import type { Snapshot, SnapshotBackend, SnapshotPool, SnapshotProxyListener } from "@fulcrum/protocol";
+import {
+  POLICY_FACTS,
+  type Snapshot,
+  type SnapshotBackend,
+  type SnapshotPool,
+  type SnapshotProxyListener,
+} from "@fulcrum/protocol";
 import { upstreamKey } from "../../dataplane/pools/backend-state";
+import { HAPROXY_BALANCE } from "./balance";
 import { backendName, frontendName, hostPort, quote, routeVar, serverName } from "./names";
-import { hashOptions, listenersByPool, proxyListeners } from "./validate";
+import { listenersByPool, proxyListeners } from "./validate";
 
 export interface RenderPaths {
   /** Unix socket of the runtime API (stats socket, level admin, exposes listener fds for reloads). */
@@ -25,57 +32,27 @@ export interface RenderOptions {
 /** HAProxy's maxrewrite reserve: the largest request head that fits is tune.bufsize − this. */
 export const MAX_REWRITE = 1024;
 
-/** Policies whose weights HAProxy must ignore: every server renders at weight 1. */
-const UNWEIGHTED = new Set(["round_robin", "random", "first_available"]);
-
 const ms = (n: number) => `${n}ms`;
 
 /**
  * The weight HAProxy should use for a backend: the snapshot's weight for
- * weighted policies, 1 for policies that ignore weights (0 is a valid
- * "serving" weight there). Draining is a state, not a weight.
+ * weighted policies, 1 for policies that ignore weights (the protocol's
+ * policy table says which; 0 is a valid "serving" weight there). Draining is
+ * a state, not a weight.
  */
 export function serverWeight(pool: SnapshotPool, b: SnapshotBackend): number {
-  return UNWEIGHTED.has(pool.policy) ? 1 : b.weight;
+  return POLICY_FACTS[pool.policy].weighted ? b.weight : 1;
 }
 
 /** Opaque sticky-cookie value, the same as the builtin engine's, so switching engines keeps sessions. */
 export const cookieValue = (b: SnapshotBackend) =>
   createHash("sha256").update(upstreamKey(b)).digest("base64url").slice(0, 16);
 
+/** validate.ts refuses a policy HAProxy has no algorithm for before anything is rendered. */
 function balance(pool: SnapshotPool): string[] {
-  switch (pool.policy) {
-    case "round_robin":
-    case "weighted_round_robin":
-      return ["balance roundrobin"];
-    case "random":
-    case "weighted_random":
-      return ["balance random"];
-    case "least_connections":
-      return ["balance leastconn"];
-    case "power_of_two":
-      return ["balance random(2)"];
-    case "first_available":
-      return ["balance first"];
-    case "source_ip_hash":
-      return ["balance source", "hash-type consistent"];
-    case "consistent_hash": {
-      const o = hashOptions(pool);
-      const name = o.keyName ?? "";
-      const by =
-        o.key === "header"
-          ? `balance hdr(${name})`
-          : o.key === "cookie"
-            ? `balance hash req.cook(${name})`
-            : o.key === "path"
-              ? "balance uri"
-              : "balance source";
-      return [by, "hash-type consistent"];
-    }
-    default:
-      // validate.ts refuses the rest before rendering.
-      throw new Error(`policy ${pool.policy} has no HAProxy balance algorithm`);
-  }
+  const how = HAPROXY_BALANCE[pool.policy];
+  if (!how) throw new Error(`policy ${pool.policy} has no HAProxy balance algorithm`);
+  return how.lines(pool);
 }
 
 /**

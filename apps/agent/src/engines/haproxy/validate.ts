@@ -1,13 +1,12 @@
 import {
-  type ConsistentHashOptions,
   consistentHashOptionsSchema,
   listenerSettingsSchema,
   type Snapshot,
-  type SnapshotPool,
   type SnapshotProxyListener,
   tlsFeaturesUsed,
   unsupportedReason,
 } from "@fulcrum/protocol";
+import { HAPROXY_BALANCE } from "./balance";
 import { EngineUnsupportedError } from "./errors";
 
 export interface Unsupported {
@@ -20,12 +19,6 @@ export interface Unsupported {
 
 /** The schema's default: tolerated (not enforced) so a default listener runs on HAProxy; any other rate is refused. */
 const DEFAULT_MIN_BODY_RATE = listenerSettingsSchema.parse({}).minBodyBytesPerSecond;
-
-const STATIC_POLICIES = new Set(["source_ip_hash", "consistent_hash", "first_available"]);
-
-export function hashOptions(pool: SnapshotPool): ConsistentHashOptions {
-  return consistentHashOptionsSchema.parse(pool.policyOptions ?? {});
-}
 
 /** The http and tcp listeners (dns ones are refused by findUnsupported). */
 export const proxyListeners = (snapshot: Snapshot): SnapshotProxyListener[] =>
@@ -84,12 +77,13 @@ export function findUnsupported(snapshot: Snapshot): Unsupported[] {
   const byPool = listenersByPool(snapshot);
   for (const p of snapshot.pools) {
     const where = `pool ${p.name}`;
-    if (p.policy === "least_response_time") use("policy:least_response_time", where);
+    const balance = HAPROXY_BALANCE[p.policy];
+    if (!balance) use(`policy:${p.policy}`, where);
     if (p.policy === "consistent_hash") {
       const o = consistentHashOptionsSchema.safeParse(p.policyOptions ?? {});
       if (o.success && o.data.algorithm === "maglev") use("consistent_hash:maglev", where);
     }
-    if (p.slowStartMs > 0 && STATIC_POLICIES.has(p.policy)) use("pool:slow_start_static", where);
+    if (p.slowStartMs > 0 && balance?.static) use("pool:slow_start_static", where);
     if (p.outlierDetection.enabled) use("pool:outlier_detection", where);
     const r = p.retries;
     if (r.enabled && r.attempts > 0 && r.budgetPercent < 100) use("pool:retry_budget", where);

@@ -1,53 +1,15 @@
 import {
   type HealthCheck,
   healthCheckSchema,
+  isPolicy,
   type Persistence,
-  type Policy,
+  POLICY_FACTS,
   persistenceSchema,
 } from "@fulcrum/protocol";
 
-export const POLICY_INFO: Record<Policy, { label: string; help: string }> = {
-  round_robin: { label: "Round robin", help: "Each backend in turn, ignoring weights." },
-  weighted_round_robin: {
-    label: "Weighted round robin",
-    help: "In turn, in proportion to each backend's weight.",
-  },
-  random: { label: "Random", help: "Any backend at random; no shared state between nodes." },
-  weighted_random: { label: "Weighted random", help: "At random, in proportion to weight." },
-  least_connections: {
-    label: "Least connections",
-    help: "The backend with the fewest open connections; good for long requests.",
-  },
-  power_of_two: {
-    label: "Power of two choices",
-    help: "Pick two at random and send to the less loaded one.",
-  },
-  least_response_time: {
-    label: "Least response time",
-    help: "The backend that has been answering fastest lately.",
-  },
-  source_ip_hash: {
-    label: "Source IP hash",
-    help: "The same client address always lands on the same backend.",
-  },
-  consistent_hash: {
-    label: "Consistent hash",
-    help: "A hash ring: few clients move when backends come and go.",
-  },
-  first_available: {
-    label: "First available",
-    help: "The first healthy backend in order; the others wait as spares.",
-  },
-};
-
-/**
- * Policies that never read a backend's weight (packages/balancer: they pick among
- * eligible backends, not weighted ones): a weight changes nothing there, 0 included.
- */
-const IGNORES_WEIGHT: ReadonlySet<string> = new Set<Policy>(["round_robin", "random", "first_available"]);
-
+/** Whether setting a backend's weight changes anything in a pool of this policy (the protocol's table says). */
 export function policyIgnoresWeight(policy: string): boolean {
-  return IGNORES_WEIGHT.has(policy);
+  return isPolicy(policy) && !POLICY_FACTS[policy].weighted;
 }
 
 /** What to tell someone about to set a weight in a pool of this policy; null when weights work. */
@@ -61,7 +23,7 @@ export function weightNote(policy: string): string | null {
 }
 
 export function policyLabel(policy: string): string {
-  return POLICY_INFO[policy as Policy]?.label ?? policy;
+  return isPolicy(policy) ? POLICY_FACTS[policy].label : policy;
 }
 
 export function readHealthCheck(value: unknown): HealthCheck {

@@ -1,6 +1,6 @@
 "use client";
 
-import { POLICIES, type Policy } from "@fulcrum/protocol";
+import { POLICIES, POLICY_FACTS, type Policy } from "@fulcrum/protocol";
 import { useMutation } from "@tanstack/react-query";
 import { useState } from "react";
 import type { Pool } from "../../lib/api-types";
@@ -10,10 +10,10 @@ import { poolInput, poolUpdate } from "../../server/domain/schemas";
 import { useChangeDialog } from "../changes/change-dialog";
 import { Fieldset, FormActions, FormError, SelectField, TextField } from "../form";
 import { Button } from "../ui";
-import { EngineSupportTable } from "./engine-support";
+import { EngineSupportTable } from "./engine-support-table";
 import { FAILOVER_FIELDS, FailoverFields, failoverFromForm, readFailover } from "./failover-fields";
 import { HashOptionsFields, hashOptionsFromForm, readHashOptions } from "./hash-options";
-import { POLICY_INFO, readHealthCheck, readPersistence } from "./policies";
+import { readHealthCheck, readPersistence } from "./policies";
 
 const SHOWN = [
   "name",
@@ -129,11 +129,11 @@ export function PoolForm({
           value={policy}
           onChange={(e) => setPolicy(e.target.value as Policy)}
           error={errors.policy}
-          hint={POLICY_INFO[policy].help}
+          hint={POLICY_FACTS[policy].description}
         >
           {POLICIES.map((p) => (
             <option key={p} value={p}>
-              {POLICY_INFO[p].label}
+              {POLICY_FACTS[p].label}
             </option>
           ))}
         </SelectField>

@@ -7,7 +7,7 @@ import {
   weightedEligible,
   weightOf,
 } from "@fulcrum/balancer";
-import type { SnapshotBackend, SnapshotPool } from "@fulcrum/protocol";
+import { POLICY_FACTS, type SnapshotBackend, type SnapshotPool } from "@fulcrum/protocol";
 import type { SnapshotBody } from "../../snapshot/compile";
 import type { BackendEffect, PoolEffect } from "./types";
 
@@ -28,10 +28,6 @@ export interface LiveView {
   backend(poolId: string, id: string): BackendLive;
   poolRps(poolId: string): number;
 }
-
-const HASHING = new Set(["source_ip_hash", "consistent_hash"]);
-/** Policies that ignore weights: every eligible backend gets an equal turn. */
-const UNWEIGHTED = new Set(["round_robin", "random"]);
 
 /** A snapshot backend as the policies see it, with the console's view of its health. */
 function viewOf(b: SnapshotBackend, live: BackendLive): BackendView {
@@ -71,17 +67,19 @@ interface Distribution {
 }
 
 /**
- * Expected share of a pool's new requests per backend. Hashing pools are
- * measured with the policy itself over synthetic keys; round_robin and random
- * split equally among eligible backends; the weighted and load-aware policies
+ * Expected share of a pool's new requests per backend, by the policy's facts
+ * (@fulcrum/protocol policies.ts). Hashing pools are measured with the policy
+ * itself over synthetic keys; first_available gives everything to the first
+ * eligible backend (an approximation: it spills over to the next one only
+ * when connection caps are reached); the other unweighted ones (round_robin,
+ * random) split equally among eligible backends; the weighted ones
  * (weighted_*, least_*, power_of_two) split by weight, which is what they
- * converge to when backends answer alike; first_available gives everything
- * to the first eligible backend (an approximation: it spills over to the next
- * one only when connection caps are reached).
+ * converge to when backends answer alike.
  */
 export function distribution(pool: SnapshotPool, views: readonly BackendView[]): Distribution {
   const shares = new Map<string, number>();
-  if (HASHING.has(pool.policy)) {
+  const facts = POLICY_FACTS[pool.policy];
+  if (facts.hashing) {
     const keys = hashAssignments(pool, views);
     for (const id of keys) if (id) shares.set(id, (shares.get(id) ?? 0) + 1 / keys.length);
     return { shares, keys };
@@ -91,7 +89,7 @@ export function distribution(pool: SnapshotPool, views: readonly BackendView[]):
     if (first) shares.set(first.id, 1);
     return { shares, keys: null };
   }
-  if (UNWEIGHTED.has(pool.policy)) {
+  if (!facts.weighted) {
     const candidates = eligible(views);
     for (const b of candidates) shares.set(b.id, 1 / candidates.length);
     return { shares, keys: null };
