@@ -3,6 +3,7 @@ import type { EnrollRequest, EnrollResponse } from "@fulcrum/protocol";
 import { z } from "zod";
 import { ConflictError, NotFoundError, TokenInvalidError } from "../errors";
 import { notifyInTransaction } from "../events/cluster-events";
+import { CloseCode } from "../gateway/close-codes";
 import type { Services } from "../services";
 import type { Actor } from "./actor";
 import { livenessByAgent } from "./agent-liveness";
@@ -25,11 +26,16 @@ export const newEnrollmentTokenInput = z.object({
   maxUses: z.number().int().min(1).max(1000).default(1),
 });
 
+/**
+ * A new enrollment token, shown once: its secret and the command that enrolls
+ * an agent with it (pointing at this console's public URL).
+ */
 export async function createEnrollmentToken(
-  prisma: PrismaClient,
+  deps: Pick<Services, "prisma" | "config">,
   actor: Actor,
   input: z.infer<typeof newEnrollmentTokenInput>,
 ) {
+  const { prisma } = deps;
   const cluster = await prisma.cluster.findUnique({ where: { id: input.clusterId } });
   if (!cluster) throw new NotFoundError("Cluster", input.clusterId);
   const { secret, hash } = newSecret(ENROLLMENT_TOKEN_PREFIX);
@@ -54,7 +60,8 @@ export async function createEnrollmentToken(
     });
     return token;
   });
-  return { ...token, secret };
+  const command = `fulcrum-agent --console ${deps.config.publicUrl} --token ${secret}`;
+  return { ...token, secret, command };
 }
 
 export async function listEnrollmentTokens(prisma: PrismaClient, clusterId: string) {
@@ -160,9 +167,15 @@ export async function listAgents(deps: Pick<Services, "prisma" | "gateway">, clu
   });
 }
 
-/** Revoked agents keep their row (and history); deleted ones are gone. Either way every console drops them. */
-export async function revokeAgent(prisma: PrismaClient, actor: Actor, id: string, origin: string) {
-  return prisma.$transaction(async (tx) => {
+type AgentAdminDeps = Pick<Services, "prisma" | "gateway">;
+
+/**
+ * Revoked agents keep their row (and history); deleted ones are gone. Either
+ * way this console closes the agent's socket now, and the event committed with
+ * the change makes every other console close it too.
+ */
+export async function revokeAgent(deps: AgentAdminDeps, actor: Actor, id: string): Promise<{ id: string }> {
+  await deps.prisma.$transaction(async (tx) => {
     const before = await tx.agent.findUnique({ where: { id } });
     if (!before) throw new NotFoundError("Agent", id);
     await tx.agent.update({ where: { id }, data: { revokedAt: before.revokedAt ?? new Date() } });
@@ -172,13 +185,14 @@ export async function revokeAgent(prisma: PrismaClient, actor: Actor, id: string
       targetId: id,
       clusterId: before.clusterId,
     });
-    await notifyInTransaction(tx, { type: "agent-revoked", agentId: id, origin });
-    return before;
+    await notifyInTransaction(tx, { type: "agent-revoked", agentId: id, origin: deps.gateway.instanceId });
   });
+  deps.gateway.disconnect(id, CloseCode.revoked, "agent revoked");
+  return { id };
 }
 
-export async function deleteAgent(prisma: PrismaClient, actor: Actor, id: string, origin: string) {
-  return prisma.$transaction(async (tx) => {
+export async function deleteAgent(deps: AgentAdminDeps, actor: Actor, id: string): Promise<{ id: string }> {
+  await deps.prisma.$transaction(async (tx) => {
     const before = await tx.agent.findUnique({ where: { id } });
     if (!before) throw new NotFoundError("Agent", id);
     await tx.agent.delete({ where: { id } });
@@ -190,7 +204,8 @@ export async function deleteAgent(prisma: PrismaClient, actor: Actor, id: string
       clusterId: before.clusterId,
       before: shown,
     });
-    await notifyInTransaction(tx, { type: "agent-revoked", agentId: id, origin });
-    return { id };
+    await notifyInTransaction(tx, { type: "agent-revoked", agentId: id, origin: deps.gateway.instanceId });
   });
+  deps.gateway.disconnect(id, CloseCode.revoked, "agent deleted");
+  return { id };
 }

@@ -1,4 +1,5 @@
 import type { Prisma } from "@fulcrum/db";
+import type { Services } from "../services";
 import type { Actor } from "./actor";
 
 export interface AuditInput {
@@ -33,4 +34,32 @@ export async function recordAudit(
 function toJson(v: unknown): Prisma.InputJsonValue | undefined {
   if (v === undefined || v === null) return undefined;
   return JSON.parse(JSON.stringify(v)) as Prisma.InputJsonValue;
+}
+
+/** What the Audit page filters on; every field but `limit` is optional. */
+export interface AuditFilter {
+  /** Part of the actor's name, any case. */
+  actor?: string | undefined;
+  /** The start of the action, e.g. "backend." or "backend.move". */
+  action?: string | undefined;
+  targetType?: string | undefined;
+  /** One object's history (the History links on pools, backends and listeners). */
+  targetId?: string | undefined;
+  since?: Date | undefined;
+  limit: number;
+}
+
+/** Audit entries matching the filter, newest first. */
+export async function listAuditEntries(deps: Pick<Services, "prisma">, filter: AuditFilter) {
+  return deps.prisma.auditEntry.findMany({
+    where: {
+      ...(filter.actor ? { actorName: { contains: filter.actor, mode: "insensitive" } } : {}),
+      ...(filter.action ? { action: { startsWith: filter.action } } : {}),
+      ...(filter.targetType ? { targetType: filter.targetType } : {}),
+      ...(filter.targetId ? { targetId: filter.targetId } : {}),
+      ...(filter.since ? { createdAt: { gte: filter.since } } : {}),
+    },
+    orderBy: { createdAt: "desc" },
+    take: filter.limit,
+  });
 }

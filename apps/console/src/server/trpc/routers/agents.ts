@@ -9,7 +9,6 @@ import {
   revokeEnrollmentToken,
 } from "../../domain/agents";
 import { byCluster, byId } from "../../domain/schemas";
-import { CloseCode } from "../../gateway/close-codes";
 import { procedure, router } from "../init";
 
 export const agentRouter = router({
@@ -19,11 +18,7 @@ export const agentRouter = router({
   gatewayPath: procedure("agent.read").query(() => AGENT_GATEWAY_PATH),
   createEnrollmentToken: procedure("agent.enroll")
     .input(newEnrollmentTokenInput)
-    .mutation(async ({ ctx, input }) => {
-      const token = await createEnrollmentToken(ctx.services.prisma, ctx.actor, input);
-      const command = `fulcrum-agent --console ${ctx.services.config.publicUrl} --token ${token.secret}`;
-      return { ...token, command };
-    }),
+    .mutation(({ ctx, input }) => createEnrollmentToken(ctx.services, ctx.actor, input)),
   enrollmentTokens: procedure("agent.enroll")
     .input(byCluster)
     .query(({ ctx, input }) => listEnrollmentTokens(ctx.services.prisma, input.clusterId)),
@@ -32,16 +27,8 @@ export const agentRouter = router({
     .mutation(({ ctx, input }) => revokeEnrollmentToken(ctx.services.prisma, ctx.actor, input.id)),
   revoke: procedure("agent.manage")
     .input(byId)
-    .mutation(async ({ ctx, input }) => {
-      await revokeAgent(ctx.services.prisma, ctx.actor, input.id, ctx.services.gateway.instanceId);
-      ctx.services.gateway.disconnect(input.id, CloseCode.revoked, "agent revoked");
-      return { id: input.id };
-    }),
+    .mutation(({ ctx, input }) => revokeAgent(ctx.services, ctx.actor, input.id)),
   delete: procedure("agent.manage")
     .input(byId)
-    .mutation(async ({ ctx, input }) => {
-      await deleteAgent(ctx.services.prisma, ctx.actor, input.id, ctx.services.gateway.instanceId);
-      ctx.services.gateway.disconnect(input.id, CloseCode.revoked, "agent deleted");
-      return { id: input.id };
-    }),
+    .mutation(({ ctx, input }) => deleteAgent(ctx.services, ctx.actor, input.id)),
 });

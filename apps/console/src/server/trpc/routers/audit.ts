@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { listAuditEntries } from "../../domain/audit";
 import { procedure, router } from "../init";
 
 export const auditRouter = router({
@@ -14,17 +15,5 @@ export const auditRouter = router({
         limit: z.number().int().min(1).max(500).default(100),
       }),
     )
-    .query(({ ctx, input }) =>
-      ctx.services.prisma.auditEntry.findMany({
-        where: {
-          ...(input.actor ? { actorName: { contains: input.actor, mode: "insensitive" } } : {}),
-          ...(input.action ? { action: { startsWith: input.action } } : {}),
-          ...(input.targetType ? { targetType: input.targetType } : {}),
-          ...(input.targetId ? { targetId: input.targetId } : {}),
-          ...(input.since ? { createdAt: { gte: input.since } } : {}),
-        },
-        orderBy: { createdAt: "desc" },
-        take: input.limit,
-      }),
-    ),
+    .query(({ ctx, input }) => listAuditEntries(ctx.services, input)),
 });
