@@ -29,6 +29,8 @@ const envSchema = z.object({
   /** The URL people and agents use to reach this console; used for cookies and agent command lines. */
   FULCRUM_PUBLIC_URL: z.url().optional(),
   FULCRUM_SECRET: z.string().min(32, "FULCRUM_SECRET must be at least 32 characters").optional(),
+  /** Comma-separated earlier secrets, read only to re-encrypt certificate keys after a rotation. */
+  FULCRUM_PREVIOUS_SECRETS: z.string().optional(),
   FULCRUM_ADMIN_EMAIL: z.email("FULCRUM_ADMIN_EMAIL must be an email address").optional(),
   FULCRUM_ADMIN_PASSWORD: z
     .string()
@@ -99,6 +101,8 @@ export interface ConsoleConfig {
   host: string;
   publicUrl: string;
   secret: string;
+  /** FULCRUM_PREVIOUS_SECRETS: certificate keys encrypted with these are re-encrypted at start. */
+  previousSecrets: string[];
   dev: boolean;
   database: DatabaseConfig;
   bootstrapAdmin: { email: string; password: string } | undefined;
@@ -150,6 +154,10 @@ export function loadConsoleConfig(env: NodeJS.ProcessEnv, opts: { dev: boolean }
     host: e.HOST,
     publicUrl: e.FULCRUM_PUBLIC_URL ?? `http://localhost:${e.PORT}`,
     secret: e.FULCRUM_SECRET ?? localSecret(env),
+    previousSecrets: (e.FULCRUM_PREVIOUS_SECRETS ?? "")
+      .split(",")
+      .map((v) => v.trim())
+      .filter(Boolean),
     dev: opts.dev,
     database,
     bootstrapAdmin:

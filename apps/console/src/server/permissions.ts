@@ -14,6 +14,8 @@ const VIEWER = [
   "agent.read",
   "config.read",
   "audit.read",
+  // Certificates' public facts (chain, names, expiry); no API returns a private key to anyone.
+  "certificate.read",
 ] as const;
 
 const OPERATOR = [
@@ -24,6 +26,8 @@ const OPERATOR = [
   "pool.write",
   "backend.write",
   "backend.drain",
+  // Upload, replace, rename and delete certificates (keys are write-only).
+  "certificate.write",
   "config.rollback",
   // Dry runs lock the cluster row briefly and read live metrics: not for viewers.
   "config.preview",

@@ -1,6 +1,7 @@
 import type { PrismaClient } from "@fulcrum/db";
 import type { Auth } from "./auth/auth";
 import type { ConsoleConfig } from "./config";
+import type { KeyRing } from "./domain/certificates/key-encryption";
 import type { TopologyDeps } from "./domain/topology-change";
 import type { AgentGateway } from "./gateway/agent-gateway";
 import type { Logger } from "./logger";
@@ -14,4 +15,6 @@ export interface Services extends TopologyDeps {
   gateway: AgentGateway;
   log: Logger;
   metrics: MetricsStore;
+  /** Encrypts and decrypts certificate keys (derived from FULCRUM_SECRET). */
+  keys: KeyRing;
 }

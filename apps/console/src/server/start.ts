@@ -2,11 +2,13 @@ import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import type { Duplex } from "node:stream";
-import { openDatabase } from "@fulcrum/db";
+import { openDatabase, type PrismaClient } from "@fulcrum/db";
 import { AGENT_GATEWAY_PATH } from "@fulcrum/protocol";
 import { createAuth } from "./auth/auth";
 import { bootstrapAdmin } from "./auth/bootstrap";
 import { loadConsoleConfig } from "./config";
+import { type KeyRing, keyRing } from "./domain/certificates/key-encryption";
+import { loadTlsMaterial, reencryptCertificateKeys } from "./domain/certificates/material";
 import { startClusterEventRelay } from "./events/cluster-events";
 import { AgentGateway } from "./gateway/agent-gateway";
 import { createRequestHandler } from "./http/handler";
@@ -30,6 +32,19 @@ export interface RunningConsole {
   close(): Promise<void>;
 }
 
+/** After FULCRUM_SECRET was rotated: keys under a previous secret move to the current one. */
+async function reencryptKeysAtStart(prisma: PrismaClient, keys: KeyRing): Promise<void> {
+  const { reencrypted, unreadable } = await reencryptCertificateKeys(prisma, keys);
+  if (reencrypted > 0)
+    log.info("re-encrypted certificate keys with the current secret", { count: reencrypted });
+  if (unreadable.length > 0) {
+    log.error(
+      "certificate keys encrypted with an unknown secret: add it to FULCRUM_PREVIOUS_SECRETS, or upload these again",
+      { certificates: unreadable.join(",") },
+    );
+  }
+}
+
 export async function startConsole(opts: StartOptions): Promise<RunningConsole> {
   const config = loadConsoleConfig(opts.env, { dev: opts.dev });
   const db = await openDatabase(config.database, {
@@ -37,7 +52,15 @@ export async function startConsole(opts: StartOptions): Promise<RunningConsole> 
   });
   if (db.applied.length > 0) log.info("applied migrations", { migrations: db.applied.join(",") });
   const metrics = new MetricsStore({ prisma: db.prisma, log, retentionDays: config.metrics.retentionDays });
-  const gateway = new AgentGateway({ prisma: db.prisma, log, stats: metrics, limits: config.agentLimits });
+  const keys = keyRing(config.secret, config.previousSecrets);
+  await reencryptKeysAtStart(db.prisma, keys);
+  const gateway = new AgentGateway({
+    prisma: db.prisma,
+    log,
+    stats: metrics,
+    limits: config.agentLimits,
+    tlsMaterial: (snapshot) => loadTlsMaterial(db.prisma, keys, snapshot),
+  });
   const services: Services = {
     config,
     prisma: db.prisma,
@@ -50,6 +73,7 @@ export async function startConsole(opts: StartOptions): Promise<RunningConsole> 
     publisher: gateway,
     log,
     metrics,
+    keys,
   };
   await bootstrapAdmin(services);
   const relay = await startClusterEventRelay(db, gateway, log);

@@ -5,11 +5,16 @@ import type { Actor } from "./actor";
 
 /** Reads one cluster's topology in the shape the compiler takes. */
 export async function readTopology(tx: Prisma.TransactionClient, clusterId: string): Promise<TopologyRows> {
-  const [listeners, pools] = await Promise.all([
+  const [listeners, pools, certificates] = await Promise.all([
     tx.listener.findMany({ where: { clusterId }, include: { routes: true } }),
     tx.pool.findMany({ where: { clusterId }, include: { backends: true } }),
+    // Public facts only: key material never enters a config version.
+    tx.certificate.findMany({
+      where: { clusterId },
+      select: { id: true, fingerprint: true, names: true, notAfter: true },
+    }),
   ]);
-  return { listeners, pools };
+  return { listeners, pools, certificates };
 }
 
 /**
@@ -32,8 +37,8 @@ export async function recordConfigVersion(
     hash,
     clusterId,
     createdAt: new Date().toISOString(),
-    certificates: [],
     ...body,
+    certificates: body.certificates ?? [],
   };
   await tx.configVersion.create({
     data: {

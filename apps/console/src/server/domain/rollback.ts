@@ -59,6 +59,8 @@ async function restoreTopology(
         bindAddress: l.bindAddress,
         port: l.port,
         settings: json(l.settings),
+        // Certificates are referenced, not restored: a deleted one makes the gate refuse the rollback.
+        ...(l.protocol === "http" && l.tls ? { tls: json(l.tls) } : {}),
         routes: {
           create: l.routes.map(({ id, host, pathPrefix, priority, poolId, action, redirect }) => ({
             id,

@@ -5,6 +5,8 @@ import {
   isAbsolutePath,
   isPrintableText,
   listenerSettingsSchema,
+  MAX_HSTS_MAX_AGE_SECONDS,
+  MAX_LISTENER_CERTIFICATES,
   outlierDetectionSchema,
   persistenceSchema,
   policyOptionsSchema,
@@ -14,6 +16,7 @@ import {
   REDIRECT_LOOP_GUARD_DEFAULT,
   ROUTE_ACTIONS,
   retriesSchema,
+  TLS_MIN_VERSIONS,
 } from "@fulcrum/protocol";
 import { z } from "zod";
 
@@ -159,6 +162,55 @@ function checkSettings(
   }
 }
 
+/**
+ * TLS on an http listener (packages/protocol listenerTlsSchema, with messages
+ * for people). Certificates are ids of the cluster's certificates: one that is
+ * not (deleted, another cluster's) is refused by the snapshot gate, naming it.
+ */
+export const listenerTlsInput = z
+  .object({
+    certificateIds: z
+      .array(idSchema)
+      .min(1, "Choose at least one certificate.")
+      .max(MAX_LISTENER_CERTIFICATES, `A listener serves at most ${MAX_LISTENER_CERTIFICATES} certificates.`)
+      .refine((ids) => new Set(ids).size === ids.length, "Choose each certificate once."),
+    defaultCertificateId: idSchema,
+    unknownName: z.enum(["default", "reject"], { message: "Choose default or reject." }).default("default"),
+    minVersion: z.enum(TLS_MIN_VERSIONS, { message: "Choose TLSv1.2 or TLSv1.3." }).default("TLSv1.2"),
+    hsts: z
+      .object({
+        maxAgeSeconds: z
+          .number({ message: "Enter a number of seconds." })
+          .int("Enter whole seconds.")
+          .min(0, `HSTS max-age runs from 0 to ${MAX_HSTS_MAX_AGE_SECONDS} s (two years).`)
+          .max(
+            MAX_HSTS_MAX_AGE_SECONDS,
+            `HSTS max-age runs from 0 to ${MAX_HSTS_MAX_AGE_SECONDS} s (two years).`,
+          ),
+        includeSubDomains: z.boolean().default(false),
+        preload: z.boolean().default(false),
+      })
+      .nullable()
+      .default(null),
+  })
+  .superRefine((v, ctx) => {
+    if (!v.certificateIds.includes(v.defaultCertificateId)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["defaultCertificateId"],
+        message: "Choose the default among the listener's certificates.",
+      });
+    }
+  })
+  .transform((v) => ({ ...v, alpn: ["http/1.1"] as ["http/1.1"] }));
+
+/** TLS belongs to http listeners. */
+function checkTls(v: { protocol?: ListenerProtocolInput | undefined; tls?: unknown }, ctx: z.RefinementCtx) {
+  if (v.tls && v.protocol !== undefined && v.protocol !== "http") {
+    ctx.addIssue({ code: "custom", path: ["tls"], message: "Only HTTP listeners terminate TLS." });
+  }
+}
+
 const listenerFields = z.object({
   clusterId: idSchema,
   name: nameSchema,
@@ -166,9 +218,12 @@ const listenerFields = z.object({
   bindAddress: bindAddressSchema.default("0.0.0.0"),
   port: portSchema,
   settings: z.record(z.string(), z.unknown()).default({}),
+  /** null: plain HTTP. */
+  tls: listenerTlsInput.nullable().default(null),
 });
 export const listenerInput = listenerFields
   .superRefine(checkSettings)
+  .superRefine(checkTls)
   .transform((v) => ({ ...v, settings: settingsSchemaFor(v.protocol).parse(v.settings) }));
 /**
  * Updates change only the fields they name. (zod 4 applies a field's default
@@ -184,8 +239,11 @@ export const listenerUpdate = z
     bindAddress: bindAddressSchema.optional(),
     port: portSchema.optional(),
     settings: z.record(z.string(), z.unknown()).optional(),
+    /** null turns TLS off; absent leaves it as it is. */
+    tls: listenerTlsInput.nullable().optional(),
   })
-  .superRefine(checkSettings);
+  .superRefine(checkSettings)
+  .superRefine(checkTls);
 
 export const redirectInput = z.object({
   status: z

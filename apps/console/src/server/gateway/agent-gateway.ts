@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { PrismaClient } from "@fulcrum/db";
-import { MAX_AGENT_FRAME_BYTES, type Snapshot } from "@fulcrum/protocol";
+import { MAX_AGENT_FRAME_BYTES, type Snapshot, type TlsMaterial } from "@fulcrum/protocol";
 import { WebSocketServer } from "ws";
 import { SYSTEM_ACTOR } from "../domain/actor";
 import { authenticateAgent } from "../domain/agents";
@@ -40,7 +40,7 @@ export class AgentGateway implements ConfigPublisher, EventTarget {
   private readonly pendingClusters = new Set<string>();
   private flushScheduled = false;
   private readonly liveness: NodeJS.Timeout;
-  private readonly frames = new SnapshotFrames((clusterId) => this.currentSnapshot(clusterId));
+  private readonly frames: SnapshotFrames;
   private readonly status: AgentStatusWriter;
   private readonly health: HealthEventBatcher;
   private readonly limits: AgentLimits;
@@ -59,8 +59,11 @@ export class AgentGateway implements ConfigPublisher, EventTarget {
       stats?: StatsSink;
       /** Per-agent limits; by default the FULCRUM_AGENT_* settings of this process (see agent-limits.ts). */
       limits?: AgentLimits;
+      /** Decrypted key material of a snapshot's certificates (domain/certificates/material.ts). */
+      tlsMaterial?: (snapshot: Snapshot) => Promise<TlsMaterial[]>;
     },
   ) {
+    this.frames = new SnapshotFrames((clusterId) => this.currentSnapshot(clusterId), deps.tlsMaterial);
     this.limits = deps.limits ?? DEFAULT_AGENT_LIMITS;
     this.status = new AgentStatusWriter(deps);
     this.health = new HealthEventBatcher(deps.stats ?? discardStats);

@@ -134,6 +134,22 @@ export async function renderPrometheus(services: Services): Promise<string> {
     if (name !== undefined && a.appliedVersion !== null)
       out.sample("fulcrum_agent_applied_version", { cluster: name, agent: a.name }, a.appliedVersion);
   }
+
+  out.family(
+    "fulcrum_certificate_expiry_seconds",
+    "gauge",
+    "Seconds until each certificate's notAfter (negative once expired).",
+  );
+  const certificates = await prisma.certificate.findMany({
+    select: { name: true, clusterId: true, notAfter: true },
+    orderBy: { name: "asc" },
+  });
+  for (const c of certificates) {
+    const name = clusterName.get(c.clusterId);
+    const seconds = Math.floor((c.notAfter.getTime() - Date.now()) / 1000);
+    if (name !== undefined)
+      out.sample("fulcrum_certificate_expiry_seconds", { certificate: c.name, cluster: name }, seconds);
+  }
   return out.toString();
 }
 

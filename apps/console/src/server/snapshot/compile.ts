@@ -3,6 +3,7 @@ import {
   dnsListenerSettingsSchema,
   healthCheckSchema,
   listenerSettingsSchema,
+  listenerTlsSchema,
   outlierDetectionSchema,
   persistenceSchema,
   policySchema,
@@ -10,6 +11,7 @@ import {
   redirectOptionsSchema,
   retriesSchema,
   type Snapshot,
+  type SnapshotCertificate,
   type SnapshotListener,
   type SnapshotPool,
   type SnapshotRoute,
@@ -27,6 +29,8 @@ export interface TopologyRows {
     bindAddress: string;
     port: number;
     settings?: unknown;
+    /** http only: listenerTlsSchema as stored; null: plain HTTP. */
+    tls?: unknown;
     routes: Array<{
       id: string;
       host: string;
@@ -60,9 +64,15 @@ export interface TopologyRows {
       publicBaseUrl?: string | null;
     }>;
   }>;
+  /** The cluster's certificates (public facts only); the snapshot lists those its listeners use. */
+  certificates?: Array<{ id: string; fingerprint: string; names: string[]; notAfter: Date }>;
 }
 
-export type SnapshotBody = Pick<Snapshot, "listeners" | "pools">;
+/**
+ * `certificates` is left out when no listener uses TLS, so topologies without
+ * TLS hash exactly as they did before issue 16.
+ */
+export type SnapshotBody = Pick<Snapshot, "listeners" | "pools"> & { certificates?: SnapshotCertificate[] };
 
 const byKey =
   <T>(key: (t: T) => string) =>
@@ -123,6 +133,8 @@ export function compileSnapshotBodyAsStored(rows: TopologyRows): SnapshotBody {
             port,
             settings: parsedOrStored(listenerSettingsSchema, l.settings ?? {}),
             routes,
+            // Left out (not null) when plain, so plain listeners hash as before.
+            ...(l.protocol === "http" && l.tls ? { tls: parsedOrStored(listenerTlsSchema, l.tls) } : {}),
           };
     })
     .sort(byKey((l) => `${l.bindAddress}:${String(l.port).padStart(5, "0")}`));
@@ -155,7 +167,31 @@ export function compileSnapshotBodyAsStored(rows: TopologyRows): SnapshotBody {
     }))
     .sort(byKey((p) => p.name));
 
-  return { listeners, pools };
+  const certificates = usedCertificates(listeners, rows.certificates ?? []);
+  return certificates.length > 0 ? { listeners, pools, certificates } : { listeners, pools };
+}
+
+/**
+ * The certificates the listeners name, by reference (no key material), in id
+ * order. A name without a row stays out: the snapshot gate then refuses the
+ * listener that names it.
+ */
+function usedCertificates(
+  listeners: readonly SnapshotListener[],
+  rows: NonNullable<TopologyRows["certificates"]>,
+): SnapshotCertificate[] {
+  const used = new Set<string>();
+  for (const l of listeners)
+    if (l.protocol === "http") for (const id of l.tls?.certificateIds ?? []) used.add(id);
+  return rows
+    .filter((c) => used.has(c.id))
+    .map((c) => ({
+      id: c.id,
+      fingerprint: c.fingerprint,
+      names: [...c.names].sort(),
+      notAfter: c.notAfter.toISOString(),
+    }))
+    .sort(byKey((c) => c.id));
 }
 
 /**

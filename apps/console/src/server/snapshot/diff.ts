@@ -1,4 +1,10 @@
-import type { SnapshotBackend, SnapshotListener, SnapshotPool, SnapshotRoute } from "@fulcrum/protocol";
+import type {
+  SnapshotBackend,
+  SnapshotCertificate,
+  SnapshotListener,
+  SnapshotPool,
+  SnapshotRoute,
+} from "@fulcrum/protocol";
 import type { SnapshotBody } from "./compile";
 
 /** One line of a readable diff between two snapshots. */
@@ -98,5 +104,17 @@ export function diffSnapshots(before: SnapshotBody, after: SnapshotBody): Snapsh
     pool,
   });
   changes.push(...diffCollection(backendsOf(before), backendsOf(after), backendLabel, backendFields));
+
+  // Certificates by fingerprint, names and expiry: a snapshot holds no key material to show.
+  const certificateLabel = (c: SnapshotCertificate) => `certificate ${c.names[0] ?? c.id} (${c.id})`;
+  const certificateFields = ({ id: _id, ...rest }: SnapshotCertificate) => flatten(rest);
+  changes.push(
+    ...diffCollection(
+      before.certificates ?? [],
+      after.certificates ?? [],
+      certificateLabel,
+      certificateFields,
+    ),
+  );
   return changes;
 }

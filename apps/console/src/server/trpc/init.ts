@@ -15,6 +15,8 @@ import type { Context } from "./context";
 export type Access = Permission | "authenticated" | "public";
 export interface Meta {
   access: Access;
+  /** Top-level input fields that may hold line breaks (PEM text); other control characters stay refused. */
+  multiline?: readonly string[];
 }
 
 function fieldErrorsOf(err: unknown): Record<string, string> | undefined {
@@ -77,12 +79,13 @@ const mapErrors = t.middleware(async ({ next }) => {
 });
 
 /** The path ("moves.3.name") of the first string in `input` that holds a control character, if any. */
-function unprintableField(input: unknown): string | undefined {
+function unprintableField(input: unknown, multiline: readonly string[] = []): string | undefined {
   const stack: Array<{ value: unknown; path: string[] }> = [{ value: input, path: [] }];
   while (stack.length > 0) {
     const { value, path } = stack.pop() as { value: unknown; path: string[] };
     if (typeof value === "string") {
-      if (!isPrintable(value)) return path.join(".") || "_";
+      const text = path.length === 1 && multiline.includes(path[0]!) ? value.replace(/\r?\n/g, "") : value;
+      if (!isPrintable(text)) return path.join(".") || "_";
     } else if (value !== null && typeof value === "object") {
       for (const [k, v] of Object.entries(value)) {
         if (!isPrintable(k)) return [...path, "_"].join(".");
@@ -98,8 +101,8 @@ function unprintableField(input: unknown): string | undefined {
  * says: nothing a person types has one, they can end a log line, and
  * PostgreSQL refuses NUL (which would otherwise surface as a 500).
  */
-const refuseUnprintable = t.middleware(async ({ getRawInput, next }) => {
-  const field = unprintableField(await getRawInput());
+const refuseUnprintable = t.middleware(async ({ getRawInput, meta, next }) => {
+  const field = unprintableField(await getRawInput(), meta?.multiline);
   if (field !== undefined) {
     throw new InvalidInputError(`${field === "_" ? "The input" : field}: ${NO_CONTROL_CHARACTERS}`, {
       [field]: NO_CONTROL_CHARACTERS,
@@ -126,10 +129,10 @@ export const publicProcedure = t.procedure
   .use(authorize)
   .use(refuseUnprintable);
 
-/** A procedure callable by actors whose role grants `access`. */
-export function procedure(access: Exclude<Access, "public">) {
+/** A procedure callable by actors whose role grants `access`; `multiline` fields may hold line breaks. */
+export function procedure(access: Exclude<Access, "public">, opts: { multiline?: readonly string[] } = {}) {
   return t.procedure
-    .meta({ access })
+    .meta({ access, ...opts })
     .use(mapErrors)
     .use(authorize)
     .use(refuseUnprintable)

@@ -1,6 +1,7 @@
 import { router } from "./init";
 import { agentRouter } from "./routers/agents";
 import { auditRouter } from "./routers/audit";
+import { certificateRouter } from "./routers/certificates";
 import { changeRouter } from "./routers/changes";
 import { clusterRouter } from "./routers/clusters";
 import { configRouter } from "./routers/config";
@@ -17,6 +18,7 @@ export const appRouter = router({
   route: routeRouter,
   pool: poolRouter,
   backend: backendRouter,
+  certificate: certificateRouter,
   agent: agentRouter,
   config: configRouter,
   change: changeRouter,

@@ -1,4 +1,4 @@
-import type { Prisma } from "@fulcrum/db";
+import { Prisma } from "@fulcrum/db";
 import type { z } from "zod";
 import { InvalidInputError, NotFoundError } from "../../errors";
 import type { Actor } from "../actor";
@@ -27,7 +27,9 @@ export async function getListener(deps: TopologyDeps, id: string) {
 export async function createListener(deps: TopologyDeps, actor: Actor, input: z.infer<typeof listenerInput>) {
   await getCluster(deps, input.clusterId);
   return commitTopologyChange(deps, actor, input.clusterId, async (tx) => {
-    const after = await tx.listener.create({ data: { ...input, settings: json(input.settings) } });
+    const after = await tx.listener.create({
+      data: { ...input, settings: json(input.settings), tls: tlsColumn(input.tls) },
+    });
     return {
       result: after,
       audit: { action: "listener.create", targetType: "listener", targetId: after.id, after },
@@ -41,8 +43,12 @@ export async function updateListener(
   input: z.infer<typeof listenerUpdate>,
 ) {
   const before = await getListener(deps, input.id);
-  const { id, settings: given, ...data } = input;
+  const { id, settings: given, tls, ...data } = input;
   const protocol = data.protocol ?? before.protocol;
+  if (protocol !== "http" && (tls ?? (tls === undefined ? before.tls : null))) {
+    const message = "Only HTTP listeners terminate TLS: turn TLS off before switching to TCP or DNS.";
+    throw new InvalidInputError(message, { tls: message });
+  }
   if (protocol !== before.protocol && (protocol === "dns" || before.protocol === "dns")) {
     // A DNS route's host is a name to answer for, an HTTP route's a Host to match: they don't convert.
     const routes = await deps.prisma.route.count({ where: { listenerId: id } });
@@ -57,7 +63,11 @@ export async function updateListener(
   return commitTopologyChange(deps, actor, before.clusterId, async (tx) => {
     const after = await tx.listener.update({
       where: { id },
-      data: { ...data, ...(settings ? { settings: json(settings) } : {}) },
+      data: {
+        ...data,
+        ...(settings ? { settings: json(settings) } : {}),
+        ...(tls !== undefined ? { tls: tlsColumn(tls) } : {}),
+      },
     });
     return {
       result: after,
@@ -65,6 +75,9 @@ export async function updateListener(
     };
   });
 }
+
+/** A listener's tls column: JSON, or SQL NULL for plain HTTP. */
+const tlsColumn = (tls: object | null) => (tls ? json(tls) : Prisma.DbNull);
 
 function settingsFor(protocol: "http" | "tcp" | "dns", raw: Record<string, unknown> | undefined) {
   if (raw === undefined) return undefined;

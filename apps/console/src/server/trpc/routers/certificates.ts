@@ -1,0 +1,41 @@
+import {
+  deleteCertificate,
+  getCertificate,
+  listCertificates,
+  renameCertificate,
+  replaceCertificate,
+  uploadCertificate,
+} from "../../domain/certificates/certificates";
+import {
+  certificateIdInput,
+  certificateListInput,
+  certificateRenameInput,
+  certificateReplaceInput,
+  certificateUploadInput,
+} from "../../domain/certificates/schemas";
+import { procedure, router } from "../init";
+
+/** PEM is text in lines; inspect.ts reads it strictly (base64 between armour lines). */
+const PEM_FIELDS = { multiline: ["chainPem", "keyPem"] } as const;
+
+/** Certificates of a cluster (issue 16). No procedure returns a private key, encrypted or not. */
+export const certificateRouter = router({
+  list: procedure("certificate.read")
+    .input(certificateListInput)
+    .query(({ ctx, input }) => listCertificates(ctx.services, input.clusterId)),
+  get: procedure("certificate.read")
+    .input(certificateIdInput)
+    .query(({ ctx, input }) => getCertificate(ctx.services, input.id)),
+  upload: procedure("certificate.write", PEM_FIELDS)
+    .input(certificateUploadInput)
+    .mutation(({ ctx, input }) => uploadCertificate(ctx.services, ctx.actor, input)),
+  replace: procedure("certificate.write", PEM_FIELDS)
+    .input(certificateReplaceInput)
+    .mutation(({ ctx, input }) => replaceCertificate(ctx.services, ctx.actor, input)),
+  rename: procedure("certificate.write")
+    .input(certificateRenameInput)
+    .mutation(({ ctx, input }) => renameCertificate(ctx.services, ctx.actor, input)),
+  delete: procedure("certificate.write")
+    .input(certificateIdInput)
+    .mutation(({ ctx, input }) => deleteCertificate(ctx.services, ctx.actor, input.id)),
+});
