@@ -49,7 +49,7 @@ export async function runConsole(
 
   const stored = await snapshots.load();
   if (stored) {
-    const r = await apply(stored);
+    const r = await apply(stored, await snapshots.loadMaterial());
     if (r.ok) log.info("serving stored snapshot until the console answers", { version: stored.version });
   }
 

@@ -1,4 +1,4 @@
-import type { Snapshot } from "@fulcrum/protocol";
+import type { Snapshot, TlsMaterial } from "@fulcrum/protocol";
 import type { ApplyOutcome } from "./console/connection";
 import type { Engine } from "./engines/engine";
 import { errorCode, errorMessage } from "./errors";
@@ -11,14 +11,24 @@ import type { SnapshotStore } from "./state/snapshot-store";
  * last good one. Never rejects: the outcome becomes an ack or a nack; a nack
  * for a reason that may pass by itself is marked `transient` (SnapshotRetry).
  */
-export function snapshotApplier(engine: Engine, store: SnapshotStore | undefined, log: Logger) {
-  return async (snapshot: Snapshot): Promise<ApplyOutcome> => {
+/** Applies a snapshot with the key material sent next to it (the snapshot message's `tlsMaterial`). */
+export type ApplySnapshot = (
+  snapshot: Snapshot,
+  tlsMaterial?: readonly TlsMaterial[],
+) => Promise<ApplyOutcome>;
+
+export function snapshotApplier(
+  engine: Engine,
+  store: SnapshotStore | undefined,
+  log: Logger,
+): ApplySnapshot {
+  return async (snapshot, tlsMaterial = []) => {
     const applied = engine.applied;
     if (applied?.version === snapshot.version && applied.hash === snapshot.hash) {
       return { ok: true, version: snapshot.version, hash: snapshot.hash };
     }
     try {
-      await engine.apply(snapshot);
+      await engine.apply(snapshot, tlsMaterial);
     } catch (e) {
       const reason = `${errorCode(e)}: ${errorMessage(e)}`;
       const transient = isTransientApplyError(e);
@@ -34,7 +44,7 @@ export function snapshotApplier(engine: Engine, store: SnapshotStore | undefined
     log.info("applied snapshot", { version: snapshot.version, hash: snapshot.hash.slice(0, 12) });
     // Serving matters more than remembering: a failed save is logged, not nacked.
     await store
-      ?.save(snapshot)
+      ?.save(snapshot, tlsMaterial)
       .catch((e) => log.error("could not store snapshot", { error: errorMessage(e) }));
     return { ok: true, version: snapshot.version, hash: snapshot.hash };
   };

@@ -1,8 +1,9 @@
-import type { Snapshot } from "@fulcrum/protocol";
+import type { Snapshot, TlsMaterial } from "@fulcrum/protocol";
 import type { ApplyOutcome } from "./console/connection";
 import { guarded } from "./guard";
 import type { Logger } from "./log";
 import { type BackoffOptions, backoffDelay } from "./retry/backoff";
+import type { ApplySnapshot } from "./snapshot-applier";
 
 /** Retries of a snapshot refused for a transient reason: full jitter, from 1 s up to 60 s apart. */
 export const DEFAULT_APPLY_RETRY: Readonly<BackoffOptions> = { baseMs: 1000, capMs: 60_000 };
@@ -32,7 +33,7 @@ export const isTransientOutcome = (r: ApplyOutcome): boolean =>
   !r.ok && (r as { transient?: unknown }).transient === true;
 
 export interface SnapshotRetryOptions {
-  apply: (snapshot: Snapshot) => Promise<ApplyOutcome>;
+  apply: ApplySnapshot;
   /** Each retry's outcome goes to the console as an ack or nack (ConsoleConnection.report). */
   report?: (version: number, outcome: ApplyOutcome) => void;
   log: Logger;
@@ -56,10 +57,10 @@ export class SnapshotRetry {
     this.backoff = opts.backoff ?? DEFAULT_APPLY_RETRY;
   }
 
-  readonly apply = async (snapshot: Snapshot): Promise<ApplyOutcome> => {
+  readonly apply: ApplySnapshot = async (snapshot, tlsMaterial) => {
     const gen = this.cancel();
-    const r = await this.opts.apply(snapshot);
-    if (isTransientOutcome(r) && gen === this.generation) this.schedule(snapshot, gen, 0);
+    const r = await this.opts.apply(snapshot, tlsMaterial);
+    if (isTransientOutcome(r) && gen === this.generation) this.schedule(snapshot, tlsMaterial, gen, 0);
     return r;
   };
 
@@ -78,7 +79,12 @@ export class SnapshotRetry {
     return ++this.generation;
   }
 
-  private schedule(snapshot: Snapshot, gen: number, attempt: number): void {
+  private schedule(
+    snapshot: Snapshot,
+    tlsMaterial: readonly TlsMaterial[] | undefined,
+    gen: number,
+    attempt: number,
+  ): void {
     const { log } = this.opts;
     const delay = Math.max(MIN_RETRY_MS, backoffDelay(attempt, this.backoff, this.opts.rng));
     log.warn("snapshot refused for a transient reason; will retry", {
@@ -90,12 +96,12 @@ export class SnapshotRetry {
       guarded(log, `retry of snapshot ${snapshot.version}`, async () => {
         this.timer = undefined;
         if (gen !== this.generation) return;
-        const r = await this.opts.apply(snapshot);
+        const r = await this.opts.apply(snapshot, tlsMaterial);
         // A newer snapshot arrived while this one was being applied: it decides, and it reports.
         if (gen !== this.generation) return;
         this.opts.report?.(snapshot.version, r);
         if (r.ok) log.info("snapshot applied on retry", { version: snapshot.version, attempts: attempt + 1 });
-        else if (isTransientOutcome(r)) this.schedule(snapshot, gen, attempt + 1);
+        else if (isTransientOutcome(r)) this.schedule(snapshot, tlsMaterial, gen, attempt + 1);
       }),
       delay,
     );

@@ -32,8 +32,9 @@ const builtinOnly = (key: string, label: string, reason: string): EngineFeature 
   support: { builtin: yes(), haproxy: no(reason) },
 });
 
-/** Until the agent side of issue 16 lands, agents NACK a TLS listener rather than serve it as plain HTTP (or ignore a redirect to HTTPS). */
-const TLS_NOT_YET = "TLS termination lands with issue 16's agent work";
+/** The HAProxy engine NACKs a TLS listener rather than serve it as plain HTTP (or ignore a redirect to HTTPS). */
+const TLS_NOT_YET_HAPROXY =
+  "the HAProxy engine does not render TLS yet (bind … ssl crt-list is a later step of issue 16)";
 
 /**
  * How the HAProxy engine runs each policy (the renderer writes these balance
@@ -80,16 +81,16 @@ export const ENGINE_FEATURES: readonly EngineFeature[] = [
     key: "listener:tls",
     label: "TLS termination on HTTP listeners (HTTPS)",
     support: {
-      builtin: no(TLS_NOT_YET),
-      haproxy: no(TLS_NOT_YET),
+      builtin: yes("TLS 1.2 and 1.3, SNI with wildcards, ALPN http/1.1"),
+      haproxy: no(TLS_NOT_YET_HAPROXY),
     },
   },
   {
     key: "listener:redirect_to_https",
     label: "Redirect plain HTTP to HTTPS (listener option)",
     support: {
-      builtin: no(TLS_NOT_YET),
-      haproxy: no(TLS_NOT_YET),
+      builtin: yes(),
+      haproxy: no(TLS_NOT_YET_HAPROXY),
     },
   },
   builtinOnly("listener:dns", "DNS listeners", "HAProxy does not answer DNS queries."),

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ENGINES, unsupportedReason } from "../src/engine-support";
+import { unsupportedReason } from "../src/engine-support";
 import { consoleMessageSchema } from "../src/messages";
 import { snapshotSchema } from "../src/snapshot";
 import {
@@ -279,10 +279,12 @@ describe("tlsMaterial in the snapshot message", () => {
 });
 
 describe("listener:tls capability", () => {
-  it("is unsupported on every engine until the agent side lands, so agents NACK instead of serving plain HTTP", () => {
-    for (const engine of ENGINES) {
-      expect(unsupportedReason(engine, "listener:tls")).toBe(
-        "TLS termination lands with issue 16's agent work",
+  it("the builtin engine terminates TLS and redirects to https; HAProxy NACKs both with the reason", () => {
+    expect(unsupportedReason("builtin", "listener:tls")).toBeUndefined();
+    expect(unsupportedReason("builtin", "listener:redirect_to_https")).toBeUndefined();
+    for (const key of ["listener:tls", "listener:redirect_to_https"]) {
+      expect(unsupportedReason("haproxy", key)).toBe(
+        "the HAProxy engine does not render TLS yet (bind … ssl crt-list is a later step of issue 16)",
       );
     }
   });

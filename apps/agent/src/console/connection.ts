@@ -8,7 +8,6 @@ import {
   type HealthEvent,
   MAX_AGENT_FRAME_BYTES,
   MAX_STATS_POINTS_PER_MESSAGE,
-  type Snapshot,
   type StatsPoint,
   SUPPORTED_PROTOCOL_VERSIONS,
 } from "@fulcrum/protocol";
@@ -17,7 +16,7 @@ import { ConsoleRefusedError, errorMessage } from "../errors";
 import type { Logger } from "../log";
 import { Ring } from "../metrics/ring";
 import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF, sleep } from "../retry/backoff";
-import { refusedSnapshotVersion } from "../snapshot-applier";
+import { type ApplySnapshot, refusedSnapshotVersion } from "../snapshot-applier";
 import {
   CLOSE_PROTOCOL_UNSUPPORTED,
   CLOSE_RATE_LIMITED,
@@ -37,7 +36,7 @@ export interface ConnectionOptions {
   log: Logger;
   hello: () => AgentPayload<"hello">;
   appliedVersion: () => number | null;
-  applySnapshot: (snapshot: Snapshot) => Promise<ApplyOutcome>;
+  applySnapshot: ApplySnapshot;
   backoff?: BackoffOptions;
   handshakeTimeoutMs?: number;
   /** The engine's health events (see Engine.onHealthEvent); returns the unsubscribe function. */
@@ -382,8 +381,8 @@ export class ConsoleConnection {
               message: m.payload.message,
             });
           case "snapshot": {
-            const { snapshot } = m.payload;
-            this.opts.applySnapshot(snapshot).then((r) => answer(snapshot.version, r));
+            const { snapshot, tlsMaterial } = m.payload;
+            this.opts.applySnapshot(snapshot, tlsMaterial).then((r) => answer(snapshot.version, r));
             return;
           }
         }

@@ -1,5 +1,6 @@
 import type { Histogram } from "@fulcrum/protocol";
 import type { BackendCounters, TrafficSnapshot } from "../dataplane/stats/counters";
+import type { HandshakeSnapshot } from "../dataplane/stats/handshake-counters";
 
 export interface PoolStats extends TrafficSnapshot {
   name: string;
@@ -27,7 +28,7 @@ export interface BackendStats extends Omit<BackendCounters, "latency"> {
 export interface EngineStats {
   at: string;
   /** By listener id. */
-  listeners: Record<string, TrafficSnapshot & { name: string }>;
+  listeners: Record<string, TrafficSnapshot & { name: string; tls?: HandshakeSnapshot }>;
   /** By route id. */
   routes: Record<string, TrafficSnapshot>;
   /** By pool id. */

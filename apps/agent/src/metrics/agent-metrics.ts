@@ -1,7 +1,6 @@
-import type { Snapshot } from "@fulcrum/protocol";
-import type { ApplyOutcome } from "../console/connection";
 import type { Engine } from "../engines/engine";
 import type { Logger } from "../log";
+import type { ApplySnapshot } from "../snapshot-applier";
 import { AppliedSnapshots } from "./applied-snapshots";
 import { type BackendHealthProbe, BackendStatusTracker } from "./backend-status";
 import { type MetricsServer, renderPrometheus, startMetricsServer } from "./prometheus";
@@ -46,10 +45,10 @@ export class AgentMetrics {
   }
 
   /** Wraps a snapshot applier so the metrics learn the full snapshot the engine serves. */
-  wrapApply(apply: (s: Snapshot) => Promise<ApplyOutcome>): (s: Snapshot) => Promise<ApplyOutcome> {
-    return (s) => {
+  wrapApply(apply: ApplySnapshot): ApplySnapshot {
+    return (s, tlsMaterial) => {
       this.snapshots.offer(s);
-      return apply(s);
+      return apply(s, tlsMaterial);
     };
   }
 

@@ -58,7 +58,7 @@ export async function ensureStateDir(dir: string, log?: Logger): Promise<void> {
 }
 
 /** Files an older agent (or an operator's copy) may have left readable by others. */
-const PRIVATE_FILES = ["credential.json", "snapshot.json"];
+const PRIVATE_FILES = ["credential.json", "snapshot.json", "tls-material.json"];
 
 async function tightenFiles(dir: string, log: Logger | undefined): Promise<void> {
   for (const name of PRIVATE_FILES) {

@@ -8,6 +8,7 @@ import {
   nextMessageId,
   PROTOCOL_VERSION,
   type Snapshot,
+  type TlsMaterial,
 } from "@fulcrum/protocol";
 import { type WebSocket, WebSocketServer } from "ws";
 
@@ -19,7 +20,8 @@ export interface StandInConsole {
   next(type: AgentMessage["type"], ms?: number): Promise<AgentMessage>;
   /** The agent's answer (ack or nack) to `version`. */
   answer(version: number, ms?: number): Promise<AgentMessage>;
-  push(ws: WebSocket, snapshot: Snapshot | unknown): void;
+  /** `tlsMaterial`: sent next to the snapshot, as the console's gateway does for TLS listeners. */
+  push(ws: WebSocket, snapshot: Snapshot | unknown, tlsMaterial?: readonly TlsMaterial[]): void;
   inbox: AgentMessage[];
   close(): void;
 }
@@ -86,11 +88,10 @@ export async function startStandInConsole(): Promise<StandInConsole> {
           ),
         ms,
       ),
-    push: (ws, snapshot) => {
+    push: (ws, snapshot, tlsMaterial) => {
       // Encoded by hand: a snapshot the protocol schema refuses still goes out, as a buggy console would send it.
-      ws.send(
-        JSON.stringify({ v: PROTOCOL_VERSION, type: "snapshot", id: nextMessageId(), payload: { snapshot } }),
-      );
+      const payload = tlsMaterial === undefined ? { snapshot } : { snapshot, tlsMaterial };
+      ws.send(JSON.stringify({ v: PROTOCOL_VERSION, type: "snapshot", id: nextMessageId(), payload }));
     },
     close: () => {
       for (const s of wss.clients) s.terminate();

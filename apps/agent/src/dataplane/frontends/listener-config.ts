@@ -1,6 +1,13 @@
-import type { DnsListenerSettings, ListenerProtocol, SnapshotListener } from "@fulcrum/protocol";
+import type {
+  DnsListenerSettings,
+  ListenerProtocol,
+  RedirectToHttps,
+  SnapshotListener,
+} from "@fulcrum/protocol";
 import type { TrafficCounters } from "../stats/counters";
+import type { HandshakeCounters } from "../stats/handshake-counters";
 import type { DataPlaneTimeouts } from "../timeouts";
+import type { CompiledTls } from "./tls/listener-tls";
 
 /**
  * What a listener (front end) needs from the snapshot, compiled once per
@@ -29,6 +36,12 @@ export interface ListenerConfig {
   readonly stats: TrafficCounters;
   /** dns listeners only: their own settings (the HTTP fields above then hold defaults and are unused). */
   readonly dns?: DnsListenerSettings;
+  /** http listeners that terminate TLS: certificates by SNI, versions, HSTS (tls/listener-tls.ts). */
+  readonly tls?: CompiledTls;
+  /** With `tls`: this listener's handshake counters (same object while the listener id stays). */
+  readonly handshakes?: HandshakeCounters;
+  /** Plain http listeners only: every request is answered with a redirect to https. */
+  readonly redirectToHttps?: RedirectToHttps;
 }
 
 export interface ListenerTimeouts {
@@ -80,6 +93,7 @@ export function listenerConfig(
       drainGraceMs: engine.drainGraceMs,
     },
     stats,
+    ...(s.redirectToHttps ? { redirectToHttps: s.redirectToHttps } : {}),
   };
 }
 

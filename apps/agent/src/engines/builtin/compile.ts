@@ -17,10 +17,12 @@ import {
   type Snapshot,
   type SnapshotPool,
   type SnapshotRoute,
+  type TlsMaterial,
   tlsFeaturesUsed,
   unsupportedReason,
 } from "@fulcrum/protocol";
 import { type ListenerConfig, listenerConfig } from "../../dataplane/frontends/listener-config";
+import { compileListenerTls } from "../../dataplane/frontends/tls/listener-tls";
 import type { HealthChecker, HealthCheckers } from "../../dataplane/health/health-checker";
 import { BackendRuntime, monotonicNow, upstreamKey } from "../../dataplane/pools/backend-runtime";
 import type { BackendRegistry } from "../../dataplane/pools/backend-state";
@@ -34,6 +36,7 @@ import {
 import { type CompiledRedirect, RouteTable } from "../../dataplane/pools/route-table";
 import type { UpstreamAgents } from "../../dataplane/pools/upstream-agents";
 import { TrafficCounters } from "../../dataplane/stats/counters";
+import { HandshakeCounters } from "../../dataplane/stats/handshake-counters";
 import type { DataPlaneTimeouts } from "../../dataplane/timeouts";
 import { errorMessage, PolicyUnsupportedError, SnapshotInvalidError } from "../../errors";
 
@@ -46,8 +49,12 @@ export interface CompileContext {
   readonly checkers: HealthCheckers;
   readonly listenerStats: ReadonlyMap<string, TrafficCounters>;
   readonly routeStats: ReadonlyMap<string, TrafficCounters>;
+  /** TLS handshake counters by listener id (TLS listeners only). */
+  readonly handshakeStats: ReadonlyMap<string, HandshakeCounters>;
   readonly timeouts: DataPlaneTimeouts;
   readonly env: PoolEnv;
+  /** Key material sent with the snapshot (snapshot message `tlsMaterial`), by certificate id. */
+  readonly tlsMaterial: ReadonlyMap<string, TlsMaterial>;
 }
 
 export interface CompiledConfig {
@@ -58,6 +65,7 @@ export interface CompiledConfig {
   readonly listeners: ReadonlyMap<string, ListenerConfig>;
   readonly listenerStats: ReadonlyMap<string, TrafficCounters>;
   readonly routeStats: ReadonlyMap<string, TrafficCounters>;
+  readonly handshakeStats: ReadonlyMap<string, HandshakeCounters>;
   readonly upstreamKeys: ReadonlySet<string>;
   /** Makes the compiled pools current (policy objects, detectors, sticky tables, checkers). Cannot fail. */
   commit(): void;
@@ -152,6 +160,8 @@ export function compileSnapshot(snapshot: Snapshot, ctx: CompileContext): Compil
   const listeners = new Map<string, ListenerConfig>();
   const listenerStats = new Map<string, TrafficCounters>();
   const routeStats = new Map<string, TrafficCounters>();
+  const handshakeStats = new Map<string, HandshakeCounters>();
+  const certificates = new Map(snapshot.certificates.map((c) => [c.id, c]));
   try {
     for (const l of snapshot.listeners) {
       // Tables are keyed by listener id: a repeated id would hand one listener another's routes.
@@ -178,7 +188,13 @@ export function compileSnapshot(snapshot: Snapshot, ctx: CompileContext): Compil
       }
       const stats = ctx.listenerStats.get(l.id) ?? new TrafficCounters();
       listenerStats.set(l.id, stats);
-      const config = listenerConfig(l, ctx.timeouts, stats);
+      let config = listenerConfig(l, ctx.timeouts, stats);
+      if (l.protocol === "http" && l.tls) {
+        const handshakes = ctx.handshakeStats.get(l.id) ?? new HandshakeCounters();
+        handshakeStats.set(l.id, handshakes);
+        const tls = compileListenerTls(l.name, l.tls, certificates, ctx.tlsMaterial);
+        config = { ...config, tls, handshakes };
+      }
       listeners.set(l.id, config);
       tables.set(l.id, new RouteTable(routes, config));
     }
@@ -194,6 +210,7 @@ export function compileSnapshot(snapshot: Snapshot, ctx: CompileContext): Compil
     listeners,
     listenerStats,
     routeStats,
+    handshakeStats,
     upstreamKeys,
     commit() {
       for (const c of commits) c();

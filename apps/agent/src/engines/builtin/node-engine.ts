@@ -1,4 +1,4 @@
-import type { HealthEvent, Snapshot, SnapshotListener } from "@fulcrum/protocol";
+import type { HealthEvent, Snapshot, SnapshotListener, TlsMaterial } from "@fulcrum/protocol";
 import { DnsListener } from "../../dataplane/frontends/dns/dns-listener";
 import { HttpListener } from "../../dataplane/frontends/h1/http-listener";
 import { bindKey, type Listener } from "../../dataplane/frontends/listener";
@@ -12,6 +12,7 @@ import type { PoolRuntime, PoolShared } from "../../dataplane/pools/pool-runtime
 import type { RouteTable } from "../../dataplane/pools/route-table";
 import { UpstreamAgents } from "../../dataplane/pools/upstream-agents";
 import type { TrafficCounters } from "../../dataplane/stats/counters";
+import type { HandshakeCounters } from "../../dataplane/stats/handshake-counters";
 import { type DataPlaneTimeouts, DEFAULT_TIMEOUTS } from "../../dataplane/timeouts";
 import { errorMessage, ListenerBindError } from "../../errors";
 import type { Logger } from "../../log";
@@ -46,6 +47,7 @@ export class NodeEngine implements Engine {
   private shared: ReadonlyMap<string, PoolShared> = new Map();
   private listenerStats: ReadonlyMap<string, TrafficCounters> = new Map();
   private routeStats: ReadonlyMap<string, TrafficCounters> = new Map();
+  private handshakeStats: ReadonlyMap<string, HandshakeCounters> = new Map();
   private listenerNames = new Map<string, string>();
   private current: AppliedSnapshot | undefined;
   private queue: Promise<unknown> = Promise.resolve();
@@ -103,14 +105,15 @@ export class NodeEngine implements Engine {
     return this.events.subscribe(listener);
   }
 
-  apply(snapshot: Snapshot): Promise<void> {
+  /** `tlsMaterial`: keys and chains of the snapshot's certificates (snapshot message, not the snapshot). */
+  apply(snapshot: Snapshot, tlsMaterial: readonly TlsMaterial[] = []): Promise<void> {
     // Serialized: two overlapping applies would race on the same ports.
-    const run = this.queue.then(() => this.applyNow(snapshot));
+    const run = this.queue.then(() => this.applyNow(snapshot, tlsMaterial));
     this.queue = run.catch(() => {});
     return run;
   }
 
-  private async applyNow(snapshot: Snapshot): Promise<void> {
+  private async applyNow(snapshot: Snapshot, tlsMaterial: readonly TlsMaterial[]): Promise<void> {
     const compiled = compileSnapshot(snapshot, {
       pools: this.shared,
       agents: this.agents,
@@ -119,6 +122,8 @@ export class NodeEngine implements Engine {
       checkers: this.checkers,
       listenerStats: this.listenerStats,
       routeStats: this.routeStats,
+      handshakeStats: this.handshakeStats,
+      tlsMaterial: new Map(tlsMaterial.map((m) => [m.id, m])),
       timeouts: this.timeouts,
       env: { log: this.log, emit: (e) => this.events.emit(e) },
     });
@@ -189,6 +194,7 @@ export class NodeEngine implements Engine {
     this.shared = compiled.shared;
     this.listenerStats = compiled.listenerStats;
     this.routeStats = compiled.routeStats;
+    this.handshakeStats = compiled.handshakeStats;
     this.listenerNames = new Map(snapshot.listeners.map((l) => [l.id, l.name]));
     this.current = { version: snapshot.version, hash: snapshot.hash };
     this.agents.retainOnly(compiled.upstreamKeys);
@@ -221,8 +227,14 @@ export class NodeEngine implements Engine {
   private createListener(table: RouteTable): Listener {
     const c = table.config as ListenerConfig;
     if (c.protocol === "dns") return new DnsListener(c.bindAddress, c.port, table, this.log);
+    // TLS and the redirect to https exist in the h1 front end only, whichever front end serves plain HTTP.
+    const h1Only = c.tls !== undefined || c.redirectToHttps !== undefined;
     const Kind =
-      c.protocol === "tcp" ? TcpListener : this.httpFrontEnd === "node" ? NodeHttpListener : HttpListener;
+      c.protocol === "tcp"
+        ? TcpListener
+        : this.httpFrontEnd === "node" && !h1Only
+          ? NodeHttpListener
+          : HttpListener;
     return new Kind(c.bindAddress, c.port, table, timeoutsFor(c, this.timeouts), this.log);
   }
 
@@ -287,7 +299,12 @@ export class NodeEngine implements Engine {
       backends: {},
     };
     for (const [id, c] of this.listenerStats) {
-      out.listeners[id] = { name: this.listenerNames.get(id) ?? id, ...c.toJSON() };
+      const tls = this.handshakeStats.get(id);
+      out.listeners[id] = {
+        name: this.listenerNames.get(id) ?? id,
+        ...c.toJSON(),
+        ...(tls ? { tls: tls.toJSON() } : {}),
+      };
     }
     for (const [id, c] of this.routeStats) out.routes[id] = c.toJSON();
     for (const [id, sh] of this.shared) {

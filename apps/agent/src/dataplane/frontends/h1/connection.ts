@@ -1,5 +1,6 @@
 import type { Socket } from "node:net";
 import { performance } from "node:perf_hooks";
+import type { RedirectToHttps } from "@fulcrum/protocol";
 import { errorMessage } from "../../../errors";
 import type { Logger } from "../../../log";
 import type { AcquireResult, Lease, Outcome, PoolHandle } from "../../exchange";
@@ -10,6 +11,7 @@ import { classifyUpstreamFailure } from "../../http/upstream-failure";
 import { type CompiledRoute, normalizeHost, type RouteTable } from "../../pools/route-table";
 import { writeNow, writePending } from "../../sockets/direct-write";
 import { countAborted, countBytes, countResponse, type TrafficCounters } from "../../stats/counters";
+import { httpsLocation, httpsRedirectResponse } from "../redirect/https-redirect";
 import { decideRedirect, redirectResponse } from "../redirect/redirect";
 import { CHUNKED_ERROR, ChunkedScanner } from "./chunked";
 import { H1Facts } from "./facts";
@@ -171,7 +173,7 @@ export class ClientConn implements UpstreamOwner {
     this.reqChunks = new ChunkedScanner(o.maxHeaderBytes);
     this.respChunks = new ChunkedScanner(65_536);
     this.clientIp = clientIpOf(socket.remoteAddress);
-    this.fwdLines = new ForwardedLines(this.clientIp, "http");
+    this.fwdLines = new ForwardedLines(this.clientIp, host.opts.proto);
     this.lstats = host.table.config?.stats;
     if (this.lstats !== undefined) {
       this.lstats.totalConnections++;
@@ -265,6 +267,11 @@ export class ClientConn implements UpstreamOwner {
       this.replyLocal(BODY_TOO_LARGE.status, BODY_TOO_LARGE.reason, BODY_TOO_LARGE.text);
       return;
     }
+    const toHttps = this.host.opts.redirectToHttps;
+    if (toHttps) {
+      this.redirectToHttps(toHttps, req);
+      return;
+    }
     const q = req.target.indexOf("?");
     const path = q === -1 ? req.target : req.target.slice(0, q);
     const host = normalizeHost(req.host);
@@ -286,7 +293,7 @@ export class ClientConn implements UpstreamOwner {
     }
     this.upHead = upstreamRequestHead(req, {
       clientIp: this.clientIp,
-      proto: "http",
+      proto: this.host.opts.proto,
       lines: this.fwdLines,
       trustForwarded: this.host.opts.trustForwarded,
     });
@@ -556,7 +563,8 @@ export class ClientConn implements UpstreamOwner {
     ) {
       // No body, or a small one that came with the head: head and body leave in one Buffer, one write.
       const bodyEnd = resp.bodyKind === BODY_NONE ? end : end + len;
-      const out = clientResponseHead(resp, this.lease!.responseHeaders, this.closeAfter, bodyEnd);
+      const fields = this.host.opts.responseFields;
+      const out = clientResponseHead(resp, this.lease!.responseHeaders, this.closeAfter, bodyEnd, fields);
       this.toClient += out.length;
       this.bodyOut += bodyEnd - end;
       if (bodyEnd < buf.length) this.upBroken = true;
@@ -565,7 +573,13 @@ export class ClientConn implements UpstreamOwner {
       this.finishResponse();
       return;
     }
-    const head = clientResponseHead(resp, this.lease!.responseHeaders, this.closeAfter);
+    const head = clientResponseHead(
+      resp,
+      this.lease!.responseHeaders,
+      this.closeAfter,
+      resp.end,
+      this.host.opts.responseFields,
+    );
     this.toClient += head.length;
     cs.cork();
     cs.write(head);
@@ -805,6 +819,24 @@ export class ClientConn implements UpstreamOwner {
     this.toClient += buf.length;
     this.responded = true;
     countResponse(d.status, this.lstats, this.rstats, this.pstats);
+    this.countDone();
+    this.socket.write(buf);
+    if (close) this.closeClient();
+    else this.nextRequest();
+  }
+
+  /** A plain http listener that sends every client to https (redirect/https-redirect.ts). */
+  private redirectToHttps(to: RedirectToHttps, req: RequestHead): void {
+    const location = httpsLocation(req.host, req.target, to.port);
+    if (location === undefined) {
+      this.replyLocal(400, "bad-request", "the Host header is not a host name or address");
+      return;
+    }
+    const close = this.closeAfter || !this.reqDone || this.clientEnded;
+    const buf = httpsRedirectResponse(to.status, location, close);
+    this.toClient += buf.length;
+    this.responded = true;
+    countResponse(to.status, this.lstats);
     this.countDone();
     this.socket.write(buf);
     if (close) this.closeClient();

@@ -101,6 +101,7 @@ export class ForwardedLines {
 }
 
 const EMPTY = Buffer.alloc(0);
+const NO_FIELDS: ReadonlyArray<readonly [string, string]> = [];
 const HTTP11 = Buffer.from("HTTP/1.1 ", "latin1");
 
 /**
@@ -176,7 +177,8 @@ function keep(f: HeaderFields, i: number, req: RequestHead, trust: boolean): boo
 /**
  * The response head for the client: "HTTP/1.1" plus the backend's status and
  * reason, its fields minus hop-by-hop ones (a 101 keeps Connection/Upgrade),
- * the pool's extra fields (e.g. a sticky-session cookie) and our own
+ * the pool's extra fields (e.g. a sticky-session cookie), the listener's
+ * (Strict-Transport-Security on a TLS listener) and our own
  * Connection: close when this connection ends after the response. With
  * `bodyEnd` past `resp.end`, the body bytes resp.buf[end, bodyEnd) follow in
  * the same Buffer.
@@ -186,6 +188,7 @@ export function clientResponseHead(
   extraFields: ReadonlyArray<readonly [string, string]>,
   close: boolean,
   bodyEnd = resp.end,
+  listenerFields: ReadonlyArray<readonly [string, string]> = NO_FIELDS,
 ): Buffer {
   const { buf, fields, connOthers } = resp;
   const n = fields.count;
@@ -196,6 +199,9 @@ export function clientResponseHead(
   }
   let extra = "";
   for (let i = 0; i < extraFields.length; i++) extra += `${extraFields[i]![0]}: ${extraFields[i]![1]}\r\n`;
+  for (let i = 0; i < listenerFields.length; i++) {
+    extra += `${listenerFields[i]![0]}: ${listenerFields[i]![1]}\r\n`;
+  }
   if (close) extra += "Connection: close\r\n";
   extra += "\r\n";
   const out = Buffer.allocUnsafe(size + extra.length + (bodyEnd - resp.end));

@@ -1,9 +1,11 @@
 import type { AddressInfo } from "node:net";
 import type { Logger } from "../../../log";
 import type { RouteTable } from "../../pools/route-table";
+import { HandshakeCounters } from "../../stats/handshake-counters";
 import type { DataPlaneTimeouts } from "../../timeouts";
 import { type Listener, nextBindId } from "../listener";
 import type { ListenerConfig } from "../listener-config";
+import { TlsFront } from "../tls/tls-front";
 import { type H1Options, optionsFromConfig, optionsFromTimeouts } from "./options";
 import { H1Server } from "./server";
 
@@ -13,11 +15,16 @@ import { H1Server } from "./server";
  * upstream keep-alive sockets pooled per backend. node:http's request and
  * response objects cost about twice the CPU per request (see the proxy speed
  * notes); the node:http path (http-proxy.ts) stays as the reference.
+ *
+ * With TLS in its config (issue 16) the listening socket is a TLS server
+ * (tls/tls-front.ts) and the h1 connections run over the decrypted sockets;
+ * certificate changes reach it through setConfig() without a rebind.
  */
 export class HttpListener implements Listener {
   readonly protocol = "http" as const;
   bindId = 0;
   private readonly h1: H1Server;
+  private readonly tls: TlsFront | undefined;
 
   constructor(
     readonly bindAddress: string,
@@ -26,7 +33,21 @@ export class HttpListener implements Listener {
     private readonly timeouts: DataPlaneTimeouts,
     log: Logger,
   ) {
-    this.h1 = new H1Server(table, this.optionsOf(table), log);
+    const c = table.config;
+    let secure: TlsFront | undefined;
+    this.h1 = new H1Server(
+      table,
+      this.optionsOf(table),
+      log,
+      c?.tls
+        ? (accept) => {
+            // The handshake must finish within the client's head timeout, like the head itself.
+            secure = new TlsFront(c.tls!, c.handshakes ?? new HandshakeCounters(), c.timeouts.headMs, accept);
+            return secure.server;
+          }
+        : undefined,
+    );
+    this.tls = secure;
   }
 
   private optionsOf(table: RouteTable): H1Options {
@@ -34,13 +55,20 @@ export class HttpListener implements Listener {
     return c ? optionsFromConfig(c, this.timeouts) : optionsFromTimeouts(this.timeouts);
   }
 
+  /** A listener serves TLS or plain HTTP for its lifetime: switching one to the other re-creates it. */
+  accepts(config: ListenerConfig): boolean {
+    return (config.tls !== undefined) === (this.tls !== undefined);
+  }
+
   /** Read per request, so keep-alive connections pick up a new table (and its settings) at their next request. */
   setTable(table: RouteTable): void {
     this.h1.setTable(table, table.config ? this.optionsOf(table) : undefined);
+    if (table.config?.tls) this.tls?.update(table.config.tls);
   }
 
   setConfig(config: ListenerConfig): void {
     this.h1.setTable(this.h1.table, optionsFromConfig(config, this.timeouts));
+    if (config.tls) this.tls?.update(config.tls);
   }
 
   address(): AddressInfo {

@@ -8,6 +8,10 @@ export interface H1Options extends ListenerSettings {
   readonly upstreamKeepAliveMs: number;
   /** Idle upstream sockets kept per backend. */
   readonly maxIdlePerBackend: number;
+  /** What X-Forwarded-Proto says: "https" on listeners that terminate TLS. */
+  readonly proto: "http" | "https";
+  /** Fields this listener adds to every proxied response (Strict-Transport-Security on TLS listeners). */
+  readonly responseFields: ReadonlyArray<readonly [string, string]>;
 }
 
 export const DEFAULT_H1_OPTIONS: H1Options = Object.freeze({
@@ -26,6 +30,8 @@ export const DEFAULT_H1_OPTIONS: H1Options = Object.freeze({
   }),
   upstreamKeepAliveMs: 4_000,
   maxIdlePerBackend: 256,
+  proto: "http",
+  responseFields: Object.freeze([]),
 });
 
 /** Options from the agent-wide data-plane timeouts, for listeners without their own settings. */
@@ -59,6 +65,7 @@ export function optionsFromConfig(c: ListenerConfig, engine: DataPlaneTimeouts):
     maxHeaderBytes: c.maxHeaderBytes,
     maxBodyBytes: c.maxBodyBytes,
     minBodyBytesPerSecond: c.minBodyBytesPerSecond,
+    redirectToHttps: c.redirectToHttps ?? null,
     timeouts: {
       connectMs: c.timeouts.connectMs,
       headMs: c.timeouts.headMs,
@@ -69,5 +76,9 @@ export function optionsFromConfig(c: ListenerConfig, engine: DataPlaneTimeouts):
     },
     upstreamKeepAliveMs: engine.upstreamKeepAliveMs,
     maxIdlePerBackend: DEFAULT_H1_OPTIONS.maxIdlePerBackend,
+    proto: c.tls ? "https" : "http",
+    responseFields: c.tls?.hsts
+      ? [["Strict-Transport-Security", c.tls.hsts]]
+      : DEFAULT_H1_OPTIONS.responseFields,
   };
 }

@@ -20,14 +20,20 @@ export class H1Server implements ConnHost {
   private readonly conns = new Set<ClientConn>();
   private ticker: NodeJS.Timeout | undefined;
 
+  /**
+   * `secureServer`: makes the listening server of a TLS listener (tls/tls-front.ts),
+   * which hands over each socket once its handshake is done; absent, a plain one.
+   */
   constructor(
     public table: RouteTable,
     public opts: H1Options,
     readonly log: Logger,
+    private readonly secureServer?: (accept: (socket: Socket) => void) => Server,
   ) {
     this.upstreams = new UpstreamPool(opts.upstreamKeepAliveMs, opts.maxIdlePerBackend);
+    const accept = (socket: Socket) => void this.onConnection(socket, false);
     // allowHalfOpen: a client may shut down its sending side after the request and still read the response.
-    this.server = createServer({ allowHalfOpen: true }, (socket: Socket) => this.onConnection(socket, false));
+    this.server = secureServer ? secureServer(accept) : createServer({ allowHalfOpen: true }, accept);
     this.server.maxConnections = opts.maxConnections;
   }
 
@@ -89,7 +95,10 @@ export class H1Server implements ConnHost {
       this.server.once("error", onError);
       this.server.listen({ host, port, exclusive: true }, () => {
         this.server.off("error", onError);
-        acceptWithOnread(this.server, SHARED_READ_BUFFER, this.onSharedReadSocket);
+        // TLS sockets read through their TLS layer: only plain ones take the shared read buffer.
+        if (this.secureServer === undefined) {
+          acceptWithOnread(this.server, SHARED_READ_BUFFER, this.onSharedReadSocket);
+        }
         this.server.on("error", (e) => this.log.error("http listener error", { port, error: e.message }));
         resolve();
       });
