@@ -67,6 +67,14 @@ export const UsersIcon = () => (
     <path d="M16 5.2a3.5 3.5 0 0 1 0 6.6M18.5 14.5A6.5 6.5 0 0 1 21.5 20" />
   </Icon>
 );
+export const CertificateIcon = () => (
+  <Icon>
+    <rect x="3.5" y="4.5" width="17" height="12" rx="1.5" />
+    <path d="M7 8.5h10M7 11.5h6" />
+    <circle cx="16" cy="17" r="2.5" />
+    <path d="m14.8 19.2-.8 2.8 2-1 2 1-.8-2.8" />
+  </Icon>
+);
 export const KeyIcon = () => (
   <Icon>
     <circle cx="8" cy="15" r="4.5" />

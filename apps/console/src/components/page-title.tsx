@@ -7,6 +7,7 @@ export const SECTIONS: readonly { href: string; label: string; admin?: boolean; 
   { href: "/", label: "Overview", exact: true },
   { href: "/pools", label: "Pools" },
   { href: "/listeners", label: "Listeners" },
+  { href: "/certificates", label: "Certificates" },
   { href: "/topology", label: "Topology" },
   { href: "/agents", label: "Agents" },
   { href: "/config", label: "Config history" },

@@ -15,6 +15,7 @@ import { FormActions, FormError, TextField } from "./form";
 import {
   AgentIcon,
   AuditIcon,
+  CertificateIcon,
   HistoryIcon,
   KeyIcon,
   ListenerIcon,
@@ -35,7 +36,9 @@ const CLUSTER_KEY = "fulcrum.cluster";
 function isClusterScoped(pathname: string): boolean {
   return (
     pathname === "/" ||
-    ["/pools", "/listeners", "/topology", "/agents", "/config"].some((p) => pathname.startsWith(p))
+    ["/pools", "/listeners", "/certificates", "/topology", "/agents", "/config"].some((p) =>
+      pathname.startsWith(p),
+    )
   );
 }
 
@@ -43,6 +46,7 @@ const ICONS: Record<string, ReactNode> = {
   "/": <OverviewIcon />,
   "/pools": <PoolIcon />,
   "/listeners": <ListenerIcon />,
+  "/certificates": <CertificateIcon />,
   "/topology": <TopologyIcon />,
   "/agents": <AgentIcon />,
   "/config": <HistoryIcon />,

@@ -16,3 +16,4 @@ export type ConfigVersionRow = RouterOutputs["config"]["versions"][number];
 export type AuditEntry = RouterOutputs["audit"]["list"][number];
 export type UserRow = RouterOutputs["user"]["list"][number];
 export type ApiTokenRow = RouterOutputs["token"]["list"][number];
+export type CertificateRow = RouterOutputs["certificate"]["list"][number];

@@ -20,6 +20,12 @@ import {
   readDnsSettings,
   readListenerSettings,
 } from "./listener-settings-fields";
+import {
+  LISTENER_TLS_FIELDS,
+  ListenerTlsFields,
+  listenerTlsFromForm,
+  readListenerTls,
+} from "./listener-tls-fields";
 
 const SHOWN = [
   "name",
@@ -28,6 +34,7 @@ const SHOWN = [
   "port",
   ...LISTENER_SETTINGS_FIELDS,
   ...DNS_SETTINGS_FIELDS,
+  ...LISTENER_TLS_FIELDS,
 ] as const;
 
 type Protocol = "http" | "tcp" | "dns";
@@ -71,6 +78,7 @@ export function ListenerForm({
       // Empty is NaN, a number the schema refuses ("Enter a port number."); ports are never strings.
       port: numberOrUndefined(f.get("port")) ?? Number.NaN,
       settings: protocol === "dns" ? dnsSettingsFromForm(f) : listenerSettingsFromForm(f, settings0),
+      tls: protocol === "http" ? listenerTlsFromForm(f) : null,
     };
     const saved = await dryRun.submit(
       listener
@@ -131,6 +139,9 @@ export function ListenerForm({
       ) : (
         <ListenerSettingsFields key="proxy" value={settings0} errors={errors} />
       )}
+      {protocol === "http" ? (
+        <ListenerTlsFields clusterId={clusterId} value={readListenerTls(listener?.tls)} errors={errors} />
+      ) : null}
       <FormError error={mutation.error} fields={errors} shown={SHOWN} />
       <FormActions>
         <Button onClick={onDone}>Cancel</Button>

@@ -29,6 +29,8 @@ export function listenerSettingsFromForm(f: FormData, before: ListenerSettings):
     },
     maxBodyBytes: n("maxBodyBytes", before.maxBodyBytes),
     minBodyBytesPerSecond: n("minBodyBytesPerSecond", before.minBodyBytesPerSecond),
+    // Not on this form yet: kept as stored.
+    ...(before.redirectToHttps ? { redirectToHttps: before.redirectToHttps } : {}),
   };
 }
 
