@@ -1,6 +1,44 @@
+import {
+  AGENT_ENROLL_PATH,
+  AGENT_GATEWAY_PATH,
+  decodeConsoleMessage,
+  encodeAgentMessage,
+  enrollResponseSchema,
+} from "@fulcrum/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AGENT_SILENCE_LIMIT_MS } from "../src/server/domain/agent-liveness";
-import { actors, callerAs, startTestConsole, type TestConsole } from "./harness";
+import WebSocket from "ws";
+import { AGENT_SILENCE_LIMIT_MS, livenessOf } from "../src/server/domain/agent-liveness";
+import { actors, callerAs, startTestConsole, type TestConsole, waitFor } from "./harness";
+
+/** An agent's socket that says hello with `credential` and resolves once welcomed. */
+async function helloWith(url: string, credential: string): Promise<WebSocket> {
+  const ws = new WebSocket(`${url.replace(/^http/, "ws")}${AGENT_GATEWAY_PATH}`, {
+    headers: { authorization: `Bearer ${credential}` },
+  });
+  const welcomed = new Promise<void>((resolve, reject) => {
+    ws.on("error", reject);
+    ws.on("message", (data) => {
+      const decoded = decodeConsoleMessage(data.toString());
+      if (decoded.ok && decoded.message.type === "welcome") resolve();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    ws.once("open", () => resolve());
+    ws.once("error", reject);
+  });
+  ws.send(
+    encodeAgentMessage("hello", {
+      name: "twice",
+      softwareVersion: "test-1",
+      protocolVersions: [1],
+      capabilities: [],
+      appliedVersion: null,
+      appliedHash: null,
+    }),
+  );
+  await welcomed;
+  return ws;
+}
 
 /**
  * "Is this agent up?" as every reader answers it (agent.list, change.rollout,
@@ -101,5 +139,38 @@ describe("agent liveness from the shared agent rows", () => {
   it("says applied from the recorded applied version, whichever console recorded it", async () => {
     await c.services.prisma.agent.update({ where: { id: agentId }, data: { appliedVersion: version } });
     expect((await views()).rollout).toEqual({ connected: true, via: "other-console", state: "applied" });
+  });
+
+  it("records no disconnect for a connection replaced by the same agent's newer one", async () => {
+    const token = await callerAs(c, actors.admin).agent.createEnrollmentToken({ clusterId });
+    const res = await fetch(`${c.url}${AGENT_ENROLL_PATH}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ token: token.secret, name: "twice" }),
+    });
+    const { agentId: id, credential } = enrollResponseSchema.parse(await res.json());
+    const first = await helloWith(c.url, credential);
+    const firstClosed = new Promise<void>((r) => first.once("close", () => r()));
+    const second = await helloWith(c.url, credential);
+    await firstClosed;
+    // The console handled the first socket's close before the client saw it; a heartbeat
+    // sent now is recorded after whatever that close recorded.
+    const sentAt = new Date();
+    second.send(encodeAgentMessage("heartbeat", { appliedVersion: null, uptimeMs: 1 }));
+    const row = await waitFor("the heartbeat to be recorded", async () => {
+      const r = await c.services.prisma.agent.findUniqueOrThrow({ where: { id } });
+      return r.lastHeartbeatAt !== null && r.lastHeartbeatAt >= sentAt ? r : undefined;
+    });
+    expect(row.disconnectedAt).toBeNull();
+    // Seen from a console that does not hold its socket, it is up.
+    expect(livenessOf(row, new Set())).toMatchObject({ up: true, via: "other-console" });
+    const secondClosed = new Promise<void>((r) => second.once("close", () => r()));
+    second.close();
+    await secondClosed;
+    const closed = await waitFor("the disconnect to be recorded", async () => {
+      const r = await c.services.prisma.agent.findUniqueOrThrow({ where: { id } });
+      return r.disconnectedAt !== null ? r : undefined;
+    });
+    expect(livenessOf(closed, new Set())).toMatchObject({ up: false, via: null });
   });
 });

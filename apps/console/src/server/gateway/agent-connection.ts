@@ -42,7 +42,8 @@ export interface AgentConnectionDeps {
   status: AgentStatusWriter;
   health: HealthEventBatcher;
   limits: AgentLimits;
-  onClose: (conn: AgentConnection) => void;
+  /** Returns whether `conn` was still the agent's current connection (not replaced by a newer one). */
+  onClose: (conn: AgentConnection) => boolean;
   /** Called once when the connection is closed for flooding (the gateway refuses reconnects for a while). */
   onFlood: (conn: AgentConnection) => void;
 }
@@ -88,8 +89,9 @@ export class AgentConnection {
       clearTimeout(this.helloTimer);
       clearTimeout(this.killTimer);
       clearTimeout(this.resumeTimer);
-      this.deps.onClose(this);
-      this.record({ disconnectedAt: new Date() });
+      // A connection replaced by a newer one closes after that one's hello: recording its
+      // disconnect would mark the agent down for other consoles (domain/agent-liveness.ts).
+      if (this.deps.onClose(this)) this.record({ disconnectedAt: new Date() });
       const suppressed = this.logs.pending();
       if (Object.keys(suppressed).length > 0) {
         this.deps.log.warn("agent log lines suppressed", { agent: agent.name, suppressed });

@@ -142,7 +142,9 @@ export class AgentGateway implements ConfigPublisher, EventTarget {
         health: this.health,
         limits: this.limits,
         onClose: (c) => {
-          if (this.connections.get(c.agent.id) === c) this.connections.delete(c.agent.id);
+          if (this.connections.get(c.agent.id) !== c) return false;
+          this.connections.delete(c.agent.id);
+          return true;
         },
         onFlood: () => {
           if (key) this.penalty.add(key, this.limits.floodBackoffMs);
