@@ -1,6 +1,12 @@
 import { Prisma, type PrismaClient } from "@fulcrum/db";
 import { type Agg, aggFromJson, aggToJson, type Scope } from "./aggregate";
 
+/**
+ * The SQL of the `metric_rollups` table (and of retention's deletes): the
+ * only place that knows how an aggregate is stored as rows, so the flush,
+ * the queries and retention never build SQL themselves.
+ */
+
 export interface RollupRow {
   clusterId: string;
   scope: Scope;

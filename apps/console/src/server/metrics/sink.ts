@@ -1,5 +1,11 @@
 import type { HealthEvent, StatsPoint } from "@fulcrum/protocol";
 
+/**
+ * What the agent gateway needs from the metrics store, as an interface: the
+ * gateway depends on this, not on the store, and without a store given it
+ * discards stats (discardStats).
+ */
+
 export interface AgentRef {
   id: string;
   name: string;
