@@ -6,6 +6,10 @@ import { type Snapshot, snapshotSchema, type TlsMaterial } from "@fulcrum/protoc
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { NodeEngine } from "../src/engines/builtin/node-engine";
 import { createLogger } from "../src/log";
+import { AppliedSnapshots } from "../src/metrics/applied-snapshots";
+import { BackendStatusTracker } from "../src/metrics/backend-status";
+import { renderPrometheus } from "../src/metrics/prometheus";
+import { StatsSampler } from "../src/metrics/sampler";
 import { until } from "./helpers/backends";
 import { makeCertificate, type TestCertificate } from "./helpers/certs";
 import { freePort, get } from "./helpers/net";
@@ -183,6 +187,37 @@ describe("TLS listeners in the builtin engine", () => {
     await expect(handshake(port, "other.test")).rejects.toThrow();
     await expect(handshake(port, undefined)).rejects.toThrow();
     expect(await handshakeStats(3)).toMatchObject({ handshakes: 1, failures: { unknownName: 2, other: 0 } });
+    const text = renderPrometheus({
+      stats: engine.stats(),
+      snapshot: undefined,
+      status: new BackendStatusTracker(),
+      agent: { name: "a", version: "0" },
+    });
+    expect(text).toContain(`fulcrum_tls_handshakes_total{listener="http-${port}",resumed="false"} 1`);
+    expect(text).toContain(
+      `fulcrum_tls_handshake_failures_total{listener="http-${port}",reason="unknown_name"} 2`,
+    );
+    // The stats point sent to the console carries the same as deltas: all of it once, then what is new.
+    const sampler = new StatsSampler({
+      engine,
+      snapshots: new AppliedSnapshots(),
+      status: new BackendStatusTracker(),
+      keyframeEvery: 1000,
+    });
+    expect(sampler.sample()!.listeners[`l-${port}`]?.tls).toEqual({
+      handshakes: 1,
+      resumed: 0,
+      failedNoSharedCipher: 0,
+      failedProtocolVersion: 0,
+      failedUnknownName: 2,
+      failedOther: 0,
+    });
+    await expect(handshake(port, "other.test")).rejects.toThrow();
+    await handshakeStats(4);
+    expect(sampler.sample()!.listeners[`l-${port}`]?.tls).toMatchObject({
+      handshakes: 0,
+      failedUnknownName: 1,
+    });
   });
 
   it("minVersion TLSv1.3 refuses a TLS 1.2 client; the default minimum accepts it", async () => {
@@ -210,6 +245,43 @@ describe("TLS listeners in the builtin engine", () => {
     const r = await httpsGet(port, "example.com");
     expect(r.headers["strict-transport-security"]).toBe("max-age=31536000; includeSubDomains");
     expect(JSON.parse(r.body)["x-forwarded-proto"]).toBe("https");
+  });
+
+  it("resumes sessions from tickets, counted as resumed, also across a certificate change (ticket keys kept)", async () => {
+    /** A handshake offering `session`; resolves with whether it was resumed and the ticket it got. */
+    const resume = (session: Buffer | undefined) =>
+      new Promise<{ reused: boolean; ticket: Buffer }>((resolve, reject) => {
+        const s = connect({
+          host: "127.0.0.1",
+          port,
+          servername: "example.com",
+          rejectUnauthorized: false,
+          ...(session ? { session } : {}),
+        });
+        let ticket: Buffer | undefined;
+        s.on("session", (t: Buffer) => (ticket ??= t));
+        s.once("secureConnect", () => {
+          const reused = s.isSessionReused();
+          // TLS 1.3 tickets arrive after the handshake: a first connection reads until one is here.
+          const done = () => {
+            s.end();
+            resolve({ reused, ticket: ticket! });
+          };
+          if (ticket || session) done();
+          else s.once("session", done);
+        });
+        s.once("error", reject);
+        s.resume();
+      });
+    const site = makeCertificate("site", ["example.com"]);
+    const rotated = makeCertificate("site", ["example.com"]);
+    await engine.apply(tlsSnapshot(1, port, [site]), [site.material]);
+    const first = await resume(undefined);
+    expect(first.reused).toBe(false);
+    expect((await resume(first.ticket)).reused).toBe(true);
+    await engine.apply(tlsSnapshot(2, port, [rotated]), [rotated.material]);
+    expect((await resume(first.ticket)).reused).toBe(true);
+    expect(await handshakeStats(3)).toMatchObject({ handshakes: 3, resumed: 2 });
   });
 
   it("offers ALPN http/1.1 only", async () => {

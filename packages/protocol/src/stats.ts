@@ -28,6 +28,22 @@ export const trafficDeltaSchema = z.object({
 });
 export type TrafficDelta = z.infer<typeof trafficDeltaSchema>;
 
+/** TLS handshakes of a listener over one interval (deltas), by outcome (issue 16). */
+export const handshakeDeltaSchema = z.object({
+  /** Completed, full and resumed. */
+  handshakes: count.default(0),
+  /** Completed by resuming a session (a ticket). */
+  resumed: count.default(0),
+  failedNoSharedCipher: count.default(0),
+  failedProtocolVersion: count.default(0),
+  /** SNI named nothing the listener serves and it rejects unknown names. */
+  failedUnknownName: count.default(0),
+  /** Resets, timeouts, bytes that are not TLS. */
+  failedOther: count.default(0),
+});
+export type HandshakeDelta = z.infer<typeof handshakeDeltaSchema>;
+export const HANDSHAKE_COUNTERS = Object.keys(handshakeDeltaSchema.shape) as (keyof HandshakeDelta)[];
+
 export const backendStatusSchema = z.enum(["up", "down", "ejected", "draining", "disabled", "unknown"]);
 export type BackendStatus = z.infer<typeof backendStatusSchema>;
 
@@ -69,7 +85,12 @@ export const statsPointSchema = z.object({
   intervalMs: z.number().int().positive().max(3_600_000),
   /** Increases by one per point within an agent run; lets the console drop duplicates. */
   seq: z.number().int().min(0),
-  listeners: boundedRecord(trafficDeltaSchema, MAX_STATS_LISTENERS, "listeners").default({}),
+  listeners: boundedRecord(
+    /** `tls`: TLS listeners only; optional, agents before issue 16 send none. */
+    trafficDeltaSchema.extend({ tls: handshakeDeltaSchema.optional() }),
+    MAX_STATS_LISTENERS,
+    "listeners",
+  ).default({}),
   routes: boundedRecord(trafficDeltaSchema, MAX_STATS_ROUTES, "routes").default({}),
   pools: boundedRecord(trafficDeltaSchema, MAX_STATS_POOLS, "pools").default({}),
   /**

@@ -114,6 +114,16 @@ export function renderPrometheus({ stats, snapshot, status, agent }: PrometheusI
   );
   const connections = f("fulcrum_connections_total", "counter", "Client connections accepted.");
   const active = f("fulcrum_active_connections", "gauge", "Client connections open now.");
+  const tlsHandshakes = f(
+    "fulcrum_tls_handshakes_total",
+    "counter",
+    'TLS handshakes completed on a listener; resumed="true" for resumed sessions (no certificate sent).',
+  );
+  const tlsFailures = f(
+    "fulcrum_tls_handshake_failures_total",
+    "counter",
+    'Failed TLS handshakes by reason: "no_shared_cipher", "protocol_version", "unknown_name" (rejected SNI), "other".',
+  );
   const poolRetries = f("fulcrum_pool_retries_total", "counter", "Retries on another backend.");
   const poolQueued = f("fulcrum_pool_queued_total", "counter", "Requests that waited in the pool queue.");
   const poolRejected = f(
@@ -195,6 +205,15 @@ export function renderPrometheus({ stats, snapshot, status, agent }: PrometheusI
       bytes.add({ listener, direction: "out" }, l.bytesOut);
       connections.add({ listener }, l.totalConnections);
       active.add({ listener }, l.activeConnections);
+      if (l.tls) {
+        tlsHandshakes.add({ listener, resumed: "false" }, l.tls.handshakes - l.tls.resumed);
+        tlsHandshakes.add({ listener, resumed: "true" }, l.tls.resumed);
+        const fails = l.tls.failures;
+        tlsFailures.add({ listener, reason: "no_shared_cipher" }, fails.noSharedCipher);
+        tlsFailures.add({ listener, reason: "protocol_version" }, fails.protocolVersion);
+        tlsFailures.add({ listener, reason: "unknown_name" }, fails.unknownName);
+        tlsFailures.add({ listener, reason: "other" }, fails.other);
+      }
     }
     for (const [id, r] of Object.entries(stats.routes)) {
       // A route no longer in the snapshot keeps counting only while its id is served; skip strays.
@@ -260,6 +279,8 @@ export function renderPrometheus({ stats, snapshot, status, agent }: PrometheusI
     bytes,
     connections,
     active,
+    tlsHandshakes,
+    tlsFailures,
     poolRetries,
     poolQueued,
     poolRejected,

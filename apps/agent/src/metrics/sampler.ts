@@ -7,6 +7,7 @@ import { guarded } from "../guard";
 import { type Logger, silentLogger } from "../log";
 import type { AppliedSnapshots } from "./applied-snapshots";
 import type { BackendStatusTracker } from "./backend-status";
+import { HandshakeDeltas } from "./handshake-delta";
 
 /** What the sampler reads: cumulative counters since start, and which snapshot serves. */
 export interface StatsSource {
@@ -184,6 +185,7 @@ export class StatsSampler {
     pools: new Scope(),
     backends: new Scope(),
   };
+  private readonly handshakes = new HandshakeDeltas();
   private seq = 0;
   private lastAt: number;
   private lastSnapshot: Snapshot | undefined;
@@ -262,11 +264,13 @@ export class StatsSampler {
       liveL.add(id);
       const { d } = listeners.delta(id, flatTraffic(l), undefined);
       const g = { activeConnections: l.activeConnections, queueLength: 0 };
-      if (listeners.gaugesChanged(id, `${g.activeConnections}`) || full || anyCounter(d)) {
-        point.listeners[id] = toDelta(d, g);
+      const tls = l.tls ? this.handshakes.delta(id, l.tls, full) : undefined;
+      if (listeners.gaugesChanged(id, `${g.activeConnections}`) || full || anyCounter(d) || tls) {
+        point.listeners[id] = tls ? { ...toDelta(d, g), tls } : toDelta(d, g);
       }
     }
     listeners.rotate(liveL);
+    this.handshakes.rotate();
 
     for (const [id, r] of Object.entries(stats.routes)) {
       const { d } = routes.delta(id, flatTraffic(r), undefined);
