@@ -1,5 +1,5 @@
 import { parseConfig, USAGE } from "./config";
-import { EXIT_CONFIG, EXIT_REFUSED, fatalClose } from "./console/close-codes";
+import { EXIT_CONFIG, EXIT_REFUSED, fatalClose } from "./console/close-handling";
 import type { NodeEngine } from "./engines/builtin/node-engine";
 import { createEngine } from "./engines/create-engine";
 import { ConfigError, ConsoleRefusedError, EnrollRejectedError, errorCode, errorMessage } from "./errors";

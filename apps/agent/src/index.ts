@@ -1,5 +1,5 @@
 export * from "./config";
-export * from "./console/close-codes";
+export * from "./console/close-handling";
 export type { ApplyOutcome } from "./console/connection";
 export type { ListenerConfig, ListenerTimeouts } from "./dataplane/frontends/listener-config";
 export { type DataPlaneTimeouts, DEFAULT_TIMEOUTS } from "./dataplane/timeouts";

@@ -7,13 +7,13 @@ import { join } from "node:path";
 import {
   AGENT_ENROLL_PATH,
   type AgentMessage,
+  CloseCode,
   decodeAgentMessage,
   encodeConsoleMessage,
   type HealthEvent,
 } from "@fulcrum/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type WebSocket, WebSocketServer } from "ws";
-import { CLOSE_RATE_LIMITED } from "../src/console/close-codes";
 import { ConsoleConnection } from "../src/console/connection";
 import { silentLogger } from "../src/log";
 import { spawnAgent } from "./helpers/agent-process";
@@ -131,7 +131,7 @@ describe("an agent the console rate limits", () => {
       expect(console_.upgrades).toHaveLength(2);
 
       console_.refuseWith429(30);
-      console_.sockets[1]!.close(CLOSE_RATE_LIMITED, "rate limited: too many frames; retry in 30 s");
+      console_.sockets[1]!.close(CloseCode.rateLimited, "rate limited: too many frames; retry in 30 s");
       await agent.waitFor(/rate limited.*inMs=\d+/);
       expect(agent.stderr()).toMatch(/WARN .*sending more messages than it allows.*code=4429/);
       expect(agent.stderr()).toMatch(/reason="rate limited: too many frames; retry in 30 s"/);

@@ -1,11 +1,10 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import type { AgentProcess } from "@fulcrum/agent/testing";
-import { AGENT_ENROLL_PATH, AGENT_GATEWAY_PATH, enrollResponseSchema } from "@fulcrum/protocol";
+import { AGENT_ENROLL_PATH, AGENT_GATEWAY_PATH, CloseCode, enrollResponseSchema } from "@fulcrum/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import type { Actor } from "../src/server/domain/actor";
-import { CloseCode } from "../src/server/gateway/close-codes";
 import { get, startNamedBackend } from "./backends";
 import {
   actors,

@@ -2,7 +2,10 @@ import {
   AGENT_GATEWAY_PATH,
   type AgentMessageType,
   type AgentPayload,
+  CloseCode,
   type ConsoleMessage,
+  closeCodeFacts,
+  closeCodeForHttpStatus,
   decodeConsoleMessage,
   encodeAgentMessage,
   type HealthEvent,
@@ -17,13 +20,7 @@ import type { Logger } from "../log";
 import { Ring } from "../metrics/ring";
 import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF, sleep } from "../retry/backoff";
 import { type ApplySnapshot, refusedSnapshotVersion } from "../snapshot-applier";
-import {
-  CLOSE_PROTOCOL_UNSUPPORTED,
-  CLOSE_RATE_LIMITED,
-  closeCodeForHttpStatus,
-  fatalClose,
-  retryAfterMs,
-} from "./close-codes";
+import { fatalClose, retryAfterMs } from "./close-handling";
 import { consoleEndpoint } from "./endpoints";
 import { rateLimitedDelay } from "./rate-limited-delay";
 import { packStats } from "./stats-pack";
@@ -215,7 +212,7 @@ export class ConsoleConnection {
           end.code,
         );
       }
-      if (end.code === CLOSE_RATE_LIMITED) {
+      if (closeCodeFacts(end.code)?.agent === "back_off") {
         // Reconnecting sooner would only be refused (HTTP 429): wait what the console asks, at least 30 s.
         const delay = rateLimitedDelay(end.retryAfterMs);
         this.opts.log.warn(
@@ -316,8 +313,8 @@ export class ConsoleConnection {
       const onWelcome = (m: Extract<ConsoleMessage, { type: "welcome" }>) => {
         const p = m.payload;
         if (!SUPPORTED_PROTOCOL_VERSIONS.includes(p.protocolVersion)) {
-          ws.close(CLOSE_PROTOCOL_UNSUPPORTED, `agent speaks ${SUPPORTED_PROTOCOL_VERSIONS.join(",")}`);
-          finish(CLOSE_PROTOCOL_UNSUPPORTED, `console chose protocol ${p.protocolVersion}`);
+          ws.close(CloseCode.protocolUnsupported, `agent speaks ${SUPPORTED_PROTOCOL_VERSIONS.join(",")}`);
+          finish(CloseCode.protocolUnsupported, `console chose protocol ${p.protocolVersion}`);
           return;
         }
         welcomed = true;

@@ -1,9 +1,8 @@
 import type { PrismaClient } from "@fulcrum/db";
-import type { EnrollRequest, EnrollResponse } from "@fulcrum/protocol";
+import { CloseCode, type EnrollRequest, type EnrollResponse } from "@fulcrum/protocol";
 import { z } from "zod";
 import { ConflictError, NotFoundError, TokenInvalidError } from "../errors";
 import { notifyInTransaction } from "../events/cluster-events";
-import { CloseCode } from "../gateway/close-codes";
 import type { Services } from "../services";
 import type { Actor } from "./actor";
 import { livenessByAgent } from "./agent-liveness";

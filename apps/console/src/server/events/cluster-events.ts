@@ -1,7 +1,7 @@
 import type { Database, Prisma } from "@fulcrum/db";
 import { listenForNotifications, type NotificationListener } from "@fulcrum/db";
+import { CloseCode } from "@fulcrum/protocol";
 import { z } from "zod";
-import { CloseCode } from "../gateway/close-codes";
 import type { Logger } from "../logger";
 
 /**

@@ -1,6 +1,7 @@
 import type { PrismaClient } from "@fulcrum/db";
 import {
   type AgentMessage,
+  CloseCode,
   decodeAgentMessage,
   encodeConsoleMessage,
   SUPPORTED_PROTOCOL_VERSIONS,
@@ -11,7 +12,6 @@ import type { StatsSink } from "../metrics/sink";
 import type { AgentLimits } from "./agent-limits";
 import { AgentReports, storable } from "./agent-reports";
 import type { AgentStatusUpdate, AgentStatusWriter } from "./agent-status-writer";
-import { CloseCode } from "./close-codes";
 import { FrameLimiter } from "./frame-limiter";
 import type { HealthEventBatcher } from "./health-event-batcher";
 import { LogThrottle, logSafe } from "./log-throttle";

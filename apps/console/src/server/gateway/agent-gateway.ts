@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { PrismaClient } from "@fulcrum/db";
-import { MAX_AGENT_FRAME_BYTES, type Snapshot, type TlsMaterial } from "@fulcrum/protocol";
+import { CloseCode, MAX_AGENT_FRAME_BYTES, type Snapshot, type TlsMaterial } from "@fulcrum/protocol";
 import { WebSocketServer } from "ws";
 import { SYSTEM_ACTOR } from "../domain/actor";
 import { authenticateAgent } from "../domain/agents";
@@ -20,7 +20,6 @@ import {
   FAILED_AUTH_PER_SECOND,
 } from "./agent-limits";
 import { AgentStatusWriter } from "./agent-status-writer";
-import { CloseCode } from "./close-codes";
 import { FloodPenalty } from "./flood-penalty";
 import { HealthEventBatcher } from "./health-event-batcher";
 import { LogThrottle, logSafe } from "./log-throttle";
