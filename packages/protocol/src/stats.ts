@@ -6,9 +6,10 @@ const count = z.number().int().min(0);
 
 /**
  * Counter increments over one interval (deltas, so points from many agents and
- * intervals add up), plus a few gauges sampled at its end.
+ * intervals add up). The agent's sampler and the console's aggregates use
+ * exactly these names (TRAFFIC_COUNTERS).
  */
-export const trafficDeltaSchema = z.object({
+export const trafficCountersSchema = z.object({
   requests: count.default(0),
   /** Responses by status class, local answers included. */
   s1xx: count.default(0),
@@ -20,6 +21,14 @@ export const trafficDeltaSchema = z.object({
   bytesOut: count.default(0),
   connectionsOpened: count.default(0),
   retries: count.default(0),
+});
+export type TrafficCounter = keyof typeof trafficCountersSchema.shape;
+export type TrafficCounters = Record<TrafficCounter, number>;
+/** The counter names, in the schema's order. */
+export const TRAFFIC_COUNTERS = Object.keys(trafficCountersSchema.shape) as readonly TrafficCounter[];
+
+/** The counters of one interval plus a few gauges sampled at its end. */
+export const trafficDeltaSchema = trafficCountersSchema.extend({
   /** Gauges at the end of the interval. */
   activeConnections: count.default(0),
   queueLength: count.default(0),

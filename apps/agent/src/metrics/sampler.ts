@@ -1,4 +1,13 @@
-import type { BackendStatus, Histogram, Snapshot, StatsPoint, TrafficDelta } from "@fulcrum/protocol";
+import {
+  type BackendStatus,
+  type Histogram,
+  type Snapshot,
+  type StatsPoint,
+  TRAFFIC_COUNTERS,
+  type TrafficCounters,
+  type TrafficDelta,
+  trafficCountersSchema,
+} from "@fulcrum/protocol";
 import { upstreamKey } from "../dataplane/pools/backend-state";
 import type { TrafficSnapshot } from "../dataplane/stats/counters";
 import type { AppliedSnapshot, EngineStats } from "../engines/engine";
@@ -31,8 +40,8 @@ export interface SamplerOptions {
 export type PointListener = (point: StatsPoint) => void;
 type BackendEntry = StatsPoint["backends"][string];
 
-/** Counter fields compared to detect a reset (a counter object recreated under the same key). */
-type Cumulative = Record<string, number>;
+/** Cumulative values of the protocol's traffic counters; compared to detect a reset (a counter object recreated under the same key). */
+type Cumulative = TrafficCounters;
 
 function flatTraffic(t: TrafficSnapshot): Cumulative {
   return {
@@ -64,36 +73,16 @@ function flatBackend(b: BackendStats): Cumulative {
   };
 }
 
-const COUNTERS = [
-  "requests",
-  "s1xx",
-  "s2xx",
-  "s3xx",
-  "s4xx",
-  "s5xx",
-  "bytesIn",
-  "bytesOut",
-  "connectionsOpened",
-  "retries",
-] as const;
-
 /**
  * cur − prev per counter; when any counter went down the object was recreated
  * (an id that left and came back, a backend dropped and added again), so all
  * of `cur` is new.
  */
 function counterDelta(cur: Cumulative, prev: Cumulative | undefined): Cumulative {
-  let reset = prev === undefined;
-  if (prev) {
-    for (const f of COUNTERS) {
-      if ((cur[f] ?? 0) < (prev[f] ?? 0)) {
-        reset = true;
-        break;
-      }
-    }
-  }
-  const out: Cumulative = {};
-  for (const f of COUNTERS) out[f] = reset ? (cur[f] ?? 0) : (cur[f] ?? 0) - (prev![f] ?? 0);
+  const reset = prev === undefined || TRAFFIC_COUNTERS.some((f) => cur[f] < prev[f]);
+  if (reset) return { ...cur };
+  const out = { ...cur };
+  for (const f of TRAFFIC_COUNTERS) out[f] = cur[f] - prev[f];
   return out;
 }
 
@@ -152,23 +141,10 @@ class Scope {
 }
 
 function toDelta(d: Cumulative, gauges: { activeConnections: number; queueLength: number }): TrafficDelta {
-  return {
-    requests: d.requests!,
-    s1xx: d.s1xx!,
-    s2xx: d.s2xx!,
-    s3xx: d.s3xx!,
-    s4xx: d.s4xx!,
-    s5xx: d.s5xx!,
-    bytesIn: d.bytesIn!,
-    bytesOut: d.bytesOut!,
-    connectionsOpened: d.connectionsOpened!,
-    retries: d.retries!,
-    activeConnections: gauges.activeConnections,
-    queueLength: gauges.queueLength,
-  };
+  return { ...d, activeConnections: gauges.activeConnections, queueLength: gauges.queueLength };
 }
 
-const anyCounter = (d: Cumulative) => COUNTERS.some((f) => d[f] !== 0);
+const anyCounter = (d: Cumulative) => TRAFFIC_COUNTERS.some((f) => d[f] !== 0);
 
 /**
  * Turns `engine.stats()` (cumulative since start) into one StatsPoint per
@@ -321,7 +297,7 @@ export class StatsSampler {
             const { d, l } = scope.delta(key, flatBackend(cur), cur.latency);
             delta = { d, l, inFlight: cur.inFlight };
           } else {
-            delta = { d: counterDelta({}, undefined), l: undefined, inFlight: 0 };
+            delta = { d: trafficCountersSchema.parse({}), l: undefined, inFlight: 0 };
           }
           byKey.set(key, delta);
         }

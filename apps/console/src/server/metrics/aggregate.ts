@@ -3,6 +3,7 @@ import {
   HISTOGRAM_BUCKET_COUNT,
   type Histogram,
   quantile,
+  TRAFFIC_COUNTERS,
   type TrafficDelta,
 } from "@fulcrum/protocol";
 
@@ -42,21 +43,12 @@ export interface SeriesPoint {
 }
 
 /**
- * Field order of an aggregate's counter vector. Counters are sums; the two
+ * Field order of an aggregate's counter vector. Counters (the protocol's TRAFFIC_COUNTERS) are sums; the two
  * gauges are stored as value × seconds (so they add up across agents and time
  * and divide back into an average); latency sum/count belong to the histogram.
  */
 export const FIELDS = [
-  "requests",
-  "s1xx",
-  "s2xx",
-  "s3xx",
-  "s4xx",
-  "s5xx",
-  "bytesIn",
-  "bytesOut",
-  "connectionsOpened",
-  "retries",
+  ...TRAFFIC_COUNTERS,
   "activeConnectionsSec",
   "queueLengthSec",
   "latencySum",
@@ -85,16 +77,7 @@ export interface DeltaVec {
 
 export function deltaVec(d: TrafficDelta): DeltaVec {
   const c = new Float64Array(N);
-  c[F.requests] = d.requests;
-  c[F.s1xx] = d.s1xx;
-  c[F.s2xx] = d.s2xx;
-  c[F.s3xx] = d.s3xx;
-  c[F.s4xx] = d.s4xx;
-  c[F.s5xx] = d.s5xx;
-  c[F.bytesIn] = d.bytesIn;
-  c[F.bytesOut] = d.bytesOut;
-  c[F.connectionsOpened] = d.connectionsOpened;
-  c[F.retries] = d.retries;
+  for (const f of TRAFFIC_COUNTERS) c[F[f]] = d[f];
   c[F.activeConnectionsSec] = d.activeConnections;
   c[F.queueLengthSec] = d.queueLength;
   let hist: Float64Array | null = null;
