@@ -1,9 +1,6 @@
 import { AgentError } from "../../errors";
 
 /** Failures on the backend side; they map to 502/504 answers. */
-export class UpstreamConnectError extends AgentError {
-  readonly code = "upstream_connect_failed";
-}
 export class UpstreamTimeoutError extends AgentError {
   readonly code: "upstream_connect_timeout" | "upstream_response_timeout" | "upstream_idle_timeout";
   constructor(phase: "connect" | "response" | "idle", ms: number) {
@@ -18,7 +15,4 @@ export class UpstreamProtocolError extends AgentError {
 /** Failures on the client side; nobody is left to answer, so they are only logged (at debug). */
 export class ClientAbortError extends AgentError {
   readonly code = "client_aborted";
-}
-export class ClientTimeoutError extends AgentError {
-  readonly code = "client_idle_timeout";
 }

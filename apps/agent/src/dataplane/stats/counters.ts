@@ -120,13 +120,6 @@ export class BackendCounters implements StatusFields {
   constructor(readonly latency: Histogram) {}
 }
 
-/** Bookkeeping for one client request: listener, route and pool counters move together. */
-export interface CounterSet {
-  readonly listener: TrafficCounters | undefined;
-  readonly route: TrafficCounters | undefined;
-  readonly pool: TrafficCounters | undefined;
-}
-
 /** An accepted client connection: counted now, and as active until it closes. */
 export function countConnection(
   stats: TrafficCounters | undefined,

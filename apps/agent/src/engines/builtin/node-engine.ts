@@ -1,4 +1,4 @@
-import type { HealthEvent, Snapshot, SnapshotListener, TlsMaterial } from "@fulcrum/protocol";
+import type { Snapshot, SnapshotListener, TlsMaterial } from "@fulcrum/protocol";
 import { DnsListener } from "../../dataplane/frontends/dns/dns-listener";
 import { HttpListener } from "../../dataplane/frontends/h1/http-listener";
 import { bindKey, type Listener } from "../../dataplane/frontends/listener";
@@ -348,5 +348,3 @@ export class NodeEngine implements Engine {
     this.agents.destroyAll();
   }
 }
-
-export type { HealthEvent };
