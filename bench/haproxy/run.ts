@@ -119,6 +119,7 @@ async function main(): Promise<void> {
     renderConfig(snapshot(pBare!, backends), {
       statsSocket: join(bareDir, "stats.sock"),
       serverStateFile: join(bareDir, "server-state"),
+      certDir: join(bareDir, "certs"),
     }),
   );
   const bare = start("haproxy-bare", "haproxy", ["-W", "-db", "-f", bareCfg], join(bareDir, "haproxy.log"));

@@ -32,10 +32,6 @@ const builtinOnly = (key: string, label: string, reason: string): EngineFeature 
   support: { builtin: yes(), haproxy: no(reason) },
 });
 
-/** The HAProxy engine NACKs a TLS listener rather than serve it as plain HTTP (or ignore a redirect to HTTPS). */
-const TLS_NOT_YET_HAPROXY =
-  "the HAProxy engine does not render TLS yet (bind … ssl crt-list is a later step of issue 16)";
-
 /**
  * How the HAProxy engine runs each policy (the renderer writes these balance
  * lines). Keyed by the policy table, so a new policy without a row here does
@@ -82,7 +78,9 @@ export const ENGINE_FEATURES: readonly EngineFeature[] = [
     label: "TLS termination on HTTP listeners (HTTPS)",
     support: {
       builtin: yes("TLS 1.2 and 1.3, SNI with wildcards, ALPN http/1.1"),
-      haproxy: no(TLS_NOT_YET_HAPROXY),
+      haproxy: yes(
+        "bind … ssl crt-list (SNI filters per certificate, default first, strict-sni for reject), same versions and suites; a rotation is `set ssl cert` at runtime. A trailing dot in SNI matches no name.",
+      ),
     },
   },
   {
@@ -90,7 +88,7 @@ export const ENGINE_FEATURES: readonly EngineFeature[] = [
     label: "Redirect plain HTTP to HTTPS (listener option)",
     support: {
       builtin: yes(),
-      haproxy: no(TLS_NOT_YET_HAPROXY),
+      haproxy: yes("http-request redirect location https://host[:port]%[pathq]; a bad Host gets 400."),
     },
   },
   builtinOnly("listener:dns", "DNS listeners", "HAProxy does not answer DNS queries."),

@@ -279,13 +279,10 @@ describe("tlsMaterial in the snapshot message", () => {
 });
 
 describe("listener:tls capability", () => {
-  it("the builtin engine terminates TLS and redirects to https; HAProxy NACKs both with the reason", () => {
-    expect(unsupportedReason("builtin", "listener:tls")).toBeUndefined();
-    expect(unsupportedReason("builtin", "listener:redirect_to_https")).toBeUndefined();
-    for (const key of ["listener:tls", "listener:redirect_to_https"]) {
-      expect(unsupportedReason("haproxy", key)).toBe(
-        "the HAProxy engine does not render TLS yet (bind … ssl crt-list is a later step of issue 16)",
-      );
+  it("both engines terminate TLS and redirect to https", () => {
+    for (const engine of ["builtin", "haproxy"] as const) {
+      expect(unsupportedReason(engine, "listener:tls")).toBeUndefined();
+      expect(unsupportedReason(engine, "listener:redirect_to_https")).toBeUndefined();
     }
   });
 });

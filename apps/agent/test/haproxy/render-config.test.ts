@@ -1,17 +1,22 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type Snapshot, snapshotSchema } from "@fulcrum/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkConfig } from "../../src/engines/haproxy/haproxy-engine";
 import { renderConfig } from "../../src/engines/haproxy/render-config";
 import { runtimeChanges } from "../../src/engines/haproxy/runtime-diff";
+import { certificateFiles, renderCrtLists, rotatedCertificates } from "../../src/engines/haproxy/tls-files";
+import { syncTlsFiles } from "../../src/engines/haproxy/tls-store";
 import { findUnsupported } from "../../src/engines/haproxy/validate";
+import { makeCertificate } from "../helpers/certs";
 import { BIN, be, http, pool, snap } from "./fixtures";
 
 const GOLDEN = join(import.meta.dirname, "golden");
 const PATHS = {
   statsSocket: "/var/lib/fulcrum-agent/haproxy/stats.sock",
   serverStateFile: "/var/lib/fulcrum-agent/haproxy/server-state",
+  certDir: "/var/lib/fulcrum-agent/haproxy/certs",
 };
 
 /** Every policy and option the engine maps, in one snapshot. */
@@ -130,6 +135,73 @@ describe("renderConfig", () => {
     // A new backend is structure.
     const more = snap(6, simple.listeners, [pool("p1", [be("a", 9001), be("b", 9002), be("c", 9003)])]);
     expect(neutral(more)).not.toBe(neutral(simple));
+  });
+});
+
+describe("TLS rendering", () => {
+  const site = makeCertificate("site", ["example.com", "www.example.com"]);
+  const wild = makeCertificate("wild", ["*.example.com", "example.com"]);
+  const other = makeCertificate("other", ["www.example.com"]);
+  /** An HTTPS listener (wildcard, HSTS, reject, TLS 1.3) and a plain one redirecting to it. */
+  function tlsSnap(): Snapshot {
+    const base = snap(
+      3,
+      [
+        http("https", 8443, "p1"),
+        http("plain", 8080, "p1", { settings: { redirectToHttps: { status: 308, port: 8443 } } }),
+      ],
+      [pool("p1", [be("a", 9001)])],
+    );
+    const s = structuredClone(base) as unknown as Record<string, unknown> & {
+      listeners: Record<string, unknown>[];
+    };
+    s.certificates = [site.ref, wild.ref, other.ref];
+    s.listeners[0]!.tls = {
+      certificateIds: ["site", "wild", "other"],
+      defaultCertificateId: "wild",
+      unknownName: "reject",
+      minVersion: "TLSv1.3",
+      hsts: { maxAgeSeconds: 600, includeSubDomains: false, preload: true },
+    };
+    return snapshotSchema.parse(s);
+  }
+
+  it("renders tls.cfg and its crt-list as the golden files, and haproxy -c accepts them", async () => {
+    const s = tlsSnap();
+    expect(findUnsupported(s)).toEqual([]);
+    await golden("tls.cfg", renderConfig(s, PATHS));
+    // The default certificate first; each name on the first certificate naming it; "other" has none left.
+    const lists = renderCrtLists(s, PATHS.certDir);
+    expect([...lists.keys()]).toEqual([`${PATHS.certDir}/https.crtlist`]);
+    await golden("tls.crtlist", [...lists.values()][0]!);
+
+    const tmp = {
+      statsSocket: join(dir, "tls.sock"),
+      serverStateFile: join(dir, "tls-state"),
+      certDir: join(dir, "certs"),
+    };
+    const material = [site.material, wild.material, other.material];
+    await syncTlsFiles(
+      tmp.certDir,
+      new Map([...certificateFiles(s, material, tmp.certDir), ...renderCrtLists(s, tmp.certDir)]),
+    );
+    const path = join(dir, "tls.cfg");
+    await writeFile(path, renderConfig(s, tmp));
+    await checkConfig(BIN, path);
+  });
+
+  it("a rotation (same id and names, new fingerprint) leaves the config and crt-lists alone: no reload", () => {
+    const s = tlsSnap();
+    const renewed = makeCertificate("site", ["example.com", "www.example.com"]);
+    const t = snapshotSchema.parse({
+      ...s,
+      version: 4,
+      certificates: [renewed.ref, wild.ref, other.ref],
+    });
+    expect(renderConfig(t, PATHS, { neutral: true })).toBe(renderConfig(s, PATHS, { neutral: true }));
+    expect(renderCrtLists(t, PATHS.certDir)).toEqual(renderCrtLists(s, PATHS.certDir));
+    expect(rotatedCertificates(s, t)).toEqual(["site"]);
+    expect(rotatedCertificates(s, s)).toEqual([]);
   });
 });
 

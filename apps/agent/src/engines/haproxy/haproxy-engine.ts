@@ -1,18 +1,20 @@
 import { execFile } from "node:child_process";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Snapshot } from "@fulcrum/protocol";
+import type { Snapshot, TlsMaterial } from "@fulcrum/protocol";
 import { errorMessage } from "../../errors";
 import type { Logger } from "../../log";
 import type { AppliedSnapshot, Engine, EngineStats } from "../engine";
 import { type HealthEventListener, HealthEvents } from "../health-events";
 import { HaproxyConfigRejectedError } from "./errors";
 import { renderConfig } from "./render-config";
-import { parseShowStat, runtimeCommand, runtimeSet } from "./runtime-api";
+import { parseShowStat, runtimeCommand, runtimeSet, setSslCert } from "./runtime-api";
 import { runtimeChanges } from "./runtime-diff";
 import { carryServerState, EMPTY_SERVER_STATE } from "./server-state";
 import { HaproxyStats } from "./stats";
 import { HaproxySupervisor } from "./supervisor";
+import { certificateFiles, certPath, renderCrtLists, rotatedCertificates } from "./tls-files";
+import { syncTlsFiles } from "./tls-store";
 import { assertSupported } from "./validate";
 
 export interface HaproxyEngineOptions {
@@ -35,6 +37,8 @@ export function haproxyPaths(stateDir: string) {
     serverStateFile: join(dir, "server-state"),
     masterSocket: join(dir, "master.sock"),
     pidFile: join(dir, "haproxy.pid"),
+    /** Certificates (chain + key, 0600) and crt-lists, in a 0700 dir of their own. */
+    certDir: join(dir, "certs"),
   };
 }
 
@@ -134,26 +138,31 @@ export class HaproxyEngine implements Engine {
     return this.statsView.stats;
   }
 
-  apply(snapshot: Snapshot): Promise<void> {
-    const run = this.queue.then(() => this.applyNow(snapshot));
+  /** `tlsMaterial`: keys and chains of the snapshot's certificates (snapshot message, not the snapshot). */
+  apply(snapshot: Snapshot, tlsMaterial: readonly TlsMaterial[] = []): Promise<void> {
+    const run = this.queue.then(() => this.applyNow(snapshot, tlsMaterial));
     this.queue = run.catch(() => {});
     return run;
   }
 
-  private async applyNow(snapshot: Snapshot): Promise<void> {
+  private async applyNow(snapshot: Snapshot, tlsMaterial: readonly TlsMaterial[]): Promise<void> {
     assertSupported(snapshot);
-    const { dir, configPath, statsSocket, serverStateFile } = this.paths;
-    const paths = { statsSocket, serverStateFile };
+    const { dir, configPath, statsSocket, serverStateFile, certDir } = this.paths;
+    const paths = { statsSocket, serverStateFile, certDir };
+    // Checked before anything is written: bad material is a NACK and the serving files stay.
+    const certFiles = certificateFiles(snapshot, tlsMaterial, certDir);
+    const crtLists = renderCrtLists(snapshot, certDir);
+    const tlsFiles = new Map([...certFiles, ...crtLists]);
     await mkdir(dir, { recursive: true, mode: 0o700 });
     this.idleCloseOnResponse ??= await supportsGlobal(this.bin, dir, "idle-close-on-response");
     const text = renderConfig(snapshot, paths, { idleCloseOnResponse: this.idleCloseOnResponse });
 
     const old = this.current;
     if (old && this.supervisor.running) {
-      const same =
-        renderConfig(old, paths, { neutral: true }) === renderConfig(snapshot, paths, { neutral: true });
-      if (same) {
-        for (const cmd of runtimeChanges(old, snapshot)) await runtimeSet(statsSocket, cmd);
+      // Structure = the config without runtime fields, plus the crt-lists (names per certificate).
+      const structure = (s: Snapshot) =>
+        [renderConfig(s, paths, { neutral: true }), ...renderCrtLists(s, certDir).entries()].join("\n");
+      if (structure(old) === structure(snapshot) && (await this.applyAtRuntime(old, snapshot, tlsFiles))) {
         // The file follows, so a later reload or restart starts from the same state.
         await writeFile(configPath, text, { mode: 0o600 });
         this.current = snapshot;
@@ -162,20 +171,24 @@ export class HaproxyEngine implements Engine {
       }
     }
 
+    const previousTls = await syncTlsFiles(certDir, tlsFiles);
+
     const candidate = `${configPath}.new`;
     await writeFile(candidate, text, { mode: 0o600 });
     try {
       await checkConfig(this.bin, candidate);
     } catch (e) {
       await rm(candidate, { force: true });
+      await syncTlsFiles(certDir, previousTls);
       throw e;
     }
     const previous = await readFile(configPath, "utf8").catch(() => undefined);
     await rename(candidate, configPath);
-    const restore = () =>
-      previous === undefined
-        ? rm(configPath, { force: true })
-        : writeFile(configPath, previous, { mode: 0o600 });
+    const restore = async () => {
+      await syncTlsFiles(certDir, previousTls);
+      if (previous === undefined) await rm(configPath, { force: true });
+      else await writeFile(configPath, previous, { mode: 0o600 });
+    };
     try {
       if (this.supervisor.running) {
         await this.saveServerState(old, snapshot);
@@ -202,6 +215,37 @@ export class HaproxyEngine implements Engine {
     }
     this.current = snapshot;
     this.startPolling();
+  }
+
+  /**
+   * Weights, states and rotated certificates through the runtime API: each
+   * rotated certificate's file is rewritten, then `set ssl cert` + `commit
+   * ssl cert` swap it in the running worker (new handshakes get it, open
+   * connections keep their session, nothing is rebound). False when HAProxy
+   * refused a certificate: the caller reloads instead, from the files now on
+   * disk.
+   */
+  private async applyAtRuntime(
+    old: Snapshot,
+    snapshot: Snapshot,
+    tlsFiles: ReadonlyMap<string, string>,
+  ): Promise<boolean> {
+    const { statsSocket, certDir } = this.paths;
+    await syncTlsFiles(certDir, tlsFiles);
+    for (const id of rotatedCertificates(old, snapshot)) {
+      const path = certPath(certDir, id);
+      try {
+        await setSslCert(statsSocket, path, tlsFiles.get(path) ?? "");
+      } catch (e) {
+        this.opts.log.warn("haproxy refused a certificate at runtime; reloading", {
+          certificate: id,
+          error: errorMessage(e),
+        });
+        return false;
+      }
+    }
+    for (const cmd of runtimeChanges(old, snapshot)) await runtimeSet(statsSocket, cmd);
+    return true;
   }
 
   /** What the serving worker knows of servers that stay the same, for the next worker to restore. */

@@ -1,14 +1,18 @@
 import { createHash } from "node:crypto";
 import {
+  type ListenerTls,
   POLICY_FACTS,
+  type RedirectToHttps,
   type Snapshot,
   type SnapshotBackend,
   type SnapshotPool,
   type SnapshotProxyListener,
 } from "@fulcrum/protocol";
+import { ALPN_PROTOCOLS, TLS12_CIPHERS, TLS13_CIPHERS } from "../../dataplane/frontends/tls/listener-tls";
 import { upstreamKey } from "../../dataplane/pools/backend-state";
 import { HAPROXY_BALANCE } from "./balance";
 import { backendName, frontendName, hostPort, quote, routeVar, serverName } from "./names";
+import { crtListPath } from "./tls-files";
 import { listenersByPool, proxyListeners } from "./validate";
 
 export interface RenderPaths {
@@ -16,6 +20,8 @@ export interface RenderPaths {
   statsSocket: string;
   /** Server states the agent saves before a reload, for the new worker to restore (server-state.ts). */
   serverStateFile: string;
+  /** Where the certificates' PEM files and the listeners' crt-lists are (tls-files.ts). */
+  certDir: string;
 }
 
 export interface RenderOptions {
@@ -151,13 +157,60 @@ function orderedRoutes(l: SnapshotProxyListener) {
   );
 }
 
-function httpFrontend(l: SnapshotProxyListener): string[] {
+/**
+ * The bind line's TLS options, the builtin engine's choices (listener-tls.ts):
+ * TLS 1.2 up to 1.3 from the listener's minimum, the same TLS 1.2 suites
+ * (Mozilla intermediate without DHE) and TLS 1.3 suites, the client's order,
+ * ALPN http/1.1; strict-sni fails the handshake for a name no certificate
+ * covers (and for no name at all), as unknownName "reject" does.
+ */
+function tlsBindOptions(tls: ListenerTls, crtList: string): string {
+  const parts = [
+    `ssl crt-list ${quote(crtList)}`,
+    `alpn ${ALPN_PROTOCOLS.join(",")}`,
+    `ssl-min-ver ${tls.minVersion}`,
+    "ssl-max-ver TLSv1.3",
+    `ciphers ${TLS12_CIPHERS}`,
+    `ciphersuites ${TLS13_CIPHERS}`,
+    "prefer-client-ciphers",
+  ];
+  if (tls.unknownName === "reject") parts.push("strict-sni");
+  return parts.join(" ");
+}
+
+function hstsValue(h: NonNullable<ListenerTls["hsts"]>): string {
+  let v = `max-age=${h.maxAgeSeconds}`;
+  if (h.includeSubDomains) v += "; includeSubDomains";
+  if (h.preload) v += "; preload";
+  return v;
+}
+
+/** A Host HAProxy may copy into a Location: a name, IPv4, or bracketed IPv6, an optional port. */
+const LOCATION_HOST = String.raw`^(\[[0-9a-f:.]+\]|[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?)(:[0-9]+)?$`;
+
+/**
+ * settings.redirectToHttps, before any route (as the builtin engine): the
+ * same host without its port or trailing dot, the given port (left out for
+ * 443), the path and query as received; a Host that is not a host name or
+ * address gets 400 rather than landing in a Location.
+ */
+function httpsRedirect(to: RedirectToHttps): string[] {
+  const port = to.port === 443 ? "" : `:${to.port}`;
+  return [
+    `http-request return status 400 content-type text/plain string 'the Host header is not a host name or address' unless { req.hdr(host) -m reg -i ${LOCATION_HOST} }`,
+    `http-request redirect location https://%[req.hdr(host),lower,regsub(:[0-9]+$,),regsub(\\.$,)]${port}%[pathq] code ${to.status}`,
+  ];
+}
+
+function httpFrontend(l: SnapshotProxyListener, certDir: string): string[] {
   const s = l.settings;
   const t = s.timeouts;
+  const tls = l.protocol === "http" ? l.tls : undefined;
+  const bind = `bind ${hostPort(l.bindAddress, l.port)}`;
   const out = [
     `frontend ${frontendName(l.id)}`,
     "mode http",
-    `bind ${hostPort(l.bindAddress, l.port)}`,
+    tls ? `${bind} ${tlsBindOptions(tls, crtListPath(certDir, l.id))}` : bind,
     `maxconn ${s.maxConnections}`,
     `timeout client ${ms(t.idleMs)}`,
     `timeout http-request ${ms(t.headMs)}`,
@@ -172,10 +225,16 @@ function httpFrontend(l: SnapshotProxyListener): string[] {
   }
   out.push(
     "option forwardfor",
-    "http-request set-header X-Forwarded-Proto http unless { req.hdr(x-forwarded-proto) -m found }",
+    `http-request set-header X-Forwarded-Proto ${tls ? "https" : "http"} unless { req.hdr(x-forwarded-proto) -m found }`,
     "http-request set-header X-Forwarded-Host %[req.hdr(host)] if { req.hdr(host) -m found } !{ req.hdr(x-forwarded-host) -m found }",
     "http-request set-var(txn.host) req.hdr(host),field(1,:),lower",
   );
+  if (tls?.hsts) {
+    // http-response rules see backend responses only: HAProxy's own 404/503 go without it, as the builtin's.
+    out.push(`http-response set-header Strict-Transport-Security ${quote(hstsValue(tls.hsts))}`);
+  }
+  const redirect = l.protocol === "http" && !tls ? s.redirectToHttps : null;
+  if (redirect) out.push(...httpsRedirect(redirect));
   const routes = orderedRoutes(l);
   for (const r of routes) {
     const conds = ["!{ var(txn.route) -m found }"];
@@ -239,7 +298,8 @@ export function renderConfig(snapshot: Snapshot, paths: RenderPaths, opts: Rende
       "load-server-state-from-file global",
     ],
   ];
-  for (const l of listeners) sections.push(l.protocol === "tcp" ? tcpFrontend(l) : httpFrontend(l));
+  for (const l of listeners)
+    sections.push(l.protocol === "tcp" ? tcpFrontend(l) : httpFrontend(l, paths.certDir));
   const byPool = listenersByPool(snapshot);
   for (const p of snapshot.pools) sections.push(backendSection(p, byPool.get(p.id) ?? [], neutral));
 

@@ -35,6 +35,24 @@ export async function runtimeSet(socketPath: string, command: string): Promise<v
   if (out !== "") throw new HaproxyRuntimeError(`runtime API "${command}": ${out}`);
 }
 
+/**
+ * Replaces a loaded certificate in the running worker: `set ssl cert <file>`
+ * with the new PEM as the command's payload, then `commit ssl cert`. On a
+ * refusal the transaction is aborted and the error names HAProxy's answer.
+ */
+export async function setSslCert(socketPath: string, file: string, pem: string): Promise<void> {
+  const set = await runtimeCommand(socketPath, `set ssl cert ${file} <<\n${pem.trimEnd()}\n`);
+  if (!/Transaction (created|updated)/.test(set)) {
+    await runtimeCommand(socketPath, `abort ssl cert ${file}`).catch(() => "");
+    throw new HaproxyRuntimeError(`set ssl cert ${file}: ${set.trim()}`);
+  }
+  const commit = await runtimeCommand(socketPath, `commit ssl cert ${file}`, 10_000);
+  if (!/Success!/.test(commit)) {
+    await runtimeCommand(socketPath, `abort ssl cert ${file}`).catch(() => "");
+    throw new HaproxyRuntimeError(`commit ssl cert ${file}: ${commit.trim()}`);
+  }
+}
+
 /** `show stat` CSV → one record per row, keyed by the header's field names. */
 export function parseShowStat(csv: string): Record<string, string>[] {
   const lines = csv.split("\n").filter((l) => l.length > 0);

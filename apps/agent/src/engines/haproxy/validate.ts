@@ -57,7 +57,9 @@ export function findUnsupported(snapshot: Snapshot): Unsupported[] {
       use("listener:dns", `listener ${l.name}`);
       continue;
     }
-    for (const key of tlsFeaturesUsed(l)) use(key, `listener ${l.name}`);
+    for (const key of tlsFeaturesUsed(l)) {
+      if (unsupportedReason("haproxy", key) !== undefined) use(key, `listener ${l.name}`);
+    }
     if (l.protocol === "http") {
       const s = l.settings;
       if (s.maxBodyBytes > 0) use("listener:max_body_bytes", `listener ${l.name}`);

@@ -1,0 +1,88 @@
+import type { IncomingHttpHeaders } from "node:http";
+import { type Agent, request } from "node:https";
+import { connect, type SecureVersion, type TLSSocket } from "node:tls";
+
+/** What an HTTPS GET saw: the answer and the certificate the listener presented. */
+export interface HttpsReply {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+  /** sha256 hex of the certificate the listener presented. */
+  fingerprint: string;
+  /** The local port of the client socket: the same for requests over one kept-alive connection. */
+  localPort: number;
+}
+
+/** One HTTPS GET to 127.0.0.1 with `servername` as SNI and Host; trusts any certificate (tests check fingerprints). */
+export function httpsGet(
+  port: number,
+  servername: string,
+  opts: { path?: string; agent?: Agent; maxVersion?: SecureVersion } = {},
+): Promise<HttpsReply> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: "127.0.0.1",
+        port,
+        path: opts.path ?? "/",
+        servername,
+        headers: { host: servername || "127.0.0.1" },
+        rejectUnauthorized: false,
+        ...(opts.maxVersion ? { maxVersion: opts.maxVersion } : {}),
+        agent: opts.agent ?? false,
+      },
+      (res) => {
+        const socket = res.socket as TLSSocket;
+        const cert = socket.getPeerCertificate();
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (c) => (body += c));
+        res.on("end", () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body,
+            fingerprint: cert.fingerprint256.replaceAll(":", "").toLowerCase(),
+            localPort: socket.localPort ?? 0,
+          }),
+        );
+      },
+    );
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/**
+ * A bare handshake to 127.0.0.1 (`servername` undefined: no SNI): resolves
+ * with the presented certificate's fingerprint and the negotiated ALPN
+ * protocol, rejects when the handshake fails.
+ */
+export function handshake(
+  port: number,
+  servername: string | undefined,
+  opts: { maxVersion?: SecureVersion; alpn?: string[] } = {},
+): Promise<{ fingerprint: string; alpn: string | false }> {
+  return new Promise((resolve, reject) => {
+    const s = connect({
+      host: "127.0.0.1",
+      port,
+      ...(servername === undefined ? {} : { servername }),
+      rejectUnauthorized: false,
+      ...(opts.maxVersion ? { maxVersion: opts.maxVersion } : {}),
+      ...(opts.alpn ? { ALPNProtocols: opts.alpn } : {}),
+    });
+    s.once("secureConnect", () => {
+      const fingerprint = s.getPeerCertificate().fingerprint256.replaceAll(":", "").toLowerCase();
+      const alpn = s.alpnProtocol ?? false;
+      // end(), not destroy(): TLS 1.3's client Finished must reach the listener for its handshake to complete.
+      s.end();
+      s.once("close", () => resolve({ fingerprint, alpn }));
+      s.resume();
+    });
+    s.once("error", (e) => {
+      s.destroy();
+      reject(e);
+    });
+  });
+}
