@@ -1,102 +1,15 @@
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  AGENT_ENROLL_PATH,
-  type AgentMessage,
-  CloseCode,
-  decodeAgentMessage,
-  encodeConsoleMessage,
-  type HealthEvent,
-} from "@fulcrum/protocol";
+import { type AgentMessage, CloseCode, encodeConsoleMessage, type HealthEvent } from "@fulcrum/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type WebSocket, WebSocketServer } from "ws";
 import { ConsoleConnection } from "../src/console/connection";
 import { silentLogger } from "../src/log";
 import { spawnAgent } from "./helpers/agent-process";
 import { freePort } from "./helpers/net";
 import { httpListener, makeSnapshot } from "./helpers/snapshot";
-
-/**
- * A stand-in console speaking the real protocol over real sockets, which can
- * close the agent with 4429 and refuse its handshakes with HTTP 429 as the
- * console's gateway does with an agent that floods it.
- */
-async function startConsole() {
-  const upgrades: number[] = [];
-  const inbox: AgentMessage[] = [];
-  const sockets: WebSocket[] = [];
-  let refusal: string | undefined;
-  const http: Server = createServer((req, res) => {
-    if (req.method === "POST" && req.url === AGENT_ENROLL_PATH) {
-      req.resume();
-      req.on("end", () => {
-        res.setHeader("content-type", "application/json");
-        res.end(JSON.stringify({ agentId: "ag-1", clusterId: "c1", credential: "cred-123" }));
-      });
-      return;
-    }
-    res.statusCode = 404;
-    res.end();
-  });
-  const wss = new WebSocketServer({ noServer: true });
-  http.on("upgrade", (req, socket, head) => {
-    upgrades.push(Date.now());
-    if (refusal) {
-      socket.end(refusal);
-      return;
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      sockets.push(ws);
-      ws.on("error", () => {});
-      ws.on("message", (d) => {
-        const m = decodeAgentMessage(d.toString());
-        if (!m.ok) return;
-        inbox.push(m.message);
-        if (m.message.type === "hello") {
-          ws.send(
-            encodeConsoleMessage("welcome", {
-              agentId: "ag-1",
-              clusterId: "c1",
-              protocolVersion: 1,
-              heartbeatIntervalMs: 1000,
-            }),
-          );
-        }
-      });
-    });
-  });
-  await new Promise<void>((r) => http.listen(0, "127.0.0.1", r));
-  const next = async (type: AgentMessage["type"], ms = 10_000): Promise<AgentMessage> => {
-    const deadline = Date.now() + ms;
-    while (Date.now() < deadline) {
-      const i = inbox.findIndex((m) => m.type === type);
-      if (i !== -1) return inbox.splice(i, 1)[0]!;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    throw new Error(`no ${type} from agent; got ${inbox.map((m) => m.type).join(",")}`);
-  };
-  return {
-    url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
-    upgrades,
-    inbox,
-    sockets,
-    next,
-    refuseWith429(retryAfterS: number | undefined) {
-      refusal =
-        `HTTP/1.1 429 Too Many Requests\r\n${retryAfterS === undefined ? "" : `Retry-After: ${retryAfterS}\r\n`}` +
-        "Connection: close\r\nContent-Length: 0\r\n\r\n";
-    },
-    close: () => {
-      for (const s of wss.clients) s.terminate();
-      wss.close();
-      http.close();
-    },
-  };
-}
+import { startStandInConsole } from "./helpers/stand-in-console";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** The wait the agent logged for its rate-limited reconnect. */
@@ -112,7 +25,7 @@ afterAll(async () => {
 
 describe("an agent the console rate limits", () => {
   it("says why and waits at least 30 s after a 4429 close, where any other close reconnects at once", async () => {
-    const console_ = await startConsole();
+    const console_ = await startStandInConsole();
     const agent = spawnAgent([
       "--console",
       console_.url,
@@ -148,7 +61,7 @@ describe("an agent the console rate limits", () => {
   });
 
   it("honours a longer Retry-After when the console refuses its handshake with 429", async () => {
-    const console_ = await startConsole();
+    const console_ = await startStandInConsole();
     console_.refuseWith429(120);
     const agent = spawnAgent([
       "--console",
@@ -173,7 +86,7 @@ describe("an agent the console rate limits", () => {
   });
 
   it("sends one nack for a snapshot it was sent twice and refused both times", async () => {
-    const console_ = await startConsole();
+    const console_ = await startStandInConsole();
     const blocker = net.createServer();
     const taken = await freePort();
     await new Promise<void>((r) => blocker.listen(taken, "127.0.0.1", r));
@@ -204,7 +117,7 @@ describe("an agent the console rate limits", () => {
   });
 
   it("sends a backend's health change once: events repeating its last state are not sent", async () => {
-    const console_ = await startConsole();
+    const console_ = await startStandInConsole();
     let emit: ((e: HealthEvent) => void) | undefined;
     const conn = new ConsoleConnection({
       consoleUrl: new URL(console_.url),

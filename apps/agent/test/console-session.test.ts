@@ -1,79 +1,12 @@
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  AGENT_ENROLL_PATH,
-  AGENT_GATEWAY_PATH,
-  type AgentMessage,
-  decodeAgentMessage,
-  encodeConsoleMessage,
-} from "@fulcrum/protocol";
+import { encodeConsoleMessage } from "@fulcrum/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type WebSocket, WebSocketServer } from "ws";
 import { spawnAgent } from "./helpers/agent-process";
 import { freePort, get, type NamedBackend, startBackend } from "./helpers/net";
 import { backend, httpListener, makeSnapshot } from "./helpers/snapshot";
-
-/**
- * A stand-in console speaking the real protocol over real sockets: the console
- * is another team's process, so this exercises the agent's side of the contract.
- */
-async function startConsole() {
-  const http: Server = createServer((req, res) => {
-    if (req.method === "POST" && req.url === AGENT_ENROLL_PATH) {
-      let body = "";
-      req.on("data", (d) => {
-        body += d;
-      });
-      req.on("end", () => {
-        enrolls.push(JSON.parse(body));
-        res.setHeader("content-type", "application/json");
-        res.end(JSON.stringify({ agentId: "ag-1", clusterId: "c1", credential: "cred-123" }));
-      });
-      return;
-    }
-    res.statusCode = 404;
-    res.end();
-  });
-  const enrolls: unknown[] = [];
-  const auth: (string | undefined)[] = [];
-  const inbox: AgentMessage[] = [];
-  const sockets: WebSocket[] = [];
-  const wss = new WebSocketServer({ server: http, path: AGENT_GATEWAY_PATH });
-  wss.on("connection", (ws, req) => {
-    auth.push(req.headers.authorization);
-    sockets.push(ws);
-    ws.on("error", () => {});
-    ws.on("message", (d) => {
-      const m = decodeAgentMessage(d.toString());
-      if (m.ok) inbox.push(m.message);
-    });
-  });
-  await new Promise<void>((r) => http.listen(0, "127.0.0.1", r));
-  const next = async (type: AgentMessage["type"], ms = 10_000): Promise<AgentMessage> => {
-    const deadline = Date.now() + ms;
-    while (Date.now() < deadline) {
-      const i = inbox.findIndex((m) => m.type === type);
-      if (i !== -1) return inbox.splice(i, 1)[0]!;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    throw new Error(`no ${type} from agent; got ${inbox.map((m) => m.type).join(",")}`);
-  };
-  return {
-    url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
-    enrolls,
-    auth,
-    sockets,
-    next,
-    close: () => {
-      for (const s of wss.clients) s.terminate();
-      wss.close();
-      http.close();
-    },
-  };
-}
+import { startStandInConsole } from "./helpers/stand-in-console";
 
 let dir: string;
 let a: NamedBackend;
@@ -91,7 +24,7 @@ afterAll(async () => {
 
 describe("agent ↔ console session", () => {
   it("enrolls, says hello, acks a snapshot, survives a bad frame, exits 3 when revoked, then serves from disk", async () => {
-    const console_ = await startConsole();
+    const console_ = await startStandInConsole({ welcome: "manual" });
     const port = await freePort();
     const stateDir = join(dir, "state");
     const agent = spawnAgent([

@@ -1,90 +1,13 @@
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  AGENT_ENROLL_PATH,
-  AGENT_GATEWAY_PATH,
-  type AgentMessage,
-  decodeAgentMessage,
-  encodeConsoleMessage,
-  MAX_STATS_POINTS_PER_MESSAGE,
-  type StatsPoint,
-} from "@fulcrum/protocol";
+import { encodeConsoleMessage, MAX_STATS_POINTS_PER_MESSAGE, type StatsPoint } from "@fulcrum/protocol";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type WebSocket, WebSocketServer } from "ws";
 import { type AgentProcess, spawnAgent } from "./helpers/agent-process";
 import { freePort, get, type NamedBackend, startBackend } from "./helpers/net";
 import { parsePrometheus, samples, scrape } from "./helpers/prometheus-text";
 import { backend, httpListener, makeSnapshot } from "./helpers/snapshot";
-
-interface Received {
-  at: number;
-  message: AgentMessage;
-}
-
-/** A stand-in console over real sockets: enrollment, the gateway, and everything the agent sent. */
-async function startConsole() {
-  const http: Server = createServer((req, res) => {
-    if (req.method === "POST" && req.url === AGENT_ENROLL_PATH) {
-      req.resume();
-      req.on("end", () => {
-        res.setHeader("content-type", "application/json");
-        res.end(JSON.stringify({ agentId: "ag-1", clusterId: "c1", credential: "cred-123" }));
-      });
-      return;
-    }
-    res.statusCode = 404;
-    res.end();
-  });
-  const inbox: Received[] = [];
-  const sockets: WebSocket[] = [];
-  const wss = new WebSocketServer({ server: http, path: AGENT_GATEWAY_PATH });
-  wss.on("connection", (ws) => {
-    sockets.push(ws);
-    ws.on("error", () => {});
-    ws.on("message", (d) => {
-      const m = decodeAgentMessage(d.toString());
-      if (!m.ok) throw new Error(`agent sent an invalid frame: ${m.error}`);
-      inbox.push({ at: Date.now(), message: m.message });
-    });
-  });
-  await new Promise<void>((r) => http.listen(0, "127.0.0.1", r));
-  const waitFor = async (pred: () => boolean, what: string, ms = 10_000) => {
-    const deadline = Date.now() + ms;
-    while (!pred()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  };
-  const welcome = (ws: WebSocket) =>
-    ws.send(
-      encodeConsoleMessage("welcome", {
-        agentId: "ag-1",
-        clusterId: "c1",
-        protocolVersion: 1,
-        heartbeatIntervalMs: 1000,
-      }),
-    );
-  const stats = (since = 0) =>
-    inbox
-      .filter((r) => r.message.type === "stats" && r.at >= since)
-      .map((r) => ({ at: r.at, points: (r.message.payload as { points: StatsPoint[] }).points }));
-  return {
-    url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
-    inbox,
-    sockets,
-    waitFor,
-    welcome,
-    stats,
-    close: () => {
-      for (const s of wss.clients) s.terminate();
-      wss.close();
-      http.close();
-    },
-  };
-}
+import { startStandInConsole } from "./helpers/stand-in-console";
 
 let dir: string;
 let a: NamedBackend;
@@ -107,7 +30,7 @@ const INTERVAL_MS = 25;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function startAgent(name: string, extra: string[]) {
-  const console_ = await startConsole();
+  const console_ = await startStandInConsole({ welcome: "manual" });
   consoles.push(console_);
   const agent = spawnAgent(
     [
@@ -132,12 +55,12 @@ describe("stats to the console", () => {
     const port = await freePort();
     const metricsPort = await freePort();
     const { console_, agent } = await startAgent("edge-buf", ["--metrics-port", String(metricsPort)]);
-    await console_.waitFor(() => console_.inbox.some((r) => r.message.type === "hello"), "hello");
+    await console_.waitFor(() => console_.frames.some((r) => r.message.type === "hello"), "hello");
     const first = console_.sockets[0]!;
     console_.welcome(first);
     const snap = makeSnapshot(3, [httpListener(port)], [backend("a", a.port)]);
     first.send(encodeConsoleMessage("snapshot", { snapshot: snap }));
-    await console_.waitFor(() => console_.inbox.some((r) => r.message.type === "ack"), "ack");
+    await console_.waitFor(() => console_.frames.some((r) => r.message.type === "ack"), "ack");
 
     let sent = 0;
     for (; sent < 5; sent++) await get(port);
@@ -205,7 +128,7 @@ describe("stats to the console", () => {
 
   it("keeps only the newest --stats-buffer points while the console is unreachable", async () => {
     const { console_, agent } = await startAgent("edge-small", ["--stats-buffer", "20"]);
-    await console_.waitFor(() => console_.inbox.some((r) => r.message.type === "hello"), "hello");
+    await console_.waitFor(() => console_.frames.some((r) => r.message.type === "hello"), "hello");
     await sleep(1500); // ~60 points, never welcomed
     const welcomedAt = Date.now();
     console_.welcome(console_.sockets[0]!);

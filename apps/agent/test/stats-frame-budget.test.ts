@@ -1,71 +1,8 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import {
-  AGENT_GATEWAY_PATH,
-  type AgentMessage,
-  decodeAgentMessage,
-  encodeConsoleMessage,
-  MAX_AGENT_FRAME_BYTES,
-  STATS_MESSAGE_BYTE_BUDGET,
-  type StatsPoint,
-} from "@fulcrum/protocol";
+import { MAX_AGENT_FRAME_BYTES, STATS_MESSAGE_BYTE_BUDGET, type StatsPoint } from "@fulcrum/protocol";
 import { describe, expect, it } from "vitest";
-import { WebSocketServer } from "ws";
 import { ConsoleConnection } from "../src/console/connection";
 import type { Fields, Logger } from "../src/log";
-
-/**
- * A stand-in console over real sockets whose gateway caps frames as the real
- * one does (maxPayload MAX_AGENT_FRAME_BYTES: closes 1009 above it), recording
- * every frame's size, every close and every connection.
- */
-async function startConsole() {
-  const frames: { bytes: number; message: AgentMessage }[] = [];
-  const closes: number[] = [];
-  let connections = 0;
-  const http: Server = createServer((_req, res) => {
-    res.statusCode = 404;
-    res.end();
-  });
-  const wss = new WebSocketServer({
-    server: http,
-    path: AGENT_GATEWAY_PATH,
-    maxPayload: MAX_AGENT_FRAME_BYTES,
-  });
-  wss.on("connection", (ws) => {
-    connections++;
-    ws.on("error", () => {});
-    ws.on("close", (code) => closes.push(code));
-    ws.on("message", (d) => {
-      const raw = d.toString();
-      const m = decodeAgentMessage(raw);
-      if (!m.ok) throw new Error(`agent sent an invalid frame: ${m.error}`);
-      frames.push({ bytes: Buffer.byteLength(raw), message: m.message });
-      if (m.message.type === "hello") {
-        ws.send(
-          encodeConsoleMessage("welcome", {
-            agentId: "ag-1",
-            clusterId: "c1",
-            protocolVersion: 1,
-            heartbeatIntervalMs: 5000,
-          }),
-        );
-      }
-    });
-  });
-  await new Promise<void>((r) => http.listen(0, "127.0.0.1", r));
-  return {
-    url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
-    frames,
-    closes,
-    connections: () => connections,
-    close: () => {
-      for (const s of wss.clients) s.terminate();
-      wss.close();
-      http.close();
-    },
-  };
-}
+import { startStandInConsole } from "./helpers/stand-in-console";
 
 /** A point listing `backends` backends with every field set and long ids (~370 bytes each encoded). */
 function bigPoint(seq: number, backends: number): StatsPoint {
@@ -116,7 +53,10 @@ function capturingLogger() {
 
 describe("stats messages stay within the console's frame cap", () => {
   it("delivers a large backlog in several messages under the cap, drops a point no frame can carry, and never reconnects", async () => {
-    const console_ = await startConsole();
+    const console_ = await startStandInConsole({
+      heartbeatIntervalMs: 5000,
+      maxPayload: MAX_AGENT_FRAME_BYTES,
+    });
     const { log, lines } = capturingLogger();
     let emit: ((p: StatsPoint) => void) | undefined;
     const conn = new ConsoleConnection({

@@ -5,8 +5,16 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { get, startNamedBackend } from "./backends";
-import { actors, callerAs, freePort, repoRoot, startTestConsole, type TestConsole, waitFor } from "./harness";
+import { get, startNamedBackend } from "./support/backends";
+import {
+  actors,
+  callerAs,
+  freePort,
+  repoRoot,
+  startTestConsole,
+  type TestConsole,
+  waitFor,
+} from "./support/console";
 
 const run = promisify(execFile);
 

@@ -5,18 +5,10 @@ import { AGENT_ENROLL_PATH, AGENT_GATEWAY_PATH, CloseCode, enrollResponseSchema 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import type { Actor } from "../src/server/domain/actor";
-import { get, startNamedBackend } from "./backends";
-import {
-  actors,
-  callerAs,
-  consoleDir,
-  enrollAgent,
-  freePort,
-  startTestConsole,
-  type TestConsole,
-  waitFor,
-} from "./harness";
-import { httpCaller } from "./trpc-http";
+import { get, type NamedBackend } from "./support/backends";
+import { actors, callerAs, consoleDir, type TestConsole, waitFor } from "./support/console";
+import { type Stack, startStack } from "./support/stack";
+import { httpCaller } from "./support/trpc-http";
 
 interface FloodResult {
   sessions: number;
@@ -79,29 +71,19 @@ async function timed(what: string, request: () => Promise<Response>): Promise<{ 
 }
 
 describe("one agent credential flooding the gateway", () => {
+  let stack: Stack;
   let c: TestConsole;
   let steady: AgentProcess;
-  const backends: Array<Awaited<ReturnType<typeof startNamedBackend>>> = [];
+  let backends: NamedBackend[];
   let clusterId: string;
   let poolId: string;
   let listenerPort: number;
 
   beforeAll(async () => {
-    c = await startTestConsole();
-    backends.push(await startNamedBackend("alpha"), await startNamedBackend("bravo"));
-    const op = callerAs(c, actors.operator);
-    clusterId = (await op.cluster.create({ name: "flooded" })).id;
-    listenerPort = await freePort();
-    const listener = await op.listener.create({
-      clusterId,
-      name: "web",
-      bindAddress: "127.0.0.1",
-      port: listenerPort,
-    });
-    poolId = (await op.pool.create({ clusterId, name: "app" })).id;
-    await op.backend.create({ poolId, name: "alpha", address: "127.0.0.1", port: backends[0]!.port });
-    await op.route.create({ listenerId: listener.id, poolId });
-    steady = (await enrollAgent(c, clusterId, "steady")).agent;
+    stack = await startStack({ cluster: "flooded", backends: ["alpha", "bravo"] });
+    ({ console: c, clusterId, backends } = stack);
+    ({ listenerPort, poolId } = await stack.webPool({ backends: [backends[0]!] }));
+    steady = (await stack.enroll("steady")).agent;
     await waitFor(
       "the steady agent to serve",
       async () => (await get(listenerPort)).body === "alpha",
@@ -109,9 +91,7 @@ describe("one agent credential flooding the gateway", () => {
     );
   });
   afterAll(async () => {
-    await steady?.stop();
-    await c?.stop();
-    for (const b of backends) await b.close();
+    await stack?.close();
   });
 
   /** A real credential for a flooding "agent", and a viewer API token to probe the console with. */

@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { repoRoot } from "./harness";
+import { repoRoot } from "./support/console";
 
 const git = promisify(execFile);
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestConsole, type TestConsole } from "./harness";
-import { httpCaller, signIn } from "./trpc-http";
+import { startTestConsole, type TestConsole } from "./support/console";
+import { httpCaller, signIn } from "./support/trpc-http";
 
 const ADMIN = { name: "Ada", email: "ada@example.com", password: "correct horse battery" };
 

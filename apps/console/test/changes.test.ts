@@ -1,24 +1,16 @@
 import nodeHttp from "node:http";
 import net from "node:net";
-import type { AgentProcess } from "@fulcrum/agent/testing";
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Actor } from "../src/server/domain/actor";
 import type { ChangePreview } from "../src/server/domain/changes/types";
 import { poolBackendKey } from "../src/server/metrics/aggregate";
-import { get, startNamedBackend } from "./backends";
-import {
-  actors,
-  callerAs,
-  enrollAgent,
-  freePort,
-  startTestConsole,
-  type TestConsole,
-  waitFor,
-} from "./harness";
-import { httpCaller } from "./trpc-http";
+import { get, type NamedBackend } from "./support/backends";
+import { actors, callerAs, enrollAgent, freePort, type TestConsole, waitFor } from "./support/console";
+import { type Stack, startStack } from "./support/stack";
+import { httpCaller } from "./support/trpc-http";
 
-type Backend = Awaited<ReturnType<typeof startNamedBackend>>;
+type Backend = NamedBackend;
 
 /** A TCP backend that accepts connections and keeps them open until closed: something to drain. */
 async function startHoldingBackend() {
@@ -59,10 +51,10 @@ const codeOf = async (p: Promise<unknown>) => {
 };
 
 describe("moves, bulk actions, dry run and rollout (real console, agent and backends)", () => {
+  let stack: Stack;
   let c: TestConsole;
-  let agent: AgentProcess;
   let op: ReturnType<typeof callerAs>;
-  const http: Backend[] = [];
+  let http: Backend[];
   let hold: Awaited<ReturnType<typeof startHoldingBackend>>;
   let clusterId: string;
   let blue: string;
@@ -72,29 +64,14 @@ describe("moves, bulk actions, dry run and rollout (real console, agent and back
   let tcpPort: number;
   const ids: Record<string, string> = {};
 
-  const latestVersion = async () =>
-    (
-      await c.services.prisma.configVersion.findFirst({
-        where: { clusterId },
-        orderBy: { version: "desc" },
-      })
-    )?.version ?? null;
+  const latestVersion = () => stack.latestVersion();
   const auditCount = () => c.services.prisma.auditEntry.count();
-  /** Waits until every connected agent runs `version` (change.rollout says applied). */
-  const rolledOut = (version: number) =>
-    waitFor(`v${version} to be applied`, async () => {
-      const r = await op.change.rollout({ clusterId, version });
-      return r.agents.length > 0 && r.agents.every((a) => a.state === "applied" || !a.connected)
-        ? r
-        : undefined;
-    });
+  const rolledOut = (version: number) => stack.rolledOut(version);
 
   beforeAll(async () => {
-    c = await startTestConsole();
-    op = callerAs(c, actors.operator);
-    for (const name of ["alpha", "bravo", "charlie"]) http.push(await startNamedBackend(name));
+    stack = await startStack({ cluster: "edge", backends: ["alpha", "bravo", "charlie"] });
+    ({ console: c, operator: op, clusterId, backends: http } = stack);
     hold = await startHoldingBackend();
-    clusterId = (await op.cluster.create({ name: "edge" })).id;
     [webPort, greenPort, tcpPort] = [await freePort(), await freePort(), await freePort()];
     blue = (await op.pool.create({ clusterId, name: "blue" })).id;
     green = (
@@ -122,15 +99,13 @@ describe("moves, bulk actions, dry run and rollout (real console, agent and back
       await op.route.create({ listenerId: l.id, poolId: pool });
     }
 
-    ({ agent } = await enrollAgent(c, clusterId, "edge-1"));
+    await stack.enroll("edge-1");
     await rolledOut((await latestVersion())!);
     await waitFor("the agent to serve", async () => (await get(webPort)).status === 200);
   });
 
   afterAll(async () => {
-    await agent?.stop();
-    await c?.stop();
-    for (const b of http) await b.close();
+    await stack?.close();
     await hold?.close();
   });
 

@@ -9,7 +9,7 @@ import {
   seedLine,
 } from "../../../scripts/demo/messages";
 import { DEMO_LISTENER_PORT, seedDemoTopology } from "../../../scripts/demo/seed";
-import { startTestConsole, type TestConsole } from "./harness";
+import { startTestConsole, type TestConsole } from "./support/console";
 
 /** What `bash scripts/start.sh` (scripts/demo/run.ts) does and says, against a real console. */
 describe("the start script's demo setup and output", () => {

@@ -1,22 +1,14 @@
 import { promises as dns } from "node:dns";
-import type { AgentProcess } from "@fulcrum/agent/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startNamedBackend } from "./backends";
-import {
-  actors,
-  callerAs,
-  enrollAgent,
-  freePort,
-  startTestConsole,
-  type TestConsole,
-  waitFor,
-} from "./harness";
+import type { NamedBackend } from "./support/backends";
+import { actors, callerAs, freePort, type TestConsole, waitFor } from "./support/console";
+import { type Stack, startStack } from "./support/stack";
 
 /** Console → real agent process: a DNS listener and a redirect route configured through the API serve real clients. */
 describe("DNS and redirect balancing through a real agent", () => {
+  let stack: Stack;
   let c: TestConsole;
-  let agent: AgentProcess;
-  const backends: Array<Awaited<ReturnType<typeof startNamedBackend>>> = [];
+  let backends: NamedBackend[];
   let dnsPort: number;
   let httpPort: number;
   let clusterId: string;
@@ -24,10 +16,9 @@ describe("DNS and redirect balancing through a real agent", () => {
   const mirrorBackendIds: string[] = [];
 
   beforeAll(async () => {
-    c = await startTestConsole();
-    backends.push(await startNamedBackend("alpha"), await startNamedBackend("bravo"));
-    const op = callerAs(c, actors.operator);
-    clusterId = (await op.cluster.create({ name: "edge" })).id;
+    stack = await startStack({ cluster: "edge", backends: ["alpha", "bravo"] });
+    ({ console: c, clusterId, backends } = stack);
+    const op = stack.operator;
     dnsPort = await freePort();
     httpPort = await freePort();
 
@@ -69,12 +60,10 @@ describe("DNS and redirect balancing through a real agent", () => {
       action: "redirect",
     });
 
-    ({ agent } = await enrollAgent(c, clusterId, "edge-1"));
+    await stack.enroll("edge-1");
   });
   afterAll(async () => {
-    await agent?.stop();
-    await c?.stop();
-    for (const b of backends) await b.close();
+    await stack?.close();
   });
 
   it("answers DNS queries with the pool's addresses and the configured TTL", async () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { actors, callerAs, failure, startTestConsole, type TestConsole } from "./harness";
+import { type callerAs, failure, type TestConsole } from "./support/console";
+import { type Stack, startStack } from "./support/stack";
 
 interface Snap {
   listeners: Array<{
@@ -15,17 +16,17 @@ interface Snap {
 }
 
 describe("DNS listeners and redirect routes through the API", () => {
+  let stack: Stack;
   let c: TestConsole;
   let op: ReturnType<typeof callerAs>;
   let clusterId: string;
 
   beforeAll(async () => {
-    c = await startTestConsole();
-    op = callerAs(c, actors.operator);
-    clusterId = (await op.cluster.create({ name: "edge" })).id;
+    stack = await startStack({ cluster: "edge" });
+    ({ console: c, operator: op, clusterId } = stack);
   });
   afterAll(async () => {
-    await c?.stop();
+    await stack?.close();
   });
 
   const latestSnapshot = async () =>

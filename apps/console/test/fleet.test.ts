@@ -1,47 +1,27 @@
 import net from "node:net";
 import type { AgentProcess } from "@fulcrum/agent/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { get, startNamedBackend } from "./backends";
-import {
-  actors,
-  callerAs,
-  enrollAgent,
-  freePort,
-  startTestConsole,
-  type TestConsole,
-  waitFor,
-} from "./harness";
+import { get } from "./support/backends";
+import { actors, callerAs, enrollAgent, freePort, type TestConsole, waitFor } from "./support/console";
+import { type Stack, startStack } from "./support/stack";
 
 describe("walking skeleton: console → agent process → backends", () => {
+  let stack: Stack;
   let c: TestConsole;
   let agent: AgentProcess;
-  const backends: Array<Awaited<ReturnType<typeof startNamedBackend>>> = [];
   let listenerPort: number;
   let clusterId: string;
   let poolId: string;
   let blocker: net.Server | undefined;
 
   beforeAll(async () => {
-    c = await startTestConsole();
-    backends.push(await startNamedBackend("alpha"), await startNamedBackend("bravo"));
-    const op = callerAs(c, actors.operator);
-    clusterId = (await op.cluster.create({ name: "edge" })).id;
-    listenerPort = await freePort();
-    const listener = await op.listener.create({
-      clusterId,
-      name: "web",
-      bindAddress: "127.0.0.1",
-      port: listenerPort,
-    });
-    poolId = (await op.pool.create({ clusterId, name: "app" })).id;
-    for (const b of backends)
-      await op.backend.create({ poolId, name: b.name, address: "127.0.0.1", port: b.port });
-    await op.route.create({ listenerId: listener.id, poolId });
+    stack = await startStack({ cluster: "edge", backends: ["alpha", "bravo"] });
+    ({ console: c, clusterId } = stack);
+    ({ listenerPort, poolId } = await stack.webPool());
   });
   afterAll(async () => {
     await agent?.stop();
-    await c?.stop();
-    for (const b of backends) await b.close();
+    await stack?.close();
     blocker?.close();
   });
 

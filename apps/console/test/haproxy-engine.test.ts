@@ -1,41 +1,24 @@
 import type { AgentProcess } from "@fulcrum/agent/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { get, startNamedBackend } from "./backends";
-import {
-  actors,
-  callerAs,
-  enrollAgent,
-  freePort,
-  startTestConsole,
-  type TestConsole,
-  waitFor,
-} from "./harness";
+import { get, type NamedBackend } from "./support/backends";
+import { actors, callerAs, type TestConsole, waitFor } from "./support/console";
+import { type Stack, startStack } from "./support/stack";
 
 /** The console driving an agent whose data plane is HAProxy (`--engine haproxy`). */
 describe("console → agent --engine haproxy → backends", () => {
+  let stack: Stack;
   let c: TestConsole;
   let agent: AgentProcess;
-  const backends: Array<Awaited<ReturnType<typeof startNamedBackend>>> = [];
+  let backends: NamedBackend[];
   let listenerPort: number;
   let clusterId: string;
   let poolId: string;
 
   beforeAll(async () => {
-    c = await startTestConsole();
-    backends.push(await startNamedBackend("alpha"), await startNamedBackend("bravo"));
-    const op = callerAs(c, actors.operator);
-    clusterId = (await op.cluster.create({ name: "haproxy-edge" })).id;
-    listenerPort = await freePort();
-    const listener = await op.listener.create({
-      clusterId,
-      name: "web",
-      bindAddress: "127.0.0.1",
-      port: listenerPort,
-    });
-    poolId = (
-      await op.pool.create({
-        clusterId,
-        name: "app",
+    stack = await startStack({ cluster: "haproxy-edge", backends: ["alpha", "bravo"] });
+    ({ console: c, clusterId, backends } = stack);
+    ({ listenerPort, poolId } = await stack.webPool({
+      poolSettings: {
         // What this engine supports: no outlier detection, no retry budget (engine-support.ts).
         outlierDetection: {
           enabled: false,
@@ -55,21 +38,16 @@ describe("console → agent --engine haproxy → backends", () => {
           method: "GET",
           expectStatus: [200, 399],
         },
-      })
-    ).id;
-    for (const b of backends)
-      await op.backend.create({ poolId, name: b.name, address: "127.0.0.1", port: b.port });
-    await op.route.create({ listenerId: listener.id, poolId });
+      },
+    }));
 
-    ({ agent } = await enrollAgent(c, clusterId, "hx-1", {
+    ({ agent } = await stack.enroll("hx-1", {
       args: ["--engine", "haproxy"],
       env: process.env.FULCRUM_HAPROXY_BIN ? { FULCRUM_HAPROXY_BIN: process.env.FULCRUM_HAPROXY_BIN } : {},
     }));
   });
   afterAll(async () => {
-    await agent?.stop();
-    await c?.stop();
-    for (const b of backends) await b.close();
+    await stack?.close();
   });
 
   it("serves the pushed snapshot through HAProxy", async () => {

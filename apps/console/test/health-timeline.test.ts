@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildHealthTimeline, type TimelineConfig } from "../src/server/metrics/health-timeline";
 import { MetricsStore } from "../src/server/metrics/store";
-import { actors, callerAs, startTestConsole, type TestConsole, waitFor } from "./harness";
-import { connectFakeAgent, delta, type FakeAgent, point } from "./metrics-helpers";
+import { actors, callerAs, type TestConsole, waitFor } from "./support/console";
+import { connectFakeAgent, type FakeAgent } from "./support/fake-agent";
+import { type Stack, startStack } from "./support/stack";
+import { delta, point } from "./support/stats";
 
 const enabled = (...ids: string[]): TimelineConfig["backends"] =>
   new Map(ids.map((id) => [id, "enabled" as const]));
@@ -116,6 +118,7 @@ describe("buildHealthTimeline (pure)", () => {
 });
 
 describe("metrics.healthTimeline over the real gateway", () => {
+  let stack: Stack;
   let c: TestConsole;
   let clusterId: string;
   let poolId: string;
@@ -124,9 +127,9 @@ describe("metrics.healthTimeline over the real gateway", () => {
   let agent: FakeAgent;
 
   beforeAll(async () => {
-    c = await startTestConsole();
-    const op = callerAs(c, actors.operator);
-    clusterId = (await op.cluster.create({ name: "edge" })).id;
+    stack = await startStack({ cluster: "edge" });
+    ({ console: c, clusterId } = stack);
+    const op = stack.operator;
     poolId = (
       await op.pool.create({
         clusterId,
@@ -147,7 +150,7 @@ describe("metrics.healthTimeline over the real gateway", () => {
   });
   afterAll(async () => {
     await agent?.close();
-    await c?.stop();
+    await stack?.close();
   });
 
   it("shows the agents' states for the whole range: carried in, ejected while checks pass, restored", async () => {

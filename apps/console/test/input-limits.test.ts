@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConsoleConfig } from "../src/server/config";
 import type { Actor } from "../src/server/domain/actor";
-import { callerAs, startTestConsole, type TestConsole } from "./harness";
-import { rawRequest } from "./raw-http";
+import { callerAs, startTestConsole, type TestConsole } from "./support/console";
+import { rawRequest } from "./support/raw-http";
 
 const ADMIN = { email: "admin@example.com", password: "correct horse battery" };
 const MB = 1024 * 1024;

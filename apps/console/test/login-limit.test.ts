@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Actor } from "../src/server/domain/actor";
-import { callerAs, startTestConsole, type TestConsole } from "./harness";
-import { signIn } from "./trpc-http";
+import { callerAs, startTestConsole, type TestConsole } from "./support/console";
+import { signIn } from "./support/trpc-http";
 
 const PASSWORD = "correct horse battery";
 const users = ["ann", "bob", "cat", "dan"].map((n) => `${n}@example.com`);

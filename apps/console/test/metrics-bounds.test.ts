@@ -1,9 +1,12 @@
+import { parsePrometheus } from "@fulcrum/agent/testing/prometheus";
 import type { StatsPoint } from "@fulcrum/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RECHECK_UNKNOWN_MS, RETIRED_ID_KEPT_MS } from "../src/server/metrics/cluster-ids";
 import { MetricsStore } from "../src/server/metrics/store";
-import { actors, callerAs, startTestConsole, type TestConsole, waitFor } from "./harness";
-import { connectFakeAgent, delta, type FakeAgent, parsePrometheusStrict, point } from "./metrics-helpers";
+import { actors, callerAs, type TestConsole, waitFor } from "./support/console";
+import { connectFakeAgent, type FakeAgent } from "./support/fake-agent";
+import { type Stack, startStack } from "./support/stack";
+import { delta, point } from "./support/stats";
 
 type BackendEntry = StatsPoint["backends"][string];
 const backend = (poolId: string, requests = 0): BackendEntry => ({
@@ -17,6 +20,7 @@ const backend = (poolId: string, requests = 0): BackendEntry => ({
  * rollup row a minute later) for each. Only ids of the agent's cluster count.
  */
 describe("metrics store: an agent cannot grow the console with invented ids", () => {
+  let stack: Stack;
   let c: TestConsole;
   let clusterId: string;
   let listenerId: string;
@@ -30,9 +34,9 @@ describe("metrics store: an agent cannot grow the console with invented ids", ()
   let agent: FakeAgent;
 
   beforeAll(async () => {
-    c = await startTestConsole();
-    const op = callerAs(c, actors.operator);
-    clusterId = (await op.cluster.create({ name: "edge" })).id;
+    stack = await startStack({ cluster: "edge" });
+    ({ console: c, clusterId } = stack);
+    const op = stack.operator;
     listenerId = (await op.listener.create({ clusterId, name: "web", bindAddress: "127.0.0.1", port: 18090 }))
       .id;
     poolId = (await op.pool.create({ clusterId, name: "app" })).id;
@@ -48,7 +52,7 @@ describe("metrics store: an agent cannot grow the console with invented ids", ()
   });
   afterAll(async () => {
     await agent?.close();
-    await c?.stop();
+    await stack?.close();
   });
 
   it("thousands of invented ids a second add no series and no rollup rows, while the real ids keep working", async () => {
@@ -99,7 +103,7 @@ describe("metrics store: an agent cannot grow the console with invented ids", ()
     expect(metrics.seriesInMemory()).toBe(9);
     expect(metrics.droppedIds().get(clusterId)).toBe(seconds * (invented + 1));
     expect(metrics.totals().get(clusterId)?.size).toBe(1);
-    const families = parsePrometheusStrict(await (await fetch(`${c.url}/metrics`)).text());
+    const families = parsePrometheus(await (await fetch(`${c.url}/metrics`)).text());
     expect(families.get("fulcrum_stats_entries_dropped_total")?.samples).toEqual(
       expect.arrayContaining([
         {
@@ -165,20 +169,21 @@ describe("metrics store: an agent cannot grow the console with invented ids", ()
 });
 
 describe("metrics store: which ids count, on the store's clock", () => {
+  let stack: Stack;
   let c: TestConsole;
   let clusterId: string;
   let poolId: string;
   let kept: string;
 
   beforeAll(async () => {
-    c = await startTestConsole();
-    const op = callerAs(c, actors.operator);
-    clusterId = (await op.cluster.create({ name: "edge" })).id;
+    stack = await startStack({ cluster: "edge" });
+    ({ console: c, clusterId } = stack);
+    const op = stack.operator;
     poolId = (await op.pool.create({ clusterId, name: "app" })).id;
     kept = (await op.backend.create({ poolId, name: "kept", address: "127.0.0.1", port: 19401 })).id;
   });
   afterAll(async () => {
-    await c?.stop();
+    await stack?.close();
   });
 
   it("an id of a version the store has not read is looked up at most every few seconds; a removed id counts for 16 minutes", async () => {

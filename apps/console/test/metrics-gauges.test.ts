@@ -2,8 +2,10 @@ import type { StatsPoint } from "@fulcrum/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CARRY_MS } from "../src/server/metrics/gauge-carry";
 import { MetricsStore } from "../src/server/metrics/store";
-import { actors, callerAs, startTestConsole, type TestConsole, waitFor } from "./harness";
-import { connectFakeAgent, delta, type FakeAgent, point } from "./metrics-helpers";
+import { actors, callerAs, type TestConsole, waitFor } from "./support/console";
+import { connectFakeAgent, type FakeAgent } from "./support/fake-agent";
+import { type Stack, startStack } from "./support/stack";
+import { delta, point } from "./support/stats";
 
 /**
  * Agents leave an entry out of a point when it has no traffic and its gauges
@@ -11,6 +13,7 @@ import { connectFakeAgent, delta, type FakeAgent, point } from "./metrics-helper
  * opens and when it closes (and in keyframes). The store carries the gauges.
  */
 describe("gauges an agent leaves out hold at what it said last", () => {
+  let stack: Stack;
   let c: TestConsole;
   let clusterId: string;
   let listenerId: string;
@@ -20,9 +23,9 @@ describe("gauges an agent leaves out hold at what it said last", () => {
   let b: FakeAgent;
 
   beforeAll(async () => {
-    c = await startTestConsole();
-    const op = callerAs(c, actors.operator);
-    clusterId = (await op.cluster.create({ name: "edge" })).id;
+    stack = await startStack({ cluster: "edge" });
+    ({ console: c, clusterId } = stack);
+    const op = stack.operator;
     listenerId = (await op.listener.create({ clusterId, name: "web", bindAddress: "127.0.0.1", port: 18095 }))
       .id;
     poolId = (await op.pool.create({ clusterId, name: "app" })).id;
@@ -33,7 +36,7 @@ describe("gauges an agent leaves out hold at what it said last", () => {
   afterAll(async () => {
     await a?.close();
     await b?.close();
-    await c?.stop();
+    await stack?.close();
   });
 
   it("per agent and series, until the agent reports them again", async () => {

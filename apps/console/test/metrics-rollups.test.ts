@@ -1,11 +1,13 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { parsePrometheus } from "@fulcrum/agent/testing/prometheus";
 import { createFreshPostgresDatabase, type FreshPostgres } from "@fulcrum/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningConsole, startConsole } from "../src/server/start";
-import { actors, callerAs, consoleDir, freePort, waitFor } from "./harness";
-import { connectFakeAgent, delta, latency, parsePrometheusStrict, point } from "./metrics-helpers";
+import { actors, callerAs, consoleDir, freePort, waitFor } from "./support/console";
+import { connectFakeAgent } from "./support/fake-agent";
+import { delta, latency, point } from "./support/stats";
 
 const METRICS_TOKEN = "metrics-token-0123456789abcdef";
 const MINUTE = 60_000;
@@ -209,7 +211,7 @@ describe("metric rollups, restart and retention", () => {
     expect((await fetch(url, { headers: { authorization: "Bearer wrong" } })).status).toBe(401);
     const ok = await fetch(url, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
     expect(ok.status).toBe(200);
-    const families = parsePrometheusStrict(await ok.text());
+    const families = parsePrometheus(await ok.text());
     expect(families.get("fulcrum_agents_connected")?.samples).toEqual([
       { name: "fulcrum_agents_connected", labels: { cluster: "rolled" }, value: 0 },
     ]);

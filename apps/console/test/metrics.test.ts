@@ -1,15 +1,11 @@
+import { parsePrometheus } from "@fulcrum/agent/testing/prometheus";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SeriesPoint } from "../src/server/metrics/aggregate";
 import { PROMETHEUS_CONTENT_TYPE } from "../src/server/metrics/prometheus";
-import { actors, callerAs, startTestConsole, type TestConsole, waitFor } from "./harness";
-import {
-  connectFakeAgent,
-  delta,
-  type FakeAgent,
-  latency,
-  parsePrometheusStrict,
-  point,
-} from "./metrics-helpers";
+import { actors, callerAs, type TestConsole, waitFor } from "./support/console";
+import { connectFakeAgent, type FakeAgent } from "./support/fake-agent";
+import { type Stack, startStack } from "./support/stack";
+import { delta, latency, point } from "./support/stats";
 
 async function readUntil(res: Response, done: (text: string) => boolean): Promise<string> {
   const reader = res.body!.getReader();
@@ -25,6 +21,7 @@ async function readUntil(res: Response, done: (text: string) => boolean): Promis
 }
 
 describe("metrics from agents over the real gateway", () => {
+  let stack: Stack;
   let c: TestConsole;
   let clusterId: string;
   let listenerId: string;
@@ -40,9 +37,9 @@ describe("metrics from agents over the real gateway", () => {
   const seconds = [base, base + 1000, base + 3000];
 
   beforeAll(async () => {
-    c = await startTestConsole();
-    const op = callerAs(c, actors.operator);
-    clusterId = (await op.cluster.create({ name: "edge" })).id;
+    stack = await startStack({ cluster: "edge" });
+    ({ console: c, clusterId } = stack);
+    const op = stack.operator;
     listenerId = (await op.listener.create({ clusterId, name: "web", bindAddress: "127.0.0.1", port: 18080 }))
       .id;
     poolId = (await op.pool.create({ clusterId, name: "app" })).id;
@@ -55,7 +52,7 @@ describe("metrics from agents over the real gateway", () => {
   afterAll(async () => {
     await a?.close();
     await b?.close();
-    await c?.stop();
+    await stack?.close();
   });
 
   const trafficA = () =>
@@ -162,7 +159,7 @@ describe("metrics from agents over the real gateway", () => {
     const res = await fetch(`${c.url}/metrics`);
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe(PROMETHEUS_CONTENT_TYPE);
-    const families = parsePrometheusStrict(await res.text());
+    const families = parsePrometheus(await res.text());
     const value = (name: string, labels: Record<string, string>) =>
       [...families.values()]
         .flatMap((f) => f.samples)

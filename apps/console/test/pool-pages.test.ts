@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { actors, callerAs, failure, startTestConsole, type TestConsole } from "./harness";
+import { actors, callerAs, failure, type TestConsole } from "./support/console";
+import { type Stack, startStack } from "./support/stack";
 
 /**
  * The board's lean shape and the pool page's pages: what the UI reads for a
  * pool of many backends without loading every field of every backend.
  */
 describe("pool board and backend pages", () => {
+  let stack: Stack;
   let c: TestConsole;
   let op: ReturnType<typeof callerAs>;
   let clusterId: string;
@@ -13,9 +15,8 @@ describe("pool board and backend pages", () => {
   const COUNT = 130;
 
   beforeAll(async () => {
-    c = await startTestConsole();
-    op = callerAs(c, actors.operator);
-    clusterId = (await op.cluster.create({ name: "big" })).id;
+    stack = await startStack({ cluster: "big" });
+    ({ console: c, operator: op, clusterId } = stack);
     poolId = (await op.pool.create({ clusterId, name: "wide" })).id;
     await op.pool.create({ clusterId, name: "empty" });
     // Seeded in one insert: 130 topology commits would only slow the test down.
@@ -31,7 +32,7 @@ describe("pool board and backend pages", () => {
     });
   });
   afterAll(async () => {
-    await c?.stop();
+    await stack?.close();
   });
 
   it("the board lists every pool with every backend, without limits, URLs or timestamps", async () => {

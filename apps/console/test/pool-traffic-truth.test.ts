@@ -1,17 +1,9 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import type { AgentProcess } from "@fulcrum/agent/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { get, startNamedBackend } from "./backends";
-import {
-  actors,
-  callerAs,
-  enrollAgent,
-  freePort,
-  startTestConsole,
-  type TestConsole,
-  waitFor,
-} from "./harness";
+import { get } from "./support/backends";
+import { actors, callerAs, freePort, type TestConsole, waitFor } from "./support/console";
+import { type Stack, startStack } from "./support/stack";
 
 /** An HTTP backend that holds every request until release(): open requests to count. */
 async function startHoldingHttpBackend() {
@@ -37,8 +29,8 @@ async function startHoldingHttpBackend() {
 }
 
 describe("what the pool pages show is what the agent did (real console, agent and backends)", () => {
+  let stack: Stack;
   let c: TestConsole;
-  let agent: AgentProcess;
   let clusterId: string;
   let demo: string;
   let spare: string;
@@ -46,19 +38,12 @@ describe("what the pool pages show is what the agent did (real console, agent an
   let webPort: number;
   let slowPort: number;
   const ids: Record<string, string> = {};
-  const backends: Array<{ close(): Promise<void> }> = [];
   let holding: Awaited<ReturnType<typeof startHoldingHttpBackend>>;
   let op: ReturnType<typeof callerAs>;
   let traffic: { stop(): Promise<void> } | undefined;
 
-  const latest = async () =>
-    (await c.services.prisma.configVersion.findFirst({ where: { clusterId }, orderBy: { version: "desc" } }))!
-      .version;
-  const rolledOut = (version: number) =>
-    waitFor(`v${version} applied`, async () => {
-      const r = await op.change.rollout({ clusterId, version });
-      return r.agents.length > 0 && r.agents.every((a) => a.state === "applied");
-    });
+  const latest = async () => (await stack.latestVersion())!;
+  const rolledOut = (version: number) => stack.rolledOut(version);
 
   /** About 30 requests a second to the demo listener until stopped. */
   function startTraffic() {
@@ -78,16 +63,15 @@ describe("what the pool pages show is what the agent did (real console, agent an
   }
 
   beforeAll(async () => {
-    c = await startTestConsole();
-    op = callerAs(c, actors.operator);
-    clusterId = (await op.cluster.create({ name: "edge" })).id;
+    stack = await startStack({ cluster: "edge", backends: ["alpha", "bravo"] });
+    ({ console: c, operator: op, clusterId } = stack);
     demo = (await op.pool.create({ clusterId, name: "demo" })).id;
     spare = (await op.pool.create({ clusterId, name: "spare" })).id;
     slow = (await op.pool.create({ clusterId, name: "slow" })).id;
-    for (const name of ["alpha", "bravo"]) {
-      const b = await startNamedBackend(name);
-      backends.push(b);
-      ids[name] = (await op.backend.create({ poolId: demo, name, address: "127.0.0.1", port: b.port })).id;
+    for (const b of stack.backends) {
+      ids[b.name] = (
+        await op.backend.create({ poolId: demo, name: b.name, address: "127.0.0.1", port: b.port })
+      ).id;
     }
     holding = await startHoldingHttpBackend();
     await op.backend.create({ poolId: slow, name: "held", address: "127.0.0.1", port: holding.port });
@@ -105,16 +89,14 @@ describe("what the pool pages show is what the agent did (real console, agent an
       });
       await op.route.create({ listenerId: l.id, poolId: pool });
     }
-    ({ agent } = await enrollAgent(c, clusterId, "edge-1"));
+    await stack.enroll("edge-1");
     await rolledOut(await latest());
     await waitFor("the agent to serve", async () => (await get(webPort)).status === 200);
   });
 
   afterAll(async () => {
     await traffic?.stop();
-    await agent?.stop();
-    await c?.stop();
-    for (const b of backends) await b.close();
+    await stack?.close();
     await holding?.close();
   });
 

@@ -2,7 +2,7 @@ import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Actor } from "../src/server/domain/actor";
 import { appRouter } from "../src/server/trpc/root";
-import { actors, callerAs, startTestConsole, type TestConsole } from "./harness";
+import { actors, callerAs, startTestConsole, type TestConsole } from "./support/console";
 
 type Who = "anonymous" | "viewer" | "operator" | "admin";
 const ANYONE: Who[] = ["anonymous", "viewer", "operator", "admin"];

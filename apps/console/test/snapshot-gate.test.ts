@@ -5,7 +5,8 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backendInput, listenerInput, poolInput, routeInput } from "../src/server/domain/schemas";
 import { compileSnapshotBody, type TopologyRows } from "../src/server/snapshot/compile";
-import { get, startNamedBackend } from "./backends";
+import { backendArb, listenerArb, poolArb, routeArb } from "./snapshot-gate-arbitraries";
+import { get, startNamedBackend } from "./support/backends";
 import {
   actors,
   callerAs,
@@ -15,8 +16,7 @@ import {
   startTestConsole,
   type TestConsole,
   waitFor,
-} from "./harness";
-import { backendArb, listenerArb, poolArb, routeArb } from "./snapshot-gate-arbitraries";
+} from "./support/console";
 
 type Caller = ReturnType<typeof callerAs>;
 type PoolCreate = Parameters<Caller["pool"]["create"]>[0];

@@ -5,8 +5,8 @@ import { type AgentProcess, spawnAgent } from "@fulcrum/agent/testing";
 import { AGENT_GATEWAY_PATH, encodeAgentMessage, MAX_AGENT_FRAME_BYTES } from "@fulcrum/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { get, startNamedBackend } from "./backends";
-import { actors, callerAs, freePort, startTestConsole, type TestConsole, waitFor } from "./harness";
+import { get, startNamedBackend } from "./support/backends";
+import { actors, callerAs, freePort, startTestConsole, type TestConsole, waitFor } from "./support/console";
 
 describe("static stability: the data plane does not need the console", () => {
   let c: TestConsole | undefined;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Actor } from "../src/server/domain/actor";
-import { callerAs, startTestConsole, type TestConsole } from "./harness";
+import { callerAs, startTestConsole, type TestConsole } from "./support/console";
 
 const ADMIN = { email: "admin@example.com", password: "correct horse battery" };
 

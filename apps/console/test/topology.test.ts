@@ -1,18 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { actors, callerAs, failure, startTestConsole, type TestConsole } from "./harness";
+import { type callerAs, failure, type TestConsole } from "./support/console";
+import { type Stack, startStack } from "./support/stack";
 
 describe("topology API", () => {
+  let stack: Stack;
   let c: TestConsole;
   let op: ReturnType<typeof callerAs>;
   let clusterId: string;
 
   beforeAll(async () => {
-    c = await startTestConsole();
-    op = callerAs(c, actors.operator);
-    clusterId = (await op.cluster.create({ name: "prod" })).id;
+    stack = await startStack({ cluster: "prod" });
+    ({ console: c, operator: op, clusterId } = stack);
   });
   afterAll(async () => {
-    await c?.stop();
+    await stack?.close();
   });
 
   const auditCount = () => c.services.prisma.auditEntry.count();
@@ -143,16 +144,16 @@ describe("topology API", () => {
 });
 
 describe("pool settings", () => {
+  let stack: Stack;
   let c: TestConsole;
   let op: ReturnType<typeof callerAs>;
   let clusterId: string;
   beforeAll(async () => {
-    c = await startTestConsole();
-    op = callerAs(c, actors.operator);
-    clusterId = (await op.cluster.create({ name: "s" })).id;
+    stack = await startStack({ cluster: "s" });
+    ({ console: c, operator: op, clusterId } = stack);
   });
   afterAll(async () => {
-    await c?.stop();
+    await stack?.close();
   });
 
   it("requires a header name for a header-keyed consistent hash, per field", async () => {
@@ -216,16 +217,16 @@ describe("pool settings", () => {
 });
 
 describe("config history: diff and rollback", () => {
+  let stack: Stack;
   let c: TestConsole;
   let op: ReturnType<typeof callerAs>;
   let clusterId: string;
   beforeAll(async () => {
-    c = await startTestConsole();
-    op = callerAs(c, actors.operator);
-    clusterId = (await op.cluster.create({ name: "h" })).id;
+    stack = await startStack({ cluster: "h" });
+    ({ console: c, operator: op, clusterId } = stack);
   });
   afterAll(async () => {
-    await c?.stop();
+    await stack?.close();
   });
 
   const latest = () =>

@@ -1,3 +1,4 @@
+/// <reference path="./parse-prometheus-text-format.d.ts" />
 import { request } from "node:http";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 
@@ -29,15 +30,19 @@ const unescapeValue = (v: string) =>
   v.slice(1, -1).replace(/\\(["\\n])/g, (_, c: string) => (c === "n" ? "\n" : c));
 
 /**
- * A strict parser for the Prometheus text format 0.0.4: every line is a
- * `# HELP`, a `# TYPE` or a sample; a family's TYPE comes before its samples
- * and once; histogram samples are `_bucket` (with `le`), `_sum`, `_count`; no
+ * A strict parser for the Prometheus text format 0.0.4, shared by the agent's
+ * and the console's tests (`@fulcrum/agent/testing/prometheus`): every line is
+ * a `# HELP`, a `# TYPE` or a sample; a family's HELP and TYPE come once and
+ * before its samples, which are contiguous; counters end in `_total`;
+ * histogram samples are `_bucket` (with `le`, cumulative, in increasing `le`
+ * order, ending in `le="+Inf"` equal to `_count`), `_sum` and `_count`; no
  * series twice. Throws with the offending line.
  */
 export function parsePrometheus(text: string): Map<string, PromFamily> {
   if (!text.endsWith("\n")) throw new Error("exposition must end with a line feed");
   const families = new Map<string, PromFamily>();
   const seen = new Set<string>();
+  let current: PromFamily | undefined;
   const lines = text.slice(0, -1).split("\n");
   for (const [i, line] of lines.entries()) {
     const where = `line ${i + 1}: ${JSON.stringify(line)}`;
@@ -47,14 +52,17 @@ export function parsePrometheus(text: string): Map<string, PromFamily> {
       if (h) {
         const f = families.get(h[1]!);
         if (f?.help) throw new Error(`second HELP for ${h[1]} at ${where}`);
+        if (f && f.samples.length > 0) throw new Error(`HELP after samples at ${where}`);
         if (f) f.help = h[2]!;
         else families.set(h[1]!, { name: h[1]!, type: "", help: h[2]!, samples: [] });
+        current = families.get(h[1]!);
       } else if (t) {
         const f = families.get(t[1]!) ?? { name: t[1]!, type: "", help: "", samples: [] };
         if (f.type) throw new Error(`second TYPE for ${t[1]} at ${where}`);
         if (f.samples.length > 0) throw new Error(`TYPE after samples at ${where}`);
         f.type = t[2]!;
         families.set(t[1]!, f);
+        current = f;
       } else throw new Error(`bad comment at ${where}`);
       continue;
     }
@@ -75,6 +83,7 @@ export function parsePrometheus(text: string): Map<string, PromFamily> {
       if (f && (f.type === "histogram" || f.type === "summary")) family = f;
     }
     if (!family?.type) throw new Error(`sample without a TYPE: ${where}`);
+    if (family !== current) throw new Error(`samples of ${family.name} are not contiguous at ${where}`);
     if (family.type === "histogram") {
       const suffix = name.slice(family.name.length);
       if (!["_bucket", "_sum", "_count"].includes(suffix)) throw new Error(`bad histogram sample: ${where}`);
@@ -85,6 +94,12 @@ export function parsePrometheus(text: string): Map<string, PromFamily> {
     seen.add(id);
     family.samples.push({ name, labels, value });
   }
+  for (const f of families.values()) {
+    if (!f.type) throw new Error(`${f.name}: HELP without a TYPE`);
+    if (f.type === "counter" && !f.name.endsWith("_total"))
+      throw new Error(`${f.name}: counter without _total`);
+    if (f.type === "histogram") checkHistogram(f);
+  }
   // A second opinion: the npm parser must read the same families (it throws on malformed input).
   const independent = new Set(parsePrometheusTextFormat(text).map((f) => f.name));
   const ours = new Set(families.keys());
@@ -92,6 +107,34 @@ export function parsePrometheus(text: string): Map<string, PromFamily> {
     throw new Error(`parse-prometheus-text-format read other families: ${[...independent].join(", ")}`);
   }
   return families;
+}
+
+/** Each histogram series: buckets cumulative in increasing `le`, ending in +Inf equal to `_count`, and a `_sum`. */
+function checkHistogram(f: PromFamily): void {
+  const groups = new Map<string, PromSample[]>();
+  for (const s of f.samples) {
+    const { le: _le, ...rest } = s.labels;
+    const key = JSON.stringify(Object.entries(rest).sort());
+    groups.set(key, [...(groups.get(key) ?? []), s]);
+  }
+  for (const [key, samples] of groups) {
+    const buckets = samples.filter((s) => s.name === `${f.name}_bucket`);
+    const count = samples.find((s) => s.name === `${f.name}_count`);
+    const sum = samples.find((s) => s.name === `${f.name}_sum`);
+    if (!count || !sum || buckets.length === 0) throw new Error(`${f.name}${key}: incomplete histogram`);
+    let prevLe = Number.NEGATIVE_INFINITY;
+    let prev = 0;
+    for (const b of buckets) {
+      const le = b.labels.le === "+Inf" ? Number.POSITIVE_INFINITY : Number(b.labels.le);
+      if (Number.isNaN(le) || le <= prevLe)
+        throw new Error(`${f.name}${key}: buckets not in increasing le order`);
+      if (b.value < prev) throw new Error(`${f.name}${key}: buckets not cumulative`);
+      prevLe = le;
+      prev = b.value;
+    }
+    if (prevLe !== Number.POSITIVE_INFINITY) throw new Error(`${f.name}${key}: no +Inf bucket`);
+    if (prev !== count.value) throw new Error(`${f.name}${key}: +Inf bucket differs from _count`);
+  }
 }
 
 /** Samples of `name` whose labels include all of `match`. */

@@ -3,9 +3,9 @@ import os from "node:os";
 import path from "node:path";
 import { type AgentProcess, spawnAgent } from "@fulcrum/agent/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { get, startNamedBackend } from "../backends";
-import { type ConsoleProcess, spawnConsoleProcess } from "../console-process";
-import { actors, callerAs, freePort, startTestConsole, type TestConsole, waitFor } from "../harness";
+import { get, startNamedBackend } from "../support/backends";
+import { actors, callerAs, freePort, startTestConsole, type TestConsole, waitFor } from "../support/console";
+import { type ConsoleProcess, spawnConsoleProcess } from "../support/console-process";
 
 /**
  * Runs only in the PostgreSQL pass (vitest.config.ts): two console processes

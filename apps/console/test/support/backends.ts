@@ -1,10 +1,14 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 
+export interface NamedBackend {
+  name: string;
+  port: number;
+  close(): Promise<void>;
+}
+
 /** A real HTTP server on 127.0.0.1 that answers with its own name, like the demo backends. */
-export async function startNamedBackend(
-  name: string,
-): Promise<{ name: string; port: number; close(): Promise<void> }> {
+export async function startNamedBackend(name: string): Promise<NamedBackend> {
   const server = http.createServer((_req, res) => {
     res.writeHead(200, { "content-type": "text/plain" });
     res.end(name);

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
-import { consoleDir, freePort, waitFor } from "./harness";
+import { consoleDir, freePort, waitFor } from "./console";
 
 export interface ConsoleProcess {
   url: string;

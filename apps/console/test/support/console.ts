@@ -6,12 +6,12 @@ import { fileURLToPath } from "node:url";
 import { type AgentProcess, spawnAgent } from "@fulcrum/agent/testing";
 import { createFreshPostgresDatabase, type FreshPostgres } from "@fulcrum/db/testing";
 import { TRPCError } from "@trpc/server";
-import type { Actor } from "../src/server/domain/actor";
-import { type RunningConsole, startConsole } from "../src/server/start";
-import { createCallerFactory } from "../src/server/trpc/init";
-import { appRouter } from "../src/server/trpc/root";
+import type { Actor } from "../../src/server/domain/actor";
+import { type RunningConsole, startConsole } from "../../src/server/start";
+import { createCallerFactory } from "../../src/server/trpc/init";
+import { appRouter } from "../../src/server/trpc/root";
 
-export const consoleDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+export const consoleDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const repoRoot = path.resolve(consoleDir, "../..");
 
 export async function freePort(): Promise<number> {
