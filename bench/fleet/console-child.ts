@@ -7,8 +7,7 @@
  * Environment: PORT, DATABASE_URL or FULCRUM_DATA_DIR, FULCRUM_SECRET, FULCRUM_ADMIN_*.
  */
 
-import { startConsole } from "../../apps/console/src/server/start.ts";
-import { actors, callerAs, consoleDir } from "../../apps/console/test/harness.ts";
+import { actors, callerAs, consoleDir, startConsole } from "@fulcrum/console/testing";
 import { nowMs, sleep } from "./clock.ts";
 import type { ChangeResult, MemoryResult, Ready, Reply, Request, SetupResult } from "./ipc.ts";
 

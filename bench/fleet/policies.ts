@@ -1,4 +1,4 @@
-import { backoffDelay, DEFAULT_BACKOFF } from "../../apps/agent/src/retry/backoff.ts";
+import { backoffDelay, DEFAULT_BACKOFF } from "@fulcrum/agent/internals";
 import type { RetryPolicy } from "./sim-agent.ts";
 
 /** The real agent's reconnect delay: full jitter, base 500 ms, cap 30 s. */

@@ -4,8 +4,8 @@ import {
   type AgentPayload,
   encodeAgentMessage,
 } from "@fulcrum/protocol";
+import WebSocket from "ws";
 import { nowMs } from "./clock.ts";
-import { WebSocket } from "./ws.ts";
 
 export interface Credential {
   name: string;

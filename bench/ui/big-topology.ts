@@ -10,10 +10,17 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import {
+  actors,
+  callerAs,
+  connectFakeAgent,
+  consoleDir,
+  delta,
+  freePort,
+  point,
+  startConsole,
+} from "@fulcrum/console/testing";
 import { chromium, type Page } from "@playwright/test";
-import { startConsole } from "../../apps/console/src/server/start.ts";
-import { actors, callerAs, consoleDir, freePort } from "../../apps/console/test/harness.ts";
-import { connectFakeAgent, delta, point } from "../../apps/console/test/metrics-helpers.ts";
 
 const POOLS = Number(process.env.POOLS ?? 200);
 const WIDE = Number(process.env.WIDE ?? 10_000);

@@ -6,10 +6,17 @@
 import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import {
+  actors,
+  callerAs,
+  connectFakeAgent,
+  consoleDir,
+  delta,
+  freePort,
+  point,
+  startConsole,
+} from "@fulcrum/console/testing";
 import { chromium } from "@playwright/test";
-import { startConsole } from "../../apps/console/src/server/start.ts";
-import { actors, callerAs, consoleDir, freePort } from "../../apps/console/test/harness.ts";
-import { connectFakeAgent, delta, point } from "../../apps/console/test/metrics-helpers.ts";
 
 const BACKENDS = Number(process.env.BACKENDS ?? 50);
 const MEASURE_S = Number(process.env.MEASURE_SECONDS ?? 20);

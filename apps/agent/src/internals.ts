@@ -1,8 +1,11 @@
 /**
- * Internals that benchmarks measure directly (bench/stats): the hot-path
- * counters and the 1 Hz sampler. Not an API for other packages.
+ * Internals that benchmarks use directly: the hot-path counters and the 1 Hz
+ * sampler (bench/stats), the reconnect back-off (bench/fleet's simulated
+ * agents) and the HAProxy config renderer (bench/haproxy). Not an API for
+ * other packages.
  */
 
+export { backoffDelay, DEFAULT_BACKOFF } from "./retry/backoff";
 export {
   BackendCounters,
   countBytes,
@@ -11,6 +14,7 @@ export {
   PoolCounters,
   TrafficCounters,
 } from "./dataplane/stats/counters";
+export { renderConfig } from "./engines/haproxy/render-config";
 export { AppliedSnapshots } from "./metrics/applied-snapshots";
 export { BackendStatusTracker } from "./metrics/backend-status";
 export { StatsSampler } from "./metrics/sampler";
