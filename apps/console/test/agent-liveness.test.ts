@@ -8,7 +8,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { AGENT_SILENCE_LIMIT_MS, livenessOf } from "../src/server/domain/agent-liveness";
-import { actors, callerAs, startTestConsole, type TestConsole, waitFor } from "./harness";
+import { actors, callerAs, startTestConsole, type TestConsole, waitFor } from "./support/console";
 
 /** An agent's socket that says hello with `credential` and resolves once welcomed. */
 async function helloWith(url: string, credential: string): Promise<WebSocket> {

@@ -13,7 +13,7 @@ import {
 } from "../src/server/domain/certificates/key-encryption";
 import { loadTlsMaterial, reencryptCertificateKeys } from "../src/server/domain/certificates/material";
 import { SnapshotFrames } from "../src/server/gateway/snapshot-frames";
-import { actors, callerAs, failure, startTestConsole, type TestConsole } from "./harness";
+import { actors, callerAs, failure, startTestConsole, type TestConsole } from "./support/console";
 import { type Issued, TestPki } from "./test-pki";
 
 let pki: TestPki;
