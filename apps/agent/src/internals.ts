@@ -5,7 +5,6 @@
  * other packages.
  */
 
-export { backoffDelay, DEFAULT_BACKOFF } from "./retry/backoff";
 export {
   BackendCounters,
   countBytes,
@@ -18,3 +17,4 @@ export { renderConfig } from "./engines/haproxy/render-config";
 export { AppliedSnapshots } from "./metrics/applied-snapshots";
 export { BackendStatusTracker } from "./metrics/backend-status";
 export { StatsSampler } from "./metrics/sampler";
+export { backoffDelay, DEFAULT_BACKOFF } from "./retry/backoff";
