@@ -3,7 +3,7 @@ import https from "node:https";
 import tls from "node:tls";
 import type { AgentProcess } from "@fulcrum/agent/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startNamedBackend } from "./backends";
+import { startNamedBackend } from "./support/backends";
 import {
   actors,
   callerAs,
@@ -12,7 +12,7 @@ import {
   startTestConsole,
   type TestConsole,
   waitFor,
-} from "./harness";
+} from "./support/console";
 import { type Issued, TestPki } from "./test-pki";
 
 /** The sha256 of the leaf a TLS handshake with `servername` presents. */
