@@ -11,8 +11,9 @@ ensure_deps
 ensure_chromium
 ensure_haproxy
 
-say "lint and format check (biome)"
+say "lint and format check (biome), import boundaries"
 pnpm exec biome check .
+node scripts/check-boundaries.mjs
 
 say "type check"
 pnpm exec turbo run typecheck --output-logs=errors-only
