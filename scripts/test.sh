@@ -11,9 +11,10 @@ ensure_deps
 ensure_chromium
 ensure_haproxy
 
-say "lint and format check (biome), import boundaries"
+say "lint and format check (biome), import boundaries, paths named in CONTRIBUTING.md"
 pnpm exec biome check .
 node scripts/check-boundaries.mjs
+node scripts/check-doc-paths.mjs CONTRIBUTING.md AGENTS.md
 
 say "type check"
 pnpm exec turbo run typecheck --output-logs=errors-only
