@@ -1,5 +1,5 @@
 import { readFile, stat } from "node:fs/promises";
-import { type Snapshot, snapshotSchema } from "@fulcrum/protocol";
+import { type Snapshot, snapshotPayload, snapshotSchema, type TlsMaterial } from "@fulcrum/protocol";
 import type { Engine } from "./engines/engine";
 import { ConfigError, errorMessage } from "./errors";
 import type { Logger } from "./log";
@@ -10,7 +10,18 @@ import { SnapshotRetry } from "./snapshot-retry";
 /** The console's frame limit: a snapshot file larger than any snapshot a console could send is refused unread. */
 export const MAX_SNAPSHOT_FILE_BYTES = 32 * 1024 * 1024;
 
-export async function readSnapshotFile(path: string): Promise<Snapshot> {
+/** What a --config file holds: a snapshot, and the key material of its TLS listeners. */
+export interface ConfigFile {
+  readonly snapshot: Snapshot;
+  readonly tlsMaterial: readonly TlsMaterial[];
+}
+
+/**
+ * A --config file is a bare snapshot, or (for TLS listeners, whose keys never
+ * go into a snapshot) the snapshot message's payload:
+ * `{ "snapshot": {...}, "tlsMaterial": [{ id, fingerprint, chainPem, keyPem }] }`.
+ */
+export async function readSnapshotFile(path: string): Promise<ConfigFile> {
   let raw: string;
   try {
     const { size } = await stat(path);
@@ -27,13 +38,16 @@ export async function readSnapshotFile(path: string): Promise<Snapshot> {
   } catch (e) {
     throw new ConfigError(`--config ${path} is not valid JSON: ${errorMessage(e)}`);
   }
-  const parsed = snapshotSchema.safeParse(json);
+  const wrapped = typeof json === "object" && json !== null && "snapshot" in json;
+  const parsed = wrapped ? snapshotPayload.safeParse(json) : snapshotSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue?.path.length ? ` at ${issue.path.join(".")}` : "";
     throw new ConfigError(`--config ${path} is not a valid snapshot${where}: ${issue?.message}`);
   }
-  return parsed.data;
+  if (!wrapped) return { snapshot: parsed.data as Snapshot, tlsMaterial: [] };
+  const payload = parsed.data as { snapshot: Snapshot; tlsMaterial?: TlsMaterial[] };
+  return { snapshot: payload.snapshot, tlsMaterial: payload.tlsMaterial ?? [] };
 }
 
 /** Console-less mode: serve one snapshot file; SIGHUP re-reads it and keeps the old config if it is bad. */
@@ -47,7 +61,8 @@ export async function runFile(
   // A reload refused because a port is taken is applied again until it serves (logged; no console to tell).
   const retry = new SnapshotRetry({ apply: metrics ? metrics.wrapApply(applier) : applier, log });
   const apply = retry.apply;
-  const first = await apply(await readSnapshotFile(path));
+  const config = await readSnapshotFile(path);
+  const first = await apply(config.snapshot, config.tlsMaterial);
   if (!first.ok) {
     retry.stop();
     throw new ConfigError(`cannot serve ${path}: ${first.reason}`);
@@ -55,7 +70,7 @@ export async function runFile(
   process.on("SIGHUP", () => {
     log.info("SIGHUP: reloading", { path });
     readSnapshotFile(path)
-      .then(apply)
+      .then((c) => apply(c.snapshot, c.tlsMaterial))
       .catch((e) =>
         log.error("reload failed; still serving the previous config", { error: errorMessage(e) }),
       );

@@ -102,3 +102,29 @@ describe("a real agent serving HTTPS from the console's snapshot message", () =>
     }
   });
 });
+
+describe("a real agent serving HTTPS from a --config file", () => {
+  it("reads { snapshot, tlsMaterial } (the snapshot message's payload) and serves the listener", async () => {
+    const port = await freePort();
+    const file = join(dir, "https-config.json");
+    await writeFile(file, JSON.stringify({ snapshot: tlsSnapshot(1, port), tlsMaterial: [cert.material] }), {
+      mode: 0o600,
+    });
+    const agent = spawnAgent(["--config", file]);
+    try {
+      await agent.waitFor(/applied snapshot version=1\b/);
+      expect(await httpsBody(port, "example.com")).toEqual({ body: "a", fingerprint: cert.ref.fingerprint });
+    } finally {
+      await agent.stop();
+    }
+  });
+
+  it("a file naming a certificate without material is refused at start with the reason", async () => {
+    const port = await freePort();
+    const file = join(dir, "https-no-material.json");
+    await writeFile(file, JSON.stringify(tlsSnapshot(1, port)));
+    const agent = spawnAgent(["--config", file]);
+    expect(await agent.exited).toBe(2);
+    expect(agent.stderr()).toContain(`no key material for certificate site`);
+  });
+});
