@@ -1,4 +1,4 @@
-import { AGENT_GATEWAY_PATH, CloseCode } from "@fulcrum/protocol";
+import { AGENT_GATEWAY_PATH } from "@fulcrum/protocol";
 import {
   createEnrollmentToken,
   deleteAgent,
