@@ -93,6 +93,11 @@ export const ENGINE_FEATURES: readonly EngineFeature[] = [
   },
   builtinOnly("listener:dns", "DNS listeners", "HAProxy does not answer DNS queries."),
   builtinOnly(
+    "acme:http01",
+    "ACME HTTP-01 challenges answered by plain HTTP listeners",
+    "The HAProxy renderer does not serve /.well-known/acme-challenge/ tokens; run the builtin engine on the agents that take port 80.",
+  ),
+  builtinOnly(
     "route:redirect",
     "Redirect routes",
     "The HAProxy renderer does not express redirect routes yet.",

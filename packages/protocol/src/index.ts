@@ -1,3 +1,4 @@
+export * from "./acme";
 export * from "./close-codes";
 export * from "./codec";
 export * from "./engine-support";

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { acmeChallengeSchema, MAX_ACME_CHALLENGES } from "./acme";
 import {
   isAbsolutePath,
   isCookieName,
@@ -357,6 +358,8 @@ export const snapshotSchema = z
     pools: z.array(snapshotPoolSchema),
     /** Certificates the listeners use, by reference (no key material: that travels as tlsMaterial). */
     certificates: z.array(snapshotCertificateSchema).max(MAX_SNAPSHOT_CERTIFICATES).default([]),
+    /** ACME HTTP-01 tokens every plain http listener answers (acme.ts); the HAProxy engine refuses them. */
+    acmeChallenges: z.array(acmeChallengeSchema).max(MAX_ACME_CHALLENGES).default([]),
   })
   .superRefine((snap, ctx) => {
     for (const [pi, p] of snap.pools.entries()) {

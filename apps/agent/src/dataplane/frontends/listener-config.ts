@@ -7,6 +7,7 @@ import type {
 import type { TrafficCounters } from "../stats/counters";
 import type { HandshakeCounters } from "../stats/handshake-counters";
 import type { DataPlaneTimeouts } from "../timeouts";
+import type { AcmeTokens } from "./acme/challenge-answer";
 import type { CompiledTls } from "./tls/listener-tls";
 
 /**
@@ -42,6 +43,8 @@ export interface ListenerConfig {
   readonly handshakes?: HandshakeCounters;
   /** Plain http listeners only: every request is answered with a redirect to https. */
   readonly redirectToHttps?: RedirectToHttps;
+  /** Plain http listeners only: ACME HTTP-01 tokens answered before routing (acme/challenge-answer.ts). */
+  readonly acmeTokens?: AcmeTokens;
 }
 
 export interface ListenerTimeouts {

@@ -21,6 +21,7 @@ import {
   tlsFeaturesUsed,
   unsupportedReason,
 } from "@fulcrum/protocol";
+import { compileAcmeTokens } from "../../dataplane/frontends/acme/challenge-answer";
 import { type ListenerConfig, listenerConfig } from "../../dataplane/frontends/listener-config";
 import { compileListenerTls } from "../../dataplane/frontends/tls/listener-tls";
 import type { HealthChecker, HealthCheckers } from "../../dataplane/health/health-checker";
@@ -162,6 +163,7 @@ export function compileSnapshot(snapshot: Snapshot, ctx: CompileContext): Compil
   const routeStats = new Map<string, TrafficCounters>();
   const handshakeStats = new Map<string, HandshakeCounters>();
   const certificates = new Map(snapshot.certificates.map((c) => [c.id, c]));
+  const acmeTokens = compileAcmeTokens(snapshot.acmeChallenges);
   try {
     for (const l of snapshot.listeners) {
       // Tables are keyed by listener id: a repeated id would hand one listener another's routes.
@@ -195,6 +197,7 @@ export function compileSnapshot(snapshot: Snapshot, ctx: CompileContext): Compil
         const tls = compileListenerTls(l.name, l.tls, certificates, ctx.tlsMaterial);
         config = { ...config, tls, handshakes };
       }
+      if (l.protocol === "http" && !l.tls && acmeTokens) config = { ...config, acmeTokens };
       listeners.set(l.id, config);
       tables.set(l.id, new RouteTable(routes, config));
     }

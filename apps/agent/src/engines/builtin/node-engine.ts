@@ -227,8 +227,8 @@ export class NodeEngine implements Engine {
   private createListener(table: RouteTable): Listener {
     const c = table.config as ListenerConfig;
     if (c.protocol === "dns") return new DnsListener(c.bindAddress, c.port, table, this.log);
-    // TLS and the redirect to https exist in the h1 front end only, whichever front end serves plain HTTP.
-    const h1Only = c.tls !== undefined || c.redirectToHttps !== undefined;
+    // TLS, the redirect to https and ACME answers exist in the h1 front end only, whichever front end serves plain HTTP.
+    const h1Only = c.tls !== undefined || c.redirectToHttps !== undefined || c.acmeTokens !== undefined;
     const Kind =
       c.protocol === "tcp"
         ? TcpListener

@@ -49,6 +49,7 @@ export function findUnsupported(snapshot: Snapshot): Unsupported[] {
   };
 
   const headerLimits = new Set<number>();
+  if (snapshot.acmeChallenges.length > 0) use("acme:http01", "the snapshot's acmeChallenges");
   for (const l of snapshot.listeners) {
     for (const r of l.routes) {
       if (r.action === "redirect") use("route:redirect", `route ${r.id} of listener ${l.name}`);

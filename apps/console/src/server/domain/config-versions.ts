@@ -5,7 +5,7 @@ import type { Actor } from "./actor";
 
 /** Reads one cluster's topology in the shape the compiler takes. */
 export async function readTopology(tx: Prisma.TransactionClient, clusterId: string): Promise<TopologyRows> {
-  const [listeners, pools, certificates] = await Promise.all([
+  const [listeners, pools, certificates, acmeChallenges] = await Promise.all([
     tx.listener.findMany({ where: { clusterId }, include: { routes: true } }),
     tx.pool.findMany({ where: { clusterId }, include: { backends: true } }),
     // Public facts only: key material never enters a config version.
@@ -13,8 +13,12 @@ export async function readTopology(tx: Prisma.TransactionClient, clusterId: stri
       where: { clusterId },
       select: { id: true, fingerprint: true, names: true, notAfter: true },
     }),
+    tx.acmeChallenge.findMany({
+      where: { clusterId },
+      select: { token: true, keyAuthorization: true, host: true },
+    }),
   ]);
-  return { listeners, pools, certificates };
+  return { listeners, pools, certificates, acmeChallenges };
 }
 
 /**
@@ -39,6 +43,7 @@ export async function recordConfigVersion(
     createdAt: new Date().toISOString(),
     ...body,
     certificates: body.certificates ?? [],
+    acmeChallenges: body.acmeChallenges ?? [],
   };
   await tx.configVersion.create({
     data: {

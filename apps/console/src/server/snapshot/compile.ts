@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import {
+  type AcmeChallenge,
   dnsListenerSettingsSchema,
   healthCheckSchema,
   listenerSettingsSchema,
@@ -66,13 +67,19 @@ export interface TopologyRows {
   }>;
   /** The cluster's certificates (public facts only); the snapshot lists those its listeners use. */
   certificates?: Array<{ id: string; fingerprint: string; names: string[]; notAfter: Date }>;
+  /** ACME HTTP-01 tokens being validated now (domain/acme); every agent serves them. */
+  acmeChallenges?: Array<{ token: string; keyAuthorization: string; host: string | null }>;
 }
 
 /**
  * `certificates` is left out when no listener uses TLS, so topologies without
  * TLS hash exactly as they did before issue 16.
  */
-export type SnapshotBody = Pick<Snapshot, "listeners" | "pools"> & { certificates?: SnapshotCertificate[] };
+export type SnapshotBody = Pick<Snapshot, "listeners" | "pools"> & {
+  certificates?: SnapshotCertificate[];
+  /** Left out when empty, like certificates, so topologies without ACME hash as before. */
+  acmeChallenges?: AcmeChallenge[];
+};
 
 const byKey =
   <T>(key: (t: T) => string) =>
@@ -168,7 +175,19 @@ export function compileSnapshotBodyAsStored(rows: TopologyRows): SnapshotBody {
     .sort(byKey((p) => p.name));
 
   const certificates = usedCertificates(listeners, rows.certificates ?? []);
-  return certificates.length > 0 ? { listeners, pools, certificates } : { listeners, pools };
+  const acmeChallenges = (rows.acmeChallenges ?? [])
+    .map((c) => ({
+      token: c.token,
+      keyAuthorization: c.keyAuthorization,
+      ...(c.host === null ? {} : { host: c.host }),
+    }))
+    .sort(byKey((c) => c.token));
+  return {
+    listeners,
+    pools,
+    ...(certificates.length > 0 ? { certificates } : {}),
+    ...(acmeChallenges.length > 0 ? { acmeChallenges } : {}),
+  };
 }
 
 /**

@@ -13,7 +13,7 @@ import type { ClientConn } from "./connection";
 import { H1Facts } from "./facts";
 import { HEAD_INCOMPLETE, HEAD_TOO_LARGE } from "./head-reader";
 import { upstreamRequestHead } from "./head-writer";
-import { redirectToHttps, refuse, replyLocal, replyRedirect } from "./local-answers";
+import { answerAcme, redirectToHttps, refuse, replyLocal, replyRedirect } from "./local-answers";
 import { BODY_TOO_LARGE, HEAD_TOO_LARGE_REFUSAL, MALFORMED, Refusal } from "./refusal";
 import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE, parseRequestHead, type RequestHead } from "./request-head";
 import { own } from "./shared-read";
@@ -68,6 +68,8 @@ function beginRequest(c: ClientConn, req: RequestHead): void {
     replyLocal(c, BODY_TOO_LARGE.status, BODY_TOO_LARGE.reason, BODY_TOO_LARGE.text);
     return;
   }
+  const acme = c.host.opts.acmeTokens;
+  if (acme !== undefined && answerAcme(c, acme, req)) return;
   const toHttps = c.host.opts.redirectToHttps;
   if (toHttps) {
     redirectToHttps(c, toHttps, req);

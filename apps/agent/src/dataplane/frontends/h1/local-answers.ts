@@ -1,13 +1,14 @@
 /**
  * The answers a client connection gets from the proxy itself instead of a
  * backend: a local reply (no route, no backend, upstream failure), a redirect
- * route's 302/307, a plain listener's redirect to https, a refused head, and a request aborted mid-body. Each counts
+ * route's 302/307, a plain listener's redirect to https or ACME token, a refused head, and a request aborted mid-body. Each counts
  * the response, then either waits for the next request or closes.
  */
 
 import type { RedirectToHttps } from "@fulcrum/protocol";
 import type { CompiledRoute } from "../../pools/route-table";
 import { countResponse } from "../../stats/counters";
+import { type AcmeTokens, acmeChallengeReply } from "../acme/challenge-answer";
 import { httpsLocation, httpsRedirectResponse } from "../redirect/https-redirect";
 import { decideRedirect, redirectResponse } from "../redirect/redirect";
 import type { ClientConn } from "./connection";
@@ -44,6 +45,21 @@ export function replyRedirect(c: ClientConn, route: CompiledRoute, req: RequestH
   c.socket.write(buf);
   if (close) c.closeClient();
   else c.nextRequest();
+}
+
+/** An ACME HTTP-01 token the console asked every agent to serve (acme/challenge-answer.ts); false: not one. */
+export function answerAcme(c: ClientConn, tokens: AcmeTokens, req: RequestHead): boolean {
+  const close = c.closeAfter || !c.reqDone || c.clientEnded;
+  const buf = acmeChallengeReply(tokens, req.method, req.target, req.host, close);
+  if (buf === undefined) return false;
+  c.toClient += buf.length;
+  c.responded = true;
+  countResponse(200, c.lstats);
+  c.countDone();
+  c.socket.write(buf);
+  if (close) c.closeClient();
+  else c.nextRequest();
+  return true;
 }
 
 /** A plain http listener that sends every client to https (redirect/https-redirect.ts). */

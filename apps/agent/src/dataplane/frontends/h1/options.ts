@@ -1,5 +1,6 @@
 import type { ListenerSettings } from "@fulcrum/protocol";
 import type { DataPlaneTimeouts } from "../../timeouts";
+import type { AcmeTokens } from "../acme/challenge-answer";
 import type { ListenerConfig } from "../listener-config";
 
 /** The listener settings (packages/protocol listenerSettingsSchema) plus what the agent decides itself. */
@@ -12,6 +13,8 @@ export interface H1Options extends ListenerSettings {
   readonly proto: "http" | "https";
   /** Fields this listener adds to every proxied response (Strict-Transport-Security on TLS listeners). */
   readonly responseFields: ReadonlyArray<readonly [string, string]>;
+  /** ACME HTTP-01 tokens this listener answers before routing (plain http listeners only). */
+  readonly acmeTokens?: AcmeTokens;
 }
 
 export const DEFAULT_H1_OPTIONS: H1Options = Object.freeze({
@@ -66,6 +69,7 @@ export function optionsFromConfig(c: ListenerConfig, engine: DataPlaneTimeouts):
     maxBodyBytes: c.maxBodyBytes,
     minBodyBytesPerSecond: c.minBodyBytesPerSecond,
     redirectToHttps: c.redirectToHttps ?? null,
+    acmeTokens: c.acmeTokens,
     timeouts: {
       connectMs: c.timeouts.connectMs,
       headMs: c.timeouts.headMs,
