@@ -107,10 +107,24 @@ describe("TLS listeners on HAProxy", () => {
         );
       }
 
+      // The default certificate need not be the first, and a name two certificates carry goes to
+      // the first of the listener's list, even when the other one is the default.
+      const shared = makeCertificate("shared", ["default.test", "www.example.com"]);
+      const last = [exact, wild, shared];
+      const lastDefault = { defaultCertificateId: shared.ref.id };
+      await haproxy.apply(tlsSnapshot(2, port, last, lastDefault), materialOf(last));
+      await builtin.apply(tlsSnapshot(2, builtinPort, last, lastDefault), materialOf(last));
+      for (const p of [port, builtinPort]) {
+        expect((await handshake(p, "other.test")).fingerprint).toBe(shared.ref.fingerprint);
+        expect((await handshake(p, "default.test")).fingerprint).toBe(shared.ref.fingerprint);
+        expect((await handshake(p, "www.example.com")).fingerprint).toBe(exact.ref.fingerprint);
+        expect((await handshake(p, "api.example.com")).fingerprint).toBe(wild.ref.fingerprint);
+      }
+
       // unknownName reject: no match and no SNI fail the handshake on both engines.
       const reject = [fallback, exact];
-      await haproxy.apply(tlsSnapshot(2, port, reject, { unknownName: "reject" }), materialOf(reject));
-      await builtin.apply(tlsSnapshot(2, builtinPort, reject, { unknownName: "reject" }), materialOf(reject));
+      await haproxy.apply(tlsSnapshot(3, port, reject, { unknownName: "reject" }), materialOf(reject));
+      await builtin.apply(tlsSnapshot(3, builtinPort, reject, { unknownName: "reject" }), materialOf(reject));
       for (const p of [port, builtinPort]) {
         expect((await handshake(p, "www.example.com")).fingerprint).toBe(exact.ref.fingerprint);
         await expect(handshake(p, "other.test")).rejects.toThrow();
