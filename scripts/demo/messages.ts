@@ -58,6 +58,15 @@ export function dataDescription(env: Env, dataDir: string): string {
   return env.DATABASE_URL ? "PostgreSQL (DATABASE_URL)" : dataDir;
 }
 
+/** The demo listeners' ports on 127.0.0.1: plain HTTP and HTTPS, both routing to pool "demo". */
+export interface DemoPorts {
+  http: number;
+  https: number;
+}
+
+/** The HTTPS address to open: the demo certificate names localhost (and 127.0.0.1, ::1). */
+export const demoHttpsUrl = (ports: DemoPorts) => `https://localhost:${ports.https}`;
+
 export interface SeedResult {
   clusterId: string;
   /** The demo's pool, listener and route were created by this start (not found from an earlier one). */
@@ -67,10 +76,10 @@ export interface SeedResult {
 }
 
 /** Said before the agent's own "applied snapshot version=N", so that line has its context. */
-export function seedLine(seed: SeedResult, listenerPort: number): string {
+export function seedLine(seed: SeedResult, ports: DemoPorts): string {
   const v = seed.version === null ? "" : ` (config version ${seed.version})`;
   return seed.created
-    ? `created the demo setup${v}: pool "demo" with alpha, bravo and charlie, listener demo-web on 127.0.0.1:${listenerPort} routing to it; the local agent applies it next`
+    ? `created the demo setup${v}: pool "demo" with alpha, bravo and charlie, listener demo-web on 127.0.0.1:${ports.http} and demo-web-tls (HTTPS, certificate demo-localhost) on 127.0.0.1:${ports.https} routing to it; the local agent applies it next`
     : `found the demo setup from an earlier start${v}; the local agent serves it`;
 }
 
@@ -96,7 +105,9 @@ export function consoleOnlyReady(opts: {
 export function demoReady(opts: {
   url: string;
   admin: { email: string; password: string };
-  listenerPort: number;
+  ports: DemoPorts;
+  /** The demo CA's file, to trust for the HTTPS listener. */
+  caFile: string;
   binding: string;
   data: string;
 }): string {
@@ -104,7 +115,8 @@ export function demoReady(opts: {
   Fulcrum is running.
     console   ${opts.url}   sign in as ${opts.admin.email} / ${opts.admin.password}
               ${opts.binding}
-    traffic   http://127.0.0.1:${opts.listenerPort}  →  pool "demo": alpha (quick), bravo (slow), charlie (fails now and then)
+    traffic   http://127.0.0.1:${opts.ports.http}  →  pool "demo": alpha (quick), bravo (slow), charlie (fails now and then)
+    https     ${demoHttpsUrl(opts.ports)}  →  the same pool; trust the demo CA: curl --cacert ${opts.caFile} ${demoHttpsUrl(opts.ports)}/
     data      ${opts.data}
   Ctrl-C stops everything.
 `;

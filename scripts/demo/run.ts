@@ -4,6 +4,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
+import tls from "node:tls";
 import { fileURLToPath } from "node:url";
 import { DEMO_BACKENDS, type DemoBackend, startDemoBackend } from "./backends";
 import { ConsoleApi } from "./console-api";
@@ -18,7 +19,8 @@ import {
   localUrl,
   seedLine,
 } from "./messages";
-import { DEMO_LISTENER_PORT, seedDemoTopology } from "./seed";
+import { DEMO_PORTS, seedDemoTopology } from "./seed";
+import { ensureDemoTls } from "./tls";
 import { startTraffic } from "./traffic";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -81,6 +83,24 @@ async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs: n
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/** `file` relative to the directory start.sh runs in when it lies below it (.fulcrum/demo-tls/ca.pem). */
+function shortPath(file: string): string {
+  const rel = path.relative(process.cwd(), file);
+  return rel.startsWith("..") || path.isAbsolute(rel) ? file : rel;
+}
+
+/** A TLS handshake with `localhost` on `port` succeeds, verified against `ca`. */
+function handshakes(port: number, ca: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = tls.connect({ host: "127.0.0.1", port, servername: "localhost", ca }, () => {
+      socket.end();
+      resolve(true);
+    });
+    socket.on("error", () => resolve(false));
+    socket.setTimeout(2000, () => socket.destroy(new Error("handshake timed out")));
+  });
 }
 
 async function shutdown(code: number): Promise<void> {
@@ -148,11 +168,12 @@ async function main(): Promise<void> {
   startConsole({ FULCRUM_ADMIN_EMAIL: admin.email, FULCRUM_ADMIN_PASSWORD: admin.password });
   await consoleHealth();
 
+  const demoTls = ensureDemoTls(path.join(dataDir, "demo-tls"));
   const api = new ConsoleApi(consoleUrl);
   await api.signIn(admin.email, admin.password);
-  const seed = await seedDemoTopology(api);
+  const seed = await seedDemoTopology(api, demoTls);
   const { clusterId } = seed;
-  console.log(`[demo] ${seedLine(seed, DEMO_LISTENER_PORT)}`);
+  console.log(`[demo] ${seedLine(seed, DEMO_PORTS)}`);
 
   const stateDir = path.join(dataDir, "demo-agent");
   const agentArgs = ["--console", consoleUrl, "--state-dir", stateDir, "--name", "demo-agent"];
@@ -174,16 +195,18 @@ async function main(): Promise<void> {
   });
   await waitFor(
     "the agent's demo listener",
-    async () => (await fetch(`http://127.0.0.1:${DEMO_LISTENER_PORT}/`)).status > 0,
+    async () => (await fetch(`http://127.0.0.1:${DEMO_PORTS.http}/`)).status > 0,
     30_000,
   );
-  traffic = startTraffic(DEMO_LISTENER_PORT, 20);
+  await waitFor("the agent's HTTPS listener", () => handshakes(DEMO_PORTS.https, demoTls.caPem), 30_000);
+  traffic = startTraffic(DEMO_PORTS, 20, demoTls.caPem);
 
   console.log(
     demoReady({
       url: publicUrl,
       admin,
-      listenerPort: DEMO_LISTENER_PORT,
+      ports: DEMO_PORTS,
+      caFile: shortPath(demoTls.caFile),
       binding: bindingLine(binding, port, true),
       data,
     }),

@@ -88,3 +88,11 @@ ensure_console_build() {
   trap - EXIT
   say "built the console in $((SECONDS - started)) s"
 }
+
+# The demo makes its local CA and HTTPS certificate with openssl (node:crypto cannot sign X.509).
+ensure_openssl() {
+  if command -v openssl >/dev/null 2>&1; then return; fi
+  say "installing openssl with apt-get (for the demo's HTTPS certificate)"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq openssl >/dev/null
+}
