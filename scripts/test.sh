@@ -10,6 +10,7 @@ ensure_pnpm
 ensure_deps
 ensure_chromium
 ensure_haproxy
+ensure_pebble
 
 say "lint and format check (biome), import boundaries, paths named in CONTRIBUTING.md"
 pnpm exec biome check .

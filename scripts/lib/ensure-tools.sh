@@ -67,6 +67,13 @@ ensure_haproxy() {
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq haproxy >/dev/null
 }
 
+ensure_pebble() {
+  if command -v pebble >/dev/null 2>&1; then return; fi
+  say "installing Pebble with apt-get (the ACME test server for the ACME tests)"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq pebble >/dev/null
+}
+
 # Builds the console when its sources are newer than the last build.
 ensure_console_build() {
   local build_id=apps/console/.next/BUILD_ID

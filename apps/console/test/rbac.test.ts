@@ -41,6 +41,12 @@ const SPEC: Record<string, { allowed: Who[]; input?: unknown }> = {
   "certificate.replace": { allowed: OPERATORS, input: { id: missing, chainPem: "x", keyPem: "x" } },
   "certificate.rename": { allowed: OPERATORS, input: { id: missing, name: "c2" } },
   "certificate.delete": { allowed: OPERATORS, input: { id: missing } },
+  "certificate.acmeList": { allowed: SIGNED_IN, input: { clusterId: missing } },
+  "certificate.acmeCreate": {
+    allowed: OPERATORS,
+    input: { clusterId: missing, name: "a", names: ["a.test"] },
+  },
+  "certificate.acmeRenewNow": { allowed: OPERATORS, input: { id: missing } },
   "route.create": { allowed: OPERATORS, input: { listenerId: missing, poolId: missing } },
   "route.update": { allowed: OPERATORS, input: { id: missing, priority: 1 } },
   "route.delete": { allowed: OPERATORS, input: { id: missing } },

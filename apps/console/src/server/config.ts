@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "n
 import path from "node:path";
 import { type DatabaseConfig, parseDatabaseConfig } from "@fulcrum/db";
 import { z } from "zod";
+import type { AcmeSettings } from "./domain/acme/issue";
 import { type AgentLimits, agentLimitsFromEnv } from "./gateway/agent-limits";
 
 /**
@@ -93,6 +94,11 @@ const envSchema = z.object({
   FULCRUM_METRICS_TOKEN: z
     .union([z.literal(""), z.string().min(16, "FULCRUM_METRICS_TOKEN must be at least 16 characters")])
     .optional(),
+  /** ACME (automatic certificates): the CA's directory URL; unset: no ACME scheduler. */
+  FULCRUM_ACME_DIRECTORY_URL: z.url("FULCRUM_ACME_DIRECTORY_URL must be a URL").optional(),
+  FULCRUM_ACME_EMAIL: z.email("FULCRUM_ACME_EMAIL must be an email address").optional(),
+  /** A PEM CA file trusted for the ACME directory connection only (a private or test CA such as Pebble's). */
+  FULCRUM_ACME_CA_FILE: z.string().min(1).optional(),
   NODE_ENV: z.enum(["development", "production", "test"]).default("production"),
 });
 
@@ -124,6 +130,8 @@ export interface ConsoleConfig {
   };
   /** What one agent connection may send (FULCRUM_AGENT_*); see docs/operations.md. */
   agentLimits: AgentLimits;
+  /** Automatic certificates; undefined when FULCRUM_ACME_DIRECTORY_URL is unset. */
+  acme: AcmeSettings | undefined;
   metrics: {
     retentionDays: number;
     /** Bearer token required by /metrics; undefined: public. */
@@ -178,10 +186,39 @@ export function loadConsoleConfig(env: NodeJS.ProcessEnv, opts: { dev: boolean }
       requestTimeoutMs: e.FULCRUM_REQUEST_TIMEOUT_MS,
     },
     agentLimits: agentLimitsFromEnv(env),
+    acme: acmeSettings(e),
     metrics: {
       retentionDays: e.FULCRUM_METRICS_RETENTION_DAYS,
       token: e.FULCRUM_METRICS_TOKEN || undefined,
     },
+  };
+}
+
+function acmeSettings(e: z.infer<typeof envSchema>): AcmeSettings | undefined {
+  if (!e.FULCRUM_ACME_DIRECTORY_URL) {
+    if (e.FULCRUM_ACME_EMAIL || e.FULCRUM_ACME_CA_FILE) {
+      throw new Error("FULCRUM_ACME_EMAIL and FULCRUM_ACME_CA_FILE need FULCRUM_ACME_DIRECTORY_URL.");
+    }
+    return undefined;
+  }
+  if (!e.FULCRUM_ACME_EMAIL)
+    throw new Error("Set FULCRUM_ACME_EMAIL with FULCRUM_ACME_DIRECTORY_URL (the CA's account contact).");
+  let caPem: string | undefined;
+  if (e.FULCRUM_ACME_CA_FILE) {
+    try {
+      caPem = readFileSync(e.FULCRUM_ACME_CA_FILE, "utf8");
+    } catch (err) {
+      throw new Error(
+        `FULCRUM_ACME_CA_FILE: cannot read ${e.FULCRUM_ACME_CA_FILE}: ${(err as Error).message}`,
+      );
+    }
+    if (!caPem.includes("-----BEGIN CERTIFICATE-----"))
+      throw new Error("FULCRUM_ACME_CA_FILE holds no PEM certificate.");
+  }
+  return {
+    directoryUrl: e.FULCRUM_ACME_DIRECTORY_URL,
+    email: e.FULCRUM_ACME_EMAIL,
+    ...(caPem !== undefined ? { caPem } : {}),
   };
 }
 

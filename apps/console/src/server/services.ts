@@ -1,6 +1,7 @@
 import type { PrismaClient } from "@fulcrum/db";
 import type { Auth } from "./auth/auth";
 import type { ConsoleConfig } from "./config";
+import type { AcmeScheduler } from "./domain/acme/scheduler";
 import type { KeyRing } from "./domain/certificates/key-encryption";
 import type { TopologyDeps } from "./domain/topology-change";
 import type { AgentGateway } from "./gateway/agent-gateway";
@@ -17,4 +18,6 @@ export interface Services extends TopologyDeps {
   metrics: MetricsStore;
   /** Encrypts and decrypts certificate keys (derived from FULCRUM_SECRET). */
   keys: KeyRing;
+  /** The ACME scheduler, when FULCRUM_ACME_DIRECTORY_URL is set (woken after a create or "renew now"). */
+  acme?: AcmeScheduler;
 }

@@ -7,6 +7,7 @@ import { AGENT_GATEWAY_PATH } from "@fulcrum/protocol";
 import { createAuth } from "./auth/auth";
 import { bootstrapAdmin } from "./auth/bootstrap";
 import { loadConsoleConfig } from "./config";
+import { AcmeScheduler } from "./domain/acme/scheduler";
 import { type KeyRing, keyRing } from "./domain/certificates/key-encryption";
 import { loadTlsMaterial, reencryptCertificateKeys } from "./domain/certificates/material";
 import { startClusterEventRelay } from "./events/cluster-events";
@@ -75,9 +76,11 @@ export async function startConsole(opts: StartOptions): Promise<RunningConsole> 
     metrics,
     keys,
   };
+  if (config.acme) services.acme = new AcmeScheduler(services, config.acme);
   await bootstrapAdmin(services);
   const relay = await startClusterEventRelay(db, gateway, log);
   metrics.start();
+  services.acme?.start();
 
   const pages = opts.pages === false ? undefined : await loadPages(opts);
   const server = http.createServer(
@@ -118,6 +121,7 @@ export async function startConsole(opts: StartOptions): Promise<RunningConsole> 
     port,
     services,
     async close() {
+      await services.acme?.stop();
       await relay.close();
       await gateway.close();
       // Ends live streams and writes the unwritten minutes (the current one too: rollups add up).

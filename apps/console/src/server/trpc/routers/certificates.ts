@@ -1,4 +1,12 @@
 import {
+  acmeCreateInput,
+  acmeIdInput,
+  acmeListInput,
+  createAcmeCertificate,
+  listAcmeCertificates,
+  renewAcmeCertificateNow,
+} from "../../domain/acme/requests";
+import {
   deleteCertificate,
   getCertificate,
   listCertificates,
@@ -38,4 +46,14 @@ export const certificateRouter = router({
   delete: procedure("certificate.write")
     .input(certificateIdInput)
     .mutation(({ ctx, input }) => deleteCertificate(ctx.services, ctx.actor, input.id)),
+  /** Automatic (ACME) certificates: status, last error, next attempt. */
+  acmeList: procedure("certificate.read")
+    .input(acmeListInput)
+    .query(({ ctx, input }) => listAcmeCertificates(ctx.services, input.clusterId)),
+  acmeCreate: procedure("certificate.write")
+    .input(acmeCreateInput)
+    .mutation(({ ctx, input }) => createAcmeCertificate(ctx.services, ctx.actor, input)),
+  acmeRenewNow: procedure("certificate.write")
+    .input(acmeIdInput)
+    .mutation(({ ctx, input }) => renewAcmeCertificateNow(ctx.services, ctx.actor, input.id)),
 });
