@@ -2,6 +2,7 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
+import { AcmeCertificates } from "../../../components/certificates/acme-certificates";
 import { ExpiryBadge } from "../../../components/certificates/expiry";
 import { UploadCertificateForm } from "../../../components/certificates/upload-certificate-form";
 import { CertificateIcon, PlusIcon } from "../../../components/icons";
@@ -165,6 +166,7 @@ export default function CertificatesPage() {
           </Table>
         </Card>
       )}
+      <AcmeCertificates clusterId={clusterId} mayWrite={mayWrite} />
     </>
   );
 }
