@@ -64,8 +64,9 @@ describe("stats to the console", () => {
 
     let sent = 0;
     for (; sent < 5; sent++) await get(port);
-    await sleep(300);
     // Live: a point per message (a few if a write was still pending), a point every interval.
+    // Waited for, not slept for: a loaded machine delays the agent's sampling timer.
+    await console_.waitFor(() => console_.stats().length > 5, "live stats");
     const live = console_.stats();
     expect(live.length).toBeGreaterThan(5);
     expect(live.every((m) => m.points.length <= 5)).toBe(true);
@@ -85,7 +86,7 @@ describe("stats to the console", () => {
     const sentWhileAway = console_.stats(closedAt);
     expect(sentWhileAway).toEqual([]);
     console_.welcome(second);
-    await sleep(400);
+    await console_.waitFor(() => console_.stats(beforeWelcome).length > 2, "the replayed backlog");
 
     const replay = console_.stats(beforeWelcome);
     expect(replay.length).toBeGreaterThan(2);
