@@ -395,6 +395,27 @@ describe("TLS listeners in the builtin engine", () => {
     expect((await httpsGet(port, "example.com")).fingerprint).toBe(exact.ref.fingerprint);
   });
 
+  it("NACKs RSA and ECDSA certificates mixed on a listener with a default certificate; serves them with unknownName reject", async () => {
+    const rsa = makeCertificate("rsa", ["rsa.test"], 2, "rsa");
+    await engine.apply(tlsSnapshot(1, port, [exact]), materialOf([exact]));
+    await expect(
+      engine.apply(tlsSnapshot(2, port, [exact, rsa]), materialOf([exact, rsa])),
+    ).rejects.toMatchObject({
+      code: "snapshot_invalid",
+      message: expect.stringContaining(
+        "certificate rsa has a rsa key and the default certificate exact a ec key",
+      ),
+    });
+    expect(engine.applied?.version).toBe(1);
+    // Without a certificate of the listener's own, the SNI choice is the only one: RSA is served for its name.
+    await engine.apply(
+      tlsSnapshot(3, port, [exact, rsa], { unknownName: "reject" }),
+      materialOf([exact, rsa]),
+    );
+    expect(await handshake(port, "rsa.test")).toBe(rsa.ref.fingerprint);
+    expect(await handshake(port, "example.com")).toBe(exact.ref.fingerprint);
+  });
+
   it("switching a listener between plain HTTP and TLS re-creates it", async () => {
     const plain = makeSnapshot(1, [httpListener(port)], [backend("a", echo.port)]);
     await engine.apply(plain);

@@ -13,11 +13,16 @@ export interface TestCertificate {
 }
 
 /**
- * A self-signed ECDSA P-256 certificate for `names` (DNS SANs, wildcards
+ * A self-signed ECDSA P-256 (or RSA 2048) certificate for `names` (DNS SANs, wildcards
  * allowed), made by the openssl CLI as an operator would, with its key in
  * PKCS#8 (what the console sends).
  */
-export function makeCertificate(id: string, names: readonly string[], days = 2): TestCertificate {
+export function makeCertificate(
+  id: string,
+  names: readonly string[],
+  days = 2,
+  keyType: "ec" | "rsa" = "ec",
+): TestCertificate {
   const dir = mkdtempSync(join(tmpdir(), "fulcrum-cert-"));
   try {
     const key = join(dir, "key.pem");
@@ -28,9 +33,7 @@ export function makeCertificate(id: string, names: readonly string[], days = 2):
         "req",
         "-x509",
         "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
+        ...(keyType === "ec" ? ["ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"] : ["rsa:2048"]),
         "-nodes",
         "-keyout",
         key,

@@ -67,6 +67,7 @@ export function compileListenerTls(
   const entries: { names: readonly string[]; context: SecureContext }[] = [];
   let defaultContext: SecureContext | undefined;
   let defaultOptions: SecureContextOptions | undefined;
+  const keyTypes = new Map<string, string>();
   for (const id of tls.certificateIds) {
     const cert = certificates.get(id);
     if (cert === undefined) {
@@ -76,7 +77,7 @@ export function compileListenerTls(
     if (m === undefined) {
       throw new SnapshotInvalidError(`listener ${listenerName}: no key material for certificate ${id}`);
     }
-    checkMaterial(m, cert.fingerprint);
+    const keyType = checkMaterial(m, cert.fingerprint);
     const options = { ...base, cert: m.chainPem, key: m.keyPem };
     let context: SecureContext;
     try {
@@ -87,6 +88,7 @@ export function compileListenerTls(
       });
     }
     entries.push({ names: cert.names, context });
+    keyTypes.set(id, keyType);
     if (id === tls.defaultCertificateId) {
       defaultContext = context;
       defaultOptions = options;
@@ -98,6 +100,7 @@ export function compileListenerTls(
     );
   }
   const reject = tls.unknownName === "reject";
+  if (!reject) refuseMixedKeyTypes(listenerName, tls.defaultCertificateId, keyTypes);
   return {
     sni: new SniTable(entries, defaultContext, reject),
     minVersion: tls.minVersion,
@@ -105,6 +108,27 @@ export function compileListenerTls(
     hsts: tls.hsts ? hstsValue(tls.hsts) : undefined,
     certificateIds: tls.certificateIds,
   };
+}
+
+/**
+ * Node's SNI callback adds the chosen certificate to the handshake without
+ * removing the listener's own (default) one, and OpenSSL then picks between
+ * them by key type and the client's preference: with an ECDSA default, a
+ * client asking for a name whose certificate is RSA can get the ECDSA default
+ * (seen with Node 20 / OpenSSL 3.0 and TLS 1.3). Serving the wrong certificate
+ * would be silent, so a listener that keeps a default certificate must use one
+ * key type; with unknownName "reject" the listener holds no certificate of its
+ * own and may mix them.
+ */
+function refuseMixedKeyTypes(listenerName: string, defaultId: string, keyTypes: ReadonlyMap<string, string>) {
+  const want = keyTypes.get(defaultId);
+  for (const [id, type] of keyTypes) {
+    if (type === want) continue;
+    throw new SnapshotInvalidError(
+      `listener ${listenerName}: certificate ${id} has a ${type} key and the default certificate ${defaultId} a ${want} key; ` +
+        `the builtin engine serves one key type per listener that has a default certificate (set unknownName to "reject" to mix them)`,
+    );
+  }
 }
 
 function hstsValue(h: NonNullable<ListenerTls["hsts"]>): string {

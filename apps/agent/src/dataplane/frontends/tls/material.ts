@@ -13,9 +13,10 @@ export function certificateFingerprint(cert: X509Certificate): string {
  * snapshot names, the key parses and belongs to that leaf. Everything hostile
  * (garbage PEM, a key of another certificate, a chain for another
  * fingerprint) ends as a SnapshotInvalidError naming the certificate, so the
- * snapshot is NACKed and the agent keeps serving what it served.
+ * snapshot is NACKed and the agent keeps serving what it served. Returns the
+ * key's type ("ec", "rsa", "ed25519", ...).
  */
-export function checkMaterial(m: TlsMaterial, wantFingerprint: string): void {
+export function checkMaterial(m: TlsMaterial, wantFingerprint: string): string {
   const bad = (what: string, e?: unknown) =>
     new SnapshotInvalidError(`certificate ${m.id}: ${what}${e === undefined ? "" : `: ${errorMessage(e)}`}`, {
       cause: e,
@@ -37,4 +38,5 @@ export function checkMaterial(m: TlsMaterial, wantFingerprint: string): void {
     throw bad("the private key cannot be read", e);
   }
   if (!leaf.checkPrivateKey(key)) throw bad("the private key does not belong to the certificate");
+  return key.asymmetricKeyType ?? "unknown";
 }
