@@ -25,6 +25,8 @@ export default defineConfig({
     { name: "screenshots", testMatch: /screenshots\.spec\.ts/, dependencies: ["console"] },
     { name: "first-hour", testMatch: /first-hour\.spec\.ts/, dependencies: ["skeleton"] },
     { name: "first-hour-views", testMatch: /first-hour-views\.spec\.ts/, dependencies: ["skeleton"] },
+    // Its own cluster ("certificates") and a real agent serving an uploaded certificate (issue 16).
+    { name: "certificates", testMatch: /certificates\.spec\.ts/, dependencies: ["skeleton"] },
   ],
   use: {
     baseURL: `http://127.0.0.1:${port}`,

@@ -1,0 +1,170 @@
+import { execFileSync } from "node:child_process";
+import { X509Certificate } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import tls from "node:tls";
+import { expect, type Page, test } from "@playwright/test";
+import { ADMIN, must, signIn, useCluster } from "./console-api";
+import { freePort, spawnAgent, startNamedBackend } from "./helpers";
+
+/*
+ * Issue 16 in the browser: an admin uploads a certificate on the Certificates page, puts it on
+ * a listener through the listener form's TLS section, and a real agent serves it (a node:tls
+ * client checks the fingerprint). A key that is not the certificate's is refused under its field.
+ */
+
+const HOST = "e2e-https.test";
+let clusterId = "";
+let poolId = "";
+
+/** A self-signed EC P-256 certificate for `cn`, made by openssl in a temporary directory. */
+function makeCertificate(cn: string): { certPem: string; keyPem: string; fingerprint: string } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "fulcrum-e2e-cert-"));
+  try {
+    execFileSync(
+      "openssl",
+      [
+        ...["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"],
+        ...["-keyout", path.join(dir, "key.pem"), "-out", path.join(dir, "cert.pem"), "-days", "30"],
+        ...["-subj", `/CN=${cn}`, "-addext", `subjectAltName=DNS:${cn}`],
+      ],
+      { stdio: "pipe" },
+    );
+    const certPem = readFileSync(path.join(dir, "cert.pem"), "utf8");
+    return {
+      certPem,
+      keyPem: readFileSync(path.join(dir, "key.pem"), "utf8"),
+      fingerprint: new X509Certificate(certPem).fingerprint256.replace(/:/g, "").toLowerCase(),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The sha256 of the leaf served on `port` for `servername`, trusting `ca` (the self-signed leaf). */
+function servedFingerprint(port: number, servername: string, ca: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({ host: "127.0.0.1", port, servername, ca }, () => {
+      const cert = new X509Certificate(socket.getPeerCertificate().raw);
+      socket.end();
+      resolve(cert.fingerprint256.replace(/:/g, "").toLowerCase());
+    });
+    socket.on("error", reject);
+    socket.setTimeout(5000, () => socket.destroy(new Error("handshake timed out")));
+  });
+}
+
+async function openCertificates(page: Page): Promise<void> {
+  await useCluster(page, clusterId);
+  await signIn(page, ADMIN.email, ADMIN.password);
+  await page.goto("/certificates");
+  await page.getByRole("button", { name: "Upload certificate" }).click();
+}
+
+async function fillUpload(page: Page, name: string, chainPem: string, keyPem: string): Promise<void> {
+  const form = page.getByRole("form", { name: "Upload a certificate" });
+  await form.getByLabel("Name", { exact: true }).fill(name);
+  await form.getByRole("textbox", { name: "Certificate chain (PEM)" }).fill(chainPem);
+  await form.getByRole("textbox", { name: "Private key (PEM)" }).fill(keyPem);
+  await form.getByRole("button", { name: "Upload certificate" }).click();
+}
+
+// Finds or creates: after a failed test Playwright starts a new worker, which runs this again.
+test.beforeAll(async ({ browser }) => {
+  const page = await browser.newPage();
+  await signIn(page, ADMIN.email, ADMIN.password);
+  const r = page.request;
+  const clusters = await must<Array<{ id: string; name: string }>>(r, "query", "cluster.list", undefined);
+  clusterId =
+    clusters.find((c) => c.name === "certificates")?.id ??
+    (await must<{ id: string }>(r, "mutation", "cluster.create", { name: "certificates" })).id;
+  const pools = await must<Array<{ id: string; name: string }>>(r, "query", "pool.list", { clusterId });
+  poolId =
+    pools.find((p) => p.name === "web")?.id ??
+    (await must<{ id: string }>(r, "mutation", "pool.create", { clusterId, name: "web" })).id;
+  await page.close();
+});
+
+test("a key that is not the certificate's is refused under the key field", async ({ page }) => {
+  const cert = makeCertificate(HOST);
+  const other = makeCertificate(HOST);
+  await openCertificates(page);
+  await fillUpload(page, "mismatched", cert.certPem, other.keyPem);
+  const key = page.getByRole("textbox", { name: "Private key (PEM)" });
+  await expect(key).toHaveAttribute("aria-invalid", "true");
+  await expect(
+    page.getByRole("alert").filter({ hasText: "This key does not belong to the certificate" }),
+  ).toBeVisible();
+  await expect(page.getByRole("textbox", { name: "Certificate chain (PEM)" })).not.toHaveAttribute(
+    "aria-invalid",
+    "true",
+  );
+  const list = await must<Array<{ name: string }>>(page.request, "query", "certificate.list", { clusterId });
+  expect(list.map((c) => c.name)).not.toContain("mismatched");
+});
+
+test("a certificate uploaded in the browser and chosen in the listener form is served by the agent", async ({
+  page,
+}) => {
+  const cert = makeCertificate(HOST);
+  const name = `e2e-${cert.fingerprint.slice(0, 8)}`;
+  const backend = await startNamedBackend("tls-backend");
+  const port = await freePort();
+  const listenerName = `https-${port}`;
+  const r = page.request;
+  await useCluster(page, clusterId);
+  await signIn(page, ADMIN.email, ADMIN.password);
+  await must(r, "mutation", "backend.create", { poolId, address: "127.0.0.1", port: backend.port });
+  const listener = await must<{ id: string }>(r, "mutation", "listener.create", {
+    clusterId,
+    name: listenerName,
+    bindAddress: "127.0.0.1",
+    port,
+  });
+  await must(r, "mutation", "route.create", { listenerId: listener.id, poolId });
+  const token = await must<{ secret: string }>(r, "mutation", "agent.createEnrollmentToken", { clusterId });
+  const stateDir = mkdtempSync(path.join(os.tmpdir(), "fulcrum-e2e-certificates-"));
+  const baseURL = test.info().project.use.baseURL ?? "";
+  const agent = spawnAgent([
+    "--console",
+    baseURL,
+    "--token",
+    token.secret,
+    "--state-dir",
+    stateDir,
+    "--name",
+    name,
+  ]);
+  try {
+    await page.goto("/certificates");
+    await page.getByRole("button", { name: "Upload certificate" }).click();
+    await fillUpload(page, name, cert.certPem, cert.keyPem);
+    await expect(page.getByText(cert.fingerprint.slice(0, 8)).first()).toBeVisible();
+
+    await page.goto("/listeners");
+    const card = page.getByTestId(`listener-${listenerName}`);
+    await card.getByRole("button", { name: `Edit listener ${listenerName}` }).click();
+    const tlsSection = card.getByRole("group", { name: "TLS" });
+    await tlsSection.getByLabel("Terminate TLS (HTTPS)").check();
+    await tlsSection.getByLabel(name, { exact: true }).check();
+    await card.getByRole("button", { name: "Save listener" }).first().click();
+    // The change goes through the dry run: Apply, then Done.
+    await page.getByTestId("change-apply").click();
+    await page.getByTestId("change-dialog").getByRole("button", { name: "Done" }).click();
+
+    // The agent applies the new version and serves the uploaded certificate on new handshakes.
+    await expect
+      .poll(() => servedFingerprint(port, HOST, cert.certPem).catch((e: Error) => e.message), {
+        timeout: 30_000,
+      })
+      .toBe(cert.fingerprint);
+  } catch (err) {
+    console.log(agent.output());
+    throw err;
+  } finally {
+    await agent.stop();
+    await backend.close();
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+});
