@@ -1,7 +1,7 @@
-import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
-import { Agent, request } from "node:https";
+import { createServer, type Server } from "node:http";
+import { Agent } from "node:https";
 import type { AddressInfo } from "node:net";
-import { connect, type SecureVersion, type TLSSocket } from "node:tls";
+import { connect, type SecureVersion } from "node:tls";
 import { type Snapshot, snapshotSchema, type TlsMaterial } from "@fulcrum/protocol";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { NodeEngine } from "../src/engines/builtin/node-engine";
@@ -14,6 +14,7 @@ import { until } from "./helpers/backends";
 import { makeCertificate, type TestCertificate } from "./helpers/certs";
 import { freePort, get } from "./helpers/net";
 import { backend, httpListener, makeSnapshot } from "./helpers/snapshot";
+import { httpsGet, handshake as tlsHandshake } from "./helpers/tls-client";
 
 /*
  * TLS termination in the builtin engine (issue 16), through real sockets:
@@ -34,83 +35,9 @@ async function startEchoBackend(): Promise<{ port: number; server: Server }> {
   return { port: (server.address() as AddressInfo).port, server };
 }
 
-interface HttpsReply {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: string;
-  /** sha256 hex of the certificate the listener presented. */
-  fingerprint: string;
-  /** The local port of the client socket: the same for requests over one kept-alive connection. */
-  localPort: number;
-}
-
-/** One HTTPS GET with `servername` as SNI (none when ""); trusts any certificate (the test checks fingerprints). */
-function httpsGet(
-  port: number,
-  servername: string,
-  opts: { path?: string; agent?: Agent; maxVersion?: SecureVersion } = {},
-): Promise<HttpsReply> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: "127.0.0.1",
-        port,
-        path: opts.path ?? "/",
-        servername,
-        headers: { host: servername || "127.0.0.1" },
-        rejectUnauthorized: false,
-        ...(opts.maxVersion ? { maxVersion: opts.maxVersion } : {}),
-        agent: opts.agent ?? false,
-      },
-      (res) => {
-        const socket = res.socket as TLSSocket;
-        const cert = socket.getPeerCertificate();
-        let body = "";
-        res.setEncoding("utf8");
-        res.on("data", (c) => (body += c));
-        res.on("end", () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body,
-            fingerprint: cert.fingerprint256.replaceAll(":", "").toLowerCase(),
-            localPort: socket.localPort ?? 0,
-          }),
-        );
-      },
-    );
-    req.on("error", reject);
-    req.end();
-  });
-}
-
-/** A bare handshake: resolves with the presented certificate's fingerprint, rejects when the handshake fails. */
-function handshake(
-  port: number,
-  servername: string | undefined,
-  maxVersion?: SecureVersion,
-): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = connect({
-      host: "127.0.0.1",
-      port,
-      ...(servername === undefined ? {} : { servername }),
-      rejectUnauthorized: false,
-      ...(maxVersion ? { maxVersion } : {}),
-    });
-    s.once("secureConnect", () => {
-      const fp = s.getPeerCertificate().fingerprint256.replaceAll(":", "").toLowerCase();
-      // end(), not destroy(): TLS 1.3's client Finished must reach the listener for its handshake to complete.
-      s.end();
-      s.once("close", () => resolve(fp));
-      s.resume();
-    });
-    s.once("error", (e) => {
-      s.destroy();
-      reject(e);
-    });
-  });
-}
+/** The presented certificate's fingerprint of a bare handshake; rejects when the handshake fails. */
+const handshake = (port: number, servername: string | undefined, maxVersion?: SecureVersion) =>
+  tlsHandshake(port, servername, maxVersion ? { maxVersion } : {}).then((r) => r.fingerprint);
 
 let echo: { port: number; server: Server };
 let exact: TestCertificate;
