@@ -2,7 +2,7 @@ import { createServer, type Server } from "node:http";
 import { Agent } from "node:https";
 import type { AddressInfo } from "node:net";
 import { connect, type SecureVersion } from "node:tls";
-import { type Snapshot, snapshotSchema, type TlsMaterial } from "@fulcrum/protocol";
+import { type Snapshot, type SnapshotListener, snapshotSchema, type TlsMaterial } from "@fulcrum/protocol";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { NodeEngine } from "../src/engines/builtin/node-engine";
 import { createLogger } from "../src/log";
@@ -14,7 +14,7 @@ import { until } from "./helpers/backends";
 import { makeCertificate, type TestCertificate } from "./helpers/certs";
 import { freePort, get } from "./helpers/net";
 import { backend, httpListener, makeSnapshot } from "./helpers/snapshot";
-import { httpsGet, handshake as tlsHandshake } from "./helpers/tls-client";
+import { headerValues, httpsGet, httpsRaw, handshake as tlsHandshake } from "./helpers/tls-client";
 
 /*
  * TLS termination in the builtin engine (issue 16), through real sockets:
@@ -28,6 +28,8 @@ async function startEchoBackend(): Promise<{ port: number; server: Server }> {
     req.resume();
     req.on("end", () => {
       res.setHeader("content-type", "application/json");
+      // A backend with HSTS of its own: the listener's must replace it, not come second.
+      if (req.url === "/own-hsts") res.setHeader("strict-transport-security", "max-age=5");
       res.end(JSON.stringify(req.headers));
     });
   });
@@ -57,8 +59,16 @@ function tlsSnapshot(
   port: number,
   certs: readonly TestCertificate[],
   tls: Record<string, unknown> = {},
+  listener: Partial<SnapshotListener> = {},
+  extraPools: Parameters<typeof makeSnapshot>[4] = [],
 ): Snapshot {
-  const base = makeSnapshot(version, [httpListener(port)], [backend("a", echo.port)]);
+  const base = makeSnapshot(
+    version,
+    [httpListener(port, listener)],
+    [backend("a", echo.port)],
+    "round_robin",
+    extraPools,
+  );
   const s = structuredClone(base) as unknown as Record<string, unknown> & {
     listeners: Record<string, unknown>[];
   };
@@ -172,6 +182,36 @@ describe("TLS listeners in the builtin engine", () => {
     const r = await httpsGet(port, "example.com");
     expect(r.headers["strict-transport-security"]).toBe("max-age=31536000; includeSubDomains");
     expect(JSON.parse(r.body)["x-forwarded-proto"]).toBe("https");
+  });
+
+  it("HSTS goes on the proxy's own replies too, and replaces a backend's own", async () => {
+    const hsts = { maxAgeSeconds: 600, includeSubDomains: false, preload: false };
+    const routes = [
+      { id: "r-web", host: "example.com", pathPrefix: "/", priority: 0, poolId: "p1", action: "proxy" },
+      { id: "r-down", host: "down.example.com", pathPrefix: "/", priority: 0, poolId: "p2", action: "proxy" },
+    ] as const;
+    const down = [{ id: "p2", backends: [backend("dead", await freePort())] }];
+    await engine.apply(
+      tlsSnapshot(1, port, [exact], { hsts }, { routes: [...routes] }, down),
+      materialOf([exact]),
+    );
+    const ask = (host: string, path = "/", extra = "") =>
+      httpsRaw(port, host, `GET ${path} HTTP/1.1\r\nhost: ${host}\r\n${extra}connection: close\r\n\r\n`);
+    const cases: [string, Promise<string>][] = [
+      ["200 ", ask("example.com")],
+      ["200 ", ask("example.com", "/own-hsts")],
+      ["404 ", ask("www.example.com")],
+      ["502 ", ask("down.example.com")],
+      ["431 ", ask("example.com", "/", `x-big: ${"a".repeat(70_000)}\r\n`)],
+      ["400 ", httpsRaw(port, "example.com", "GET / HTTP/1.1\r\nhost: a\r\nhost: b\r\n\r\n")],
+    ];
+    for (const [status, reply] of cases) {
+      const raw = await reply;
+      expect(raw.slice(9, 13), raw.slice(0, 200)).toBe(status);
+      expect(headerValues(raw, "strict-transport-security"), `${status}: ${raw.slice(0, 300)}`).toEqual([
+        "max-age=600",
+      ]);
+    }
   });
 
   it("resumes sessions from tickets, counted as resumed, also across a certificate change (ticket keys kept)", async () => {

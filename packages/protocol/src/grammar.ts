@@ -106,6 +106,17 @@ export function isIPv6(s: string): boolean {
 
 export const isIpLiteral = (s: string): boolean => isIPv4(s) || isIPv6(s);
 
+/**
+ * A URL host (`URL.hostname`, so IPv6 comes bracketed) that never leaves this
+ * machine: `localhost` (and its subdomains, RFC 6761), 127.0.0.0/8, ::1.
+ */
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.toLowerCase().replace(/\.$/, "");
+  if (h === "localhost" || h.endsWith(".localhost")) return true;
+  if (h === "[::1]" || h === "::1") return true;
+  return isIPv4(h) && h.startsWith("127.");
+}
+
 /** A backend address or bind address: an IP literal or a host name (a trailing dot is allowed). */
 export function isHostOrIp(s: string): boolean {
   return isIpLiteral(s) || isHostname(s, { trailingDot: true });

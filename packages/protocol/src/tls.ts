@@ -123,6 +123,14 @@ export const hstsSchema = z.object({
 });
 export type Hsts = z.infer<typeof hstsSchema>;
 
+/** The Strict-Transport-Security value both engines send (RFC 6797 §6.1). */
+export function hstsHeaderValue(h: Hsts): string {
+  let v = `max-age=${h.maxAgeSeconds}`;
+  if (h.includeSubDomains) v += "; includeSubDomains";
+  if (h.preload) v += "; preload";
+  return v;
+}
+
 /**
  * TLS on an http listener. SNI picks the certificate: an exact name, then a
  * wildcard (one label), then `defaultCertificateId`, or a failed handshake when

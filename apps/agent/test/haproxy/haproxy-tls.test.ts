@@ -12,7 +12,7 @@ import { parseShowProc, runtimeCommand } from "../../src/engines/haproxy/runtime
 import { silentLogger } from "../../src/log";
 import { makeCertificate, type TestCertificate } from "../helpers/certs";
 import { freePort, get } from "../helpers/net";
-import { handshake, httpsGet } from "../helpers/tls-client";
+import { handshake, headerValues, httpsGet, httpsRaw } from "../helpers/tls-client";
 import { BIN, be, http, pool, snap } from "./fixtures";
 
 /*
@@ -32,6 +32,8 @@ beforeAll(async () => {
     req.resume();
     req.on("end", () => {
       res.setHeader("content-type", "application/json");
+      // A backend with HSTS of its own: the listener's must replace it, not come second.
+      if (req.url === "/own-hsts") res.setHeader("strict-transport-security", "max-age=5");
       res.end(JSON.stringify(req.headers));
     });
   });
@@ -49,8 +51,14 @@ function tlsSnapshot(
   port: number,
   certs: readonly TestCertificate[],
   tls: Record<string, unknown> = {},
+  listener: Parameters<typeof http>[3] = {},
+  extraPools: Parameters<typeof snap>[2] = [],
 ): Snapshot {
-  const base = snap(version, [http("web", port, "p1")], [pool("p1", [be("a", echo.port)])]);
+  const base = snap(
+    version,
+    [http("web", port, "p1", listener)],
+    [pool("p1", [be("a", echo.port)]), ...extraPools],
+  );
   const s = structuredClone(base) as unknown as Record<string, unknown> & {
     listeners: Record<string, unknown>[];
   };
@@ -151,6 +159,28 @@ describe("TLS listeners on HAProxy", () => {
     );
     const r = await httpsGet(port, "example.com");
     expect(r.headers["strict-transport-security"]).toBe("max-age=31536000; includeSubDomains");
+  });
+
+  it("HSTS goes on HAProxy's own replies too, and replaces a backend's own", async () => {
+    const hsts = { maxAgeSeconds: 600, includeSubDomains: false, preload: false };
+    const routes = [
+      { id: "r-web", host: "example.com", pathPrefix: "/", priority: 0, poolId: "p1" },
+      { id: "r-down", host: "down.example.com", pathPrefix: "/", priority: 0, poolId: "p2" },
+    ];
+    const down = [pool("p2", [be("dead", await freePort())])];
+    await haproxy.apply(tlsSnapshot(1, port, [exact], { hsts }, { routes }, down), materialOf([exact]));
+    const ask = (host: string, path = "/") =>
+      httpsRaw(port, host, `GET ${path} HTTP/1.1\r\nhost: ${host}\r\nconnection: close\r\n\r\n`);
+    const cases: [RegExp, string][] = [
+      [/^200 /, await ask("example.com")],
+      [/^200 /, await ask("example.com", "/own-hsts")],
+      [/^404 /, await ask("www.example.com")],
+      [/^50[23] /, await ask("down.example.com")],
+    ];
+    for (const [status, raw] of cases) {
+      expect(raw.slice(9, 13), raw.slice(0, 200)).toMatch(status);
+      expect(headerValues(raw, "strict-transport-security"), raw.slice(0, 300)).toEqual(["max-age=600"]);
+    }
   });
 
   it("keeps keys in a 0700 dir as 0600 files, and removes a certificate no longer served", async () => {

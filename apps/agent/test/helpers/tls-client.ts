@@ -86,3 +86,31 @@ export function handshake(
     });
   });
 }
+
+/**
+ * Sends `head` (a request head, CRLF line ends, ending in a blank line) over
+ * TLS to 127.0.0.1 and resolves with everything the listener wrote until it
+ * closed: the reply exactly as sent, header lines and duplicates included.
+ */
+export function httpsRaw(port: number, servername: string, head: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ host: "127.0.0.1", port, servername, rejectUnauthorized: false });
+    let got = "";
+    s.setEncoding("latin1");
+    s.on("data", (d: string) => (got += d));
+    s.once("secureConnect", () => s.write(head));
+    // A reply to a refused head may race our own write: what was read so far is the answer.
+    s.once("error", (e) => (got ? resolve(got) : reject(e)));
+    s.once("close", () => resolve(got));
+  });
+}
+
+/** The values of every `name` field (any case) in a raw reply's head. */
+export function headerValues(raw: string, name: string): string[] {
+  const head = raw.slice(0, raw.indexOf("\r\n\r\n"));
+  const lower = `${name.toLowerCase()}:`;
+  return head
+    .split("\r\n")
+    .filter((l) => l.toLowerCase().startsWith(lower))
+    .map((l) => l.slice(lower.length).trim());
+}

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import {
+  hstsHeaderValue,
   type ListenerTls,
   POLICY_FACTS,
   type RedirectToHttps,
@@ -178,13 +179,6 @@ function tlsBindOptions(tls: ListenerTls, crtList: string): string {
   return parts.join(" ");
 }
 
-function hstsValue(h: NonNullable<ListenerTls["hsts"]>): string {
-  let v = `max-age=${h.maxAgeSeconds}`;
-  if (h.includeSubDomains) v += "; includeSubDomains";
-  if (h.preload) v += "; preload";
-  return v;
-}
-
 /** A Host HAProxy may copy into a Location: a name, IPv4, or bracketed IPv6, an optional port. */
 const LOCATION_HOST = String.raw`^(\[[0-9a-f:.]+\]|[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?)(:[0-9]+)?$`;
 
@@ -230,8 +224,9 @@ function httpFrontend(l: SnapshotProxyListener, certDir: string): string[] {
     "http-request set-var(txn.host) req.hdr(host),field(1,:),lower",
   );
   if (tls?.hsts) {
-    // http-response rules see backend responses only: HAProxy's own 404/503 go without it, as the builtin's.
-    out.push(`http-response set-header Strict-Transport-Security ${quote(hstsValue(tls.hsts))}`);
+    // http-after-response (unlike http-response) also sees HAProxy's own replies (no route, 503, 504,
+    // http-request return/redirect); set-header replaces a backend's own value: the listener's wins.
+    out.push(`http-after-response set-header Strict-Transport-Security ${quote(hstsHeaderValue(tls.hsts))}`);
   }
   const redirect = l.protocol === "http" && !tls ? s.redirectToHttps : null;
   if (redirect) out.push(...httpsRedirect(redirect));

@@ -193,9 +193,14 @@ export function clientResponseHead(
   const { buf, fields, connOthers } = resp;
   const n = fields.count;
   const keepAll = resp.status === 101;
+  // The listener's fields replace the backend's of the same name (its HSTS wins over the backend's own).
+  const kept =
+    listenerFields.length === 0
+      ? (i: number) => keepAll || !dropped(fields, i, connOthers)
+      : (i: number) => keepAll || (!dropped(fields, i, connOthers) && !overridden(fields, i, listenerFields));
   let size = 9 + resp.statusLineEnd + 2 - resp.statusAt;
   for (let i = 0; i < n; i++) {
-    if (keepAll || !dropped(fields, i, connOthers)) size += fields.lineEnd(i) - fields.lineStart(i);
+    if (kept(i)) size += fields.lineEnd(i) - fields.lineStart(i);
   }
   let extra = "";
   for (let i = 0; i < extraFields.length; i++) extra += `${extraFields[i]![0]}: ${extraFields[i]![1]}\r\n`;
@@ -206,15 +211,7 @@ export function clientResponseHead(
   extra += "\r\n";
   const out = Buffer.allocUnsafe(size + extra.length + (bodyEnd - resp.end));
   let o = HTTP11.copy(out, 0);
-  o = copyKept(
-    buf,
-    resp.statusAt,
-    resp.statusLineEnd + 2,
-    fields,
-    (i) => keepAll || !dropped(fields, i, connOthers),
-    out,
-    o,
-  );
+  o = copyKept(buf, resp.statusAt, resp.statusLineEnd + 2, fields, kept, out, o);
   // Most responses add nothing but the blank line: a byte, not a string to encode.
   if (extra.length === 2) {
     out[o++] = 13;
@@ -222,6 +219,12 @@ export function clientResponseHead(
   } else o += writeLatin1(out, extra, o);
   if (bodyEnd > resp.end) buf.copy(out, o, resp.end, bodyEnd);
   return out;
+}
+
+function overridden(f: HeaderFields, i: number, listenerFields: ReadonlyArray<readonly [string, string]>) {
+  for (let k = 0; k < listenerFields.length; k++)
+    if (f.named(i, listenerFields[k]![0].toLowerCase())) return true;
+  return false;
 }
 
 /**

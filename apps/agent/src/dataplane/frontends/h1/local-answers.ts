@@ -12,14 +12,18 @@ import { type AcmeTokens, acmeChallengeReply } from "../acme/challenge-answer";
 import { httpsLocation, httpsRedirectResponse } from "../redirect/https-redirect";
 import { decideRedirect, redirectResponse } from "../redirect/redirect";
 import type { ClientConn } from "./connection";
-import { type H1LocalReason, localReply } from "./local-reply";
+import { type H1LocalReason, localReply, withListenerFields } from "./local-reply";
 import type { Refusal } from "./refusal";
 import type { RequestHead } from "./request-head";
+
+/** The listener's own fields (HSTS on a TLS listener) go on the proxy's replies too. */
+const ownReply = (c: ClientConn, reply: Buffer): Buffer =>
+  withListenerFields(reply, c.host.opts.responseFields);
 
 /** A reply of the proxy's own; an unread request body cannot be skipped safely without reading it, so close then. */
 export function replyLocal(c: ClientConn, status: number, reason: H1LocalReason, text: string): void {
   const close = c.closeAfter || !c.reqDone || c.clientEnded;
-  const buf = localReply(status, reason, text, close);
+  const buf = ownReply(c, localReply(status, reason, text, close));
   c.toClient += buf.length;
   c.responded = true;
   countResponse(status, c.lstats, c.rstats, c.pstats);
@@ -37,7 +41,7 @@ export function replyRedirect(c: ClientConn, route: CompiledRoute, req: RequestH
     return;
   }
   const close = c.closeAfter || !c.reqDone || c.clientEnded;
-  const buf = redirectResponse(d, close);
+  const buf = ownReply(c, redirectResponse(d, close));
   c.toClient += buf.length;
   c.responded = true;
   countResponse(d.status, c.lstats, c.rstats, c.pstats);
@@ -50,8 +54,9 @@ export function replyRedirect(c: ClientConn, route: CompiledRoute, req: RequestH
 /** An ACME HTTP-01 token the console asked every agent to serve (acme/challenge-answer.ts); false: not one. */
 export function answerAcme(c: ClientConn, tokens: AcmeTokens, req: RequestHead): boolean {
   const close = c.closeAfter || !c.reqDone || c.clientEnded;
-  const buf = acmeChallengeReply(tokens, req.method, req.target, req.host, close);
-  if (buf === undefined) return false;
+  const token = acmeChallengeReply(tokens, req.method, req.target, req.host, close);
+  if (token === undefined) return false;
+  const buf = ownReply(c, token);
   c.toClient += buf.length;
   c.responded = true;
   countResponse(200, c.lstats);
@@ -70,7 +75,7 @@ export function redirectToHttps(c: ClientConn, to: RedirectToHttps, req: Request
     return;
   }
   const close = c.closeAfter || !c.reqDone || c.clientEnded;
-  const buf = httpsRedirectResponse(to.status, location, close);
+  const buf = ownReply(c, httpsRedirectResponse(to.status, location, close));
   c.toClient += buf.length;
   c.responded = true;
   countResponse(to.status, c.lstats);
@@ -89,7 +94,7 @@ export function refuse(c: ClientConn, r: Refusal): void {
     c.lstats.requests++;
     countResponse(r.status, c.lstats);
   }
-  c.socket.write(localReply(r.status, r.reason, r.text, true));
+  c.socket.write(ownReply(c, localReply(r.status, r.reason, r.text, true)));
   c.closeClient();
 }
 

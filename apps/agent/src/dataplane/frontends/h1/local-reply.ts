@@ -30,3 +30,21 @@ export function localReply(status: number, reason: H1LocalReason, text: string, 
   }
   return buf;
 }
+
+/**
+ * `reply` (one of the serialized answers above, or a redirect's or ACME
+ * token's) with the listener's own fields after its status line: a TLS
+ * listener's Strict-Transport-Security goes on the proxy's replies as on
+ * a backend's (RFC 6797 §7.1: on every response over a secure transport).
+ */
+export function withListenerFields(reply: Buffer, fields: ReadonlyArray<readonly [string, string]>): Buffer {
+  if (fields.length === 0) return reply;
+  const statusEnd = reply.indexOf("\r\n") + 2;
+  let lines = "";
+  for (const [name, value] of fields) lines += `${name}: ${value}\r\n`;
+  return Buffer.concat([
+    reply.subarray(0, statusEnd),
+    Buffer.from(lines, "latin1"),
+    reply.subarray(statusEnd),
+  ]);
+}

@@ -1,5 +1,11 @@
 import { createSecureContext, type SecureContext, type SecureContextOptions } from "node:tls";
-import type { ListenerTls, SnapshotCertificate, TlsMaterial, TlsMinVersion } from "@fulcrum/protocol";
+import {
+  hstsHeaderValue,
+  type ListenerTls,
+  type SnapshotCertificate,
+  type TlsMaterial,
+  type TlsMinVersion,
+} from "@fulcrum/protocol";
 import { errorMessage, SnapshotInvalidError } from "../../../errors";
 import { checkMaterial } from "./material";
 import { SniTable } from "./sni-table";
@@ -105,7 +111,7 @@ export function compileListenerTls(
     sni: new SniTable(entries, defaultContext, reject),
     minVersion: tls.minVersion,
     serverContext: reject ? base : defaultOptions,
-    hsts: tls.hsts ? hstsValue(tls.hsts) : undefined,
+    hsts: tls.hsts ? hstsHeaderValue(tls.hsts) : undefined,
     certificateIds: tls.certificateIds,
   };
 }
@@ -129,11 +135,4 @@ function refuseMixedKeyTypes(listenerName: string, defaultId: string, keyTypes: 
         `the builtin engine serves one key type per listener that has a default certificate (set unknownName to "reject" to mix them)`,
     );
   }
-}
-
-function hstsValue(h: NonNullable<ListenerTls["hsts"]>): string {
-  let v = `max-age=${h.maxAgeSeconds}`;
-  if (h.includeSubDomains) v += "; includeSubDomains";
-  if (h.preload) v += "; preload";
-  return v;
 }
