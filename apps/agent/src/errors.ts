@@ -52,3 +52,8 @@ export class ConsoleRefusedError extends AgentError {
 export const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 export const errorCode = (e: unknown): string =>
   e instanceof AgentError ? e.code : ((e as { code?: unknown })?.code?.toString() ?? "internal");
+
+/** A ticket-key ring that cannot be used (bad key length, or the engine refused it); the old ring stays. */
+export class TicketKeysInvalidError extends AgentError {
+  readonly code = "ticket_keys_invalid";
+}

@@ -1,3 +1,4 @@
+import { TICKET_KEYS_CAPABILITY } from "@fulcrum/protocol";
 import { ConsoleConnection } from "./console/connection";
 import { enroll } from "./console/enroll";
 import type { Engine } from "./engines/engine";
@@ -71,12 +72,18 @@ export async function runConsole(
       name: opts.name,
       softwareVersion: SOFTWARE_VERSION,
       protocolVersions: [1],
-      capabilities: ["http", "tcp", ...(opts.capabilities ?? [])],
+      capabilities: [
+        "http",
+        "tcp",
+        ...(engine.setTicketKeys ? [TICKET_KEYS_CAPABILITY] : []),
+        ...(opts.capabilities ?? []),
+      ],
       appliedVersion: engine.applied?.version ?? null,
       appliedHash: engine.applied?.hash ?? null,
     }),
     appliedVersion: () => engine.applied?.version ?? null,
     applySnapshot: apply,
+    ...(engine.setTicketKeys ? { applyTicketKeys: (ring) => engine.setTicketKeys!(ring) } : {}),
     ...(engine.onHealthEvent ? { subscribeHealth: (fn) => engine.onHealthEvent!(fn) } : {}),
     ...(metrics && engine.stats
       ? { subscribeStats: (fn) => metrics.sampler.subscribe(fn), statsBufferPoints: opts.statsBuffer }

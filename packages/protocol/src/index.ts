@@ -9,5 +9,6 @@ export * from "./messages";
 export * from "./policies";
 export * from "./snapshot";
 export * from "./stats";
+export * from "./ticket-keys";
 export * from "./tls";
 export * from "./version";

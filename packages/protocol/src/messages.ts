@@ -2,6 +2,7 @@ import { z } from "zod";
 import { isHostOrIp, isId } from "./grammar";
 import { snapshotSchema } from "./snapshot";
 import { statsPayload } from "./stats";
+import { ticketKeyRingSchema } from "./ticket-keys";
 import { MAX_SNAPSHOT_CERTIFICATES, tlsMaterialSchema } from "./tls";
 
 /**
@@ -82,11 +83,18 @@ export const snapshotPayload = z.object({
   tlsMaterial: z.array(tlsMaterialSchema).max(MAX_SNAPSHOT_CERTIFICATES).optional(),
 });
 export const pingPayload = z.object({});
+/**
+ * The cluster's session-ticket key ring (ticket-keys.ts): sent after the
+ * welcome, before the snapshot, and again at each rotation. Only to agents
+ * whose hello lists TICKET_KEYS_CAPABILITY; not part of any snapshot.
+ */
+export const ticketKeysPayload = ticketKeyRingSchema;
 
 export const consoleMessageSchema = z.discriminatedUnion("type", [
   envelope("welcome", welcomePayload),
   envelope("snapshot", snapshotPayload),
   envelope("ping", pingPayload),
+  envelope("ticketKeys", ticketKeysPayload),
   envelope("error", errorPayload),
 ]);
 export type ConsoleMessage = z.infer<typeof consoleMessageSchema>;

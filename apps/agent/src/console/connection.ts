@@ -13,9 +13,10 @@ import {
   MAX_STATS_POINTS_PER_MESSAGE,
   type StatsPoint,
   SUPPORTED_PROTOCOL_VERSIONS,
+  type TicketKeyRing,
 } from "@fulcrum/protocol";
 import WebSocket from "ws";
-import { ConsoleRefusedError, errorMessage } from "../errors";
+import { ConsoleRefusedError, errorCode, errorMessage } from "../errors";
 import type { Logger } from "../log";
 import { Ring } from "../metrics/ring";
 import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF, sleep } from "../retry/backoff";
@@ -34,6 +35,8 @@ export interface ConnectionOptions {
   hello: () => AgentPayload<"hello">;
   appliedVersion: () => number | null;
   applySnapshot: ApplySnapshot;
+  /** The cluster's ticket-key ring (Engine.setTicketKeys); absent: the hello does not offer the capability. */
+  applyTicketKeys?: (ring: TicketKeyRing) => Promise<void>;
   backoff?: BackoffOptions;
   handshakeTimeoutMs?: number;
   /** The engine's health events (see Engine.onHealthEvent); returns the unsubscribe function. */
@@ -377,6 +380,25 @@ export class ConsoleConnection {
               code: m.payload.code,
               message: m.payload.message,
             });
+          case "ticketKeys": {
+            const apply = this.opts.applyTicketKeys;
+            if (!apply) return;
+            const generation = m.payload.generation;
+            apply(m.payload).then(
+              () => log.info("ticket keys in use", { generation }),
+              (e: unknown) => {
+                log.warn("ticket keys refused; the previous ones stay", {
+                  generation,
+                  error: errorMessage(e),
+                });
+                send("error", {
+                  code: errorCode(e),
+                  message: `ticket keys ${generation}: ${errorMessage(e)}`,
+                });
+              },
+            );
+            return;
+          }
           case "snapshot": {
             const { snapshot, tlsMaterial } = m.payload;
             this.opts.applySnapshot(snapshot, tlsMaterial).then((r) => answer(snapshot.version, r));

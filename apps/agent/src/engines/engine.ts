@@ -1,4 +1,4 @@
-import type { HealthEvent, Snapshot, TlsMaterial } from "@fulcrum/protocol";
+import type { HealthEvent, Snapshot, TicketKeyRing, TlsMaterial } from "@fulcrum/protocol";
 import type { EngineStats } from "./engine-stats";
 
 export type { EngineStats } from "./engine-stats";
@@ -30,6 +30,13 @@ export interface Engine {
    * engine without health checks need not offer it.
    */
   onHealthEvent?(listener: (event: HealthEvent) => void): () => void;
+  /**
+   * The cluster's TLS session-ticket keys (the console's `ticketKeys` message,
+   * or a --config file): TLS listeners encrypt tickets with the ring's current
+   * key from now on, without a snapshot. Rejects with TicketKeysInvalidError
+   * (the previous ring stays) when the ring cannot be used.
+   */
+  setTicketKeys?(ring: TicketKeyRing): Promise<void>;
   /** Counters and latency histograms, JSON-serializable. */
   stats?(): EngineStats;
 }

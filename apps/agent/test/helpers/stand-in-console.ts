@@ -56,6 +56,8 @@ export interface StandInConsole {
   answer(version: number, ms?: number): Promise<AgentMessage>;
   /** `tlsMaterial`: sent next to the snapshot, as the console's gateway does for TLS listeners. */
   push(ws: WebSocket, snapshot: Snapshot | unknown, tlsMaterial?: readonly TlsMaterial[]): void;
+  /** A `ticketKeys` message with `ring` as its payload, encoded by hand (a malformed ring goes out as is). */
+  ticketKeys(ws: WebSocket, ring: unknown): void;
   /** The `stats` messages received since `since` (ms since the epoch), with their arrival times. */
   stats(since?: number): { at: number; points: StatsPoint[] }[];
   waitFor(pred: () => boolean, what: string, ms?: number): Promise<void>;
@@ -180,6 +182,11 @@ export async function startStandInConsole(opts: StandInOptions = {}): Promise<St
       // Encoded by hand: a snapshot the protocol schema refuses still goes out, as a buggy console would send it.
       const payload = tlsMaterial === undefined ? { snapshot } : { snapshot, tlsMaterial };
       ws.send(JSON.stringify({ v: PROTOCOL_VERSION, type: "snapshot", id: nextMessageId(), payload }));
+    },
+    ticketKeys: (ws, ring) => {
+      ws.send(
+        JSON.stringify({ v: PROTOCOL_VERSION, type: "ticketKeys", id: nextMessageId(), payload: ring }),
+      );
     },
     stats: (since = 0) =>
       frames

@@ -114,3 +114,64 @@ export function headerValues(raw: string, name: string): string[] {
     .filter((l) => l.toLowerCase().startsWith(lower))
     .map((l) => l.slice(lower.length).trim());
 }
+
+/**
+ * A full handshake to 127.0.0.1 that keeps the session the listener gives
+ * (its ticket): resolves once the ticket has arrived (after the handshake in
+ * TLS 1.3) and the connection is closed.
+ */
+export function takeTicket(
+  port: number,
+  servername: string,
+  opts: { maxVersion?: SecureVersion } = {},
+): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const s = connect({
+      host: "127.0.0.1",
+      port,
+      servername,
+      rejectUnauthorized: false,
+      ...(opts.maxVersion ? { maxVersion: opts.maxVersion } : {}),
+    });
+    let session: Buffer | undefined;
+    s.on("session", (sess: Buffer) => {
+      session = sess;
+      s.end();
+    });
+    s.once("close", () => (session ? resolve(session) : reject(new Error("no session ticket received"))));
+    s.once("error", (e) => {
+      s.destroy();
+      reject(e);
+    });
+    s.resume();
+  });
+}
+
+/** A handshake offering `session`: whether the listener resumed it (no certificate, no full handshake). */
+export function resumes(
+  port: number,
+  servername: string,
+  session: Buffer,
+  opts: { maxVersion?: SecureVersion } = {},
+): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const s = connect({
+      host: "127.0.0.1",
+      port,
+      servername,
+      session,
+      rejectUnauthorized: false,
+      ...(opts.maxVersion ? { maxVersion: opts.maxVersion } : {}),
+    });
+    s.once("secureConnect", () => {
+      const reused = s.isSessionReused();
+      s.end();
+      s.once("close", () => resolve(reused));
+      s.resume();
+    });
+    s.once("error", (e) => {
+      s.destroy();
+      reject(e);
+    });
+  });
+}

@@ -9,6 +9,7 @@ import type { HandshakeCounters } from "../stats/handshake-counters";
 import type { DataPlaneTimeouts } from "../timeouts";
 import type { AcmeTokens } from "./acme/challenge-answer";
 import type { CompiledTls } from "./tls/listener-tls";
+import type { SharedTicketKey } from "./tls/ticket-keys";
 
 /**
  * What a listener (front end) needs from the snapshot, compiled once per
@@ -41,6 +42,8 @@ export interface ListenerConfig {
   readonly tls?: CompiledTls;
   /** With `tls`: this listener's handshake counters (same object while the listener id stays). */
   readonly handshakes?: HandshakeCounters;
+  /** With `tls`: the cluster's session-ticket key, the engine's one holder (changes without a snapshot). */
+  readonly ticketKey?: SharedTicketKey;
   /** Plain http listeners only: every request is answered with a redirect to https. */
   readonly redirectToHttps?: RedirectToHttps;
   /** Plain http listeners only: ACME HTTP-01 tokens answered before routing (acme/challenge-answer.ts). */

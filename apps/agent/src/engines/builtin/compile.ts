@@ -24,6 +24,7 @@ import {
 import { compileAcmeTokens } from "../../dataplane/frontends/acme/challenge-answer";
 import { type ListenerConfig, listenerConfig } from "../../dataplane/frontends/listener-config";
 import { compileListenerTls } from "../../dataplane/frontends/tls/listener-tls";
+import type { SharedTicketKey } from "../../dataplane/frontends/tls/ticket-keys";
 import type { HealthChecker, HealthCheckers } from "../../dataplane/health/health-checker";
 import { BackendRuntime, monotonicNow, upstreamKey } from "../../dataplane/pools/backend-runtime";
 import type { BackendRegistry } from "../../dataplane/pools/backend-state";
@@ -56,6 +57,8 @@ export interface CompileContext {
   readonly env: PoolEnv;
   /** Key material sent with the snapshot (snapshot message `tlsMaterial`), by certificate id. */
   readonly tlsMaterial: ReadonlyMap<string, TlsMaterial>;
+  /** The cluster's session-ticket key (the engine's holder), given to every TLS listener. */
+  readonly ticketKey?: SharedTicketKey;
 }
 
 export interface CompiledConfig {
@@ -195,7 +198,7 @@ export function compileSnapshot(snapshot: Snapshot, ctx: CompileContext): Compil
         const handshakes = ctx.handshakeStats.get(l.id) ?? new HandshakeCounters();
         handshakeStats.set(l.id, handshakes);
         const tls = compileListenerTls(l.name, l.tls, certificates, ctx.tlsMaterial);
-        config = { ...config, tls, handshakes };
+        config = { ...config, tls, handshakes, ...(ctx.ticketKey ? { ticketKey: ctx.ticketKey } : {}) };
       }
       if (l.protocol === "http" && !l.tls && acmeTokens) config = { ...config, acmeTokens };
       listeners.set(l.id, config);

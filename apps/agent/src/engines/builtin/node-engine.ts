@@ -1,10 +1,11 @@
-import type { Snapshot, SnapshotListener, TlsMaterial } from "@fulcrum/protocol";
+import type { Snapshot, SnapshotListener, TicketKeyRing, TlsMaterial } from "@fulcrum/protocol";
 import { DnsListener } from "../../dataplane/frontends/dns/dns-listener";
 import { HttpListener } from "../../dataplane/frontends/h1/http-listener";
 import { bindKey, type Listener } from "../../dataplane/frontends/listener";
 import { type ListenerConfig, timeoutsFor } from "../../dataplane/frontends/listener-config";
 import { NodeHttpListener } from "../../dataplane/frontends/node-http/node-http-listener";
 import { TcpListener } from "../../dataplane/frontends/tcp/tcp-listener";
+import { SharedTicketKey } from "../../dataplane/frontends/tls/ticket-keys";
 import { type HealthChecker, HealthCheckers } from "../../dataplane/health/health-checker";
 import { type BackendRuntime, monotonicNow } from "../../dataplane/pools/backend-runtime";
 import { BackendRegistry, type BackendState } from "../../dataplane/pools/backend-state";
@@ -62,6 +63,8 @@ export class NodeEngine implements Engine {
   /** Draining backends by key, and the (pool, backend) pairs already reported drained. */
   private draining = new Map<string, DrainWatch[]>();
   private drained = new Set<string>();
+  /** The cluster's session-ticket key, shared by every TLS listener; rotated by setTicketKeys, not by snapshots. */
+  private readonly ticketKey = new SharedTicketKey();
 
   constructor(opts: NodeEngineOptions) {
     this.log = opts.log;
@@ -105,6 +108,15 @@ export class NodeEngine implements Engine {
     return this.events.subscribe(listener);
   }
 
+  /**
+   * The cluster's ticket-key ring: every TLS listener, open or to come, uses
+   * its current key from now on (Node keeps one key per server). A bad ring
+   * throws TicketKeysInvalidError and changes nothing.
+   */
+  async setTicketKeys(ring: TicketKeyRing): Promise<void> {
+    this.ticketKey.use(ring);
+  }
+
   /** `tlsMaterial`: keys and chains of the snapshot's certificates (snapshot message, not the snapshot). */
   apply(snapshot: Snapshot, tlsMaterial: readonly TlsMaterial[] = []): Promise<void> {
     // Serialized: two overlapping applies would race on the same ports.
@@ -124,6 +136,7 @@ export class NodeEngine implements Engine {
       routeStats: this.routeStats,
       handshakeStats: this.handshakeStats,
       tlsMaterial: new Map(tlsMaterial.map((m) => [m.id, m])),
+      ticketKey: this.ticketKey,
       timeouts: this.timeouts,
       env: { log: this.log, emit: (e) => this.events.emit(e) },
     });

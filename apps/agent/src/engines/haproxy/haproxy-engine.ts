@@ -1,7 +1,8 @@
 import { execFile } from "node:child_process";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Snapshot, TlsMaterial } from "@fulcrum/protocol";
+import type { Snapshot, TicketKeyRing, TlsMaterial } from "@fulcrum/protocol";
+import { checkTicketKeyRing } from "../../dataplane/frontends/tls/ticket-keys";
 import { errorMessage } from "../../errors";
 import type { Logger } from "../../log";
 import type { AppliedSnapshot, Engine, EngineStats } from "../engine";
@@ -13,7 +14,8 @@ import { runtimeChanges } from "./runtime-diff";
 import { carryServerState, EMPTY_SERVER_STATE } from "./server-state";
 import { HaproxyStats } from "./stats";
 import { HaproxySupervisor } from "./supervisor";
-import { certificateFiles, certPath, renderCrtLists, rotatedCertificates } from "./tls-files";
+import { renderTicketKeysFile, runtimeTicketKeys, sameRing, setTlsKey } from "./ticket-key-file";
+import { certificateFiles, certPath, renderCrtLists, rotatedCertificates, tlsListeners } from "./tls-files";
 import { syncTlsFiles } from "./tls-store";
 import { assertSupported } from "./validate";
 
@@ -39,6 +41,8 @@ export function haproxyPaths(stateDir: string) {
     pidFile: join(dir, "haproxy.pid"),
     /** Certificates (chain + key, 0600) and crt-lists, in a 0700 dir of their own. */
     certDir: join(dir, "certs"),
+    /** The cluster's session-ticket keys (ticket-key-file.ts), 0600. */
+    ticketKeysFile: join(dir, "tls-ticket-keys"),
   };
 }
 
@@ -82,6 +86,11 @@ async function supportsGlobal(bin: string, dir: string, keyword: string): Promis
  */
 export class HaproxyEngine implements Engine {
   private current: Snapshot | undefined;
+  private currentMaterial: readonly TlsMaterial[] = [];
+  /** The cluster's ticket-key ring, once the console (or --config) gave one. */
+  private ring: TicketKeyRing | undefined;
+  /** Whether the serving config's TLS binds name the ticket-keys file (else a ring needs a reload to take). */
+  private ticketKeysRendered = false;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly paths: ReturnType<typeof haproxyPaths>;
   private readonly bin: string;
@@ -145,7 +154,51 @@ export class HaproxyEngine implements Engine {
     return run;
   }
 
-  private async applyNow(snapshot: Snapshot, tlsMaterial: readonly TlsMaterial[]): Promise<void> {
+  /**
+   * The cluster's ticket-key ring: written to the keys file (0600), then
+   * pushed to the running worker with `set ssl tls-key` (no reload). The first
+   * ring for a config that does not name the file yet (or a runtime refusal)
+   * reloads once, re-rendering the binds with `tls-ticket-keys`. A bad ring
+   * rejects with TicketKeysInvalidError before anything is written.
+   */
+  setTicketKeys(ring: TicketKeyRing): Promise<void> {
+    const checked = checkTicketKeyRing(ring);
+    const run = this.queue.then(() => this.useTicketKeys(checked));
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  private async useTicketKeys(ring: TicketKeyRing): Promise<void> {
+    const old = this.ring;
+    if (old && sameRing(old, ring)) return;
+    const { dir, ticketKeysFile, statsSocket } = this.paths;
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await writeFile(`${ticketKeysFile}.tmp`, renderTicketKeysFile(ring), { mode: 0o600 });
+    await rename(`${ticketKeysFile}.tmp`, ticketKeysFile);
+    this.ring = ring;
+    const serving = this.current;
+    if (!serving || !this.supervisor.running || tlsListeners(serving).length === 0) return;
+    if (this.ticketKeysRendered && old) {
+      try {
+        for (const key of runtimeTicketKeys(old, ring)) await setTlsKey(statsSocket, ticketKeysFile, key);
+        this.opts.log.info("haproxy ticket keys rotated through the runtime API", {
+          generation: ring.generation,
+        });
+        return;
+      } catch (e) {
+        this.opts.log.warn("haproxy refused the ticket keys at runtime; reloading", {
+          error: errorMessage(e),
+        });
+      }
+    }
+    await this.applyNow(serving, this.currentMaterial, true);
+  }
+
+  private async applyNow(
+    snapshot: Snapshot,
+    tlsMaterial: readonly TlsMaterial[],
+    forceReload = false,
+  ): Promise<void> {
     assertSupported(snapshot);
     const { dir, configPath, statsSocket, serverStateFile, certDir } = this.paths;
     const paths = { statsSocket, serverStateFile, certDir };
@@ -155,10 +208,15 @@ export class HaproxyEngine implements Engine {
     const tlsFiles = new Map([...certFiles, ...crtLists]);
     await mkdir(dir, { recursive: true, mode: 0o700 });
     this.idleCloseOnResponse ??= await supportsGlobal(this.bin, dir, "idle-close-on-response");
-    const text = renderConfig(snapshot, paths, { idleCloseOnResponse: this.idleCloseOnResponse });
+    const ticketKeysFile = this.ring ? this.paths.ticketKeysFile : undefined;
+    const text = renderConfig(snapshot, paths, {
+      idleCloseOnResponse: this.idleCloseOnResponse,
+      ...(ticketKeysFile ? { ticketKeysFile } : {}),
+    });
 
     const old = this.current;
-    if (old && this.supervisor.running) {
+    const sameTicketKeys = (ticketKeysFile !== undefined) === this.ticketKeysRendered;
+    if (old && this.supervisor.running && !forceReload && sameTicketKeys) {
       // Structure = the config without runtime fields, plus the crt-lists (names per certificate).
       const structure = (s: Snapshot) =>
         [renderConfig(s, paths, { neutral: true }), ...renderCrtLists(s, certDir).entries()].join("\n");
@@ -166,6 +224,7 @@ export class HaproxyEngine implements Engine {
         // The file follows, so a later reload or restart starts from the same state.
         await writeFile(configPath, text, { mode: 0o600 });
         this.current = snapshot;
+        this.currentMaterial = tlsMaterial;
         this.opts.log.info("haproxy updated through the runtime API", { version: snapshot.version });
         return;
       }
@@ -214,6 +273,8 @@ export class HaproxyEngine implements Engine {
       throw e;
     }
     this.current = snapshot;
+    this.currentMaterial = tlsMaterial;
+    this.ticketKeysRendered = ticketKeysFile !== undefined;
     this.startPolling();
   }
 

@@ -34,6 +34,11 @@ export interface RenderOptions {
    * to their next request instead of being closed under the client.
    */
   idleCloseOnResponse?: boolean;
+  /**
+   * The cluster's session-ticket keys file (ticket-key-file.ts), on every TLS
+   * bind; absent until the agent has a ring (HAProxy's own random keys then).
+   */
+  ticketKeysFile?: string;
 }
 
 /** HAProxy's maxrewrite reserve: the largest request head that fits is tune.bufsize − this. */
@@ -165,9 +170,10 @@ function orderedRoutes(l: SnapshotProxyListener) {
  * ALPN http/1.1; strict-sni fails the handshake for a name no certificate
  * covers (and for no name at all), as unknownName "reject" does.
  */
-function tlsBindOptions(tls: ListenerTls, crtList: string): string {
+function tlsBindOptions(tls: ListenerTls, crtList: string, ticketKeysFile: string | undefined): string {
   const parts = [
     `ssl crt-list ${quote(crtList)}`,
+    ...(ticketKeysFile ? [`tls-ticket-keys ${quote(ticketKeysFile)}`] : []),
     `alpn ${ALPN_PROTOCOLS.join(",")}`,
     `ssl-min-ver ${tls.minVersion}`,
     "ssl-max-ver TLSv1.3",
@@ -196,7 +202,7 @@ function httpsRedirect(to: RedirectToHttps): string[] {
   ];
 }
 
-function httpFrontend(l: SnapshotProxyListener, certDir: string): string[] {
+function httpFrontend(l: SnapshotProxyListener, certDir: string, ticketKeysFile?: string): string[] {
   const s = l.settings;
   const t = s.timeouts;
   const tls = l.protocol === "http" ? l.tls : undefined;
@@ -204,7 +210,7 @@ function httpFrontend(l: SnapshotProxyListener, certDir: string): string[] {
   const out = [
     `frontend ${frontendName(l.id)}`,
     "mode http",
-    tls ? `${bind} ${tlsBindOptions(tls, crtListPath(certDir, l.id))}` : bind,
+    tls ? `${bind} ${tlsBindOptions(tls, crtListPath(certDir, l.id), ticketKeysFile)}` : bind,
     `maxconn ${s.maxConnections}`,
     `timeout client ${ms(t.idleMs)}`,
     `timeout http-request ${ms(t.headMs)}`,
@@ -294,7 +300,9 @@ export function renderConfig(snapshot: Snapshot, paths: RenderPaths, opts: Rende
     ],
   ];
   for (const l of listeners)
-    sections.push(l.protocol === "tcp" ? tcpFrontend(l) : httpFrontend(l, paths.certDir));
+    sections.push(
+      l.protocol === "tcp" ? tcpFrontend(l) : httpFrontend(l, paths.certDir, opts.ticketKeysFile),
+    );
   const byPool = listenersByPool(snapshot);
   for (const p of snapshot.pools) sections.push(backendSection(p, byPool.get(p.id) ?? [], neutral));
 

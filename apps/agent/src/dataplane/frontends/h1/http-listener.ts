@@ -42,7 +42,13 @@ export class HttpListener implements Listener {
       c?.tls
         ? (accept) => {
             // The handshake must finish within the client's head timeout, like the head itself.
-            secure = new TlsFront(c.tls!, c.handshakes ?? new HandshakeCounters(), c.timeouts.headMs, accept);
+            secure = new TlsFront(
+              c.tls!,
+              c.handshakes ?? new HandshakeCounters(),
+              c.timeouts.headMs,
+              accept,
+              c.ticketKey,
+            );
             return secure.server;
           }
         : undefined,
@@ -81,6 +87,7 @@ export class HttpListener implements Listener {
   }
 
   close(graceMs: number): Promise<void> {
+    this.tls?.detach();
     return this.h1.close(graceMs);
   }
 }
