@@ -1,16 +1,13 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Snapshot, snapshotSchema, type TicketKeyRing } from "@fulcrum/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { WebSocket } from "ws";
-import { type AgentProcess, spawnAgent } from "./helpers/agent-process";
 import { type CtlBackend, startCtlBackend } from "./helpers/backends";
 import { makeCertificate, type TestCertificate } from "./helpers/certs";
-import { freePort } from "./helpers/net";
 import { backend, httpListener, makeSnapshot } from "./helpers/snapshot";
-import { credentialJson, type StandInConsole, startStandInConsole } from "./helpers/stand-in-console";
+import { ring, rotated, startTlsNode, type TlsNode } from "./helpers/ticket-keys";
 import { httpsGet, resumes, takeTicket } from "./helpers/tls-client";
 
 /*
@@ -20,21 +17,6 @@ import { httpsGet, resumes, takeTicket } from "./helpers/tls-client";
  * `ticketKeys` message moves every agent to the new key without a snapshot;
  * a malformed ring is refused and changes nothing.
  */
-
-const key = () => randomBytes(48).toString("base64");
-export const ring = (generation: number): TicketKeyRing => ({
-  generation,
-  previous: key(),
-  current: key(),
-  next: key(),
-});
-/** The ring after one rotation: previous ← current, current ← next, a fresh next. */
-export const rotated = (r: TicketKeyRing): TicketKeyRing => ({
-  generation: r.generation + 1,
-  previous: r.current,
-  current: r.next,
-  next: key(),
-});
 
 let dir: string;
 let a: CtlBackend;
@@ -58,44 +40,20 @@ function tlsSnapshot(version: number, port: number): Snapshot {
   return snapshotSchema.parse(s);
 }
 
-interface Node {
-  console_: StandInConsole;
-  ws: WebSocket;
-  agent: AgentProcess;
-  port: number;
-}
-
-/** A builtin agent following its own stand-in console, serving one TLS listener, keys from `keys`. */
-async function startNode(name: string, keys: TicketKeyRing, extraArgs: string[] = []): Promise<Node> {
-  const console_ = await startStandInConsole();
-  const stateDir = join(dir, name);
-  await mkdir(stateDir, { mode: 0o700 });
-  await writeFile(join(stateDir, "credential.json"), credentialJson(console_.url), { mode: 0o600 });
-  const port = await freePort();
-  const agent = spawnAgent(["--console", console_.url, "--state-dir", stateDir, ...extraArgs]);
-  const ws = await console_.welcomed(30_000).catch((e: unknown) => {
-    throw new Error(`${String(e)}\n${agent.stderr()}`);
+/** A builtin agent of its own stand-in console, serving one TLS listener, keys from `keys`. */
+const startNode = (name: string, keys: TicketKeyRing) =>
+  startTlsNode({
+    stateDir: join(dir, name),
+    keys,
+    snapshot: (port) => tlsSnapshot(1, port),
+    material: [cert.material],
   });
-  const hello = console_.frames.find((f) => f.message.type === "hello")!.message;
-  expect((hello.payload as { capabilities: string[] }).capabilities).toContain("tls-ticket-keys");
-  // As the console's gateway does: the ring first, then the snapshot.
-  console_.ticketKeys(ws, keys);
-  console_.push(ws, tlsSnapshot(1, port), [cert.material]);
-  expect((await console_.answer(1)).type).toBe("ack");
-  await agent.waitFor(new RegExp(`ticket keys in use.*generation=${keys.generation}\\b`));
-  return { console_, ws, agent, port };
-}
-
-async function stopNode(n: Node): Promise<void> {
-  await n.agent.stop();
-  n.console_.close();
-}
 
 describe("session tickets shared by the agents of a cluster (builtin engine)", () => {
   const clusterRing = ring(1);
-  let nodeA: Node;
-  let nodeB: Node;
-  let other: Node;
+  let nodeA: TlsNode;
+  let nodeB: TlsNode;
+  let other: TlsNode;
   beforeAll(async () => {
     [nodeA, nodeB, other] = await Promise.all([
       startNode("a", clusterRing),
@@ -104,7 +62,7 @@ describe("session tickets shared by the agents of a cluster (builtin engine)", (
     ]);
   }, 60_000);
   afterAll(async () => {
-    await Promise.all([nodeA, nodeB, other].filter(Boolean).map(stopNode));
+    await Promise.all([nodeA, nodeB, other].filter(Boolean).map((n) => n.stop()));
   });
 
   for (const maxVersion of ["TLSv1.3", "TLSv1.2"] as const) {

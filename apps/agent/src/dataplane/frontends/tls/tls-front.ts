@@ -12,7 +12,7 @@ const UNKNOWN_NAME = "ERR_FULCRUM_UNKNOWN_SNI";
  * to agent; a fixed one lets every agent resume every other's tickets. It is
  * HAProxy's own ("HAProxy", SHCTX_APPNAME), so tickets cross engines too.
  */
-export const SESSION_ID_CONTEXT = "HAProxy";
+export const SESSION_ID_CONTEXT = "haproxy";
 
 /**
  * TLS in front of an h1 server: a node:tls server whose decrypted sockets go
