@@ -8,4 +8,5 @@ if [ "$(ulimit -n)" != "unlimited" ] && [ "$(ulimit -n)" -lt "$want" ]; then
   ulimit -Hn "$want" 2>/dev/null || true
   ulimit -n "$want" 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 fi
-exec tsx proxy/run.ts "$@"
+# PROXY_BENCH=workloads runs proxy/workloads.ts (the per-core workloads, c1000 needs the limit too).
+exec tsx "proxy/${PROXY_BENCH:-run}.ts" "$@"

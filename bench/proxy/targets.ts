@@ -58,13 +58,14 @@ export function startHaproxy(name: string, dir: string, conf: string): Started {
   return start(name, "haproxy", ["-db", "-f", file], join(dir, "haproxy.log"));
 }
 
-/** The Fulcrum agent in standalone mode, serving a generated snapshot file. */
+/** The Fulcrum agent in standalone mode, serving a generated snapshot file; `nodeArgs` e.g. --cpu-prof. */
 export function startAgent(
   name: string,
   dir: string,
   listeners: { protocol: "http" | "tcp"; port: number }[],
   backends: number[],
   bin = agentBin,
+  nodeArgs: readonly string[] = [],
 ): Started {
   mkdirSync(dir, { recursive: true });
   const snapshot = agentSnapshot(listeners, backends);
@@ -72,7 +73,7 @@ export function startAgent(
   if (!check.success) throw new Error(`generated snapshot is invalid: ${check.error.issues[0]?.message}`);
   const file = join(dir, "snapshot.json");
   writeFileSync(file, `${JSON.stringify(snapshot, null, 2)}\n`);
-  return start(name, process.execPath, [bin, "--config", file], join(dir, "agent.log"), {
+  return start(name, process.execPath, [...nodeArgs, bin, "--config", file], join(dir, "agent.log"), {
     ...process.env,
     FULCRUM_LOG_LEVEL: "warn",
   });

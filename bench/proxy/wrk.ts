@@ -47,12 +47,24 @@ export function parseWrk(out: string): WrkResult {
   };
 }
 
-export function wrkArgs(url: string, connections: number, seconds: number, threads = 2): string[] {
-  return [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, "--latency", url];
+/** `extra`: more wrk arguments (a Lua script, headers, --timeout), before the URL. */
+export function wrkArgs(
+  url: string,
+  connections: number,
+  seconds: number,
+  threads = 2,
+  extra: readonly string[] = [],
+): string[] {
+  return [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, "--latency", ...extra, url];
 }
 
-export async function runWrk(url: string, connections: number, seconds: number): Promise<WrkResult> {
-  const args = wrkArgs(url, connections, seconds);
+export async function runWrk(
+  url: string,
+  connections: number,
+  seconds: number,
+  extra: readonly string[] = [],
+): Promise<WrkResult> {
+  const args = wrkArgs(url, connections, seconds, 2, extra);
   const { stdout, stderr, code } = await run("wrk", args, (seconds + 30) * 1000);
   if (code !== 0) throw new Error(`wrk ${args.join(" ")} exited ${code}: ${stderr}${stdout}`);
   return parseWrk(stdout);
