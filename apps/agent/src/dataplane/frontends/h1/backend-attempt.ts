@@ -93,14 +93,13 @@ export function send(c: ClientConn): void {
     c.state = S_BODY;
     c.bodyClockWaits = expectsContinue(c.req!);
     if (!c.bodyClockWaits) startBodyClock(c);
-    us.cork();
-    us.write(c.upHead!);
-    if (c.pending !== undefined) {
-      const p = c.pending;
+    const p = c.pending;
+    if (p !== undefined) {
       c.pending = undefined;
-      forwardBody(c, p, true);
+      forwardBody(c, p, true, c.upHead!);
+    } else {
+      writeNow(us, c.upHead!);
     }
-    us.uncork();
   }
   if (c.state === S_WAIT && !c.respStarted) {
     c.setDeadline(D_RESPONSE, c.host.opts.timeouts.responseMs);
