@@ -304,12 +304,19 @@ export class ClientConn implements UpstreamOwner {
 
   // ---- endings -----------------------------------------------------------
 
-  closeClient(): void {
+  /**
+   * `clientDone`: the client asked to close after this exchange, its request
+   * was read whole and nothing follows it, so no byte of it can arrive after
+   * our FIN: the socket is closed once the response is out (shutdown, then
+   * close), without waiting for the client's FIN. That wait costs a wake-up,
+   * a read and the stream's end handling per connection under churn.
+   */
+  closeClient(clientDone = false): void {
     this.state = S_CLOSED;
     this.clearDeadline();
     this.socket.end();
     // A client that never closes its side is cut by the idle timeout; a quick one needs no wait.
-    if (this.clientEnded) this.socket.destroySoon();
+    if (this.clientEnded || clientDone) this.socket.destroySoon();
   }
 
   private onClientEnd(): void {

@@ -146,7 +146,8 @@ export function finishResponse(c: ClientConn): void {
   } else {
     up.destroy();
   }
-  if (c.closeAfter || !c.reqDone || c.clientEnded) c.closeClient();
+  if (c.closeAfter || !c.reqDone || c.clientEnded)
+    c.closeClient(c.req!.close && c.reqDone && c.pending === undefined);
   else c.nextRequest();
 }
 
