@@ -50,7 +50,7 @@ export async function runConsole(
 
   const stored = await snapshots.load();
   if (stored) {
-    const r = await apply(stored, await snapshots.loadMaterial());
+    const r = await apply(stored, await snapshots.loadMaterial(), await snapshots.loadCaBundles());
     if (r.ok) log.info("serving stored snapshot until the console answers", { version: stored.version });
   }
 

@@ -1,5 +1,6 @@
 import { readFile, stat } from "node:fs/promises";
 import {
+  type CaBundleMaterial,
   type Snapshot,
   snapshotPayload,
   snapshotSchema,
@@ -18,10 +19,11 @@ import { SnapshotRetry } from "./snapshot-retry";
 /** The console's frame limit: a snapshot file larger than any snapshot a console could send is refused unread. */
 export const MAX_SNAPSHOT_FILE_BYTES = 32 * 1024 * 1024;
 
-/** What a --config file holds: a snapshot, the key material of its TLS listeners, and maybe ticket keys. */
+/** What a --config file holds: a snapshot, the key material of its certificates, its pools' CA bundles, and maybe ticket keys. */
 export interface ConfigFile {
   readonly snapshot: Snapshot;
   readonly tlsMaterial: readonly TlsMaterial[];
+  readonly caBundles: readonly CaBundleMaterial[];
   /** Session-ticket keys to share with other agents serving the same file; absent: a random ring per process. */
   readonly ticketKeys?: TicketKeyRing;
 }
@@ -33,6 +35,7 @@ const configFileSchema = snapshotPayload.extend({ ticketKeys: ticketKeyRingSchem
  * A --config file is a bare snapshot, or (for TLS listeners, whose keys never
  * go into a snapshot) the snapshot message's payload:
  * `{ "snapshot": {...}, "tlsMaterial": [{ id, fingerprint, chainPem, keyPem }],
+ *    "caBundles": [{ id, fingerprint, pem }],
  *    "ticketKeys": { generation, previous, current, next } }` (ticketKeys optional).
  */
 export async function readSnapshotFile(path: string): Promise<ConfigFile> {
@@ -59,15 +62,17 @@ export async function readSnapshotFile(path: string): Promise<ConfigFile> {
     const where = issue?.path.length ? ` at ${issue.path.join(".")}` : "";
     throw new ConfigError(`--config ${path} is not a valid snapshot${where}: ${issue?.message}`);
   }
-  if (!wrapped) return { snapshot: parsed.data as Snapshot, tlsMaterial: [] };
+  if (!wrapped) return { snapshot: parsed.data as Snapshot, tlsMaterial: [], caBundles: [] };
   const payload = parsed.data as {
     snapshot: Snapshot;
     tlsMaterial?: TlsMaterial[];
+    caBundles?: CaBundleMaterial[];
     ticketKeys?: TicketKeyRing;
   };
   return {
     snapshot: payload.snapshot,
     tlsMaterial: payload.tlsMaterial ?? [],
+    caBundles: payload.caBundles ?? [],
     ...(payload.ticketKeys ? { ticketKeys: payload.ticketKeys } : {}),
   };
 }
@@ -86,7 +91,7 @@ export async function runFile(
   const config = await readSnapshotFile(path);
   // Before the first apply, so HAProxy starts with the keys file; no keys in the file: this process's own ring.
   await useTicketKeys(engine, config.ticketKeys ?? randomTicketKeyRing());
-  const first = await apply(config.snapshot, config.tlsMaterial);
+  const first = await apply(config.snapshot, config.tlsMaterial, config.caBundles);
   if (!first.ok) {
     retry.stop();
     throw new ConfigError(`cannot serve ${path}: ${first.reason}`);
@@ -96,7 +101,7 @@ export async function runFile(
     readSnapshotFile(path)
       .then(async (c) => {
         if (c.ticketKeys) await useTicketKeys(engine, c.ticketKeys);
-        return apply(c.snapshot, c.tlsMaterial);
+        return apply(c.snapshot, c.tlsMaterial, c.caBundles);
       })
       .catch((e) =>
         log.error("reload failed; still serving the previous config", { error: errorMessage(e) }),

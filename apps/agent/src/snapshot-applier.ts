@@ -1,4 +1,4 @@
-import type { Snapshot, TlsMaterial } from "@fulcrum/protocol";
+import type { CaBundleMaterial, Snapshot, TlsMaterial } from "@fulcrum/protocol";
 import type { ApplyOutcome } from "./console/connection";
 import type { Engine } from "./engines/engine";
 import { errorCode, errorMessage } from "./errors";
@@ -11,10 +11,11 @@ import type { SnapshotStore } from "./state/snapshot-store";
  * last good one. Never rejects: the outcome becomes an ack or a nack; a nack
  * for a reason that may pass by itself is marked `transient` (SnapshotRetry).
  */
-/** Applies a snapshot with the key material sent next to it (the snapshot message's `tlsMaterial`). */
+/** Applies a snapshot with the material sent next to it (the snapshot message's `tlsMaterial` and `caBundles`). */
 export type ApplySnapshot = (
   snapshot: Snapshot,
   tlsMaterial?: readonly TlsMaterial[],
+  caBundles?: readonly CaBundleMaterial[],
 ) => Promise<ApplyOutcome>;
 
 export function snapshotApplier(
@@ -22,13 +23,13 @@ export function snapshotApplier(
   store: SnapshotStore | undefined,
   log: Logger,
 ): ApplySnapshot {
-  return async (snapshot, tlsMaterial = []) => {
+  return async (snapshot, tlsMaterial = [], caBundles = []) => {
     const applied = engine.applied;
     if (applied?.version === snapshot.version && applied.hash === snapshot.hash) {
       return { ok: true, version: snapshot.version, hash: snapshot.hash };
     }
     try {
-      await engine.apply(snapshot, tlsMaterial);
+      await engine.apply(snapshot, tlsMaterial, caBundles);
     } catch (e) {
       const reason = `${errorCode(e)}: ${errorMessage(e)}`;
       const transient = isTransientApplyError(e);
@@ -44,7 +45,7 @@ export function snapshotApplier(
     log.info("applied snapshot", { version: snapshot.version, hash: snapshot.hash.slice(0, 12) });
     // Serving matters more than remembering: a failed save is logged, not nacked.
     await store
-      ?.save(snapshot, tlsMaterial)
+      ?.save(snapshot, tlsMaterial, caBundles)
       .catch((e) => log.error("could not store snapshot", { error: errorMessage(e) }));
     return { ok: true, version: snapshot.version, hash: snapshot.hash };
   };

@@ -1,4 +1,4 @@
-import type { Snapshot, TlsMaterial } from "@fulcrum/protocol";
+import type { CaBundleMaterial, Snapshot, TlsMaterial } from "@fulcrum/protocol";
 import type { ApplyOutcome } from "./console/connection";
 import { guarded } from "./guard";
 import type { Logger } from "./log";
@@ -57,10 +57,11 @@ export class SnapshotRetry {
     this.backoff = opts.backoff ?? DEFAULT_APPLY_RETRY;
   }
 
-  readonly apply: ApplySnapshot = async (snapshot, tlsMaterial) => {
+  readonly apply: ApplySnapshot = async (snapshot, tlsMaterial, caBundles) => {
     const gen = this.cancel();
-    const r = await this.opts.apply(snapshot, tlsMaterial);
-    if (isTransientOutcome(r) && gen === this.generation) this.schedule(snapshot, tlsMaterial, gen, 0);
+    const r = await this.opts.apply(snapshot, tlsMaterial, caBundles);
+    if (isTransientOutcome(r) && gen === this.generation)
+      this.schedule(snapshot, { tlsMaterial, caBundles }, gen, 0);
     return r;
   };
 
@@ -81,7 +82,10 @@ export class SnapshotRetry {
 
   private schedule(
     snapshot: Snapshot,
-    tlsMaterial: readonly TlsMaterial[] | undefined,
+    material: {
+      tlsMaterial: readonly TlsMaterial[] | undefined;
+      caBundles: readonly CaBundleMaterial[] | undefined;
+    },
     gen: number,
     attempt: number,
   ): void {
@@ -96,12 +100,12 @@ export class SnapshotRetry {
       guarded(log, `retry of snapshot ${snapshot.version}`, async () => {
         this.timer = undefined;
         if (gen !== this.generation) return;
-        const r = await this.opts.apply(snapshot, tlsMaterial);
+        const r = await this.opts.apply(snapshot, material.tlsMaterial, material.caBundles);
         // A newer snapshot arrived while this one was being applied: it decides, and it reports.
         if (gen !== this.generation) return;
         this.opts.report?.(snapshot.version, r);
         if (r.ok) log.info("snapshot applied on retry", { version: snapshot.version, attempts: attempt + 1 });
-        else if (isTransientOutcome(r)) this.schedule(snapshot, tlsMaterial, gen, attempt + 1);
+        else if (isTransientOutcome(r)) this.schedule(snapshot, material, gen, attempt + 1);
       }),
       delay,
     );

@@ -103,6 +103,28 @@ export const ENGINE_FEATURES: readonly EngineFeature[] = [
     "The HAProxy renderer does not express redirect routes yet.",
   ),
   ...policyFeatures(),
+  {
+    key: "pool:backend_tls",
+    label: "TLS to backends (verify, SNI, client certificate)",
+    support: {
+      builtin: yes(
+        "TLS 1.2 and 1.3; kept-alive upstream connections resume TLS sessions; health checks use the same TLS.",
+      ),
+      haproxy: yes(
+        "server … ssl verify required ca-file … sni str(…) crt … check-ssl check-sni; with SNI off and verify on, HAProxy checks no name while the builtin engine checks the backend's address.",
+      ),
+    },
+  },
+  {
+    key: "pool:backend_tls_tcp",
+    label: "TLS to backends behind a TCP listener",
+    support: {
+      builtin: no(
+        "The builtin TCP listener splices raw sockets and does not originate TLS; use an HTTP listener or the HAProxy engine.",
+      ),
+      haproxy: yes("server … ssl in a mode tcp backend."),
+    },
+  },
   both("health:http", "HTTP health checks", "option httpchk, http-check expect status/string."),
   both("health:tcp", "TCP health checks", "check (layer 4)."),
   both("backend:backup", "Backup backends", "server … backup."),
@@ -214,6 +236,12 @@ export function tlsFeaturesUsed(listener: {
   if (listener.protocol === "http" && listener.settings?.redirectToHttps)
     keys.push("listener:redirect_to_https");
   return keys;
+}
+
+/** The TLS-to-backends features (issue 16) a pool uses; `behindTcp`: a tcp listener routes to it. */
+export function backendTlsFeaturesUsed(pool: { tls?: unknown }, behindTcp: boolean): string[] {
+  if (!pool.tls) return [];
+  return behindTcp ? ["pool:backend_tls", "pool:backend_tls_tcp"] : ["pool:backend_tls"];
 }
 
 /** Why `engine` cannot run the feature `key`, or undefined when it can (unknown keys: supported). */

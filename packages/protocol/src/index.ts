@@ -1,4 +1,5 @@
 export * from "./acme";
+export * from "./backend-tls";
 export * from "./close-codes";
 export * from "./codec";
 export * from "./engine-support";

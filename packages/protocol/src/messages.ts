@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { caBundleMaterialSchema, MAX_SNAPSHOT_CA_BUNDLES } from "./backend-tls";
 import { isHostOrIp, isId } from "./grammar";
 import { snapshotSchema } from "./snapshot";
 import { statsPayload } from "./stats";
@@ -81,6 +82,8 @@ export const welcomePayload = z.object({
 export const snapshotPayload = z.object({
   snapshot: snapshotSchema,
   tlsMaterial: z.array(tlsMaterialSchema).max(MAX_SNAPSHOT_CERTIFICATES).optional(),
+  /** PEM of the CA bundles the snapshot's pools verify backends against (backend-tls.ts); absent: none. */
+  caBundles: z.array(caBundleMaterialSchema).max(MAX_SNAPSHOT_CA_BUNDLES).optional(),
 });
 export const pingPayload = z.object({});
 /**

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { acmeChallengeSchema, MAX_ACME_CHALLENGES } from "./acme";
+import { backendTlsSchema, MAX_SNAPSHOT_CA_BUNDLES, snapshotCaBundleSchema } from "./backend-tls";
 import {
   isAbsolutePath,
   isCookieName,
@@ -272,6 +273,8 @@ export const snapshotPoolSchema = z.object({
   outlierDetection: outlierDetectionSchema.default(outlierDetectionSchema.parse({})),
   retries: retriesSchema.default(retriesSchema.parse({})),
   limits: poolLimitsSchema.default(poolLimitsSchema.parse({})),
+  /** TLS to the backends (backend-tls.ts). Absent or null: plain TCP. Left out when unset, so older hashes hold. */
+  tls: backendTlsSchema.nullable().optional(),
   backends: z.array(snapshotBackendSchema),
 });
 export type SnapshotPool = z.infer<typeof snapshotPoolSchema>;
@@ -360,6 +363,8 @@ export const snapshotSchema = z
     certificates: z.array(snapshotCertificateSchema).max(MAX_SNAPSHOT_CERTIFICATES).default([]),
     /** ACME HTTP-01 tokens every plain http listener answers (acme.ts); the HAProxy engine refuses them. */
     acmeChallenges: z.array(acmeChallengeSchema).max(MAX_ACME_CHALLENGES).default([]),
+    /** CA bundles the pools verify backends against, by reference (the PEM travels as caBundles next to the snapshot). */
+    caBundles: z.array(snapshotCaBundleSchema).max(MAX_SNAPSHOT_CA_BUNDLES).default([]),
   })
   .superRefine((snap, ctx) => {
     for (const [pi, p] of snap.pools.entries()) {
@@ -410,7 +415,9 @@ export type Snapshot = z.infer<typeof snapshotSchema>;
 function checkTlsReferences(
   snap: {
     listeners: SnapshotListener[];
+    pools: SnapshotPool[];
     certificates: Array<{ id: string }>;
+    caBundles: Array<{ id: string }>;
   },
   ctx: z.RefinementCtx,
 ): void {
@@ -425,6 +432,7 @@ function checkTlsReferences(
     }
     certIds.add(c.id);
   }
+  checkPoolTlsReferences(snap, certIds, ctx);
   for (const [li, l] of snap.listeners.entries()) {
     if (l.protocol === "dns") continue;
     if (l.tls && l.protocol !== "http") {
@@ -454,3 +462,40 @@ function checkTlsReferences(
 }
 /** A snapshot as written by hand or by tools: settings with defaults may be left out. */
 export type SnapshotInput = z.input<typeof snapshotSchema>;
+
+/** Pools' client certificates and CA bundles must be in the snapshot, each bundle listed once. */
+function checkPoolTlsReferences(
+  snap: { pools: SnapshotPool[]; caBundles: Array<{ id: string }> },
+  certIds: ReadonlySet<string>,
+  ctx: z.RefinementCtx,
+): void {
+  const bundleIds = new Set<string>();
+  for (const [bi, b] of snap.caBundles.entries()) {
+    if (bundleIds.has(b.id)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["caBundles", bi, "id"],
+        message: `CA bundle ${b.id} is listed twice`,
+      });
+    }
+    bundleIds.add(b.id);
+  }
+  for (const [pi, p] of snap.pools.entries()) {
+    const cert = p.tls?.clientCertificateId;
+    if (cert && !certIds.has(cert)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["pools", pi, "tls", "clientCertificateId"],
+        message: `pool ${p.id} uses client certificate ${cert}, which is not in the snapshot`,
+      });
+    }
+    const bundle = p.tls?.caBundleId;
+    if (bundle && !bundleIds.has(bundle)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["pools", pi, "tls", "caBundleId"],
+        message: `pool ${p.id} uses CA bundle ${bundle}, which is not in the snapshot`,
+      });
+    }
+  }
+}

@@ -201,6 +201,8 @@ export function missingTlsMaterial(
   snapshot: {
     certificates?: readonly SnapshotCertificate[];
     listeners: ReadonlyArray<{ name: string; tls?: ListenerTls | null }>;
+    /** Pools presenting a client certificate to their backends (backend-tls.ts). */
+    pools?: ReadonlyArray<{ name: string; tls?: { clientCertificateId: string | null } | null }>;
   },
   material: readonly Pick<TlsMaterial, "id" | "fingerprint">[],
 ): string[] {
@@ -208,17 +210,22 @@ export function missingTlsMaterial(
   const certs = new Map((snapshot.certificates ?? []).map((c) => [c.id, c.fingerprint]));
   const problems: string[] = [];
   const reported = new Set<string>();
-  for (const l of snapshot.listeners) {
-    for (const id of l.tls?.certificateIds ?? []) {
+  const users = [
+    ...snapshot.listeners.map((l) => ({ who: `listener ${l.name}`, ids: l.tls?.certificateIds ?? [] })),
+    ...(snapshot.pools ?? []).map((p) => ({
+      who: `pool ${p.name}`,
+      ids: p.tls?.clientCertificateId ? [p.tls.clientCertificateId] : [],
+    })),
+  ];
+  for (const { who, ids } of users) {
+    for (const id of ids) {
       if (reported.has(id)) continue;
       const want = certs.get(id);
       const have = byId.get(id);
-      if (want === undefined) problems.push(`listener ${l.name}: certificate ${id} is not in the snapshot`);
-      else if (have === undefined) problems.push(`listener ${l.name}: no key material for certificate ${id}`);
+      if (want === undefined) problems.push(`${who}: certificate ${id} is not in the snapshot`);
+      else if (have === undefined) problems.push(`${who}: no key material for certificate ${id}`);
       else if (have !== want) {
-        problems.push(
-          `listener ${l.name}: key material for certificate ${id} has fingerprint ${have}, not ${want}`,
-        );
+        problems.push(`${who}: key material for certificate ${id} has fingerprint ${have}, not ${want}`);
       } else continue;
       reported.add(id);
     }

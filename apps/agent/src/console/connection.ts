@@ -400,8 +400,10 @@ export class ConsoleConnection {
             return;
           }
           case "snapshot": {
-            const { snapshot, tlsMaterial } = m.payload;
-            this.opts.applySnapshot(snapshot, tlsMaterial).then((r) => answer(snapshot.version, r));
+            const { snapshot, tlsMaterial, caBundles } = m.payload;
+            this.opts
+              .applySnapshot(snapshot, tlsMaterial, caBundles)
+              .then((r) => answer(snapshot.version, r));
             return;
           }
         }

@@ -5,6 +5,8 @@
  * retries and statistics. Either side can be replaced without the other.
  */
 
+import type { TlsOrigin } from "./pools/backend-tls";
+
 /** What a pool may look at to choose a backend. */
 export interface RequestFacts {
   /** "" for TCP connections. */
@@ -39,6 +41,10 @@ export interface LeasedBackend {
   readonly port: number;
   /** "address:port" ("[v6]:port"): per-backend state is keyed by it across snapshots. */
   readonly key: string;
+  /** The pool's TLS to this backend; undefined: plain TCP. */
+  readonly tls: TlsOrigin | undefined;
+  /** Pooled upstream connections are kept by this: `key`, plus the TLS settings when there are any. */
+  readonly connKey: string;
 }
 
 /** One attempt's hold on a backend: counts as in-flight until finished. */

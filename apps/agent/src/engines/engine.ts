@@ -1,4 +1,4 @@
-import type { HealthEvent, Snapshot, TicketKeyRing, TlsMaterial } from "@fulcrum/protocol";
+import type { CaBundleMaterial, HealthEvent, Snapshot, TicketKeyRing, TlsMaterial } from "@fulcrum/protocol";
 import type { EngineStats } from "./engine-stats";
 
 export type { EngineStats } from "./engine-stats";
@@ -17,9 +17,14 @@ export interface Engine {
    * Builds the new configuration aside and swaps it in. On failure the old
    * configuration keeps serving and the promise rejects with an AgentError
    * whose message is fit for a NACK reason. `tlsMaterial`: the keys and
-   * chains of the snapshot's certificates, sent next to it (never part of it).
+   * chains of the snapshot's certificates, sent next to it (never part of it);
+   * `caBundles`: the PEM of the CA bundles its pools verify backends against.
    */
-  apply(snapshot: Snapshot, tlsMaterial?: readonly TlsMaterial[]): Promise<void>;
+  apply(
+    snapshot: Snapshot,
+    tlsMaterial?: readonly TlsMaterial[],
+    caBundles?: readonly CaBundleMaterial[],
+  ): Promise<void>;
   /** The snapshot currently being served, if any. */
   readonly applied: AppliedSnapshot | undefined;
   /** Stops accepting, lets in-flight work finish up to the grace period, then closes. */

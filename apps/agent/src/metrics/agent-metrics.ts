@@ -46,9 +46,9 @@ export class AgentMetrics {
 
   /** Wraps a snapshot applier so the metrics learn the full snapshot the engine serves. */
   wrapApply(apply: ApplySnapshot): ApplySnapshot {
-    return (s, tlsMaterial) => {
+    return (s, tlsMaterial, caBundles) => {
       this.snapshots.offer(s);
-      return apply(s, tlsMaterial);
+      return apply(s, tlsMaterial, caBundles);
     };
   }
 

@@ -30,7 +30,7 @@ export class FixedPool implements PoolHandle {
       const key = `127.0.0.1:${port}`;
       if (exclude?.has(key)) continue;
       const lease: Lease = {
-        backend: { id: `b${port}`, address: "127.0.0.1", port, key },
+        backend: { id: `b${port}`, address: "127.0.0.1", port, key, tls: undefined, connKey: key },
         responseHeaders: [["x-lease", "1"]],
         finish: (o) => {
           this.outcomes.push(o);

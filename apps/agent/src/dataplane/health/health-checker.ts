@@ -1,11 +1,14 @@
 import { request } from "node:http";
-import { connect } from "node:net";
+import { request as httpsRequest } from "node:https";
+import { connect, type Socket } from "node:net";
+import { connect as tlsConnect } from "node:tls";
 import { ActiveHealth, type HealthState } from "@fulcrum/balancer";
 import { type HealthCheck, isOriginForm } from "@fulcrum/protocol";
 import { errorMessage } from "../../errors";
 import { guarded } from "../../guard";
 import type { Logger } from "../../log";
 import { upstreamKey } from "../pools/backend-state";
+import { type TlsOrigin, upstreamTlsError } from "../pools/backend-tls";
 
 export type HealthChange = (
   checker: HealthChecker,
@@ -40,6 +43,8 @@ export class HealthChecker {
     private readonly onChange: HealthChange,
     private readonly rng: () => number,
     log: Logger,
+    /** The pool's TLS to the backend: checks handshake (and verify) exactly like traffic does. */
+    readonly tls: TlsOrigin | undefined = undefined,
   ) {
     this.machine = new ActiveHealth({ rise: settings.rise, fall: settings.fall, initial });
     this.tick = guarded(log, `health check of ${this.key}`, () => this.runOnce());
@@ -105,23 +110,41 @@ export class HealthChecker {
     }
   }
 
-  /** Resolves undefined on success, else the failure reason. */
+  /** TLS options for this backend, with the session kept for resumption like traffic's. */
+  private tlsOptions() {
+    const tls = this.tls!;
+    const opts = tls.connectOptions(this.key, this.address);
+    return { opts, remember: (s: Buffer) => tls.rememberSession(this.key, opts.servername || undefined, s) };
+  }
+
+  /** Resolves undefined on success, else the failure reason. With TLS: the handshake must pass too. */
   private probeTcp(): Promise<string | undefined> {
     return new Promise((resolve) => {
-      const s = connect({ host: this.address, port: this.port });
+      let s: Socket;
+      if (this.tls === undefined) s = connect({ host: this.address, port: this.port });
+      else {
+        const { opts, remember } = this.tlsOptions();
+        s = tlsConnect({ ...opts, host: this.address, port: this.port });
+        s.on("session", remember);
+      }
+      const what = this.tls === undefined ? "tcp connect" : "tls connect";
       const timer = setTimeout(() => {
         s.destroy();
-        resolve(`tcp connect timed out after ${this.settings.timeoutMs} ms`);
+        resolve(`${what} timed out after ${this.settings.timeoutMs} ms`);
       }, this.settings.timeoutMs);
-      s.once("connect", () => {
+      s.once(this.tls === undefined ? "connect" : "secureConnect", () => {
         clearTimeout(timer);
-        s.destroy();
         resolve(undefined);
+        if (this.tls === undefined) return s.destroy();
+        // A TLS 1.3 session ticket arrives after the handshake: a graceful close lets it in, for resumption.
+        s.end();
+        setTimeout(() => s.destroy(), this.settings.timeoutMs).unref();
       });
       s.once("error", (e) => {
         clearTimeout(timer);
         s.destroy();
-        resolve(`tcp connect failed: ${errorMessage(e)}`);
+        const err = this.tls === undefined ? e : upstreamTlsError(e, this.key);
+        resolve(`${what} failed: ${errorMessage(err)}`);
       });
     });
   }
@@ -142,20 +165,35 @@ export class HealthChecker {
         req?.destroy();
         resolve(r);
       };
+      let handshaken = this.tls === undefined;
       try {
-        req = request({
+        const base = {
           host: this.address,
           port: this.port,
           method: hc.method,
           path: hc.path,
-          agent: false,
+          agent: false as const,
           headers: { host: this.key, "user-agent": "fulcrum-agent health check", connection: "close" },
-        });
+        };
+        if (this.tls === undefined) req = request(base);
+        else {
+          const { opts, remember } = this.tlsOptions();
+          req = httpsRequest({ ...base, ...opts });
+          req.once("socket", (s) => {
+            s.on("session", remember);
+            s.once("secureConnect", () => {
+              handshaken = true;
+            });
+          });
+        }
       } catch (e) {
         return done(`http check could not be sent: ${errorMessage(e)}`);
       }
       timer = setTimeout(() => done(`http check timed out after ${hc.timeoutMs} ms`), hc.timeoutMs);
-      req.once("error", (e) => done(`http check failed: ${errorMessage(e)}`));
+      req.once("error", (e) => {
+        const err = handshaken ? e : upstreamTlsError(e, this.key);
+        done(`${this.tls === undefined ? "http" : "https"} check failed: ${errorMessage(err)}`);
+      });
       req.once("response", (res) => {
         const status = res.statusCode ?? 0;
         const [lo, hi] = hc.expectStatus;
@@ -196,16 +234,16 @@ export class HealthCheckers {
     private readonly log: Logger,
   ) {}
 
-  prepare(address: string, port: number, settings: HealthCheck): HealthChecker | undefined {
+  prepare(address: string, port: number, settings: HealthCheck, tls?: TlsOrigin): HealthChecker | undefined {
     if (settings.type === "none") return undefined;
     const key = upstreamKey({ address, port });
-    const id = `${key}|${JSON.stringify(settings)}`;
+    const id = `${key}|${JSON.stringify(settings)}${tls ? `|tls:${tls.key}` : ""}`;
     const existing = this.live.get(id) ?? this.pending.get(id);
     if (existing) return existing;
     // New settings for a known address inherit its verdict: a down backend stays down until proven up.
     let initial: HealthState = "unknown";
     for (const c of this.live.values()) if (c.key === key && c.state === "down") initial = "down";
-    const c = new HealthChecker(id, address, port, settings, initial, this.onChange, this.rng, this.log);
+    const c = new HealthChecker(id, address, port, settings, initial, this.onChange, this.rng, this.log, tls);
     this.pending.set(id, c);
     return c;
   }

@@ -12,6 +12,11 @@ export class UpstreamProtocolError extends AgentError {
   readonly code = "upstream_failed";
 }
 
+/** The TLS handshake with a backend failed (verification, protocol); the message says which. */
+export class UpstreamTlsError extends AgentError {
+  readonly code = "upstream_tls_failed";
+}
+
 /** Failures on the client side; nobody is left to answer, so they are only logged (at debug). */
 export class ClientAbortError extends AgentError {
   readonly code = "client_aborted";

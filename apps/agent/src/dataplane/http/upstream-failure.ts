@@ -1,5 +1,5 @@
 import type { LocalReason } from "./local-reply";
-import { UpstreamTimeoutError } from "./proxy-errors";
+import { UpstreamTimeoutError, UpstreamTlsError } from "./proxy-errors";
 
 const CONNECT_FAILURES = new Set([
   "ECONNREFUSED",
@@ -15,6 +15,8 @@ export function classifyUpstreamFailure(err: unknown): { status: 502 | 504; reas
   if (err instanceof UpstreamTimeoutError) {
     return { status: 504, reason: err.code.replaceAll("_", "-") as LocalReason };
   }
+  // The TLS handshake is part of connecting: nothing was sent, another backend may be tried.
+  if (err instanceof UpstreamTlsError) return { status: 502, reason: "upstream-connect-failed" };
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (code && CONNECT_FAILURES.has(code)) return { status: 502, reason: "upstream-connect-failed" };
   return { status: 502, reason: "upstream-error" };

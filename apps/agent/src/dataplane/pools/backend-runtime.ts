@@ -4,6 +4,7 @@ import type { SnapshotBackend } from "@fulcrum/protocol";
 import type { LeasedBackend } from "../exchange";
 import type { HealthChecker } from "../health/health-checker";
 import type { BackendState } from "./backend-state";
+import { connKeyOf, type TlsOrigin } from "./backend-tls";
 
 export { upstreamKey } from "./backend-state";
 
@@ -31,6 +32,7 @@ export class BackendRuntime implements BackendView, LeasedBackend {
   readonly state: SnapshotBackend["state"];
   readonly backup: boolean;
   readonly key: string;
+  readonly connKey: string;
   /** The backend's own cap, else the pool's per-backend limit; undefined = unlimited. */
   readonly maxConnections: number | undefined;
 
@@ -42,6 +44,7 @@ export class BackendRuntime implements BackendView, LeasedBackend {
     readonly checker: HealthChecker | undefined,
     private readonly slowStartMs: number,
     poolLimit: number,
+    readonly tls: TlsOrigin | undefined,
   ) {
     this.id = b.id;
     this.name = b.name;
@@ -51,6 +54,7 @@ export class BackendRuntime implements BackendView, LeasedBackend {
     this.state = b.state;
     this.backup = b.backup;
     this.key = shared.key;
+    this.connKey = connKeyOf(shared.key, tls);
     this.maxConnections = b.maxConnections ?? (poolLimit > 0 ? poolLimit : undefined);
   }
 

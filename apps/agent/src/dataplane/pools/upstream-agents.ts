@@ -1,5 +1,7 @@
 import { Agent } from "node:http";
+import { Agent as HttpsAgent } from "node:https";
 import type { DataPlaneTimeouts } from "../timeouts";
+import type { TlsOrigin } from "./backend-tls";
 
 /**
  * One keep-alive pool per backend address, shared across snapshots so a
@@ -10,16 +12,20 @@ export class UpstreamAgents {
 
   constructor(private readonly timeouts: DataPlaneTimeouts) {}
 
-  get(key: string): Agent {
+  /** `key`: the backend's connKey (its TLS settings included); `tls`: an https.Agent with the pool's TLS, which resumes sessions. */
+  get(key: string, tls?: { origin: TlsOrigin; backendKey: string; address: string }): Agent {
     let agent = this.agents.get(key);
     if (!agent) {
-      agent = new Agent({
+      const opts = {
         keepAlive: true,
         // Pooled sockets idle longer than this are closed before the backend closes them under us.
         timeout: this.timeouts.upstreamKeepAliveMs,
         maxFreeSockets: 256,
-        scheduling: "lifo",
-      });
+        scheduling: "lifo" as const,
+      };
+      agent = tls
+        ? new HttpsAgent({ ...opts, ...tls.origin.connectOptions(tls.backendKey, tls.address) })
+        : new Agent(opts);
       this.agents.set(key, agent);
     }
     return agent;

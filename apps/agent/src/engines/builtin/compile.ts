@@ -8,6 +8,8 @@ import {
   StickyTable,
 } from "@fulcrum/balancer";
 import {
+  backendTlsFeaturesUsed,
+  type CaBundleMaterial,
   isHostOrIp,
   isOriginForm,
   isPrintableText,
@@ -28,6 +30,12 @@ import type { SharedTicketKey } from "../../dataplane/frontends/tls/ticket-keys"
 import type { HealthChecker, HealthCheckers } from "../../dataplane/health/health-checker";
 import { BackendRuntime, monotonicNow, upstreamKey } from "../../dataplane/pools/backend-runtime";
 import type { BackendRegistry } from "../../dataplane/pools/backend-state";
+import {
+  compileTlsOrigin,
+  connKeyOf,
+  type TlsOrigin,
+  type TlsOrigins,
+} from "../../dataplane/pools/backend-tls";
 import {
   type KeyOf,
   type PoolEnv,
@@ -59,6 +67,10 @@ export interface CompileContext {
   readonly tlsMaterial: ReadonlyMap<string, TlsMaterial>;
   /** The cluster's session-ticket key (the engine's holder), given to every TLS listener. */
   readonly ticketKey?: SharedTicketKey;
+  /** CA bundles sent with the snapshot (snapshot message `caBundles`), by id. */
+  readonly caBundles: ReadonlyMap<string, CaBundleMaterial>;
+  /** Pools' TLS to backends, kept across snapshots while the settings hold (sessions survive a reload). */
+  readonly tlsOrigins: TlsOrigins;
 }
 
 export interface CompiledConfig {
@@ -86,6 +98,15 @@ function assertFeaturesSupported(snapshot: Snapshot): void {
       if (reason) throw new SnapshotInvalidError(`listener ${l.name}: ${key} is not supported: ${reason}`);
     }
   }
+  const behindTcp = new Set(
+    snapshot.listeners.flatMap((l) => (l.protocol === "tcp" ? l.routes.map((r) => r.poolId) : [])),
+  );
+  for (const p of snapshot.pools) {
+    for (const key of backendTlsFeaturesUsed(p, behindTcp.has(p.id))) {
+      const reason = unsupportedReason("builtin", key);
+      if (reason) throw new SnapshotInvalidError(`pool ${p.name}: ${key} is not supported: ${reason}`);
+    }
+  }
 }
 
 const retriesNeeded = (p: SnapshotPool) => p.retries.enabled && p.retries.attempts > 0;
@@ -103,6 +124,13 @@ export function compileSnapshot(snapshot: Snapshot, ctx: CompileContext): Compil
   const upstreamKeys = new Set<string>();
   const usedCheckers = new Set<HealthChecker>();
   const commits: (() => void)[] = [];
+  const origins = new Set<TlsOrigin>();
+  const tlsInputs = {
+    certificates: new Map(snapshot.certificates.map((c) => [c.id, c])),
+    tlsMaterial: ctx.tlsMaterial,
+    caBundles: new Map(snapshot.caBundles.map((b) => [b.id, b])),
+    caBundleMaterial: ctx.caBundles,
+  };
   assertFeaturesSupported(snapshot);
   try {
     for (const p of snapshot.pools) {
@@ -127,6 +155,10 @@ export function compileSnapshot(snapshot: Snapshot, ctx: CompileContext): Compil
       } catch (e) {
         throw new SnapshotInvalidError(`pool ${p.name}: ${errorMessage(e)}`, { cause: e });
       }
+      const tls = p.tls
+        ? compileTlsOrigin(p.name, p.tls, tlsInputs, (k) => ctx.tlsOrigins.get(k))
+        : undefined;
+      if (tls) origins.add(tls);
       const keys = new Set<string>();
       const backends = p.backends.map((b) => {
         const state = ctx.registry.obtain(b.address, b.port);
@@ -137,16 +169,19 @@ export function compileSnapshot(snapshot: Snapshot, ctx: CompileContext): Compil
         upstreamKeys.add(state.key);
         // Disabled backends are not checked (like HAProxy's maintenance mode); re-enabled, they start "unknown".
         const checker =
-          b.state === "disabled" ? undefined : ctx.checkers.prepare(b.address, b.port, p.healthCheck);
+          b.state === "disabled" ? undefined : ctx.checkers.prepare(b.address, b.port, p.healthCheck, tls);
         if (checker) usedCheckers.add(checker);
+        const connKey = connKeyOf(state.key, tls);
+        upstreamKeys.add(connKey);
         return new BackendRuntime(
           b,
           state,
           sh.backendState(state.key),
-          ctx.agents.get(state.key),
+          ctx.agents.get(connKey, tls && { origin: tls, backendKey: state.key, address: b.address }),
           checker,
           p.slowStartMs,
           p.limits.maxConnectionsPerBackend,
+          tls,
         );
       });
       const runtime = new PoolRuntime(p.id, p.name, p.policy, policy, backends, p, sh, keyOf, ctx.env);
@@ -221,6 +256,7 @@ export function compileSnapshot(snapshot: Snapshot, ctx: CompileContext): Compil
     commit() {
       for (const c of commits) c();
       ctx.checkers.commit(usedCheckers);
+      ctx.tlsOrigins.retainOnly(origins);
       ctx.registry.retainOnly(upstreamKeys);
       for (const [id, sh] of ctx.pools) if (!shared.has(id)) sh.close();
       for (const sh of shared.values()) sh.pump();

@@ -1,4 +1,10 @@
-import type { Snapshot, SnapshotListener, TicketKeyRing, TlsMaterial } from "@fulcrum/protocol";
+import type {
+  CaBundleMaterial,
+  Snapshot,
+  SnapshotListener,
+  TicketKeyRing,
+  TlsMaterial,
+} from "@fulcrum/protocol";
 import { DnsListener } from "../../dataplane/frontends/dns/dns-listener";
 import { HttpListener } from "../../dataplane/frontends/h1/http-listener";
 import { bindKey, type Listener } from "../../dataplane/frontends/listener";
@@ -9,6 +15,7 @@ import { SharedTicketKey } from "../../dataplane/frontends/tls/ticket-keys";
 import { type HealthChecker, HealthCheckers } from "../../dataplane/health/health-checker";
 import { type BackendRuntime, monotonicNow } from "../../dataplane/pools/backend-runtime";
 import { BackendRegistry, type BackendState } from "../../dataplane/pools/backend-state";
+import { TlsOrigins } from "../../dataplane/pools/backend-tls";
 import type { PoolRuntime, PoolShared } from "../../dataplane/pools/pool-runtime";
 import type { RouteTable } from "../../dataplane/pools/route-table";
 import { UpstreamAgents } from "../../dataplane/pools/upstream-agents";
@@ -54,6 +61,7 @@ export class NodeEngine implements Engine {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly timeouts: DataPlaneTimeouts;
   private readonly agents: UpstreamAgents;
+  private readonly tlsOrigins = new TlsOrigins();
   private readonly log: Logger;
   private readonly rng: () => number;
   private readonly httpFrontEnd: "h1" | "node";
@@ -118,14 +126,22 @@ export class NodeEngine implements Engine {
   }
 
   /** `tlsMaterial`: keys and chains of the snapshot's certificates (snapshot message, not the snapshot). */
-  apply(snapshot: Snapshot, tlsMaterial: readonly TlsMaterial[] = []): Promise<void> {
+  apply(
+    snapshot: Snapshot,
+    tlsMaterial: readonly TlsMaterial[] = [],
+    caBundles: readonly CaBundleMaterial[] = [],
+  ): Promise<void> {
     // Serialized: two overlapping applies would race on the same ports.
-    const run = this.queue.then(() => this.applyNow(snapshot, tlsMaterial));
+    const run = this.queue.then(() => this.applyNow(snapshot, tlsMaterial, caBundles));
     this.queue = run.catch(() => {});
     return run;
   }
 
-  private async applyNow(snapshot: Snapshot, tlsMaterial: readonly TlsMaterial[]): Promise<void> {
+  private async applyNow(
+    snapshot: Snapshot,
+    tlsMaterial: readonly TlsMaterial[],
+    caBundles: readonly CaBundleMaterial[],
+  ): Promise<void> {
     const compiled = compileSnapshot(snapshot, {
       pools: this.shared,
       agents: this.agents,
@@ -137,6 +153,8 @@ export class NodeEngine implements Engine {
       handshakeStats: this.handshakeStats,
       tlsMaterial: new Map(tlsMaterial.map((m) => [m.id, m])),
       ticketKey: this.ticketKey,
+      caBundles: new Map(caBundles.map((b) => [b.id, b])),
+      tlsOrigins: this.tlsOrigins,
       timeouts: this.timeouts,
       env: { log: this.log, emit: (e) => this.events.emit(e) },
     });

@@ -1,12 +1,13 @@
 import { execFile } from "node:child_process";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Snapshot, TicketKeyRing, TlsMaterial } from "@fulcrum/protocol";
+import type { CaBundleMaterial, Snapshot, TicketKeyRing, TlsMaterial } from "@fulcrum/protocol";
 import { checkTicketKeyRing } from "../../dataplane/frontends/tls/ticket-keys";
 import { errorMessage } from "../../errors";
 import type { Logger } from "../../log";
 import type { AppliedSnapshot, Engine, EngineStats } from "../engine";
 import { type HealthEventListener, HealthEvents } from "../health-events";
+import { caBundleFiles } from "./backend-tls";
 import { HaproxyConfigRejectedError } from "./errors";
 import { renderConfig } from "./render-config";
 import { parseShowStat, runtimeCommand, runtimeSet, setSslCert } from "./runtime-api";
@@ -87,6 +88,7 @@ async function supportsGlobal(bin: string, dir: string, keyword: string): Promis
 export class HaproxyEngine implements Engine {
   private current: Snapshot | undefined;
   private currentMaterial: readonly TlsMaterial[] = [];
+  private currentCaBundles: readonly CaBundleMaterial[] = [];
   /** The cluster's ticket-key ring, once the console (or --config) gave one. */
   private ring: TicketKeyRing | undefined;
   /** Whether the serving config's TLS binds name the ticket-keys file (else a ring needs a reload to take). */
@@ -148,8 +150,12 @@ export class HaproxyEngine implements Engine {
   }
 
   /** `tlsMaterial`: keys and chains of the snapshot's certificates (snapshot message, not the snapshot). */
-  apply(snapshot: Snapshot, tlsMaterial: readonly TlsMaterial[] = []): Promise<void> {
-    const run = this.queue.then(() => this.applyNow(snapshot, tlsMaterial));
+  apply(
+    snapshot: Snapshot,
+    tlsMaterial: readonly TlsMaterial[] = [],
+    caBundles: readonly CaBundleMaterial[] = [],
+  ): Promise<void> {
+    const run = this.queue.then(() => this.applyNow(snapshot, tlsMaterial, caBundles));
     this.queue = run.catch(() => {});
     return run;
   }
@@ -191,12 +197,13 @@ export class HaproxyEngine implements Engine {
         });
       }
     }
-    await this.applyNow(serving, this.currentMaterial, true);
+    await this.applyNow(serving, this.currentMaterial, this.currentCaBundles, true);
   }
 
   private async applyNow(
     snapshot: Snapshot,
     tlsMaterial: readonly TlsMaterial[],
+    caBundles: readonly CaBundleMaterial[],
     forceReload = false,
   ): Promise<void> {
     assertSupported(snapshot);
@@ -205,7 +212,8 @@ export class HaproxyEngine implements Engine {
     // Checked before anything is written: bad material is a NACK and the serving files stay.
     const certFiles = certificateFiles(snapshot, tlsMaterial, certDir);
     const crtLists = renderCrtLists(snapshot, certDir);
-    const tlsFiles = new Map([...certFiles, ...crtLists]);
+    const bundleFiles = caBundleFiles(snapshot, caBundles, certDir);
+    const tlsFiles = new Map([...certFiles, ...crtLists, ...bundleFiles]);
     await mkdir(dir, { recursive: true, mode: 0o700 });
     this.idleCloseOnResponse ??= await supportsGlobal(this.bin, dir, "idle-close-on-response");
     const ticketKeysFile = this.ring ? this.paths.ticketKeysFile : undefined;
@@ -225,6 +233,7 @@ export class HaproxyEngine implements Engine {
         await writeFile(configPath, text, { mode: 0o600 });
         this.current = snapshot;
         this.currentMaterial = tlsMaterial;
+        this.currentCaBundles = caBundles;
         this.opts.log.info("haproxy updated through the runtime API", { version: snapshot.version });
         return;
       }
@@ -274,6 +283,7 @@ export class HaproxyEngine implements Engine {
     }
     this.current = snapshot;
     this.currentMaterial = tlsMaterial;
+    this.currentCaBundles = caBundles;
     this.ticketKeysRendered = ticketKeysFile !== undefined;
     this.startPolling();
   }

@@ -11,6 +11,7 @@ import {
 } from "@fulcrum/protocol";
 import { ALPN_PROTOCOLS, TLS12_CIPHERS, TLS13_CIPHERS } from "../../dataplane/frontends/tls/listener-tls";
 import { upstreamKey } from "../../dataplane/pools/backend-state";
+import { serverTlsOptions, tlsFingerprintComment } from "./backend-tls";
 import { HAPROXY_BALANCE } from "./balance";
 import { backendName, frontendName, hostPort, quote, routeVar, serverName } from "./names";
 import { crtListPath } from "./tls-files";
@@ -72,7 +73,13 @@ function balance(pool: SnapshotPool): string[] {
  * (weight, drain, disable) are left out, so two renders that differ only
  * there compare equal: that change needs no reload.
  */
-function serverLine(pool: SnapshotPool, b: SnapshotBackend, mode: string, neutral: boolean): string {
+function serverLine(
+  pool: SnapshotPool,
+  b: SnapshotBackend,
+  mode: string,
+  neutral: boolean,
+  certDir: string,
+): string {
   const parts = [`server ${serverName(b.id)} ${hostPort(b.address, b.port)}`];
   if (!neutral) parts.push(`weight ${b.state === "draining" ? 0 : serverWeight(pool, b)}`);
   const maxconn = b.maxConnections ?? pool.limits.maxConnectionsPerBackend;
@@ -81,6 +88,7 @@ function serverLine(pool: SnapshotPool, b: SnapshotBackend, mode: string, neutra
   if (pool.healthCheck.type !== "none") parts.push("check");
   if (mode === "http" && pool.persistence.type === "cookie") parts.push(`cookie ${cookieValue(b)}`);
   if (!neutral && b.state === "disabled") parts.push("disabled");
+  if (pool.tls) parts.push(...serverTlsOptions(pool.tls, b, certDir));
   return parts.join(" ");
 }
 
@@ -88,6 +96,8 @@ function backendSection(
   pool: SnapshotPool,
   listeners: readonly SnapshotProxyListener[],
   neutral: boolean,
+  snapshot: Snapshot,
+  certDir: string,
 ): string[] {
   const mode = listeners[0]?.protocol === "tcp" ? "tcp" : "http";
   // validate.ts made sure every listener of this pool agrees on these.
@@ -149,7 +159,8 @@ function backendSection(
   const defaults = [`default-server inter ${ms(hc.intervalMs)} rise ${hc.rise} fall ${hc.fall}`];
   if (pool.slowStartMs > 0) defaults.push(`slowstart ${ms(pool.slowStartMs)}`);
   out.push(defaults.join(" "));
-  for (const b of pool.backends) out.push(serverLine(pool, b, mode, neutral));
+  out.push(...tlsFingerprintComment(pool, snapshot));
+  for (const b of pool.backends) out.push(serverLine(pool, b, mode, neutral, certDir));
   return out;
 }
 
@@ -304,7 +315,9 @@ export function renderConfig(snapshot: Snapshot, paths: RenderPaths, opts: Rende
       l.protocol === "tcp" ? tcpFrontend(l) : httpFrontend(l, paths.certDir, opts.ticketKeysFile),
     );
   const byPool = listenersByPool(snapshot);
-  for (const p of snapshot.pools) sections.push(backendSection(p, byPool.get(p.id) ?? [], neutral));
+  for (const p of snapshot.pools) {
+    sections.push(backendSection(p, byPool.get(p.id) ?? [], neutral, snapshot, paths.certDir));
+  }
 
   const head = neutral
     ? "# structure only (runtime fields left out)"

@@ -25,6 +25,13 @@ export function certificatesInUse(snapshot: Snapshot): Set<string> {
   return new Set(tlsListeners(snapshot).flatMap((l) => l.tls.certificateIds));
 }
 
+/** Ids of the certificates pools present to their backends (mTLS; backend-tls.ts renders `crt`). */
+export function clientCertificatesInUse(snapshot: Snapshot): Set<string> {
+  return new Set(
+    snapshot.pools.flatMap((p) => (p.tls?.clientCertificateId ? [p.tls.clientCertificateId] : [])),
+  );
+}
+
 /**
  * A listener's crt-list. HAProxy serves the first line's certificate to a
  * client whose name matches no filter (or sends none), so the default
@@ -69,7 +76,8 @@ export function renderCrtLists(snapshot: Snapshot, certDir: string): Map<string,
 export const certificatePem = (m: TlsMaterial) => `${m.chainPem.trimEnd()}\n${m.keyPem.trimEnd()}\n`;
 
 /**
- * The PEM files for the certificates in use, path → text, after the same
+ * The PEM files for the certificates in use (listeners' and pools' client
+ * certificates), path → text, after the same
  * checks as the builtin engine (leaf fingerprint = the snapshot's, key
  * belongs to the leaf). Missing or mismatched material is a
  * SnapshotInvalidError naming the certificate: the snapshot is NACKed and
@@ -83,7 +91,7 @@ export function certificateFiles(
   const byId = new Map(material.map((m) => [m.id, m]));
   const refs = new Map(snapshot.certificates.map((c) => [c.id, c]));
   const out = new Map<string, string>();
-  for (const id of certificatesInUse(snapshot)) {
+  for (const id of new Set([...certificatesInUse(snapshot), ...clientCertificatesInUse(snapshot)])) {
     const ref = refs.get(id);
     if (ref === undefined) throw new SnapshotInvalidError(`certificate ${id} is not in the snapshot`);
     const m = byId.get(id);

@@ -1,4 +1,5 @@
 import {
+  backendTlsFeaturesUsed,
   consistentHashOptionsSchema,
   listenerSettingsSchema,
   type Snapshot,
@@ -80,6 +81,10 @@ export function findUnsupported(snapshot: Snapshot): Unsupported[] {
   const byPool = listenersByPool(snapshot);
   for (const p of snapshot.pools) {
     const where = `pool ${p.name}`;
+    const behindTcp = (byPool.get(p.id) ?? []).some((l) => l.protocol === "tcp");
+    for (const key of backendTlsFeaturesUsed(p, behindTcp)) {
+      if (unsupportedReason("haproxy", key) !== undefined) use(key, where);
+    }
     const balance = HAPROXY_BALANCE[p.policy];
     if (!balance) use(`policy:${p.policy}`, where);
     if (p.policy === "consistent_hash") {

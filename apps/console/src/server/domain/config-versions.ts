@@ -44,6 +44,7 @@ export async function recordConfigVersion(
     ...body,
     certificates: body.certificates ?? [],
     acmeChallenges: body.acmeChallenges ?? [],
+    caBundles: body.caBundles ?? [],
   };
   await tx.configVersion.create({
     data: {

@@ -12,6 +12,7 @@ import {
   redirectOptionsSchema,
   retriesSchema,
   type Snapshot,
+  type SnapshotCaBundle,
   type SnapshotCertificate,
   type SnapshotListener,
   type SnapshotPool,
@@ -79,6 +80,8 @@ export type SnapshotBody = Pick<Snapshot, "listeners" | "pools"> & {
   certificates?: SnapshotCertificate[];
   /** Left out when empty, like certificates, so topologies without ACME hash as before. */
   acmeChallenges?: AcmeChallenge[];
+  /** CA bundles pools verify backends against; left out when empty, so topologies without them hash as before. */
+  caBundles?: SnapshotCaBundle[];
 };
 
 const byKey =

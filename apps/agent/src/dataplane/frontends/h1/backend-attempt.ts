@@ -56,9 +56,7 @@ export function acquired(c: ClientConn, r: AcquireResult): void {
   }
   c.lease = r.lease;
   const b = r.lease.backend;
-  const up = c.freshUpstream
-    ? c.host.upstreams.open(b.key, b.address, b.port)
-    : c.host.upstreams.take(b.key, b.address, b.port);
+  const up = c.freshUpstream ? c.host.upstreams.open(b) : c.host.upstreams.take(b);
   c.up = up;
   up.owner = c;
   c.rstate = R_HEAD;

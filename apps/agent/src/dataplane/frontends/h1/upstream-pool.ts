@@ -1,5 +1,8 @@
 import { connect, type Socket } from "node:net";
+import { connect as tlsConnect } from "node:tls";
+import type { LeasedBackend } from "../../exchange";
 import { UpstreamProtocolError } from "../../http/proxy-errors";
+import { upstreamTlsError } from "../../pools/backend-tls";
 import { HeaderFields } from "./header-lines";
 
 const EMPTY = Buffer.alloc(0);
@@ -22,8 +25,11 @@ export interface UpstreamOwner {
   onUpstreamGone(up: UpstreamConn, err: Error | undefined): void;
 }
 
+/** Where an upstream connection goes; `connKey` picks its idle stack, `key` names the backend (retries exclude it). */
+type UpstreamTarget = Pick<LeasedBackend, "key" | "connKey" | "address" | "port" | "tls">;
+
 /**
- * One TCP connection to a backend. Its listeners are attached once, at
+ * One TCP (or TLS) connection to a backend. Its listeners are attached once, at
  * creation (the 'error' one first, so no error can go unhandled), and forward
  * to the current owner: an exchange borrowing a pooled socket adds no
  * listeners and allocates no closures. Reads go through net's `onread` into
@@ -50,26 +56,43 @@ export class UpstreamConn {
   /** The owner kept a view of `rbuf`: the next read needs a new one. */
   private lent = false;
 
+  readonly key: string;
+  readonly connKey: string;
+
   constructor(
     private readonly pool: UpstreamPool,
-    readonly key: string,
-    address: string,
-    port: number,
+    target: UpstreamTarget,
   ) {
-    const s = connect({
-      host: address,
-      port,
-      onread: {
-        buffer: () => this.readBuffer(),
-        callback: (n: number, buf: Uint8Array) => this.onRead(n, buf as Buffer),
-      },
-    });
+    this.key = target.key;
+    this.connKey = target.connKey;
+    const { address: host, port, tls } = target;
+    let s: Socket;
+    if (tls === undefined) {
+      s = connect({
+        host,
+        port,
+        onread: {
+          buffer: () => this.readBuffer(),
+          callback: (n: number, buf: Uint8Array) => this.onRead(n, buf as Buffer),
+        },
+      });
+    } else {
+      // TLS sockets take no `onread`: reads arrive as 'data' chunks, each a fresh buffer.
+      const opts = tls.connectOptions(target.key, host);
+      const ts = tlsConnect({ ...opts, host, port });
+      ts.on("session", (session: Buffer) =>
+        tls.rememberSession(target.key, opts.servername || undefined, session),
+      );
+      ts.on("data", (chunk: Buffer) => this.onTlsData(chunk));
+      s = ts;
+    }
     this.socket = s;
     s.on("error", (e: Error) => {
-      this.lastError ??= e;
+      // Before the handshake is done, the error is the handshake's: say so (verification, protocol).
+      this.lastError ??= tls !== undefined && !this.connected ? upstreamTlsError(e, target.key) : e;
     });
     s.setNoDelay(true);
-    s.on("connect", () => {
+    s.on(tls === undefined ? "connect" : "secureConnect", () => {
       this.connected = true;
       this.owner?.onUpstreamConnect();
     });
@@ -95,6 +118,12 @@ export class UpstreamConn {
     if (owner === undefined) this.destroy();
     else if (owner.onUpstreamData(buf.subarray(0, n))) this.lent = true;
     return true;
+  }
+
+  private onTlsData(chunk: Buffer): void {
+    const owner = this.owner;
+    if (owner === undefined) this.destroy();
+    else owner.onUpstreamData(chunk);
   }
 
   private gone(err: Error | undefined): void {
@@ -129,9 +158,9 @@ export class UpstreamPool {
     private readonly maxIdlePerKey: number,
   ) {}
 
-  /** An idle connection to `key`, or a new one (check `connected`). */
-  take(key: string, address: string, port: number): UpstreamConn {
-    const stack = this.idle.get(key);
+  /** An idle connection to the target's `connKey`, or a new one (check `connected`). */
+  take(target: UpstreamTarget): UpstreamConn {
+    const stack = this.idle.get(target.connKey);
     if (stack !== undefined) {
       while (stack.length > 0) {
         const up = stack.pop()!;
@@ -140,21 +169,21 @@ export class UpstreamPool {
         return up;
       }
     }
-    return new UpstreamConn(this, key, address, port);
+    return new UpstreamConn(this, target);
   }
 
-  /** A new connection to `key`, never a pooled one (the retry after a stale pooled connection). */
-  open(key: string, address: string, port: number): UpstreamConn {
-    return new UpstreamConn(this, key, address, port);
+  /** A new connection, never a pooled one (the retry after a stale pooled connection). */
+  open(target: UpstreamTarget): UpstreamConn {
+    return new UpstreamConn(this, target);
   }
 
   /** Back to the pool after a complete exchange; the caller has already cleared `owner`. */
   release(up: UpstreamConn): void {
     if (up.dead) return;
-    let stack = this.idle.get(up.key);
+    let stack = this.idle.get(up.connKey);
     if (stack === undefined) {
       stack = [];
-      this.idle.set(up.key, stack);
+      this.idle.set(up.connKey, stack);
     }
     if (stack.length >= this.maxIdlePerKey) {
       up.destroy();
@@ -167,7 +196,7 @@ export class UpstreamPool {
   }
 
   forget(up: UpstreamConn): void {
-    const stack = this.idle.get(up.key);
+    const stack = this.idle.get(up.connKey);
     if (stack === undefined) return;
     const i = stack.lastIndexOf(up);
     if (i !== -1) stack.splice(i, 1);

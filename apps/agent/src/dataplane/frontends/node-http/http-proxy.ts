@@ -1,4 +1,5 @@
 import { type ClientRequest, type IncomingMessage, request, type ServerResponse } from "node:http";
+import { request as httpsRequest } from "node:https";
 import type { Socket } from "node:net";
 import { errorCode, errorMessage } from "../../../errors";
 import type { Logger } from "../../../log";
@@ -267,7 +268,8 @@ function attempt(ctx: HttpProxyContext, ex: Exchange, lease: Lease): void {
   const t = ex.times;
   const started = performance.now();
 
-  const upstream = request({
+  // An https.Agent (TLS pool) needs https.request: node:http refuses its protocol.
+  const upstream = (backend.tls ? httpsRequest : request)({
     host: backend.address,
     port: backend.port,
     method: ex.method,
@@ -320,9 +322,10 @@ function attempt(ctx: HttpProxyContext, ex: Exchange, lease: Lease): void {
     );
   };
   upstream.once("socket", (socket) => {
-    if (!socket.connecting) return sendBody();
+    // A pooled socket is ready; a new TLS one only after its handshake.
+    if (upstream.reusedSocket || (backend.tls === undefined && !socket.connecting)) return sendBody();
     arm("connect", t.connectMs);
-    socket.once("connect", () => {
+    socket.once(backend.tls !== undefined ? "secureConnect" : "connect", () => {
       if (phase === "connect") disarm();
       sendBody();
     });

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import { connect } from "node:net";
 import type { Duplex } from "node:stream";
+import { connect as tlsConnect } from "node:tls";
 import { errorMessage } from "../../../errors";
 import type { Lease } from "../../exchange";
 import { clientIpOf, upstreamRequestHeaders } from "../../http/headers";
@@ -88,7 +89,10 @@ export function handleUpgrade(
     const started = performance.now();
     let connected = false;
     let status = 0;
-    const upstream = connect({ host: backend.address, port: backend.port });
+    const host = backend.address;
+    const upstream = backend.tls
+      ? tlsConnect({ ...backend.tls.connectOptions(backend.key, host), host, port: backend.port })
+      : connect({ host, port: backend.port });
     const connectTimer = setTimeout(
       () => upstream.destroy(new UpstreamTimeoutError("connect", t.connectMs)),
       t.connectMs,
@@ -118,7 +122,7 @@ export function handleUpgrade(
     });
     socket.once("close", () => upstream.destroy());
 
-    upstream.once("connect", () => {
+    upstream.once(backend.tls ? "secureConnect" : "connect", () => {
       clearTimeout(connectTimer);
       connected = true;
       const upgrade = upgradeToForward(req);

@@ -1,0 +1,74 @@
+import { createServer, type Server } from "node:https";
+import type { AddressInfo } from "node:net";
+import type { TLSSocket } from "node:tls";
+import type { TestCertificate } from "./certs";
+
+/** What the backend saw of one request: the SNI, the client certificate's CN, whether the TLS session was resumed. */
+export interface SeenTls {
+  sni: string | null;
+  clientCn: string | null;
+  resumed: boolean;
+}
+
+export interface MtlsBackend {
+  readonly port: number;
+  readonly server: Server;
+  /** TLS handshakes completed (a kept-alive connection makes one for many requests). */
+  handshakes: number;
+  /** Of those, resumed from an earlier session. */
+  resumed: number;
+  close(): Promise<void>;
+}
+
+/**
+ * A node:https backend that requires a client certificate signed by
+ * `clientCa` (requestCert + rejectUnauthorized) and answers every request
+ * with what it saw of the TLS connection, as JSON.
+ */
+export async function startMtlsBackend(
+  serverCert: TestCertificate,
+  clientCaPem: string,
+): Promise<MtlsBackend> {
+  const server = createServer(
+    {
+      cert: serverCert.material.chainPem,
+      key: serverCert.material.keyPem,
+      ca: clientCaPem,
+      requestCert: true,
+      rejectUnauthorized: true,
+    },
+    (req, res) => {
+      const s = req.socket as TLSSocket;
+      const seen: SeenTls = {
+        sni: (s as TLSSocket & { servername?: string | false }).servername || null,
+        clientCn: (s.getPeerCertificate().subject?.CN as string | undefined) ?? null,
+        resumed: s.isSessionReused(),
+      };
+      req.resume();
+      req.on("end", () => {
+        res.setHeader("content-type", "application/json");
+        res.end(JSON.stringify(seen));
+      });
+    },
+  );
+  const b: MtlsBackend = {
+    port: 0,
+    server,
+    handshakes: 0,
+    resumed: 0,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+  server.on("secureConnection", (s: TLSSocket) => {
+    b.handshakes++;
+    if (s.isSessionReused()) b.resumed++;
+  });
+  // Failed handshakes (no client certificate, unknown CA) are expected here; keep them out of the test's output.
+  server.on("tlsClientError", () => {});
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  (b as { port: number }).port = (server.address() as AddressInfo).port;
+  return b;
+}
