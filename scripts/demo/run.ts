@@ -176,7 +176,17 @@ async function main(): Promise<void> {
   console.log(`[demo] ${seedLine(seed, DEMO_PORTS)}`);
 
   const stateDir = path.join(dataDir, "demo-agent");
-  const agentArgs = ["--console", consoleUrl, "--state-dir", stateDir, "--name", "demo-agent"];
+  // The demo agent runs on this machine: plain http to one of its own addresses (HOST bound to a
+  // LAN address) never crosses the network, so it opts in to what the agent refuses by default.
+  const agentArgs = [
+    "--console",
+    consoleUrl,
+    "--insecure-console-url",
+    "--state-dir",
+    stateDir,
+    "--name",
+    "demo-agent",
+  ];
   if (!existsSync(path.join(stateDir, "credential.json"))) {
     // A fresh state directory: forget an older demo agent of that name, then enroll anew.
     const agents = await api.query<Array<{ id: string; name: string }>>("agent.list", { clusterId });

@@ -1,15 +1,21 @@
 import { hostname } from "node:os";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { enrollRequestSchema } from "@fulcrum/protocol";
+import { enrollRequestSchema, isLoopbackHost } from "@fulcrum/protocol";
 import { z } from "zod";
+import { type ConsoleTls, readConsoleCa } from "./console/console-tls";
 import { ConfigError } from "./errors";
 
 export const USAGE = `usage:
-  fulcrum-agent --console URL [--token TOKEN] [--state-dir DIR] [--name NAME] [--stats-buffer N] [METRICS] [ENGINE]
+  fulcrum-agent --console URL [--console-ca FILE] [--token TOKEN] [--state-dir DIR] [--name NAME] [--stats-buffer N] [METRICS] [ENGINE]
   fulcrum-agent --config snapshot.json [--name NAME] [METRICS] [ENGINE]
 
   --console URL     console base URL, e.g. https://console.example:3000   (env FULCRUM_CONSOLE_URL)
+                    http:// only to this machine (localhost, 127.0.0.0/8, ::1) unless --insecure-console-url
+  --console-ca FILE PEM CA certificate(s) the console's certificate must chain to, instead of the
+                    system's roots (env FULCRUM_CONSOLE_CA); read once at start
+  --insecure-console-url  allow an http:// console on another host: the credential and TLS keys then
+                    cross the network unencrypted (env FULCRUM_INSECURE_CONSOLE_URL=1)
   --token TOKEN     enrollment token; needed only until the agent holds a credential (env FULCRUM_AGENT_TOKEN)
   --state-dir DIR   where the credential and last good snapshot live (default ./.fulcrum-agent, env FULCRUM_STATE_DIR)
   --name NAME       name shown in the console (default: this host's name)
@@ -43,6 +49,8 @@ export type AgentConfig =
   | {
       mode: "console";
       consoleUrl: URL;
+      /** --console-ca, read and checked here; undefined CA: Node's roots plus NODE_EXTRA_CA_CERTS. */
+      consoleTls: ConsoleTls;
       token: string | undefined;
       stateDir: string;
       name: string;
@@ -124,6 +132,8 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
       allowPositionals: false,
       options: {
         console: { type: "string" },
+        "console-ca": { type: "string" },
+        "insecure-console-url": { type: "boolean" },
         token: { type: "string" },
         "state-dir": { type: "string" },
         name: { type: "string" },
@@ -181,7 +191,9 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
       : { name: "builtin" };
 
   if (values.config !== undefined) {
-    const stray = ["console", "token", "stats-buffer"].filter((k) => values[k] !== undefined);
+    const stray = ["console", "console-ca", "insecure-console-url", "token", "stats-buffer"].filter(
+      (k) => values[k] !== undefined,
+    );
     if (stray.length > 0) {
       throw new ConfigError(`--config runs without a console; drop ${stray.map((k) => `--${k}`).join(", ")}`);
     }
@@ -204,9 +216,13 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     name: values.name ?? hostname(),
   });
   if (!parsed.success) throw new ConfigError(describe(parsed.error));
+  const url = new URL(parsed.data.console);
+  const insecure = values["insecure-console-url"] === true || env.FULCRUM_INSECURE_CONSOLE_URL === "1";
+  const caFile = values["console-ca"] ?? (env.FULCRUM_CONSOLE_CA || undefined);
   return {
     mode: "console",
-    consoleUrl: new URL(parsed.data.console),
+    consoleUrl: url,
+    consoleTls: consoleTls(url, insecure, caFile === undefined ? undefined : String(caFile)),
     token: parsed.data.token,
     stateDir: resolve(parsed.data["state-dir"]),
     name: parsed.data.name,
@@ -216,4 +232,26 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     engine,
     applyRetry,
   };
+}
+
+/**
+ * The console link carries the agent's credential and the listeners' private
+ * keys: plain http is for a console on this machine, or an explicit opt-in
+ * (as Consul's verify_outgoing or Teleport's --insecure); --console-ca only
+ * means something for https.
+ */
+function consoleTls(url: URL, insecure: boolean, caFile: string | undefined): ConsoleTls {
+  if (url.protocol === "http:") {
+    if (caFile !== undefined) throw new ConfigError("--console-ca needs an https:// --console URL");
+    if (!insecure && !isLoopbackHost(url.hostname)) {
+      throw new ConfigError(
+        `--console ${url.origin} is plain http to another host: the agent's credential and TLS keys would cross the network unencrypted. ` +
+          'Put the console behind HTTPS (docs/operations.md, "Running the console behind HTTPS") and use https://, ' +
+          "or pass --insecure-console-url to accept that",
+      );
+    }
+  }
+  if (caFile === undefined) return { ca: undefined, caFile: undefined };
+  const file = resolve(caFile);
+  return { ca: readConsoleCa(file), caFile: file };
 }

@@ -38,6 +38,11 @@ export class EnrollUnavailableError extends AgentError {
   readonly code = "enroll_unavailable";
 }
 
+/** The console's TLS certificate failed verification (untrusted CA, wrong name, expired): retried with back-off. */
+export class ConsoleCertUntrustedError extends AgentError {
+  readonly code = "console_cert_untrusted";
+}
+
 /** The console told us to stop: our credential is not (or no longer) accepted. */
 export class ConsoleRefusedError extends AgentError {
   readonly code = "console_refused";

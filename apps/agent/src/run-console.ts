@@ -1,8 +1,9 @@
 import { TICKET_KEYS_CAPABILITY } from "@fulcrum/protocol";
 import { ConsoleConnection } from "./console/connection";
+import type { ConsoleTls } from "./console/console-tls";
 import { enroll } from "./console/enroll";
 import type { Engine } from "./engines/engine";
-import { ConfigError, EnrollUnavailableError, errorMessage } from "./errors";
+import { ConfigError, ConsoleCertUntrustedError, EnrollUnavailableError, errorMessage } from "./errors";
 import type { Logger } from "./log";
 import type { AgentMetrics } from "./metrics/agent-metrics";
 import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF, sleep } from "./retry/backoff";
@@ -15,6 +16,8 @@ import { SOFTWARE_VERSION } from "./version";
 
 export interface ConsoleModeOptions {
   consoleUrl: URL;
+  /** How the console's certificate is verified (--console-ca). */
+  consoleTls: ConsoleTls;
   token: string | undefined;
   stateDir: string;
   name: string;
@@ -66,6 +69,7 @@ export async function runConsole(
 
   connection = new ConsoleConnection({
     consoleUrl: opts.consoleUrl,
+    tls: opts.consoleTls,
     credential: cred.credential,
     log,
     hello: () => ({
@@ -108,15 +112,17 @@ async function enrollUntilDone(
   }
   for (let attempt = 0; !signal.aborted; attempt++) {
     try {
-      const r = await enroll(opts.consoleUrl, opts.token, opts.name);
+      const r = await enroll(opts.consoleUrl, opts.token, opts.name, opts.consoleTls);
       const cred = { ...r, consoleUrl: opts.consoleUrl.href };
       await store.save(cred);
       log.info("enrolled", { agentId: r.agentId, clusterId: r.clusterId, credential: store.path });
       return cred;
     } catch (e) {
-      if (!(e instanceof EnrollUnavailableError)) throw e;
+      if (!(e instanceof EnrollUnavailableError || e instanceof ConsoleCertUntrustedError)) throw e;
       const delay = backoffDelay(attempt, DEFAULT_BACKOFF);
-      log.warn("enrollment failed; retrying", { error: errorMessage(e), inMs: delay });
+      // An untrusted certificate needs the operator (--console-ca): an error, not a warning.
+      if (e instanceof ConsoleCertUntrustedError) log.error(e.message, { code: e.code, retryInMs: delay });
+      else log.warn("enrollment failed; retrying", { error: errorMessage(e), inMs: delay });
       await sleep(delay, signal);
     }
   }

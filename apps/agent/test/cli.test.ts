@@ -49,6 +49,15 @@ describe("fulcrum-agent CLI", () => {
     [["--console", "http://x", "--bogus"], /Unknown option '--bogus'/],
     [["--config", "/nonexistent/snap.json"], /cannot read --config/],
     [["--config", "x.json", "--console", "http://x"], /drop --console/],
+    [["--config", "x.json", "--console-ca", "ca.pem"], /drop --console-ca/],
+    // Plain http to another host carries the credential and TLS keys in the clear: refused unless asked for.
+    [["--console", "http://10.1.2.3:3000"], /plain http to another host.*--insecure-console-url/],
+    [["--console", "http://console.example"], /plain http to another host/],
+    [["--console", "http://localhost:3000", "--console-ca", "/x.pem"], /--console-ca needs an https/],
+    [
+      ["--console", "https://c.example", "--console-ca", "/nonexistent/ca.pem"],
+      /--console-ca .*cannot read it/,
+    ],
   ])("exits 2 with a helpful message for %j", async (args, message) => {
     const agent = spawnAgent(args);
     running.push(agent);
@@ -56,6 +65,41 @@ describe("fulcrum-agent CLI", () => {
     expect(agent.stderr()).toMatch(message);
     expect(agent.stderr()).toMatch(/usage:/);
   });
+
+  it("exits 2 when --console-ca holds no PEM certificate, or a broken one", async () => {
+    const notPem = join(dir, "not-pem.txt");
+    await writeFile(notPem, "hello\n");
+    const broken = join(dir, "broken.pem");
+    await writeFile(broken, "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
+    const cases = [
+      [notPem, /no PEM certificate in it/],
+      [broken, /certificate 1 is not valid/],
+    ] as const;
+    const agents = cases.map(([file]) =>
+      spawnAgent(["--console", "https://c.example", "--console-ca", file]),
+    );
+    running.push(...agents);
+    for (const [i, agent] of agents.entries()) {
+      expect(await agent.exited).toBe(2);
+      expect(agent.stderr()).toMatch(cases[i]![1]);
+    }
+  });
+
+  it("accepts plain http to another host with --insecure-console-url (or its variable), and loopback without", async () => {
+    const stateDir = join(dir, "empty-state");
+    const cases = [
+      [["--console", "http://10.1.2.3:3000", "--insecure-console-url"], {}],
+      [["--console", "http://10.1.2.3:3000"], { FULCRUM_INSECURE_CONSOLE_URL: "1" }],
+      [["--console", "http://[::1]:3000"], {}],
+    ] as const;
+    const agents = cases.map(([args, env]) => spawnAgent([...args, "--state-dir", stateDir], env));
+    running.push(...agents);
+    for (const agent of agents) {
+      // Past the URL check, the next stop is the missing credential.
+      expect(await agent.exited).toBe(2);
+      expect(agent.stderr()).toMatch(/no credential in .*pass --token/);
+    }
+  }, 60_000);
 
   it("exits 2 when a --config file is not a valid snapshot, naming the field", async () => {
     const file = join(dir, "bad.json");

@@ -1,4 +1,16 @@
 import { z } from "zod";
+import { isLoopbackHost } from "./grammar";
+
+/**
+ * The agent's console arguments for `consoleUrl`: `--console URL`, plus
+ * `--insecure-console-url` when it is plain http to another host (the agent
+ * refuses that without the flag, which makes the choice visible).
+ */
+export function agentConsoleArgs(consoleUrl: string): string {
+  const url = new URL(consoleUrl);
+  const insecure = url.protocol === "http:" && !isLoopbackHost(url.hostname);
+  return `--console ${consoleUrl}${insecure ? " --insecure-console-url" : ""}`;
+}
 
 /** Body of POST AGENT_ENROLL_PATH. */
 export const enrollRequestSchema = z.object({

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { agentConsoleArgs } from "../src/enroll";
 import {
   escapeUnprintable,
   isAbsolutePath,
@@ -8,6 +9,7 @@ import {
   isId,
   isIPv4,
   isIPv6,
+  isLoopbackHost,
   isOriginForm,
   isPrintableText,
   isRouteHost,
@@ -246,5 +248,32 @@ describe("escapeUnprintable", () => {
     expect(out).toBe("a\\u000d\\u000ab\\u0000c\\u001bd\\u0085e\\u2028f\\u202eg\\u2069h");
     expect(isPrintableText(out, 1000)).toBe(true);
     expect(escapeUnprintable("plain text é ✓")).toBe("plain text é ✓");
+  });
+});
+
+describe("isLoopbackHost and agentConsoleArgs: plain http only to this machine without the opt-in", () => {
+  it.each([
+    ["localhost", true],
+    ["LOCALHOST.", true],
+    ["api.localhost", true],
+    ["127.0.0.1", true],
+    ["127.255.0.9", true],
+    ["[::1]", true],
+    ["::1", true],
+    ["128.0.0.1", false],
+    ["localhost.example.com", false],
+    ["10.0.0.1", false],
+    ["[::2]", false],
+    ["console.example", false],
+  ])("%s → %s", (host, loopback) => {
+    expect(isLoopbackHost(host)).toBe(loopback);
+  });
+
+  it("adds --insecure-console-url to plain http on another host only", () => {
+    expect(agentConsoleArgs("http://127.0.0.1:3000")).toBe("--console http://127.0.0.1:3000");
+    expect(agentConsoleArgs("https://console.example")).toBe("--console https://console.example");
+    expect(agentConsoleArgs("http://console-host:3000")).toBe(
+      "--console http://console-host:3000 --insecure-console-url",
+    );
   });
 });

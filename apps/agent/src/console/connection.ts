@@ -22,6 +22,7 @@ import { Ring } from "../metrics/ring";
 import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF, sleep } from "../retry/backoff";
 import { type ApplySnapshot, refusedSnapshotVersion } from "../snapshot-applier";
 import { fatalClose, retryAfterMs } from "./close-handling";
+import { type ConsoleTls, consoleCertProblem } from "./console-tls";
 import { consoleEndpoint } from "./endpoints";
 import { rateLimitedDelay } from "./rate-limited-delay";
 import { packStats } from "./stats-pack";
@@ -30,6 +31,8 @@ export type ApplyOutcome = { ok: true; version: number; hash: string } | { ok: f
 
 export interface ConnectionOptions {
   consoleUrl: URL;
+  /** How the console's certificate is verified (wss://); default: Node's roots. */
+  tls?: ConsoleTls;
   credential: string;
   log: Logger;
   hello: () => AgentPayload<"hello">;
@@ -281,6 +284,7 @@ export class ConsoleConnection {
         headers: { authorization: `Bearer ${this.opts.credential}` },
         handshakeTimeout: this.opts.handshakeTimeoutMs ?? 10_000,
         maxPayload: MAX_FRAME_BYTES,
+        ...(this.opts.tls?.ca === undefined ? {} : { ca: this.opts.tls.ca }),
       });
       this.socket = ws;
       const send = <T extends AgentMessageType>(type: T, payload: AgentPayload<T>) => {
@@ -297,7 +301,12 @@ export class ConsoleConnection {
         else send("nack", { version, reason });
       };
 
-      ws.on("error", (e) => log.warn("console connection error", { url: url.href, error: errorMessage(e) }));
+      ws.on("error", (e) => {
+        // A certificate problem does not go away by itself: say what to do, loudly; the back-off still applies.
+        const untrusted = consoleCertProblem(e, this.opts.tls ?? { ca: undefined, caFile: undefined });
+        if (untrusted) log.error(untrusted, { code: "console_cert_untrusted", url: url.href });
+        else log.warn("console connection error", { url: url.href, error: errorMessage(e) });
+      });
       ws.on("unexpected-response", (_req, res) => {
         const code = closeCodeForHttpStatus(res.statusCode) ?? 1006;
         res.resume();

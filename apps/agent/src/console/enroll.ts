@@ -1,6 +1,13 @@
 import { AGENT_ENROLL_PATH, type EnrollResponse, enrollResponseSchema } from "@fulcrum/protocol";
-import { EnrollRejectedError, EnrollUnavailableError, errorMessage } from "../errors";
+import {
+  ConsoleCertUntrustedError,
+  EnrollRejectedError,
+  EnrollUnavailableError,
+  errorMessage,
+} from "../errors";
+import { type ConsoleTls, consoleCertProblem } from "./console-tls";
 import { consoleEndpoint } from "./endpoints";
+import { postJson } from "./post-json";
 
 const ENROLL_TIMEOUT_MS = 15_000;
 
@@ -8,30 +15,33 @@ const ENROLL_TIMEOUT_MS = 15_000;
  * Trades the one-time token for this agent's own credential. A 4xx means the
  * token itself is bad (rejected, fatal); anything else may pass (unavailable, retry).
  */
-export async function enroll(consoleUrl: URL, token: string, name: string): Promise<EnrollResponse> {
+export async function enroll(
+  consoleUrl: URL,
+  token: string,
+  name: string,
+  tls: ConsoleTls,
+): Promise<EnrollResponse> {
   const url = consoleEndpoint(consoleUrl, AGENT_ENROLL_PATH);
-  let res: Response;
+  let res: { status: number; text: string };
   try {
-    res = await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json", accept: "application/json" },
-      body: JSON.stringify({ token, name }),
-      signal: AbortSignal.timeout(ENROLL_TIMEOUT_MS),
-    });
+    res = await postJson(url, { token, name }, tls, ENROLL_TIMEOUT_MS);
   } catch (e) {
-    throw new EnrollUnavailableError(
-      `cannot reach ${url.href}: ${errorMessage((e as { cause?: unknown }).cause ?? e)}`,
-      { cause: e },
-    );
+    const untrusted = consoleCertProblem(e, tls);
+    if (untrusted) throw new ConsoleCertUntrustedError(`${url.href}: ${untrusted}`, { cause: e });
+    throw new EnrollUnavailableError(`cannot reach ${url.href}: ${errorMessage(e)}`, { cause: e });
   }
-  const text = await res.text().catch(() => "");
+  const { text } = res;
   if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) {
     throw new EnrollRejectedError(
       `the console refused the enrollment token (HTTP ${res.status}${text ? `: ${text.slice(0, 200)}` : ""}); ` +
         "create a new token in the console and pass it with --token",
     );
   }
-  if (!res.ok) throw new EnrollUnavailableError(`enrollment at ${url.href} answered HTTP ${res.status}`);
+  if (res.status < 200 || res.status > 299) {
+    const hint =
+      res.status >= 300 && res.status < 400 ? " (a redirect: give --console the URL it points to)" : "";
+    throw new EnrollUnavailableError(`enrollment at ${url.href} answered HTTP ${res.status}${hint}`);
+  }
   let json: unknown;
   try {
     json = JSON.parse(text);

@@ -1,5 +1,6 @@
 "use client";
 
+import { agentConsoleArgs } from "@fulcrum/protocol";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useState } from "react";
@@ -128,7 +129,7 @@ const REPO_STATE_DIR = ".fulcrum-agent";
 function EnrollCommands({ secret }: { secret: string }) {
   // The address this browser reached the console at; a node elsewhere must be able to reach it too.
   const consoleUrl = window.location.origin;
-  const args = `--console ${consoleUrl} --token ${secret}`;
+  const args = `${agentConsoleArgs(consoleUrl)} --token ${secret}`;
   const code = "rounded bg-zinc-100 px-1 font-mono text-[12px] dark:bg-zinc-800";
   return (
     <div className="space-y-4 text-sm">

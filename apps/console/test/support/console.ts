@@ -120,14 +120,15 @@ export async function enrollAgent(
   c: TestConsole,
   clusterId: string,
   name: string,
-  opts: { args?: string[]; env?: Record<string, string>; stateDir?: string } = {},
+  /** consoleUrl: what the agent is given as --console (default the console's own http URL). */
+  opts: { args?: string[]; env?: Record<string, string>; stateDir?: string; consoleUrl?: string } = {},
 ): Promise<{ agent: AgentProcess; stateDir: string; command: string; secret: string }> {
   const token = await callerAs(c, actors.admin).agent.createEnrollmentToken({ clusterId });
   const stateDir = opts.stateDir ?? mkdtempSync(path.join(os.tmpdir(), `fulcrum-${name}-`));
   const agent = spawnAgent(
     [
       "--console",
-      c.url,
+      opts.consoleUrl ?? c.url,
       "--token",
       token.secret,
       "--state-dir",

@@ -1,5 +1,5 @@
 import type { PrismaClient } from "@fulcrum/db";
-import { CloseCode, type EnrollRequest, type EnrollResponse } from "@fulcrum/protocol";
+import { agentConsoleArgs, CloseCode, type EnrollRequest, type EnrollResponse } from "@fulcrum/protocol";
 import { z } from "zod";
 import { ConflictError, NotFoundError, TokenInvalidError } from "../errors";
 import { notifyInTransaction } from "../events/cluster-events";
@@ -59,7 +59,7 @@ export async function createEnrollmentToken(
     });
     return token;
   });
-  const command = `fulcrum-agent --console ${deps.config.publicUrl} --token ${secret}`;
+  const command = `fulcrum-agent ${agentConsoleArgs(deps.config.publicUrl)} --token ${secret}`;
   return { ...token, secret, command };
 }
 
