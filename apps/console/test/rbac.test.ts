@@ -42,6 +42,7 @@ const SPEC: Record<string, { allowed: Who[]; input?: unknown }> = {
   "certificate.rename": { allowed: OPERATORS, input: { id: missing, name: "c2" } },
   "certificate.delete": { allowed: OPERATORS, input: { id: missing } },
   "certificate.acmeList": { allowed: SIGNED_IN, input: { clusterId: missing } },
+  "certificate.ticketKeys": { allowed: SIGNED_IN, input: { clusterId: missing } },
   "certificate.acmeCreate": {
     allowed: OPERATORS,
     input: { clusterId: missing, name: "a", names: ["a.test"] },

@@ -99,6 +99,13 @@ const envSchema = z.object({
   FULCRUM_ACME_EMAIL: z.email("FULCRUM_ACME_EMAIL must be an email address").optional(),
   /** A PEM CA file trusted for the ACME directory connection only (a private or test CA such as Pebble's). */
   FULCRUM_ACME_CA_FILE: z.string().min(1).optional(),
+  /** Minutes between rotations of each cluster's TLS session-ticket keys (default 12 h). */
+  FULCRUM_TICKET_KEY_ROTATION_MINUTES: wholeNumber("FULCRUM_TICKET_KEY_ROTATION_MINUTES", {
+    min: 1,
+    max: 10_080,
+    default: 720,
+    unit: "minutes",
+  }),
   NODE_ENV: z.enum(["development", "production", "test"]).default("production"),
 });
 
@@ -132,6 +139,8 @@ export interface ConsoleConfig {
   agentLimits: AgentLimits;
   /** Automatic certificates; undefined when FULCRUM_ACME_DIRECTORY_URL is unset. */
   acme: AcmeSettings | undefined;
+  /** Time between rotations of each cluster's session-ticket key ring (FULCRUM_TICKET_KEY_ROTATION_MINUTES). */
+  ticketKeyRotationMs: number;
   metrics: {
     retentionDays: number;
     /** Bearer token required by /metrics; undefined: public. */
@@ -187,6 +196,7 @@ export function loadConsoleConfig(env: NodeJS.ProcessEnv, opts: { dev: boolean }
     },
     agentLimits: agentLimitsFromEnv(env),
     acme: acmeSettings(e),
+    ticketKeyRotationMs: e.FULCRUM_TICKET_KEY_ROTATION_MINUTES * 60_000,
     metrics: {
       retentionDays: e.FULCRUM_METRICS_RETENTION_DAYS,
       token: e.FULCRUM_METRICS_TOKEN || undefined,

@@ -3,6 +3,7 @@ import type { Auth } from "./auth/auth";
 import type { ConsoleConfig } from "./config";
 import type { AcmeScheduler } from "./domain/acme/scheduler";
 import type { KeyRing } from "./domain/certificates/key-encryption";
+import type { TicketKeyScheduler } from "./domain/ticket-keys/scheduler";
 import type { TopologyDeps } from "./domain/topology-change";
 import type { AgentGateway } from "./gateway/agent-gateway";
 import type { Logger } from "./logger";
@@ -20,4 +21,6 @@ export interface Services extends TopologyDeps {
   keys: KeyRing;
   /** The ACME scheduler, when FULCRUM_ACME_DIRECTORY_URL is set (woken after a create or "renew now"). */
   acme?: AcmeScheduler;
+  /** Rotates the clusters' session-ticket key rings (domain/ticket-keys/). */
+  ticketKeys: TicketKeyScheduler;
 }

@@ -10,6 +10,8 @@ import { loadConsoleConfig } from "./config";
 import { AcmeScheduler } from "./domain/acme/scheduler";
 import { type KeyRing, keyRing } from "./domain/certificates/key-encryption";
 import { loadTlsMaterial, reencryptCertificateKeys } from "./domain/certificates/material";
+import { currentTicketKeys, type TicketKeyDeps } from "./domain/ticket-keys/ring-store";
+import { TicketKeyScheduler } from "./domain/ticket-keys/scheduler";
 import { startClusterEventRelay } from "./events/cluster-events";
 import { AgentGateway } from "./gateway/agent-gateway";
 import { createRequestHandler } from "./http/handler";
@@ -55,13 +57,26 @@ export async function startConsole(opts: StartOptions): Promise<RunningConsole> 
   const metrics = new MetricsStore({ prisma: db.prisma, log, retentionDays: config.metrics.retentionDays });
   const keys = keyRing(config.secret, config.previousSecrets);
   await reencryptKeysAtStart(db.prisma, keys);
+  // The gateway is made below; rotations reach its agents through this late-bound callback.
+  let gatewayRef: AgentGateway | undefined;
+  const ticketKeyDeps: TicketKeyDeps = {
+    prisma: db.prisma,
+    keys,
+    rotationMs: config.ticketKeyRotationMs,
+    origin: "",
+    onRotated: (clusterId) => gatewayRef?.ticketKeysChanged(clusterId),
+  };
   const gateway = new AgentGateway({
     prisma: db.prisma,
     log,
     stats: metrics,
     limits: config.agentLimits,
     tlsMaterial: (snapshot) => loadTlsMaterial(db.prisma, keys, snapshot),
+    ticketKeys: (clusterId) => currentTicketKeys(ticketKeyDeps, clusterId),
   });
+  gatewayRef = gateway;
+  ticketKeyDeps.origin = gateway.instanceId;
+  const ticketKeys = new TicketKeyScheduler({ ...ticketKeyDeps, log });
   const services: Services = {
     config,
     prisma: db.prisma,
@@ -75,12 +90,14 @@ export async function startConsole(opts: StartOptions): Promise<RunningConsole> 
     log,
     metrics,
     keys,
+    ticketKeys,
   };
   if (config.acme) services.acme = new AcmeScheduler(services, config.acme);
   await bootstrapAdmin(services);
   const relay = await startClusterEventRelay(db, gateway, log);
   metrics.start();
   services.acme?.start();
+  ticketKeys.start();
 
   const pages = opts.pages === false ? undefined : await loadPages(opts);
   const server = http.createServer(
@@ -122,6 +139,7 @@ export async function startConsole(opts: StartOptions): Promise<RunningConsole> 
     services,
     async close() {
       await services.acme?.stop();
+      await ticketKeys.stop();
       await relay.close();
       await gateway.close();
       // Ends live streams and writes the unwritten minutes (the current one too: rollups add up).

@@ -31,6 +31,8 @@ export async function connectFakeAgent(
   c: RunningConsole & { url: string },
   clusterId: string,
   name: string,
+  /** Hello capabilities, e.g. "tls-ticket-keys" to be sent the cluster's ticket-key ring. */
+  capabilities: string[] = [],
 ): Promise<FakeAgent> {
   const token = await callerAs(c, actors.admin).agent.createEnrollmentToken({ clusterId });
   const res = await fetch(`${c.url}${AGENT_ENROLL_PATH}`, {
@@ -90,7 +92,7 @@ export async function connectFakeAgent(
       name,
       softwareVersion: "fake-1",
       protocolVersions: [1],
-      capabilities: [],
+      capabilities,
       appliedVersion: null,
       appliedHash: null,
     }),

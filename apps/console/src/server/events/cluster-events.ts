@@ -15,6 +15,8 @@ export const CLUSTER_EVENTS_CHANNEL = "fulcrum_cluster_events";
 const eventSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("config-changed"), clusterId: z.string(), origin: z.string() }),
   z.object({ type: z.literal("agent-revoked"), agentId: z.string(), origin: z.string() }),
+  /** A cluster's ticket-key ring was rotated (the ring itself is read from the database, never sent here). */
+  z.object({ type: z.literal("ticket-keys-rotated"), clusterId: z.string(), origin: z.string() }),
 ]);
 export type ClusterEvent = z.infer<typeof eventSchema>;
 
@@ -26,8 +28,10 @@ export async function notifyInTransaction(tx: Prisma.TransactionClient, event: C
 export interface EventTarget {
   readonly instanceId: string;
   clusterChanged(clusterId: string): void;
+  /** Sends the cluster's current ticket-key ring to its connected agents. */
+  ticketKeysChanged(clusterId: string): void;
   disconnect(agentId: string, code: number, reason: string): void;
-  /** After a lost LISTEN connection: re-push every cluster with local agents. */
+  /** After a lost LISTEN connection: re-push every cluster (config and ticket keys) with local agents. */
   resync(): void;
 }
 
@@ -50,6 +54,7 @@ export async function startClusterEventRelay(
       }
       if (event.origin === target.instanceId) return;
       if (event.type === "config-changed") target.clusterChanged(event.clusterId);
+      else if (event.type === "ticket-keys-rotated") target.ticketKeysChanged(event.clusterId);
       else target.disconnect(event.agentId, CloseCode.revoked, "agent revoked");
     },
     {

@@ -5,6 +5,7 @@ import {
   decodeAgentMessage,
   encodeConsoleMessage,
   SUPPORTED_PROTOCOL_VERSIONS,
+  TICKET_KEYS_CAPABILITY,
 } from "@fulcrum/protocol";
 import type { RawData, WebSocket } from "ws";
 import type { Logger } from "../logger";
@@ -39,6 +40,8 @@ export interface AgentConnectionDeps {
   log: Logger;
   stats: StatsSink;
   currentFrame: (clusterId: string) => Promise<SnapshotFrame>;
+  /** The encoded `ticketKeys` message of the cluster's current ring; absent: none is sent. */
+  ticketKeysFrame?: (clusterId: string) => Promise<string>;
   status: AgentStatusWriter;
   health: HealthEventBatcher;
   limits: AgentLimits;
@@ -56,6 +59,8 @@ export interface AgentConnectionDeps {
  */
 export class AgentConnection {
   private helloDone = false;
+  /** The agent's hello offered TICKET_KEYS_CAPABILITY (older agents would answer the message with an error). */
+  private takesTicketKeys = false;
   /** Hash of the last snapshot sent or reported applied, so unchanged configs are not re-sent. */
   private lastHash: string | null = null;
   private readonly helloTimer: NodeJS.Timeout;
@@ -116,6 +121,23 @@ export class AgentConnection {
     this.lastHash = current.hash;
     this.reports.sent(current.version);
     this.send(current.frame);
+  }
+
+  /**
+   * Sends the cluster's ticket-key ring (after the welcome, before the
+   * snapshot, and at each rotation). A failure to load it is logged; the
+   * agent keeps the ring it has and the snapshot still goes out.
+   */
+  async pushTicketKeys(): Promise<void> {
+    if (!this.helloDone || this.closing || !this.takesTicketKeys || !this.deps.ticketKeysFrame) return;
+    try {
+      this.send(await this.deps.ticketKeysFrame(this.agent.clusterId));
+    } catch (err) {
+      this.logs.write("error", "ticket-keys", "could not load the cluster's ticket keys", {
+        agent: this.agent.name,
+        err: logSafe(err instanceof Error ? err.message : String(err)),
+      });
+    }
   }
 
   private send(frame: string): void {
@@ -244,6 +266,7 @@ export class AgentConnection {
         }
         clearTimeout(this.helloTimer);
         this.helloDone = true;
+        this.takesTicketKeys = msg.payload.capabilities.includes(TICKET_KEYS_CAPABILITY);
         this.lastHash = msg.payload.appliedHash;
         this.record({
           connectedAt: new Date(),
@@ -259,6 +282,8 @@ export class AgentConnection {
             heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
           }),
         );
+        // The ring first: TLS listeners the snapshot creates start with the cluster's key.
+        await this.pushTicketKeys();
         await this.pushCurrent();
         return;
       }

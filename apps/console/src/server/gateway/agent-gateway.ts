@@ -2,7 +2,14 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { PrismaClient } from "@fulcrum/db";
-import { CloseCode, MAX_AGENT_FRAME_BYTES, type Snapshot, type TlsMaterial } from "@fulcrum/protocol";
+import {
+  CloseCode,
+  encodeConsoleMessage,
+  MAX_AGENT_FRAME_BYTES,
+  type Snapshot,
+  type TicketKeyRing,
+  type TlsMaterial,
+} from "@fulcrum/protocol";
 import { WebSocketServer } from "ws";
 import { SYSTEM_ACTOR } from "../domain/actor";
 import { authenticateAgent } from "../domain/agents";
@@ -40,6 +47,8 @@ export class AgentGateway implements ConfigPublisher, EventTarget {
   private flushScheduled = false;
   private readonly liveness: NodeJS.Timeout;
   private readonly frames: SnapshotFrames;
+  /** Each cluster's encoded `ticketKeys` message, read once per rotation however many agents get it. */
+  private readonly ticketFrames = new Map<string, Promise<string>>();
   private readonly status: AgentStatusWriter;
   private readonly health: HealthEventBatcher;
   private readonly limits: AgentLimits;
@@ -60,6 +69,8 @@ export class AgentGateway implements ConfigPublisher, EventTarget {
       limits?: AgentLimits;
       /** Decrypted key material of a snapshot's certificates (domain/certificates/material.ts). */
       tlsMaterial?: (snapshot: Snapshot) => Promise<TlsMaterial[]>;
+      /** The cluster's session-ticket key ring (domain/ticket-keys/ring-store.ts), created on first use. */
+      ticketKeys?: (clusterId: string) => Promise<TicketKeyRing>;
     },
   ) {
     this.frames = new SnapshotFrames((clusterId) => this.currentSnapshot(clusterId), deps.tlsMaterial);
@@ -137,6 +148,9 @@ export class AgentGateway implements ConfigPublisher, EventTarget {
         log: this.deps.log,
         stats: this.deps.stats ?? discardStats,
         currentFrame: (clusterId) => this.frames.get(clusterId),
+        ...(this.deps.ticketKeys
+          ? { ticketKeysFrame: (clusterId: string) => this.ticketKeysFrame(clusterId) }
+          : {}),
         status: this.status,
         health: this.health,
         limits: this.limits,
@@ -176,6 +190,25 @@ export class AgentGateway implements ConfigPublisher, EventTarget {
     });
   }
 
+  ticketKeysChanged(clusterId: string): void {
+    this.ticketFrames.delete(clusterId);
+    for (const conn of this.connections.values()) {
+      if (conn.agent.clusterId === clusterId) void conn.pushTicketKeys();
+    }
+  }
+
+  private ticketKeysFrame(clusterId: string): Promise<string> {
+    let entry = this.ticketFrames.get(clusterId);
+    if (!entry) {
+      const load = this.deps.ticketKeys!;
+      entry = load(clusterId).then((ring) => encodeConsoleMessage("ticketKeys", ring));
+      // A failed load must not stick.
+      entry.catch(() => this.ticketFrames.delete(clusterId));
+      this.ticketFrames.set(clusterId, entry);
+    }
+    return entry;
+  }
+
   /** 429 with the seconds to wait; the agent backs off at least that long (and at least 30 s). */
   private refuse(
     socket: Duplex,
@@ -192,7 +225,11 @@ export class AgentGateway implements ConfigPublisher, EventTarget {
   }
 
   resync(): void {
-    for (const conn of this.connections.values()) this.clusterChanged(conn.agent.clusterId);
+    const clusters = new Set([...this.connections.values()].map((c) => c.agent.clusterId));
+    for (const id of clusters) {
+      this.ticketKeysChanged(id);
+      this.clusterChanged(id);
+    }
   }
 
   disconnect(agentId: string, code: number, reason: string): void {

@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { AcmeCertificates } from "../../../components/certificates/acme-certificates";
 import { ExpiryBadge } from "../../../components/certificates/expiry";
+import { TicketKeysState } from "../../../components/certificates/ticket-keys-state";
 import { UploadCertificateForm } from "../../../components/certificates/upload-certificate-form";
 import { CertificateIcon, PlusIcon } from "../../../components/icons";
 import {
@@ -167,6 +168,7 @@ export default function CertificatesPage() {
         </Card>
       )}
       <AcmeCertificates clusterId={clusterId} mayWrite={mayWrite} />
+      <TicketKeysState clusterId={clusterId} now={now} />
     </>
   );
 }

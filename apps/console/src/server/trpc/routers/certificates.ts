@@ -21,6 +21,7 @@ import {
   certificateReplaceInput,
   certificateUploadInput,
 } from "../../domain/certificates/schemas";
+import { ticketKeyState } from "../../domain/ticket-keys/ring-store";
 import { procedure, router } from "../init";
 
 /** PEM is text in lines; inspect.ts reads it strictly (base64 between armour lines). */
@@ -46,6 +47,15 @@ export const certificateRouter = router({
   delete: procedure("certificate.write")
     .input(certificateIdInput)
     .mutation(({ ctx, input }) => deleteCertificate(ctx.services, ctx.actor, input.id)),
+  /** The cluster's session-ticket key ring: generation, last and next rotation; never a key. */
+  ticketKeys: procedure("certificate.read")
+    .input(certificateListInput)
+    .query(({ ctx, input }) =>
+      ticketKeyState(
+        { prisma: ctx.services.prisma, rotationMs: ctx.services.config.ticketKeyRotationMs },
+        input.clusterId,
+      ),
+    ),
   /** Automatic (ACME) certificates: status, last error, next attempt. */
   acmeList: procedure("certificate.read")
     .input(acmeListInput)
