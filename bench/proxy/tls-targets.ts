@@ -37,22 +37,27 @@ const KEY_ARGS: Record<KeyType, string[]> = {
 export function makeCert(dir: string, type: KeyType): BenchCert {
   const certFile = join(dir, `${type}.crt`);
   const keyFile = join(dir, `${type}.key`);
-  execFileSync("openssl", [
-    "req",
-    "-x509",
-    ...KEY_ARGS[type],
-    "-nodes",
-    "-keyout",
-    keyFile,
-    "-out",
-    certFile,
-    "-days",
-    "2",
-    "-subj",
-    `/CN=${SERVERNAME}`,
-    "-addext",
-    `subjectAltName=DNS:${SERVERNAME}`,
-  ]);
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      ...KEY_ARGS[type],
+      "-nodes",
+      "-keyout",
+      keyFile,
+      "-out",
+      certFile,
+      "-days",
+      "2",
+      "-subj",
+      `/CN=${SERVERNAME}`,
+      "-addext",
+      `subjectAltName=DNS:${SERVERNAME}`,
+    ],
+    // openssl's key-generation progress dots stay out of the bench output.
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
   const chainPem = readFileSync(certFile, "utf8");
   const keyPem = readFileSync(keyFile, "utf8");
   const pemFile = join(dir, `${type}.pem`);
