@@ -1,3 +1,4 @@
+import cluster from "node:cluster";
 import { parseConfig, USAGE } from "./config";
 import { EXIT_CONFIG, EXIT_REFUSED, fatalClose } from "./console/close-handling";
 import type { NodeEngine } from "./engines/builtin/node-engine";
@@ -9,6 +10,7 @@ import type { BackendHealthProbe } from "./metrics/backend-status";
 import { runConsole } from "./run-console";
 import { runFile } from "./run-file";
 import { SOFTWARE_VERSION } from "./version";
+import { runWorker } from "./workers/worker-main";
 
 const log = createLogger();
 
@@ -98,4 +100,6 @@ function healthProbe(engine: NodeEngine): BackendHealthProbe {
   };
 }
 
-main().catch(fail);
+// A data-plane worker forked by --workers N runs this same entry point (so a bundle needs no second one).
+if (cluster.isWorker) runWorker(log);
+else main().catch(fail);

@@ -1,4 +1,4 @@
-import { hostname } from "node:os";
+import { availableParallelism, hostname } from "node:os";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { enrollRequestSchema, isLoopbackHost } from "@fulcrum/protocol";
@@ -23,6 +23,8 @@ export const USAGE = `usage:
   --stats-buffer N  per-second stats points kept while the console is unreachable (default 900 = 15 min)
 ENGINE:
   --engine NAME        data plane: builtin (default) or haproxy (env FULCRUM_ENGINE)
+  --workers N|auto     builtin engine: data-plane worker processes sharing every listener (default 1,
+                       auto = the cores this process may use; env FULCRUM_WORKERS). HAProxy ignores it (nbthread)
   --haproxy-bin PATH   haproxy executable for --engine haproxy (default haproxy on PATH, env FULCRUM_HAPROXY_BIN)
                        HAProxy's files live in STATE-DIR/haproxy (--config mode too: --state-dir DIR)
 METRICS:
@@ -37,7 +39,12 @@ export interface MetricsConfig {
 export const DEFAULT_STATS_BUFFER = 900;
 
 export const ENGINE_NAMES = ["builtin", "haproxy"] as const;
-export type EngineConfig = { name: "builtin" } | { name: "haproxy"; bin: string; stateDir: string };
+export type EngineConfig =
+  | { name: "builtin"; workers: number; stallMs: number }
+  | { name: "haproxy"; bin: string; stateDir: string };
+
+/** Upper bound of --workers: far above any core count we expect, low enough to stop a typo (--workers 1000). */
+export const MAX_WORKERS = 256;
 
 /** Back-off of re-applying a snapshot refused for a transient reason (e.g. its port is taken). */
 export interface ApplyRetryConfig {
@@ -75,6 +82,11 @@ export type AgentConfig =
 const engineArgs = z.object({
   engine: z.enum(ENGINE_NAMES, { error: "--engine must be builtin or haproxy" }),
   "haproxy-bin": z.string().min(1, "--haproxy-bin must not be empty"),
+  workers: z
+    .string()
+    .regex(/^(\d+|auto)$/, "--workers must be a whole number or auto")
+    .transform((v) => (v === "auto" ? String(Math.min(MAX_WORKERS, availableParallelism())) : v))
+    .pipe(intArg("--workers", 1, MAX_WORKERS)),
 });
 
 const consoleUrl = z
@@ -95,14 +107,15 @@ const fileArgs = z.object({
   name: enrollRequestSchema.shape.name,
 });
 
-const intArg = (flag: string, min: number, max: number) =>
-  z
+function intArg(flag: string, min: number, max: number) {
+  return z
     .string()
     .regex(/^\d+$/, `${flag} must be a whole number`)
     .transform(Number)
     .pipe(
       z.number().int().min(min, `${flag} must be at least ${min}`).max(max, `${flag} must be at most ${max}`),
     );
+}
 
 const metricsArgs = z.object({
   "metrics-port": intArg("--metrics-port", 1, 65535).optional(),
@@ -111,7 +124,11 @@ const metricsArgs = z.object({
   statsIntervalMs: intArg("FULCRUM_STATS_INTERVAL_MS", 10, 60_000).optional(),
   applyRetryBaseMs: intArg("FULCRUM_APPLY_RETRY_BASE_MS", 10, 600_000).optional(),
   applyRetryCapMs: intArg("FULCRUM_APPLY_RETRY_CAP_MS", 10, 3_600_000).optional(),
+  workerStallMs: intArg("FULCRUM_WORKER_STALL_MS", 100, 600_000).optional(),
 });
+
+/** A data-plane worker silent this long (no heartbeat: its event loop is stuck) is killed and restarted. */
+export const DEFAULT_WORKER_STALL_MS = 5000;
 
 function describe(error: z.ZodError): string {
   return error.issues
@@ -143,6 +160,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
         "stats-buffer": { type: "string" },
         engine: { type: "string" },
         "haproxy-bin": { type: "string" },
+        workers: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -158,6 +176,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     statsIntervalMs: env.FULCRUM_STATS_INTERVAL_MS || undefined,
     applyRetryBaseMs: env.FULCRUM_APPLY_RETRY_BASE_MS || undefined,
     applyRetryCapMs: env.FULCRUM_APPLY_RETRY_CAP_MS || undefined,
+    workerStallMs: env.FULCRUM_WORKER_STALL_MS || undefined,
   });
   if (!m.success) throw new ConfigError(describe(m.error));
   const { applyRetryBaseMs: base, applyRetryCapMs: cap } = m.data;
@@ -179,6 +198,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
   const e = engineArgs.safeParse({
     engine: values.engine ?? (env.FULCRUM_ENGINE || "builtin"),
     "haproxy-bin": values["haproxy-bin"] ?? (env.FULCRUM_HAPROXY_BIN || "haproxy"),
+    workers: values.workers ?? (env.FULCRUM_WORKERS || "1"),
   });
   if (!e.success) throw new ConfigError(describe(e.error));
   if (values["haproxy-bin"] !== undefined && e.data.engine !== "haproxy") {
@@ -188,7 +208,11 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
   const engine: EngineConfig =
     e.data.engine === "haproxy"
       ? { name: "haproxy", bin: e.data["haproxy-bin"], stateDir }
-      : { name: "builtin" };
+      : {
+          name: "builtin",
+          workers: e.data.workers,
+          stallMs: m.data.workerStallMs ?? DEFAULT_WORKER_STALL_MS,
+        };
 
   if (values.config !== undefined) {
     const stray = ["console", "console-ca", "insecure-console-url", "token", "stats-buffer"].filter(

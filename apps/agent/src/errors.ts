@@ -62,3 +62,24 @@ export const errorCode = (e: unknown): string =>
 export class TicketKeysInvalidError extends AgentError {
   readonly code = "ticket_keys_invalid";
 }
+
+/**
+ * A data-plane worker refused a snapshot (multi-worker builtin engine). Keeps
+ * the worker's own error code and message, so the NACK reads as it would with
+ * one worker, and whether the refusal may pass by itself (SnapshotRetry).
+ */
+export class WorkerApplyError extends AgentError {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly transient: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/** A data-plane worker exited or stopped answering in the middle of an apply. */
+export class WorkerLostError extends AgentError {
+  readonly code = "worker_lost";
+  readonly transient = true;
+}

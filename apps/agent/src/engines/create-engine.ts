@@ -5,6 +5,7 @@ import type { Logger } from "../log";
 import { NodeEngine } from "./builtin/node-engine";
 import type { Engine } from "./engine";
 import { HaproxyEngine } from "./haproxy/haproxy-engine";
+import { WorkerPoolEngine } from "../workers/worker-pool-engine";
 
 /** `haproxy -v` first line, or a ConfigError saying how to get HAProxy. */
 function haproxyVersion(bin: string): Promise<string> {
@@ -40,7 +41,7 @@ async function findHaproxy(bin: string): Promise<{ bin: string; version: string 
 export async function createEngine(
   config: EngineConfig,
   log: Logger,
-): Promise<{ engine: Engine; capability: string; node?: NodeEngine }> {
+): Promise<{ engine: Engine; capability: string; node?: NodeEngine; workers?: WorkerPoolEngine }> {
   if (config.name === "haproxy") {
     const { bin, version } = await findHaproxy(config.bin);
     log.info("data plane: haproxy", { bin, version, files: `${config.stateDir}/haproxy` });
@@ -49,6 +50,12 @@ export async function createEngine(
       capability: "engine:haproxy",
     };
   }
+  if (config.workers > 1) {
+    const pool = new WorkerPoolEngine({ log, workers: config.workers, stallMs: config.stallMs });
+    await pool.start();
+    return { engine: pool, capability: "engine:builtin", workers: pool };
+  }
+  // One worker: in this process, no extra hop (exactly the engine before --workers existed).
   const node = new NodeEngine({ log });
   return { engine: node, capability: "engine:builtin", node };
 }

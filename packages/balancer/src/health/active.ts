@@ -64,6 +64,15 @@ export class ActiveHealth {
     return null;
   }
 
+  /**
+   * A verdict reached by another instance of the same checks (the agent's
+   * health-leading worker): taken as is, streaks reset. Returns the
+   * transition, or null if the state was already `to`.
+   */
+  adopt(to: "up" | "down"): HealthTransition | null {
+    return this.current === to ? null : this.move(to);
+  }
+
   private move(to: "up" | "down"): HealthTransition {
     const from = this.current;
     this.current = to;

@@ -1,3 +1,4 @@
+import cluster from "node:cluster";
 import type { AddressInfo, Server } from "node:net";
 import type { ListenerProtocol } from "@fulcrum/protocol";
 import type { RouteTable } from "../pools/route-table";
@@ -38,6 +39,13 @@ export const bindKey = (bindAddress: string, port: number) =>
  */
 export const LISTEN_BACKLOG = 4096;
 
+/**
+ * In a data-plane worker (--workers N, workers/) a bind asks the control
+ * process, which binds the address once and shares the listening handle with
+ * every worker (cluster's shared handles); alone, the process binds it itself.
+ */
+export const EXCLUSIVE_BIND = !cluster.isWorker;
+
 /** listen() as a promise that rejects with the bind error (EADDRINUSE, EACCES, ...). */
 export function listen(server: Server, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -51,7 +59,7 @@ export function listen(server: Server, host: string, port: number): Promise<void
     };
     server.once("error", onError);
     server.once("listening", onListening);
-    server.listen({ host, port, exclusive: true, backlog: LISTEN_BACKLOG });
+    server.listen({ host, port, exclusive: EXCLUSIVE_BIND, backlog: LISTEN_BACKLOG });
   });
 }
 

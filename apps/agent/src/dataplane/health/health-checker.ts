@@ -20,6 +20,17 @@ export type HealthChange = (
 const MAX_BODY_BYTES = 64 * 1024;
 
 /**
+ * Who runs the probes when several data-plane workers serve one node
+ * (workers/): the leading worker probes and publishes each verdict; the
+ * others probe nothing and adopt the verdicts they are sent, so a backend sees
+ * the same check traffic with 1 or N workers. Alone: probe, publish nothing.
+ */
+export type HealthRole =
+  | { kind: "alone" }
+  | { kind: "lead"; publish: (checkerId: string, state: "up" | "down", reason: string) => void }
+  | { kind: "follow" };
+
+/**
  * Active checks of one backend address with one set of settings. Shared by
  * every pool that lists the address with identical healthCheck settings; a
  * pool with other settings gets its own checker (and its own verdict).
@@ -45,6 +56,7 @@ export class HealthChecker {
     log: Logger,
     /** The pool's TLS to the backend: checks handshake (and verify) exactly like traffic does. */
     readonly tls: TlsOrigin | undefined = undefined,
+    private readonly role: HealthRole = { kind: "alone" },
   ) {
     this.machine = new ActiveHealth({ rise: settings.rise, fall: settings.fall, initial });
     this.tick = guarded(log, `health check of ${this.key}`, () => this.runOnce());
@@ -68,7 +80,14 @@ export class HealthChecker {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
-    this.schedule();
+    if (this.role.kind !== "follow") this.schedule();
+  }
+
+  /** A follower takes the leader's verdict; transitions are reported as if observed here. */
+  adopt(to: "up" | "down", reason: string): void {
+    const t = this.machine.adopt(to);
+    if (to === "down") this.lastReason = reason;
+    if (t && !(t.from === "unknown" && t.to === "up")) this.onChange(this, t.to, t.from, reason);
   }
 
   stop(): void {
@@ -102,6 +121,7 @@ export class HealthChecker {
       const ok = reason === undefined;
       if (reason !== undefined) this.lastReason = reason;
       const t = this.machine.observe(ok);
+      if (t && this.role.kind === "lead") this.role.publish(this.id, t.to, reason ?? "check passed");
       if (t && !(t.from === "unknown" && t.to === "up")) {
         this.onChange(this, t.to, t.from, reason ?? "check passed");
       }
@@ -232,7 +252,20 @@ export class HealthCheckers {
     private readonly onChange: HealthChange,
     private readonly rng: () => number,
     private readonly log: Logger,
+    private readonly role: HealthRole = { kind: "alone" },
   ) {}
+
+  /** Follower: the leader's verdict for checker `id` (unknown ids: a snapshot not applied here yet; dropped). */
+  adopt(id: string, to: "up" | "down", reason: string): void {
+    (this.live.get(id) ?? this.pending.get(id))?.adopt(to, reason);
+  }
+
+  /** Leader: every live verdict other than "unknown", for a worker that starts after they were reached. */
+  verdicts(): { id: string; state: "up" | "down"; reason: string }[] {
+    return [...this.live.values()]
+      .filter((c) => c.state !== "unknown")
+      .map((c) => ({ id: c.id, state: c.state as "up" | "down", reason: c.lastReason || "check passed" }));
+  }
 
   prepare(address: string, port: number, settings: HealthCheck, tls?: TlsOrigin): HealthChecker | undefined {
     if (settings.type === "none") return undefined;
@@ -243,7 +276,18 @@ export class HealthCheckers {
     // New settings for a known address inherit its verdict: a down backend stays down until proven up.
     let initial: HealthState = "unknown";
     for (const c of this.live.values()) if (c.key === key && c.state === "down") initial = "down";
-    const c = new HealthChecker(id, address, port, settings, initial, this.onChange, this.rng, this.log, tls);
+    const c = new HealthChecker(
+      id,
+      address,
+      port,
+      settings,
+      initial,
+      this.onChange,
+      this.rng,
+      this.log,
+      tls,
+      this.role,
+    );
     this.pending.set(id, c);
     return c;
   }

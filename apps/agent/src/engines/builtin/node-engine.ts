@@ -12,7 +12,7 @@ import { type ListenerConfig, timeoutsFor } from "../../dataplane/frontends/list
 import { NodeHttpListener } from "../../dataplane/frontends/node-http/node-http-listener";
 import { TcpListener } from "../../dataplane/frontends/tcp/tcp-listener";
 import { SharedTicketKey } from "../../dataplane/frontends/tls/ticket-keys";
-import { type HealthChecker, HealthCheckers } from "../../dataplane/health/health-checker";
+import { type HealthChecker, HealthCheckers, type HealthRole } from "../../dataplane/health/health-checker";
 import { type BackendRuntime, monotonicNow } from "../../dataplane/pools/backend-runtime";
 import { BackendRegistry, type BackendState } from "../../dataplane/pools/backend-state";
 import { TlsOrigins } from "../../dataplane/pools/backend-tls";
@@ -27,7 +27,13 @@ import type { Logger } from "../../log";
 import type { AppliedSnapshot, Engine } from "../engine";
 import type { BackendStats, EngineStats, PoolStats } from "../engine-stats";
 import { type HealthEventListener, HealthEvents } from "../health-events";
-import { compileSnapshot } from "./compile";
+import { type CompiledConfig, compileSnapshot } from "./compile";
+
+/** A compiled and bound snapshot waiting for commit() (serve it) or abort() (keep the old one). */
+export interface PreparedApply {
+  commit(): void;
+  abort(): Promise<void>;
+}
 
 export interface NodeEngineOptions {
   log: Logger;
@@ -35,6 +41,8 @@ export interface NodeEngineOptions {
   rng?: () => number;
   /** HTTP front end: "h1" (default, dataplane/frontends/h1/) or "node" (node:http, frontends/node-http/), the reference path. */
   httpFrontEnd?: "h1" | "node";
+  /** With several workers: whether this one probes backends or adopts the leader's verdicts (HealthRole). */
+  health?: HealthRole;
 }
 
 interface DrainWatch {
@@ -66,7 +74,8 @@ export class NodeEngine implements Engine {
   private readonly rng: () => number;
   private readonly httpFrontEnd: "h1" | "node";
   private readonly registry = new BackendRegistry();
-  private readonly checkers: HealthCheckers;
+  /** Active health checks; workers/worker-main.ts relays verdicts between workers through it. */
+  readonly checkers: HealthCheckers;
   private readonly events = new HealthEvents();
   /** Draining backends by key, and the (pool, backend) pairs already reported drained. */
   private draining = new Map<string, DrainWatch[]>();
@@ -84,6 +93,7 @@ export class NodeEngine implements Engine {
       (c, to, _from, reason) => this.healthChanged(c, to, reason),
       this.rng,
       this.log,
+      opts.health,
     );
     this.registry.onIdle((s) => this.backendIdle(s));
     this.events.subscribe((e) => {
@@ -137,11 +147,48 @@ export class NodeEngine implements Engine {
     return run;
   }
 
+  /**
+   * First half of an apply, for the multi-worker engine's all-or-nothing
+   * across workers: compiles and binds, or rejects with the old config still
+   * serving. The caller must then call exactly one of commit() or abort(), and
+   * start no other apply in between (workers/worker-main.ts holds the queue).
+   */
+  prepare(
+    snapshot: Snapshot,
+    tlsMaterial: readonly TlsMaterial[] = [],
+    caBundles: readonly CaBundleMaterial[] = [],
+  ): Promise<PreparedApply> {
+    let release: () => void = () => {};
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    const run = this.queue.then(() => this.prepareNow(snapshot, tlsMaterial, caBundles));
+    this.queue = run.then(
+      () => held,
+      () => {},
+    );
+    return run.then((p) => ({
+      commit: () => {
+        p.commit();
+        release();
+      },
+      abort: () => p.abort().finally(release),
+    }));
+  }
+
   private async applyNow(
     snapshot: Snapshot,
     tlsMaterial: readonly TlsMaterial[],
     caBundles: readonly CaBundleMaterial[],
   ): Promise<void> {
+    (await this.prepareNow(snapshot, tlsMaterial, caBundles)).commit();
+  }
+
+  private async prepareNow(
+    snapshot: Snapshot,
+    tlsMaterial: readonly TlsMaterial[],
+    caBundles: readonly CaBundleMaterial[],
+  ): Promise<PreparedApply> {
     const compiled = compileSnapshot(snapshot, {
       pools: this.shared,
       agents: this.agents,
@@ -210,8 +257,24 @@ export class NodeEngine implements Engine {
       await this.rebind(displaced);
       throw e;
     }
+    return {
+      commit: () => this.commitNow(snapshot, compiled, next, displaced),
+      abort: async () => {
+        compiled.abort();
+        await Promise.all(fresh.map((l) => l.close(0)));
+        await this.rebind(displaced);
+      },
+    };
+  }
 
-    // Commit: nothing below can fail.
+  /** Second half: nothing here can fail. */
+  private commitNow(
+    snapshot: Snapshot,
+    compiled: CompiledConfig,
+    next: Map<string, Listener>,
+    displaced: readonly Listener[],
+  ): void {
+    const tableOf = (l: SnapshotListener) => compiled.tables.get(l.id) as RouteTable;
     compiled.commit();
     for (const l of snapshot.listeners) {
       const listener = next.get(bindKey(l.bindAddress, l.port))!;

@@ -4,7 +4,7 @@ import { dnsListenerSettingsSchema } from "@fulcrum/protocol";
 import type { Logger } from "../../../log";
 import type { RouteTable } from "../../pools/route-table";
 import { countConnection } from "../../stats/counters";
-import { closeServer, type Listener, listen, nextBindId } from "../listener";
+import { closeServer, EXCLUSIVE_BIND, type Listener, listen, nextBindId } from "../listener";
 import type { ListenerConfig } from "../listener-config";
 import { answerQuery, type DnsAnswerContext } from "./answer";
 import { DnsNameIndex } from "./names";
@@ -170,7 +170,7 @@ function bindUdp(
       reject(e);
     };
     socket.once("error", onError);
-    socket.bind({ address, port, exclusive: true }, () => {
+    socket.bind({ address, port, exclusive: EXCLUSIVE_BIND }, () => {
       socket.off("error", onError);
       socket.on("error", (e) => log.error("dns udp socket error", { port, error: e.message }));
       socket.on("message", onMessage);

@@ -2,7 +2,7 @@ import { type AddressInfo, createServer, type Server, type Socket } from "node:n
 import type { Logger } from "../../../log";
 import type { RouteTable } from "../../pools/route-table";
 import { acceptWithOnread, type OnRead, SHARED_READ_BUFFER } from "../../sockets/accept";
-import { LISTEN_BACKLOG } from "../listener";
+import { EXCLUSIVE_BIND, LISTEN_BACKLOG } from "../listener";
 import { ClientConn, type ConnHost } from "./connection";
 import type { H1Options } from "./options";
 import { UpstreamPool } from "./upstream-pool";
@@ -94,7 +94,7 @@ export class H1Server implements ConnHost {
     return new Promise((resolve, reject) => {
       const onError = (e: Error) => reject(e);
       this.server.once("error", onError);
-      this.server.listen({ host, port, exclusive: true, backlog: LISTEN_BACKLOG }, () => {
+      this.server.listen({ host, port, exclusive: EXCLUSIVE_BIND, backlog: LISTEN_BACKLOG }, () => {
         this.server.off("error", onError);
         // TLS sockets read through their TLS layer: only plain ones take the shared read buffer.
         if (this.secureServer === undefined) {

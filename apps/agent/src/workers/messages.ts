@@ -1,0 +1,58 @@
+import type { HealthEvent } from "@fulcrum/protocol";
+import type { Engine } from "../engines/engine";
+import type { EngineStats } from "../engines/engine-stats";
+
+/**
+ * The arguments of Engine.apply, passed to every worker as they are: the
+ * whole snapshot message (snapshot, tlsMaterial and whatever is added next to
+ * them) crosses the IPC channel without this file naming its fields.
+ */
+export type ApplyArgs = Parameters<Engine["apply"]>;
+
+/** A health-check verdict reached by the leading worker (HealthRole "lead"). */
+export interface Verdict {
+  id: string;
+  state: "up" | "down";
+  reason: string;
+}
+
+/** Control process → worker. `seq` pairs a prepare with its answer, commit and abort. */
+export type ToWorker =
+  | { t: "prepare"; seq: number; args: ApplyArgs }
+  | { t: "commit"; seq: number }
+  | { t: "abort"; seq: number }
+  | { t: "verdicts"; verdicts: Verdict[] }
+  | { t: "stop" };
+
+/** Worker → control process. */
+export type FromWorker =
+  | { t: "up" }
+  | { t: "prepared"; seq: number }
+  | { t: "refused"; seq: number; code: string; message: string; transient: boolean }
+  | { t: "committed"; seq: number }
+  | { t: "aborted"; seq: number }
+  | { t: "beat"; stats: EngineStats; cpuMicros: number }
+  | { t: "verdicts"; verdicts: Verdict[] }
+  | { t: "health"; event: HealthEvent };
+
+const FROM_WORKER_TYPES = new Set([
+  "up",
+  "prepared",
+  "refused",
+  "committed",
+  "aborted",
+  "beat",
+  "verdicts",
+  "health",
+]);
+
+/**
+ * Our own child sends these, but a worker with a bug must not crash the
+ * control process: anything without a known `t` is dropped by the caller.
+ */
+export function isFromWorker(m: unknown): m is FromWorker {
+  return typeof m === "object" && m !== null && FROM_WORKER_TYPES.has((m as { t?: unknown }).t as string);
+}
+
+/** Environment a worker is forked with: its index (0 leads health checks) and the test-only refusal hook. */
+export const WORKER_INDEX_ENV = "FULCRUM_WORKER_INDEX";
