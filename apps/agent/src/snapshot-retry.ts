@@ -16,7 +16,8 @@ const TRANSIENT_TEXT = /EADDRINUSE|EADDRNOTAVAIL|Address already in use|Cannot a
 
 export function isTransientApplyError(e: unknown): boolean {
   // A data-plane worker's refusal (workers/) says itself whether it was transient.
-  if (typeof (e as { transient?: unknown })?.transient === "boolean") return (e as { transient: boolean }).transient;
+  if (typeof (e as { transient?: unknown })?.transient === "boolean")
+    return (e as { transient: boolean }).transient;
   for (let c = e, depth = 0; c !== undefined && c !== null && depth < 5; depth++) {
     const code = (c as { code?: unknown }).code;
     if (typeof code === "string" && TRANSIENT_CODES.has(code)) return true;

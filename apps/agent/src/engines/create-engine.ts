@@ -2,10 +2,10 @@ import { execFile } from "node:child_process";
 import type { EngineConfig } from "../config";
 import { ConfigError } from "../errors";
 import type { Logger } from "../log";
+import { WorkerPoolEngine } from "../workers/worker-pool-engine";
 import { NodeEngine } from "./builtin/node-engine";
 import type { Engine } from "./engine";
 import { HaproxyEngine } from "./haproxy/haproxy-engine";
-import { WorkerPoolEngine } from "../workers/worker-pool-engine";
 
 /** `haproxy -v` first line, or a ConfigError saying how to get HAProxy. */
 function haproxyVersion(bin: string): Promise<string> {

@@ -3,6 +3,21 @@ import type { EngineStats } from "./engine-stats";
 
 export type { EngineStats } from "./engine-stats";
 
+/** One data-plane worker as the Agents page and Prometheus show it. */
+export interface WorkerStatus {
+  index: number;
+  pid: number | undefined;
+  /** Running and serving the current snapshot. */
+  up: boolean;
+  /** CPU over the last heartbeat interval, in % of one core. */
+  cpuPercent: number;
+  restarts: number;
+  /** Times it was killed for a stuck event loop (included in restarts). */
+  stalls: number;
+  /** Client connections accepted since it (re)started. */
+  connections: number;
+}
+
 export interface AppliedSnapshot {
   readonly version: number;
   readonly hash: string;
@@ -44,4 +59,6 @@ export interface Engine {
   setTicketKeys?(ring: TicketKeyRing): Promise<void>;
   /** Counters and latency histograms, JSON-serializable. */
   stats?(): EngineStats;
+  /** Data-plane worker processes, when the engine runs several (builtin, --workers N > 1). */
+  workers?(): WorkerStatus[];
 }

@@ -74,6 +74,7 @@ export class AgentMetrics {
       snapshot: this.snapshots.resolve(engine.applied),
       status: this.status,
       agent: { name: this.opts.name, version: this.opts.version },
+      workers: engine.workers?.(),
     });
   }
 

@@ -2,7 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { HISTOGRAM_BUCKETS_PER_DOUBLING, HISTOGRAM_UPPER_BOUNDS, type Snapshot } from "@fulcrum/protocol";
 import { upstreamKey } from "../dataplane/pools/backend-state";
-import type { EngineStats } from "../engines/engine";
+import type { EngineStats, WorkerStatus } from "../engines/engine";
 import { errorMessage } from "../errors";
 import type { Logger } from "../log";
 import type { BackendStatusTracker } from "./backend-status";
@@ -74,12 +74,14 @@ export interface PrometheusInput {
   snapshot: Snapshot | undefined;
   status: BackendStatusTracker;
   agent: { name: string; version: string };
+  /** Data-plane workers (--workers N > 1); absent with one in-process data plane. */
+  workers?: readonly WorkerStatus[] | undefined;
 }
 
 const CODE_CLASSES = ["1xx", "2xx", "3xx", "4xx", "5xx"] as const;
 
 /** Renders the agent's counters (cumulative since start) in the text format. */
-export function renderPrometheus({ stats, snapshot, status, agent }: PrometheusInput): string {
+export function renderPrometheus({ stats, snapshot, status, agent, workers }: PrometheusInput): string {
   const f = (name: string, kind: Kind, help: string) => new Family(name, kind, help);
   const info = f("fulcrum_agent_info", "gauge", "Agent name and software version; always 1.");
   const snapVersion = f(
@@ -268,6 +270,32 @@ export function renderPrometheus({ stats, snapshot, status, agent }: PrometheusI
     }
   }
 
+  const workerUp = f("fulcrum_worker_up", "gauge", "1 while a data-plane worker serves (--workers N > 1).");
+  const workerRestarts = f(
+    "fulcrum_worker_restarts_total",
+    "counter",
+    "Restarts of a data-plane worker after it exited or was killed for a stuck event loop.",
+  );
+  const workerStalls = f(
+    "fulcrum_worker_stalls_total",
+    "counter",
+    "Data-plane workers killed because their heartbeat stopped (stuck event loop).",
+  );
+  const workerCpu = f("fulcrum_worker_cpu_percent", "gauge", "CPU of a data-plane worker, in % of one core.");
+  const workerConnections = f(
+    "fulcrum_worker_connections_total",
+    "counter",
+    "Client connections a data-plane worker accepted since it (re)started.",
+  );
+  for (const w of workers ?? []) {
+    const labels = { worker: String(w.index) };
+    workerUp.add(labels, w.up ? 1 : 0);
+    workerRestarts.add(labels, w.restarts);
+    workerStalls.add(labels, w.stalls);
+    workerCpu.add(labels, w.cpuPercent);
+    workerConnections.add(labels, w.connections);
+  }
+
   const out: string[] = [];
   for (const fam of [
     info,
@@ -295,6 +323,11 @@ export function renderPrometheus({ stats, snapshot, status, agent }: PrometheusI
     statusSet,
     transitions,
     ejections,
+    workerUp,
+    workerRestarts,
+    workerStalls,
+    workerCpu,
+    workerConnections,
   ]) {
     fam.render(out);
   }

@@ -34,7 +34,13 @@ const SECTIONS = ["listeners", "routes", "pools", "backends"] as const;
  * left out, as one engine would leave them out.
  */
 export function mergeStats(live: readonly EngineStats[], departed: EngineStats | undefined): EngineStats {
-  const out: EngineStats = { at: new Date().toISOString(), listeners: {}, routes: {}, pools: {}, backends: {} };
+  const out: EngineStats = {
+    at: new Date().toISOString(),
+    listeners: {},
+    routes: {},
+    pools: {},
+    backends: {},
+  };
   for (const section of SECTIONS) {
     const target = out[section] as unknown as Record<string, Json>;
     for (const s of live) {

@@ -27,7 +27,10 @@ export function runWorker(log: Logger): void {
   const engine = new NodeEngine({
     log,
     health: lead
-      ? { kind: "lead", publish: (id, state, reason) => send({ t: "verdicts", verdicts: [{ id, state, reason }] }) }
+      ? {
+          kind: "lead",
+          publish: (id, state, reason) => send({ t: "verdicts", verdicts: [{ id, state, reason }] }),
+        }
       : { kind: "follow" },
   });
   engine.onHealthEvent((event) => send({ t: "health", event }));
@@ -40,7 +43,13 @@ export function runWorker(log: Logger): void {
       case "prepare": {
         const version = m.args[0].version;
         if (refuse === version) {
-          send({ t: "refused", seq: m.seq, code: "test_refusal", message: `worker ${index} refuses version ${version} (${REFUSE_ENV})`, transient: false });
+          send({
+            t: "refused",
+            seq: m.seq,
+            code: "test_refusal",
+            message: `worker ${index} refuses version ${version} (${REFUSE_ENV})`,
+            transient: false,
+          });
           return;
         }
         engine.prepare(...m.args).then(

@@ -1,13 +1,20 @@
 import cluster, { type Worker } from "node:cluster";
 import type { HealthEvent } from "@fulcrum/protocol";
-import type { AppliedSnapshot, Engine } from "../engines/engine";
+import type { AppliedSnapshot, Engine, WorkerStatus } from "../engines/engine";
 import type { EngineStats } from "../engines/engine-stats";
 import { type HealthEventListener, HealthEvents } from "../engines/health-events";
 import { errorMessage, WorkerApplyError, WorkerLostError } from "../errors";
 import type { Logger } from "../log";
 import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from "../retry/backoff";
 import { mergeStats, withoutGauges } from "./merge-stats";
-import { type ApplyArgs, type FromWorker, isFromWorker, type ToWorker, type Verdict, WORKER_INDEX_ENV } from "./messages";
+import {
+  type ApplyArgs,
+  type FromWorker,
+  isFromWorker,
+  type ToWorker,
+  type Verdict,
+  WORKER_INDEX_ENV,
+} from "./messages";
 
 export interface WorkerPoolOptions {
   log: Logger;
@@ -15,17 +22,6 @@ export interface WorkerPoolOptions {
   /** A worker without a heartbeat for this long is killed and restarted (its event loop is stuck). */
   stallMs: number;
   backoff?: BackoffOptions;
-}
-
-/** One worker's state as the Agents page and Prometheus show it. */
-export interface WorkerStatus {
-  index: number;
-  pid: number | undefined;
-  up: boolean;
-  /** CPU of the last heartbeat interval, in % of one core. */
-  cpuPercent: number;
-  restarts: number;
-  stalls: number;
 }
 
 /** A worker that lived this long before dying restarts without waiting (its back-off starts over). */
@@ -119,7 +115,7 @@ export class WorkerPoolEngine implements Engine {
     return run;
   }
 
-  workerStatus(): WorkerStatus[] {
+  workers(): WorkerStatus[] {
     return this.slots.map((s) => ({
       index: s.index,
       pid: s.worker?.process.pid,
@@ -127,6 +123,7 @@ export class WorkerPoolEngine implements Engine {
       cpuPercent: s.cpuPercent,
       restarts: s.restarts,
       stalls: s.stalls,
+      connections: Object.values(s.stats?.listeners ?? {}).reduce((n, l) => n + l.totalConnections, 0),
     }));
   }
 
@@ -155,16 +152,21 @@ export class WorkerPoolEngine implements Engine {
   /** Two steps over every serving worker: all prepare, then all commit; one refusal aborts all. */
   private async applyAll(args: ApplyArgs): Promise<void> {
     const targets = this.slots.filter((s) => s.serving);
-    if (targets.length === 0) throw new WorkerLostError("no data-plane worker is running (all are restarting)");
+    if (targets.length === 0)
+      throw new WorkerLostError("no data-plane worker is running (all are restarting)");
     const seq = ++this.seq;
     const answers = await Promise.all(targets.map((s) => this.prepareOn(s, seq, args)));
     const refusal = answers.find((a) => a !== "prepared");
     if (refusal !== undefined) {
       await Promise.all(
-        targets.map((s, i) => (answers[i] === "prepared" ? this.ask(s, { t: "abort", seq }, "aborted", seq) : null)),
+        targets.map((s, i) =>
+          answers[i] === "prepared" ? this.ask(s, { t: "abort", seq }, "aborted", seq) : null,
+        ),
       );
       throw refusal === "lost"
-        ? new WorkerLostError("a data-plane worker exited during the apply; every worker keeps the old config")
+        ? new WorkerLostError(
+            "a data-plane worker exited during the apply; every worker keeps the old config",
+          )
         : refusal;
     }
     await Promise.all(targets.map((s) => this.ask(s, { t: "commit", seq }, "committed", seq)));
@@ -174,22 +176,34 @@ export class WorkerPoolEngine implements Engine {
   }
 
   /** "prepared", "lost", or the worker's refusal as an error. */
-  private async prepareOn(s: Slot, seq: number, args: ApplyArgs): Promise<"prepared" | "lost" | WorkerApplyError> {
+  private async prepareOn(
+    s: Slot,
+    seq: number,
+    args: ApplyArgs,
+  ): Promise<"prepared" | "lost" | WorkerApplyError> {
     let refused: WorkerApplyError | undefined;
-    const answer = await this.wait(s, (m) => {
-      if (m === "lost") return "lost";
-      if (m.t === "prepared" && m.seq === seq) return "prepared";
-      if (m.t === "refused" && m.seq === seq) {
-        refused = new WorkerApplyError(m.code, m.message, m.transient);
-        return "refused";
-      }
-      return undefined;
-    }, () => this.send(s, { t: "prepare", seq, args }));
+    const answer = await this.wait(
+      s,
+      (m) => {
+        if (m === "lost") return "lost";
+        if (m.t === "prepared" && m.seq === seq) return "prepared";
+        if (m.t === "refused" && m.seq === seq) {
+          refused = new WorkerApplyError(m.code, m.message, m.transient);
+          return "refused";
+        }
+        return undefined;
+      },
+      () => this.send(s, { t: "prepare", seq, args }),
+    );
     return answer === "refused" ? refused! : answer;
   }
 
   private async ask(s: Slot, m: ToWorker, reply: "committed" | "aborted", seq: number): Promise<void> {
-    await this.wait(s, (x) => (x === "lost" || (x.t === reply && x.seq === seq) ? true : undefined), () => this.send(s, m));
+    await this.wait(
+      s,
+      (x) => (x === "lost" || (x.t === reply && x.seq === seq) ? true : undefined),
+      () => this.send(s, m),
+    );
   }
 
   /** Resolves with the first non-undefined `pick` of a message from `s` (or of "lost" when it exits). */
@@ -269,7 +283,8 @@ export class WorkerPoolEngine implements Engine {
         return;
       }
       await this.ask(s, { t: "commit", seq }, "committed", seq);
-      if (s.index !== 0 && this.verdicts.size > 0) this.send(s, { t: "verdicts", verdicts: [...this.verdicts.values()] });
+      if (s.index !== 0 && this.verdicts.size > 0)
+        this.send(s, { t: "verdicts", verdicts: [...this.verdicts.values()] });
     }
     if (s.worker === worker && !worker.isDead()) s.serving = true;
   }
@@ -279,7 +294,9 @@ export class WorkerPoolEngine implements Engine {
     switch (m.t) {
       case "beat": {
         const now = Date.now();
-        if (s.cpuMicros > 0) s.cpuPercent = Math.round(((m.cpuMicros - s.cpuMicros) / 10 / Math.max(1, now - s.lastBeat)) * 10) / 10;
+        if (s.cpuMicros > 0)
+          s.cpuPercent =
+            Math.round(((m.cpuMicros - s.cpuMicros) / 10 / Math.max(1, now - s.lastBeat)) * 10) / 10;
         s.cpuMicros = m.cpuMicros;
         s.lastBeat = now;
         s.stats = m.stats;
@@ -316,7 +333,11 @@ export class WorkerPoolEngine implements Engine {
     if (s.worker !== worker) return;
     for (const w of [...s.waiters]) w("lost");
     s.waiters.clear();
-    if (s.stats) this.departed = mergeStats([withoutGauges(s.stats), ...(this.departed ? [this.departed] : [])], undefined);
+    if (s.stats)
+      this.departed = mergeStats(
+        [withoutGauges(s.stats), ...(this.departed ? [this.departed] : [])],
+        undefined,
+      );
     s.stats = undefined;
     s.serving = false;
     s.alive = false;
