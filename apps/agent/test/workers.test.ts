@@ -24,11 +24,22 @@ interface Backend {
   hits: number;
   healthHits: number;
   healthStatus: number;
+  delayMs: number;
+  inFlight: number;
+  maxInFlight: number;
   close(): Promise<void>;
 }
 
 async function startBackend(name: string): Promise<Backend> {
-  const b = { name, hits: 0, healthHits: 0, healthStatus: 200 } as Backend;
+  const b = {
+    name,
+    hits: 0,
+    healthHits: 0,
+    healthStatus: 200,
+    delayMs: 0,
+    inFlight: 0,
+    maxInFlight: 0,
+  } as Backend;
   const server: Server = createServer((req, res) => {
     req.resume();
     if (req.url === "/health") {
@@ -38,7 +49,12 @@ async function startBackend(name: string): Promise<Backend> {
       return;
     }
     b.hits++;
-    res.end(name);
+    b.inFlight++;
+    b.maxInFlight = Math.max(b.maxInFlight, b.inFlight);
+    setTimeout(() => {
+      b.inFlight--;
+      res.end(name);
+    }, b.delayMs);
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   b.port = (server.address() as AddressInfo).port;
@@ -123,6 +139,7 @@ describe("--workers 2", () => {
   let b: Backend;
   let agent: AgentProcess;
   let version = 1;
+  const refusedVersion = 50;
 
   const serve = async (s: Snapshot) => {
     await writeFile(file, JSON.stringify(s));
@@ -136,7 +153,7 @@ describe("--workers 2", () => {
       [],
       pool,
     );
-  const reload = async (s: Snapshot, expect: RegExp) => {
+  const reload = async (s: Snapshot, expect = new RegExp(`applied snapshot version=${s.version} `)) => {
     await serve(s);
     const mark = agent.stderr().length;
     agent.child.kill("SIGHUP");
@@ -153,7 +170,7 @@ describe("--workers 2", () => {
     await serve(snapshot([a]));
     agent = spawnAgent(["--config", file, "--workers", "2", "--metrics-port", String(metricsPort)], {
       // Worker 1 refuses snapshot version 3 (test-only hook): one refusal must keep the old config everywhere.
-      FULCRUM_TEST_WORKER_REFUSE: "1:3",
+      FULCRUM_TEST_WORKER_REFUSE: `1:${refusedVersion}`,
     });
     await agent.waitFor(/applied snapshot version=1/, 60_000);
   }, 90_000);
@@ -184,10 +201,10 @@ describe("--workers 2", () => {
   }, 60_000);
 
   it("keeps the old config on every worker when one worker refuses a snapshot", async () => {
-    await reload(snapshot([a]), /applied snapshot version=2/);
-    expect(version).toBe(3);
-    // Version 3 sends everything to b; worker 1 refuses it (test-only hook), worker 0 had prepared it.
-    await reload(snapshot([b]), /snapshot rejected.*version=3.*test_refusal/);
+    await reload(snapshot([a]));
+    // Next version sends everything to b; worker 1 refuses it (test-only hook), worker 0 had prepared it.
+    version = refusedVersion;
+    await reload(snapshot([b]), new RegExp(`snapshot rejected.*version=${refusedVersion}.*test_refusal`));
     const before = perWorker(await metrics(metricsPort), "fulcrum_worker_connections_total");
     const bodies = await burst(port, 60, 8);
     expect(new Set(bodies)).toEqual(new Set(["a"]));
@@ -196,12 +213,12 @@ describe("--workers 2", () => {
       [0, 1].every((i) => (m.get(i) ?? 0) > (before.get(i) ?? 0)),
     );
     expect(both).toBe(true);
-    expect(agent.stderr()).not.toMatch(/applied snapshot version=3/);
+    expect(agent.stderr()).not.toMatch(new RegExp(`applied snapshot version=${refusedVersion} `));
   }, 60_000);
 
   it("probes backends from one worker only, and every worker follows its verdicts", async () => {
     const hc = { type: "http" as const, path: "/health", intervalMs: 100, timeoutMs: 500, fall: 2, rise: 1 };
-    await reload(snapshot([a, b], { healthCheck: hc }), /applied snapshot version=4/);
+    await reload(snapshot([a, b], { healthCheck: hc }));
     const rate2 = await checkRate(a);
     // The same pool on an agent with one (in-process) data plane, against its own backend.
     const c = await startBackend("c");
@@ -239,6 +256,29 @@ describe("--workers 2", () => {
     expect(both).toBe(true);
     a.healthStatus = 200;
   }, 120_000);
+
+  it("holds a per-backend connection limit across workers (each worker enforces its share)", async () => {
+    a.healthStatus = 200;
+    await reload(
+      snapshot([a], { limits: { maxConnectionsPerBackend: 4, queueSize: 100, queueTimeoutMs: 20_000 } }),
+    );
+    a.delayMs = 150;
+    a.maxInFlight = 0;
+    const before = perWorker(await metrics(metricsPort), "fulcrum_worker_connections_total");
+    try {
+      const bodies = await burst(port, 60, 24);
+      expect(bodies.filter((x) => x !== "a")).toEqual([]);
+    } finally {
+      a.delayMs = 0;
+    }
+    // Exact bound: 2 workers × floor(4 / 2). Both workers took part (else the bound proves nothing).
+    expect(a.maxInFlight).toBeLessThanOrEqual(4);
+    expect(a.maxInFlight).toBeGreaterThanOrEqual(3);
+    const both = await pollWorkers(metricsPort, "fulcrum_worker_connections_total", (m) =>
+      [0, 1].every((i) => (m.get(i) ?? 0) > (before.get(i) ?? 0)),
+    );
+    expect(both).toBe(true);
+  }, 60_000);
 
   it("restarts a worker killed with kill -9 under load while the other keeps serving", async () => {
     const [, victim] = workerPids(agent.child.pid!);

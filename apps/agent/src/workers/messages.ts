@@ -56,3 +56,5 @@ export function isFromWorker(m: unknown): m is FromWorker {
 
 /** Environment a worker is forked with: its index (0 leads health checks) and the test-only refusal hook. */
 export const WORKER_INDEX_ENV = "FULCRUM_WORKER_INDEX";
+/** How many workers the node runs (connection limits are split between them). */
+export const WORKER_COUNT_ENV = "FULCRUM_WORKER_COUNT";

@@ -2,7 +2,7 @@ import { NodeEngine, type PreparedApply } from "../engines/builtin/node-engine";
 import { errorCode, errorMessage } from "../errors";
 import type { Logger } from "../log";
 import { isTransientApplyError } from "../snapshot-retry";
-import { type FromWorker, type ToWorker, WORKER_INDEX_ENV } from "./messages";
+import { type FromWorker, type ToWorker, WORKER_COUNT_ENV, WORKER_INDEX_ENV } from "./messages";
 
 /** How often a worker proves its event loop turns (and sends its counters). */
 export const BEAT_INTERVAL_MS = 250;
@@ -26,6 +26,7 @@ export function runWorker(log: Logger): void {
   const lead = index === 0;
   const engine = new NodeEngine({
     log,
+    workerCount: Number(process.env[WORKER_COUNT_ENV] ?? "1"),
     health: lead
       ? {
           kind: "lead",

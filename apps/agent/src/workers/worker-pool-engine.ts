@@ -13,6 +13,7 @@ import {
   isFromWorker,
   type ToWorker,
   type Verdict,
+  WORKER_COUNT_ENV,
   WORKER_INDEX_ENV,
 } from "./messages";
 
@@ -236,7 +237,10 @@ export class WorkerPoolEngine implements Engine {
 
   /** Forks the worker of `s`; resolves once it is up and, if a snapshot serves, serves it too. */
   private fork(s: Slot): Promise<void> {
-    const worker = cluster.fork({ [WORKER_INDEX_ENV]: String(s.index) });
+    const worker = cluster.fork({
+      [WORKER_INDEX_ENV]: String(s.index),
+      [WORKER_COUNT_ENV]: String(this.slots.length),
+    });
     s.worker = worker;
     s.serving = false;
     s.alive = false;

@@ -45,6 +45,7 @@ export class BackendRuntime implements BackendView, LeasedBackend {
     private readonly slowStartMs: number,
     poolLimit: number,
     readonly tls: TlsOrigin | undefined,
+    workerCount = 1,
   ) {
     this.id = b.id;
     this.name = b.name;
@@ -55,7 +56,10 @@ export class BackendRuntime implements BackendView, LeasedBackend {
     this.backup = b.backup;
     this.key = shared.key;
     this.connKey = connKeyOf(shared.key, tls);
-    this.maxConnections = b.maxConnections ?? (poolLimit > 0 ? poolLimit : undefined);
+    const limit = b.maxConnections ?? (poolLimit > 0 ? poolLimit : undefined);
+    // With N data-plane workers each holds 1/N of the limit, so the node never exceeds it
+    // (rounded down; at least 1 per worker, so a limit below N allows N).
+    this.maxConnections = limit === undefined ? undefined : Math.max(1, Math.floor(limit / workerCount));
   }
 
   get healthy(): boolean {

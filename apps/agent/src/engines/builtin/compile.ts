@@ -71,6 +71,8 @@ export interface CompileContext {
   readonly caBundles: ReadonlyMap<string, CaBundleMaterial>;
   /** Pools' TLS to backends, kept across snapshots while the settings hold (sessions survive a reload). */
   readonly tlsOrigins: TlsOrigins;
+  /** Data-plane workers of this node (--workers): connection limits are split between them. */
+  readonly workerCount?: number;
 }
 
 export interface CompiledConfig {
@@ -182,6 +184,7 @@ export function compileSnapshot(snapshot: Snapshot, ctx: CompileContext): Compil
           p.slowStartMs,
           p.limits.maxConnectionsPerBackend,
           tls,
+          ctx.workerCount,
         );
       });
       const runtime = new PoolRuntime(p.id, p.name, p.policy, policy, backends, p, sh, keyOf, ctx.env);

@@ -43,6 +43,8 @@ export interface NodeEngineOptions {
   httpFrontEnd?: "h1" | "node";
   /** With several workers: whether this one probes backends or adopts the leader's verdicts (HealthRole). */
   health?: HealthRole;
+  /** Data-plane workers of this node, this one included (default 1): each enforces 1/N of a connection limit. */
+  workerCount?: number;
 }
 
 interface DrainWatch {
@@ -73,6 +75,7 @@ export class NodeEngine implements Engine {
   private readonly log: Logger;
   private readonly rng: () => number;
   private readonly httpFrontEnd: "h1" | "node";
+  private readonly workerCount: number;
   private readonly registry = new BackendRegistry();
   /** Active health checks; workers/worker-main.ts relays verdicts between workers through it. */
   readonly checkers: HealthCheckers;
@@ -89,6 +92,7 @@ export class NodeEngine implements Engine {
     this.agents = new UpstreamAgents(this.timeouts);
     this.rng = opts.rng ?? Math.random;
     this.httpFrontEnd = opts.httpFrontEnd ?? "h1";
+    this.workerCount = opts.workerCount ?? 1;
     this.checkers = new HealthCheckers(
       (c, to, _from, reason) => this.healthChanged(c, to, reason),
       this.rng,
@@ -203,6 +207,7 @@ export class NodeEngine implements Engine {
       caBundles: new Map(caBundles.map((b) => [b.id, b])),
       tlsOrigins: this.tlsOrigins,
       timeouts: this.timeouts,
+      workerCount: this.workerCount,
       env: { log: this.log, emit: (e) => this.events.emit(e) },
     });
     const tableOf = (l: SnapshotListener) => compiled.tables.get(l.id) as RouteTable;
