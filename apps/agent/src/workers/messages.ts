@@ -9,6 +9,15 @@ import type { EngineStats } from "../engines/engine-stats";
  */
 export type ApplyArgs = Parameters<Engine["apply"]>;
 
+/**
+ * Engine methods besides apply that change what workers serve (the ticket-key
+ * ring, and whatever joins it): forwarded to every worker, and the last call of
+ * each replayed to a worker that starts later.
+ */
+export const FORWARDED_CALLS = ["setTicketKeys"] as const;
+export type ForwardedCall = (typeof FORWARDED_CALLS)[number];
+export type ForwardedArgs<M extends ForwardedCall> = Parameters<NonNullable<Engine[M]>>;
+
 /** A health-check verdict reached by the leading worker (HealthRole "lead"). */
 export interface Verdict {
   id: string;
@@ -22,6 +31,7 @@ export type ToWorker =
   | { t: "commit"; seq: number }
   | { t: "abort"; seq: number }
   | { t: "verdicts"; verdicts: Verdict[] }
+  | { t: "call"; seq: number; method: ForwardedCall; args: unknown[] }
   | { t: "stop" };
 
 /** Worker → control process. */
@@ -30,6 +40,7 @@ export type FromWorker =
   | { t: "prepared"; seq: number }
   | { t: "refused"; seq: number; code: string; message: string; transient: boolean }
   | { t: "committed"; seq: number }
+  | { t: "called"; seq: number; error?: { code: string; message: string } }
   | { t: "aborted"; seq: number }
   | { t: "beat"; stats: EngineStats; cpuMicros: number }
   | { t: "verdicts"; verdicts: Verdict[] }
@@ -40,6 +51,7 @@ const FROM_WORKER_TYPES = new Set([
   "prepared",
   "refused",
   "committed",
+  "called",
   "aborted",
   "beat",
   "verdicts",

@@ -2,7 +2,13 @@ import { NodeEngine, type PreparedApply } from "../engines/builtin/node-engine";
 import { errorCode, errorMessage } from "../errors";
 import type { Logger } from "../log";
 import { isTransientApplyError } from "../snapshot-retry";
-import { type FromWorker, type ToWorker, WORKER_COUNT_ENV, WORKER_INDEX_ENV } from "./messages";
+import {
+  FORWARDED_CALLS,
+  type FromWorker,
+  type ToWorker,
+  WORKER_COUNT_ENV,
+  WORKER_INDEX_ENV,
+} from "./messages";
 
 /** How often a worker proves its event loop turns (and sends its counters). */
 export const BEAT_INTERVAL_MS = 250;
@@ -78,6 +84,15 @@ export function runWorker(log: Logger): void {
         const p = prepared.get(m.seq);
         prepared.delete(m.seq);
         void (p?.abort() ?? Promise.resolve()).finally(() => send({ t: "aborted", seq: m.seq }));
+        return;
+      }
+      case "call": {
+        if (!FORWARDED_CALLS.includes(m.method)) return;
+        const call = engine[m.method].bind(engine) as (...a: unknown[]) => Promise<void>;
+        call(...m.args).then(
+          () => send({ t: "called", seq: m.seq }),
+          (e) => send({ t: "called", seq: m.seq, error: { code: errorCode(e), message: errorMessage(e) } }),
+        );
         return;
       }
       case "verdicts":

@@ -9,6 +9,8 @@ import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from "../retry/bac
 import { mergeStats, withoutGauges } from "./merge-stats";
 import {
   type ApplyArgs,
+  type ForwardedArgs,
+  type ForwardedCall,
   type FromWorker,
   isFromWorker,
   type ToWorker,
@@ -67,6 +69,8 @@ export class WorkerPoolEngine implements Engine {
   private departed: EngineStats | undefined;
   /** The leading worker's verdicts by checker id, for workers that start later. */
   private verdicts = new Map<string, Verdict>();
+  /** The last successful forwarded call of each kind (FORWARDED_CALLS), for workers that start later. */
+  private calls = new Map<ForwardedCall, unknown[]>();
   /** Drained reports per pool|backend: forwarded once every serving worker has drained it. */
   private drainedBy = new Map<string, Set<number>>();
   private readonly watchdog: NodeJS.Timeout;
@@ -108,6 +112,38 @@ export class WorkerPoolEngine implements Engine {
 
   onHealthEvent(listener: HealthEventListener): () => void {
     return this.events.subscribe(listener);
+  }
+
+  setTicketKeys(...args: ForwardedArgs<"setTicketKeys">): Promise<void> {
+    return this.forward("setTicketKeys", args);
+  }
+
+  /** Every serving worker runs `method`; it is remembered (and replayed to later workers) only if all did. */
+  private forward(method: ForwardedCall, args: unknown[]): Promise<void> {
+    const run = this.queue.then(async () => {
+      const targets = this.slots.filter((s) => s.serving);
+      const results = await Promise.all(targets.map((s) => this.callOn(s, method, args)));
+      const failed = results.find((r) => r !== undefined);
+      if (failed === "lost") throw new WorkerLostError(`a data-plane worker exited during ${method}`);
+      if (failed) throw new WorkerApplyError(failed.code, failed.message, false);
+      this.calls.set(method, args);
+    });
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  /** undefined when done; the worker's error; or "lost". */
+  private callOn(
+    s: Slot,
+    method: ForwardedCall,
+    args: unknown[],
+  ): Promise<{ code: string; message: string } | "lost" | undefined> {
+    const seq = ++this.seq;
+    return this.wait(
+      s,
+      (m) => (m === "lost" ? "lost" : m.t === "called" && m.seq === seq ? (m.error ?? null) : undefined),
+      () => this.send(s, { t: "call", seq, method, args }),
+    ).then((r) => (r === null ? undefined : r));
   }
 
   apply(...args: ApplyArgs): Promise<void> {
@@ -273,6 +309,16 @@ export class WorkerPoolEngine implements Engine {
   /** A (re)started worker serves the current snapshot and the leader's verdicts before it counts as serving. */
   private async catchUp(s: Slot, worker: Worker): Promise<void> {
     if (s.worker !== worker || worker.isDead()) return;
+    for (const [method, args] of this.calls) {
+      const r = await this.callOn(s, method, args);
+      if (r !== undefined) {
+        this.opts.log.error(`restarted data-plane worker refused ${method}; restarting it`, {
+          worker: s.index,
+        });
+        worker.process.kill("SIGKILL");
+        return;
+      }
+    }
     const cur = this.current;
     if (cur) {
       const seq = ++this.seq;
