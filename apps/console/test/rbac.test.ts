@@ -41,6 +41,9 @@ const SPEC: Record<string, { allowed: Who[]; input?: unknown }> = {
   "certificate.replace": { allowed: OPERATORS, input: { id: missing, chainPem: "x", keyPem: "x" } },
   "certificate.rename": { allowed: OPERATORS, input: { id: missing, name: "c2" } },
   "certificate.delete": { allowed: OPERATORS, input: { id: missing } },
+  "certificate.caList": { allowed: SIGNED_IN, input: { clusterId: missing } },
+  "certificate.caUpload": { allowed: OPERATORS, input: { clusterId: missing, name: "ca", pem: "x" } },
+  "certificate.caDelete": { allowed: OPERATORS, input: { id: missing } },
   "certificate.acmeList": { allowed: SIGNED_IN, input: { clusterId: missing } },
   "certificate.ticketKeys": { allowed: SIGNED_IN, input: { clusterId: missing } },
   "certificate.acmeCreate": {

@@ -8,6 +8,7 @@ import { createAuth } from "./auth/auth";
 import { bootstrapAdmin } from "./auth/bootstrap";
 import { loadConsoleConfig } from "./config";
 import { AcmeScheduler } from "./domain/acme/scheduler";
+import { loadCaBundles } from "./domain/certificates/ca-bundles";
 import { type KeyRing, keyRing } from "./domain/certificates/key-encryption";
 import { loadTlsMaterial, reencryptCertificateKeys } from "./domain/certificates/material";
 import { currentTicketKeys, type TicketKeyDeps } from "./domain/ticket-keys/ring-store";
@@ -73,6 +74,7 @@ export async function startConsole(opts: StartOptions): Promise<RunningConsole> 
     limits: config.agentLimits,
     tlsMaterial: (snapshot) => loadTlsMaterial(db.prisma, keys, snapshot),
     ticketKeys: (clusterId) => currentTicketKeys(ticketKeyDeps, clusterId),
+    caBundles: (snapshot) => loadCaBundles(db.prisma, snapshot.caBundles),
   });
   gatewayRef = gateway;
   ticketKeyDeps.origin = gateway.instanceId;

@@ -10,6 +10,12 @@ import { poolInput, poolUpdate } from "../../server/domain/schemas";
 import { useChangeDialog } from "../changes/change-dialog";
 import { Fieldset, FormActions, FormError, SelectField, TextField } from "../form";
 import { Button } from "../ui";
+import {
+  BACKEND_TLS_FIELDS,
+  BackendTlsFields,
+  backendTlsFromForm,
+  readBackendTls,
+} from "./backend-tls-fields";
 import { EngineSupportTable } from "./engine-support-table";
 import { FAILOVER_FIELDS, FailoverFields, failoverFromForm, readFailover } from "./failover-fields";
 import { HashOptionsFields, hashOptionsFromForm, readHashOptions } from "./hash-options";
@@ -28,6 +34,7 @@ const SHOWN = [
   "persistence.cookieName",
   "policyOptions.keyName",
   ...FAILOVER_FIELDS,
+  ...BACKEND_TLS_FIELDS,
 ] as const;
 
 /** Create a pool (no `pool`) or edit one. */
@@ -79,6 +86,7 @@ export function PoolForm({
       healthCheck,
       persistence,
       ...failoverFromForm(f, fo0),
+      tls: backendTlsFromForm(f),
     };
     // Validated here with the server's schema, then dry-run: the dialog shows the
     // effect and diff, applies on confirm and follows the rollout.
@@ -235,6 +243,7 @@ export function PoolForm({
         </div>
       </Fieldset>
       <FailoverFields value={fo0} errors={errors} />
+      <BackendTlsFields clusterId={clusterId} value={readBackendTls(pool?.tls)} errors={errors} />
       <details className="rounded-md border border-zinc-200 px-3 py-2 text-sm dark:border-zinc-800">
         <summary className="cursor-pointer font-medium">Which engines run these options</summary>
         <p className="my-2 text-xs text-zinc-500 dark:text-zinc-400">

@@ -5,7 +5,7 @@ import type { Actor } from "./actor";
 
 /** Reads one cluster's topology in the shape the compiler takes. */
 export async function readTopology(tx: Prisma.TransactionClient, clusterId: string): Promise<TopologyRows> {
-  const [listeners, pools, certificates, acmeChallenges] = await Promise.all([
+  const [listeners, pools, certificates, acmeChallenges, caBundles] = await Promise.all([
     tx.listener.findMany({ where: { clusterId }, include: { routes: true } }),
     tx.pool.findMany({ where: { clusterId }, include: { backends: true } }),
     // Public facts only: key material never enters a config version.
@@ -17,8 +17,10 @@ export async function readTopology(tx: Prisma.TransactionClient, clusterId: stri
       where: { clusterId },
       select: { token: true, keyAuthorization: true, host: true },
     }),
+    // By fingerprint only: the PEM travels beside the snapshot, never in a config version.
+    tx.caBundle.findMany({ where: { clusterId }, select: { id: true, fingerprint: true } }),
   ]);
-  return { listeners, pools, certificates, acmeChallenges };
+  return { listeners, pools, certificates, acmeChallenges, caBundles };
 }
 
 /**

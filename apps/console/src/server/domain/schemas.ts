@@ -1,4 +1,5 @@
 import {
+  backendTlsSchema,
   consistentHashOptionsSchema,
   dnsListenerSettingsSchema,
   healthCheckSchema,
@@ -291,6 +292,8 @@ const poolFields = z.object({
   outlierDetection: outlierDetectionSchema.default(outlierDetectionSchema.parse({})),
   retries: retriesSchema.default(retriesSchema.parse({})),
   limits: poolLimitsSchema.default(poolLimitsSchema.parse({})),
+  /** TLS to the backends; null: plain TCP. Its CA bundle and client certificate must exist (the publish gate checks). */
+  tls: backendTlsSchema.nullable().default(null),
 });
 /** Options are checked against the policy they belong to, and reported under `policyOptions.*`. */
 function checkPolicyOptions(

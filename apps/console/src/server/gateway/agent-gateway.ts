@@ -3,6 +3,7 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { PrismaClient } from "@fulcrum/db";
 import {
+  type CaBundleMaterial,
   CloseCode,
   encodeConsoleMessage,
   MAX_AGENT_FRAME_BYTES,
@@ -71,9 +72,15 @@ export class AgentGateway implements ConfigPublisher, EventTarget {
       tlsMaterial?: (snapshot: Snapshot) => Promise<TlsMaterial[]>;
       /** The cluster's session-ticket key ring (domain/ticket-keys/ring-store.ts), created on first use. */
       ticketKeys?: (clusterId: string) => Promise<TicketKeyRing>;
+      /** The PEM of a snapshot's CA bundles (domain/certificates/ca-bundles.ts). */
+      caBundles?: (snapshot: Snapshot) => Promise<CaBundleMaterial[]>;
     },
   ) {
-    this.frames = new SnapshotFrames((clusterId) => this.currentSnapshot(clusterId), deps.tlsMaterial);
+    this.frames = new SnapshotFrames(
+      (clusterId) => this.currentSnapshot(clusterId),
+      deps.tlsMaterial,
+      deps.caBundles,
+    );
     this.limits = deps.limits ?? DEFAULT_AGENT_LIMITS;
     this.status = new AgentStatusWriter(deps);
     this.health = new HealthEventBatcher(deps.stats ?? discardStats);

@@ -1,4 +1,9 @@
-import { encodeConsoleMessage, type Snapshot, type TlsMaterial } from "@fulcrum/protocol";
+import {
+  type CaBundleMaterial,
+  encodeConsoleMessage,
+  type Snapshot,
+  type TlsMaterial,
+} from "@fulcrum/protocol";
 
 export interface SnapshotFrame {
   hash: string;
@@ -21,6 +26,8 @@ export class SnapshotFrames {
   constructor(
     private readonly load: (clusterId: string) => Promise<Snapshot>,
     private readonly material: (snapshot: Snapshot) => Promise<TlsMaterial[]> = async () => [],
+    /** The PEM of the snapshot's CA bundles (TLS to backends), sent beside it like the keys. */
+    private readonly bundles: (snapshot: Snapshot) => Promise<CaBundleMaterial[]> = async () => [],
   ) {}
 
   get(clusterId: string): Promise<SnapshotFrame> {
@@ -28,13 +35,15 @@ export class SnapshotFrames {
     if (!entry) {
       entry = this.load(clusterId).then(async (snapshot) => {
         const tlsMaterial = (snapshot.certificates ?? []).length > 0 ? await this.material(snapshot) : [];
+        const caBundles = (snapshot.caBundles ?? []).length > 0 ? await this.bundles(snapshot) : [];
         return {
           hash: snapshot.hash,
           version: snapshot.version,
-          frame: encodeConsoleMessage(
-            "snapshot",
-            tlsMaterial.length > 0 ? { snapshot, tlsMaterial } : { snapshot },
-          ),
+          frame: encodeConsoleMessage("snapshot", {
+            snapshot,
+            ...(tlsMaterial.length > 0 ? { tlsMaterial } : {}),
+            ...(caBundles.length > 0 ? { caBundles } : {}),
+          }),
         };
       });
       // A failed load must not stick.

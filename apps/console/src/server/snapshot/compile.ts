@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import {
   type AcmeChallenge,
+  backendTlsSchema,
   dnsListenerSettingsSchema,
   healthCheckSchema,
   listenerSettingsSchema,
@@ -54,6 +55,8 @@ export interface TopologyRows {
     outlierDetection?: unknown;
     retries?: unknown;
     limits?: unknown;
+    /** backendTlsSchema as stored; null: plain TCP. */
+    tls?: unknown;
     backends: Array<{
       id: string;
       name: string;
@@ -70,6 +73,8 @@ export interface TopologyRows {
   certificates?: Array<{ id: string; fingerprint: string; names: string[]; notAfter: Date }>;
   /** ACME HTTP-01 tokens being validated now (domain/acme); every agent serves them. */
   acmeChallenges?: Array<{ token: string; keyAuthorization: string; host: string | null }>;
+  /** The cluster's CA bundles (id and fingerprint); the snapshot lists those its pools verify against. */
+  caBundles?: Array<{ id: string; fingerprint: string }>;
 }
 
 /**
@@ -161,6 +166,8 @@ export function compileSnapshotBodyAsStored(rows: TopologyRows): SnapshotBody {
       outlierDetection: parsedOrStored(outlierDetectionSchema, p.outlierDetection ?? {}),
       retries: parsedOrStored(retriesSchema, p.retries ?? {}),
       limits: parsedOrStored(poolLimitsSchema, p.limits ?? {}),
+      // Left out (not null) when plain, so pools without TLS hash as before.
+      ...(p.tls ? { tls: parsedOrStored(backendTlsSchema, p.tls) } : {}),
       backends: p.backends
         .map((b) => ({
           id: b.id,
@@ -177,7 +184,8 @@ export function compileSnapshotBodyAsStored(rows: TopologyRows): SnapshotBody {
     }))
     .sort(byKey((p) => p.name));
 
-  const certificates = usedCertificates(listeners, rows.certificates ?? []);
+  const certificates = usedCertificates(listeners, pools, rows.certificates ?? []);
+  const caBundles = usedCaBundles(pools, rows.caBundles ?? []);
   const acmeChallenges = (rows.acmeChallenges ?? [])
     .map((c) => ({
       token: c.token,
@@ -190,21 +198,36 @@ export function compileSnapshotBodyAsStored(rows: TopologyRows): SnapshotBody {
     pools,
     ...(certificates.length > 0 ? { certificates } : {}),
     ...(acmeChallenges.length > 0 ? { acmeChallenges } : {}),
+    ...(caBundles.length > 0 ? { caBundles } : {}),
   };
 }
 
+/** The CA bundles pools verify against, by id and fingerprint, in id order (a name without a row stays out: the gate refuses). */
+function usedCaBundles(
+  pools: readonly SnapshotPool[],
+  rows: NonNullable<TopologyRows["caBundles"]>,
+): SnapshotCaBundle[] {
+  const used = new Set(pools.flatMap((p) => (p.tls?.caBundleId ? [p.tls.caBundleId] : [])));
+  return rows
+    .filter((b) => used.has(b.id))
+    .map((b) => ({ id: b.id, fingerprint: b.fingerprint }))
+    .sort(byKey((b) => b.id));
+}
+
 /**
- * The certificates the listeners name, by reference (no key material), in id
- * order. A name without a row stays out: the snapshot gate then refuses the
+ * The certificates the listeners serve and the pools present to backends, by
+ * reference (no key material), in id order. A name without a row stays out: the snapshot gate then refuses the
  * listener that names it.
  */
 function usedCertificates(
   listeners: readonly SnapshotListener[],
+  pools: readonly SnapshotPool[],
   rows: NonNullable<TopologyRows["certificates"]>,
 ): SnapshotCertificate[] {
   const used = new Set<string>();
   for (const l of listeners)
     if (l.protocol === "http") for (const id of l.tls?.certificateIds ?? []) used.add(id);
+  for (const p of pools) if (p.tls?.clientCertificateId) used.add(p.tls.clientCertificateId);
   return rows
     .filter((c) => used.has(c.id))
     .map((c) => ({

@@ -5,6 +5,7 @@ import { useState } from "react";
 import { AcmeCertificates } from "../../../components/certificates/acme-certificates";
 import { ExpiryBadge } from "../../../components/certificates/expiry";
 import { TicketKeysState } from "../../../components/certificates/ticket-keys-state";
+import { TrustedCas } from "../../../components/certificates/trusted-cas";
 import { UploadCertificateForm } from "../../../components/certificates/upload-certificate-form";
 import { CertificateIcon, PlusIcon } from "../../../components/icons";
 import {
@@ -169,6 +170,7 @@ export default function CertificatesPage() {
       )}
       <AcmeCertificates clusterId={clusterId} mayWrite={mayWrite} />
       <TicketKeysState clusterId={clusterId} now={now} />
+      <TrustedCas clusterId={clusterId} mayWrite={mayWrite} />
     </>
   );
 }

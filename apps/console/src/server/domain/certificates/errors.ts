@@ -6,7 +6,8 @@ import { AppError } from "../../errors";
  * message next to that input; the code is stable for API clients.
  */
 
-export type CertificateField = "chainPem" | "keyPem";
+/** `pem`: a CA bundle upload (ca-bundles.ts). */
+export type CertificateField = "chainPem" | "keyPem" | "pem";
 
 abstract class CertificateUploadError extends AppError {
   constructor(

@@ -43,7 +43,7 @@ export function readPemBlocks(text: string, field: CertificateField): PemBlock[]
   }
   if (label !== null) throw new CertificatePemInvalidError(field, `The ${label} block has no END line.`);
   if (blocks.length === 0) {
-    const what = field === "chainPem" ? "certificate" : "private key";
+    const what = field === "keyPem" ? "private key" : "certificate";
     throw new CertificatePemInvalidError(field, `Paste a PEM ${what} (-----BEGIN …-----).`);
   }
   return blocks;

@@ -1,4 +1,4 @@
-import { MAX_CHAIN_PEM_BYTES, MAX_KEY_PEM_BYTES } from "@fulcrum/protocol";
+import { MAX_CA_BUNDLE_PEM_BYTES, MAX_CHAIN_PEM_BYTES, MAX_KEY_PEM_BYTES } from "@fulcrum/protocol";
 import { z } from "zod";
 import { idSchema, nameSchema } from "../schemas";
 
@@ -27,3 +27,10 @@ export const certificateReplaceInput = z.object({
 export const certificateRenameInput = z.object({ id: idSchema, name: nameSchema });
 export const certificateIdInput = z.object({ id: idSchema });
 export const certificateListInput = z.object({ clusterId: idSchema });
+
+/** A CA bundle as pasted or read from a file (ca-bundles.ts reads it strictly). */
+export const caBundleUploadInput = z.object({
+  clusterId: idSchema,
+  name: nameSchema,
+  pem: pemText(MAX_CA_BUNDLE_PEM_BYTES, "CA certificates"),
+});

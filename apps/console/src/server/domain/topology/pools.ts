@@ -1,4 +1,4 @@
-import type { Prisma } from "@fulcrum/db";
+import { Prisma } from "@fulcrum/db";
 import { z } from "zod";
 import { ConflictError, NotFoundError } from "../../errors";
 import { poolBackendKey, RANGES } from "../../metrics/aggregate";
@@ -146,6 +146,7 @@ export async function createPool(deps: TopologyDeps, actor: Actor, input: z.infe
         outlierDetection: json(input.outlierDetection),
         retries: json(input.retries),
         limits: json(input.limits),
+        tls: input.tls === null ? Prisma.DbNull : json(input.tls),
       },
     });
     return { result: after, audit: { action: "pool.create", targetType: "pool", targetId: after.id, after } };
@@ -154,7 +155,8 @@ export async function createPool(deps: TopologyDeps, actor: Actor, input: z.infe
 
 export async function updatePool(deps: TopologyDeps, actor: Actor, input: z.infer<typeof poolUpdate>) {
   const before = await getPoolRow(deps, input.id);
-  const { id, policyOptions, healthCheck, persistence, outlierDetection, retries, limits, ...rest } = input;
+  const { id, policyOptions, healthCheck, persistence, outlierDetection, retries, limits, tls, ...rest } =
+    input;
   return commitTopologyChange(deps, actor, before.clusterId, async (tx) => {
     const after = await tx.pool.update({
       where: { id },
@@ -166,6 +168,7 @@ export async function updatePool(deps: TopologyDeps, actor: Actor, input: z.infe
         ...(outlierDetection ? { outlierDetection: json(outlierDetection) } : {}),
         ...(retries ? { retries: json(retries) } : {}),
         ...(limits ? { limits: json(limits) } : {}),
+        ...(tls !== undefined ? { tls: tls === null ? Prisma.DbNull : json(tls) } : {}),
       },
     });
     return {

@@ -6,6 +6,7 @@ import {
   listAcmeCertificates,
   renewAcmeCertificateNow,
 } from "../../domain/acme/requests";
+import { deleteCaBundle, listCaBundles, uploadCaBundle } from "../../domain/certificates/ca-bundles";
 import {
   deleteCertificate,
   getCertificate,
@@ -15,6 +16,7 @@ import {
   uploadCertificate,
 } from "../../domain/certificates/certificates";
 import {
+  caBundleUploadInput,
   certificateIdInput,
   certificateListInput,
   certificateRenameInput,
@@ -56,6 +58,16 @@ export const certificateRouter = router({
         input.clusterId,
       ),
     ),
+  /** Trusted CAs: bundles pools verify their backends against (TLS to backends). */
+  caList: procedure("certificate.read")
+    .input(certificateListInput)
+    .query(({ ctx, input }) => listCaBundles(ctx.services, input.clusterId)),
+  caUpload: procedure("certificate.write", { multiline: ["pem"] })
+    .input(caBundleUploadInput)
+    .mutation(({ ctx, input }) => uploadCaBundle(ctx.services, ctx.actor, input)),
+  caDelete: procedure("certificate.write")
+    .input(certificateIdInput)
+    .mutation(({ ctx, input }) => deleteCaBundle(ctx.services, ctx.actor, input.id)),
   /** Automatic (ACME) certificates: status, last error, next attempt. */
   acmeList: procedure("certificate.read")
     .input(acmeListInput)
