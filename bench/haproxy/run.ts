@@ -13,7 +13,7 @@ import { renderConfig } from "@fulcrum/agent/internals";
 import { type Snapshot, snapshotSchema } from "@fulcrum/protocol";
 import { nginxBackendConf } from "../proxy/configs";
 import { describeMachine, ensureTools } from "../proxy/machine";
-import { cpuSeconds, freePort, installExitHandlers, killAll, start, stop } from "../proxy/processes";
+import { cpuSeconds, freePort, installExitHandlers, runMain, start, stop } from "../proxy/processes";
 import { median, ratio } from "../proxy/stats";
 import { pidsOf, REPO_ROOT, ready, startNginx } from "../proxy/targets";
 import { runWrk, type WrkResult } from "../proxy/wrk";
@@ -211,14 +211,4 @@ async function main(): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
 }
 
-main().then(
-  () => {
-    killAll();
-    process.exit(0);
-  },
-  (e) => {
-    process.stderr.write(`bench failed: ${e instanceof Error ? e.message : String(e)}\n`);
-    killAll();
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -237,3 +237,22 @@ export function which(cmd: string): string | undefined {
     return undefined;
   }
 }
+
+/**
+ * Runs a harness's main(): every child process is killed when it ends; exit
+ * code 0, or 1 with the error (and `hint`, if given) on stderr.
+ */
+export function runMain(main: () => Promise<void>, hint?: string): void {
+  main().then(
+    () => {
+      killAll();
+      process.exit(0);
+    },
+    (e) => {
+      process.stderr.write(`bench failed: ${e instanceof Error ? e.message : String(e)}\n`);
+      if (hint !== undefined) process.stderr.write(`${hint}\n`);
+      killAll();
+      process.exit(1);
+    },
+  );
+}

@@ -18,8 +18,8 @@ import {
   fdLimits,
   freePort,
   installExitHandlers,
-  killAll,
   logTail,
+  runMain,
   type Started,
   stop,
 } from "./processes";
@@ -402,15 +402,4 @@ async function main(): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
 }
 
-main().then(
-  () => {
-    killAll();
-    process.exit(0);
-  },
-  (e) => {
-    process.stderr.write(`bench failed: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.stderr.write("(configs and logs stay in the work dir printed above)\n");
-    killAll();
-    process.exit(1);
-  },
-);
+runMain(main, "(configs and logs stay in the work dir printed above)");

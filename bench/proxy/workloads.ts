@@ -17,7 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { haproxyConf, nginxBackendConf, nginxProxyConf } from "./configs";
 import { describeMachine, ensureTools } from "./machine";
-import { cpuSeconds, freePort, installExitHandlers, killAll, type Started, stop } from "./processes";
+import { cpuSeconds, freePort, installExitHandlers, runMain, type Started, stop } from "./processes";
 import type { TargetId } from "./report";
 import { writeResultsFile } from "./results-file";
 import { pidsOf, REPO_ROOT, ready, startAgent, startHaproxy, startNginx, useAgentRevision } from "./targets";
@@ -240,14 +240,4 @@ async function main(): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
 }
 
-main().then(
-  () => {
-    killAll();
-    process.exit(0);
-  },
-  (e) => {
-    process.stderr.write(`bench failed: ${e instanceof Error ? e.message : String(e)}\n`);
-    killAll();
-    process.exit(1);
-  },
-);
+runMain(main);
