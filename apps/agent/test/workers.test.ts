@@ -280,6 +280,23 @@ describe("--workers 2", () => {
     expect(both).toBe(true);
   }, 60_000);
 
+  it("keeps a cookie-sticky client on its backend whichever worker accepts it", async () => {
+    await reload(
+      snapshot([a, b], { persistence: { type: "cookie", cookieName: "FULCRUM_STICKY", ttlSeconds: 3600 } }),
+    );
+    const first = await get(port, "/", { headers: { connection: "close" } });
+    const cookie = String(first.headers["set-cookie"]?.[0] ?? "").split(";")[0]!;
+    expect(cookie).toMatch(/^FULCRUM_STICKY=/);
+    const before = perWorker(await metrics(metricsPort), "fulcrum_worker_connections_total");
+    const bodies = await burst(port, 60, 8, { cookie });
+    expect(new Set(bodies)).toEqual(new Set([first.body]));
+    // Both workers read the cookie (so "whichever worker" is tested, not assumed).
+    const both = await pollWorkers(metricsPort, "fulcrum_worker_connections_total", (m) =>
+      [0, 1].every((i) => (m.get(i) ?? 0) > (before.get(i) ?? 0)),
+    );
+    expect(both).toBe(true);
+  }, 60_000);
+
   it("restarts a worker killed with kill -9 under load while the other keeps serving", async () => {
     const [, victim] = workerPids(agent.child.pid!);
     let failures = 0;
