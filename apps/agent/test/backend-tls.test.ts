@@ -9,10 +9,10 @@ import { silentLogger } from "../src/log";
 import { spawnAgent } from "./helpers/agent-process";
 import { until } from "./helpers/backends";
 import type { TestCertificate } from "./helpers/certs";
-import { type MtlsBackend, type SeenTls, startMtlsBackend } from "./helpers/mtls-backend";
+import { type MtlsBackend, type MtlsFixture, type SeenTls, startMtlsFixture } from "./helpers/mtls-backend";
 import { freePort, get } from "./helpers/net";
 import { backend, httpListener, makeSnapshot } from "./helpers/snapshot";
-import { makeTestCa, type TestCa } from "./helpers/test-ca";
+import type { TestCa } from "./helpers/test-ca";
 
 /*
  * TLS to backends in the builtin engine (issue 16): a real node:https backend
@@ -20,30 +20,17 @@ import { makeTestCa, type TestCa } from "./helpers/test-ca";
  * engine's h1 front end and health checks, certificates from the openssl CLI.
  */
 
+let fx: MtlsFixture;
 let serverCa: TestCa;
-let clientCa: TestCa;
 let otherCa: TestCa;
 let clientCert: TestCertificate;
 let strangerCert: TestCertificate;
 let mtls: MtlsBackend;
 beforeAll(async () => {
-  serverCa = makeTestCa("Backend CA");
-  clientCa = makeTestCa("Client CA");
-  otherCa = makeTestCa("Unrelated CA");
-  const serverCert = serverCa.sign(
-    "srv",
-    "backend.internal",
-    ["DNS:backend.internal", "IP:127.0.0.1"],
-    "serverAuth",
-  );
-  clientCert = clientCa.sign("client", "fulcrum-agent", ["DNS:agent.internal"], "clientAuth");
-  strangerCert = otherCa.sign("stranger", "stranger", ["DNS:stranger.internal"], "clientAuth");
-  mtls = await startMtlsBackend(serverCert, clientCa.pem);
+  fx = await startMtlsFixture();
+  ({ serverCa, otherCa, clientCert, strangerCert, mtls } = fx);
 });
-afterAll(async () => {
-  await mtls.close();
-  for (const ca of [serverCa, clientCa, otherCa]) ca.dispose();
-});
+afterAll(() => fx.close());
 
 /** One http listener → pool p1 → the mTLS backend, with `tls` on the pool and the references it needs. */
 function backendTlsSnapshot(

@@ -7,9 +7,9 @@ import { HaproxyEngine } from "../../src/engines/haproxy/haproxy-engine";
 import { silentLogger } from "../../src/log";
 import { until } from "../helpers/backends";
 import type { TestCertificate } from "../helpers/certs";
-import { type MtlsBackend, type SeenTls, startMtlsBackend } from "../helpers/mtls-backend";
+import { type MtlsBackend, type MtlsFixture, type SeenTls, startMtlsFixture } from "../helpers/mtls-backend";
 import { freePort, get } from "../helpers/net";
-import { makeTestCa, type TestCa } from "../helpers/test-ca";
+import type { TestCa } from "../helpers/test-ca";
 import { BIN, be, http, pool, snap } from "./fixtures";
 
 /*
@@ -18,28 +18,16 @@ import { BIN, be, http, pool, snap } from "./fixtures";
  * node:https backend that requires a client certificate.
  */
 
+let fx: MtlsFixture;
 let serverCa: TestCa;
-let clientCa: TestCa;
 let otherCa: TestCa;
 let clientCert: TestCertificate;
 let mtls: MtlsBackend;
 beforeAll(async () => {
-  serverCa = makeTestCa("Backend CA");
-  clientCa = makeTestCa("Client CA");
-  otherCa = makeTestCa("Unrelated CA");
-  const serverCert = serverCa.sign(
-    "srv",
-    "backend.internal",
-    ["DNS:backend.internal", "IP:127.0.0.1"],
-    "serverAuth",
-  );
-  clientCert = clientCa.sign("client", "fulcrum-agent", ["DNS:agent.internal"], "clientAuth");
-  mtls = await startMtlsBackend(serverCert, clientCa.pem);
+  fx = await startMtlsFixture();
+  ({ serverCa, otherCa, clientCert, mtls } = fx);
 });
-afterAll(async () => {
-  await mtls.close();
-  for (const ca of [serverCa, clientCa, otherCa]) ca.dispose();
-});
+afterAll(() => fx.close());
 
 function tlsSnapshot(
   version: number,

@@ -2,6 +2,7 @@ import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { TLSSocket } from "node:tls";
 import type { TestCertificate } from "./certs";
+import { makeTestCa, type TestCa } from "./test-ca";
 
 /** What the backend saw of one request: the SNI, the client certificate's CN, whether the TLS session was resumed. */
 export interface SeenTls {
@@ -71,4 +72,47 @@ export async function startMtlsBackend(
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   (b as { port: number }).port = (server.address() as AddressInfo).port;
   return b;
+}
+
+/** The CAs and certificates the TLS-to-backends tests share, and the mTLS backend they talk to. */
+export interface MtlsFixture {
+  /** Signs the backend's certificate (backend.internal, IP 127.0.0.1): the bundle that verifies it. */
+  serverCa: TestCa;
+  /** Signs the client certificates the backend accepts. */
+  clientCa: TestCa;
+  /** Trusted by nobody here: the wrong bundle. */
+  otherCa: TestCa;
+  /** CN fulcrum-agent, signed by clientCa. */
+  clientCert: TestCertificate;
+  /** A client certificate from otherCa, which the backend refuses. */
+  strangerCert: TestCertificate;
+  mtls: MtlsBackend;
+  close(): Promise<void>;
+}
+
+export async function startMtlsFixture(): Promise<MtlsFixture> {
+  const serverCa = makeTestCa("Backend CA");
+  const clientCa = makeTestCa("Client CA");
+  const otherCa = makeTestCa("Unrelated CA");
+  const serverCert = serverCa.sign(
+    "srv",
+    "backend.internal",
+    ["DNS:backend.internal", "IP:127.0.0.1"],
+    "serverAuth",
+  );
+  const clientCert = clientCa.sign("client", "fulcrum-agent", ["DNS:agent.internal"], "clientAuth");
+  const strangerCert = otherCa.sign("stranger", "stranger", ["DNS:stranger.internal"], "clientAuth");
+  const mtls = await startMtlsBackend(serverCert, clientCa.pem);
+  return {
+    serverCa,
+    clientCa,
+    otherCa,
+    clientCert,
+    strangerCert,
+    mtls,
+    async close() {
+      await mtls.close();
+      for (const ca of [serverCa, clientCa, otherCa]) ca.dispose();
+    },
+  };
 }
