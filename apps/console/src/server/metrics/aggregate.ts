@@ -1,5 +1,7 @@
 import {
   type BackendStatus,
+  HANDSHAKE_COUNTERS,
+  type HandshakeDelta,
   HISTOGRAM_BUCKET_COUNT,
   type Histogram,
   quantile,
@@ -40,15 +42,26 @@ export interface SeriesPoint {
   p50: number | null;
   p95: number | null;
   p99: number | null;
+  /** TLS handshakes completed per second (full and resumed); 0 on plain listeners. */
+  tlsHandshakes: number;
+  /** Share of those handshakes that resumed a session, 0-100; null without handshakes. */
+  tlsResumedPercent: number | null;
+  /** Failed TLS handshakes per second, by reason. */
+  tlsFailedNoSharedCipher: number;
+  tlsFailedProtocolVersion: number;
+  tlsFailedUnknownName: number;
+  tlsFailedOther: number;
 }
 
 /**
- * Field order of an aggregate's counter vector. Counters (the protocol's TRAFFIC_COUNTERS) are sums; the two
+ * Field order of an aggregate's counter vector. Counters (the protocol's
+ * TRAFFIC_COUNTERS, then its HANDSHAKE_COUNTERS of TLS listeners) are sums; the two
  * gauges are stored as value × seconds (so they add up across agents and time
  * and divide back into an average); latency sum/count belong to the histogram.
  */
 export const FIELDS = [
   ...TRAFFIC_COUNTERS,
+  ...HANDSHAKE_COUNTERS,
   "activeConnectionsSec",
   "queueLengthSec",
   "latencySum",
@@ -75,9 +88,11 @@ export interface DeltaVec {
   hist: Float64Array | null;
 }
 
-export function deltaVec(d: TrafficDelta): DeltaVec {
+/** A listener's entry may carry its TLS handshakes; other entries have none. */
+export function deltaVec(d: TrafficDelta & { tls?: HandshakeDelta | undefined }): DeltaVec {
   const c = new Float64Array(N);
   for (const f of TRAFFIC_COUNTERS) c[F[f]] = d[f];
+  if (d.tls) for (const f of HANDSHAKE_COUNTERS) c[F[f]] = d.tls[f];
   c[F.activeConnectionsSec] = d.activeConnections;
   c[F.queueLengthSec] = d.queueLength;
   let hist: Float64Array | null = null;
@@ -153,6 +168,7 @@ export function toPoint(t: number, agg: Agg | undefined, seconds: number, q?: Qu
   const c = agg?.c;
   const rate = (i: number) => (c ? round3(c[i]! / seconds) : 0);
   const [p50, p95, p99] = q ?? (agg ? quantilesOf(agg) : [null, null, null]);
+  const handshakes = c?.[F.handshakes] ?? 0;
   return {
     t,
     rps: rate(F.requests),
@@ -168,6 +184,12 @@ export function toPoint(t: number, agg: Agg | undefined, seconds: number, q?: Qu
     p50,
     p95,
     p99,
+    tlsHandshakes: rate(F.handshakes),
+    tlsResumedPercent: handshakes > 0 ? round3((100 * c![F.resumed]!) / handshakes) : null,
+    tlsFailedNoSharedCipher: rate(F.failedNoSharedCipher),
+    tlsFailedProtocolVersion: rate(F.failedProtocolVersion),
+    tlsFailedUnknownName: rate(F.failedUnknownName),
+    tlsFailedOther: rate(F.failedOther),
   };
 }
 

@@ -14,6 +14,7 @@ import {
 import type { BackendStatusBook } from "./backend-status";
 import { type CarriedGauge, GaugeCarry } from "./gauge-carry";
 import { getOrCreate } from "./get-or-create";
+import type { HandshakeTotalsBook } from "./handshake-totals";
 import type { MinuteFlush } from "./minute-flush";
 import type { PoolTotalsBook } from "./pool-totals";
 import { RING, type SecondRing } from "./second-ring";
@@ -44,6 +45,7 @@ export interface PointIngestParts {
   minutes: MinuteFlush;
   backends: BackendStatusBook;
   poolTotals: PoolTotalsBook;
+  handshakeTotals: HandshakeTotalsBook;
 }
 
 export class PointIngest {
@@ -59,7 +61,7 @@ export class PointIngest {
 
   /** Adds an admitted point ending at `end` (agent clock), received at `now`. */
   add(agent: AgentRef, p: StatsPoint, end: number, now: number): void {
-    const { ring, minutes, backends, poolTotals } = this.parts;
+    const { ring, minutes, backends, poolTotals, handshakeTotals } = this.parts;
     const { clusterId } = agent;
     const contributions: Array<[Scope, string, DeltaVec]> = [];
     const listenerVecs: DeltaVec[] = [];
@@ -67,6 +69,7 @@ export class PointIngest {
       const v = deltaVec(d);
       listenerVecs.push(v);
       contributions.push(["listener", id, v]);
+      if (d.tls) handshakeTotals.add(clusterId, id, agent.id, d.tls);
     }
     // Gauges of entries this point leaves out hold at what the agent said last.
     const carried = this.carry.carried(agent.id, end, (scope, id) =>

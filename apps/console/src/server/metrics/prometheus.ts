@@ -1,7 +1,8 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { HISTOGRAM_BUCKET_COUNT, HISTOGRAM_UPPER_BOUNDS } from "@fulcrum/protocol";
+import { type HandshakeDelta, HISTOGRAM_BUCKET_COUNT, HISTOGRAM_UPPER_BOUNDS } from "@fulcrum/protocol";
 import type { Services } from "../services";
+import type { HandshakeTotals } from "./handshake-totals";
 
 export const PROMETHEUS_PATH = "/metrics";
 export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
@@ -52,9 +53,10 @@ class Exposition {
 /** The Prometheus text exposition of this console's view of the fleet. */
 export async function renderPrometheus(services: Services): Promise<string> {
   const { prisma, gateway, metrics } = services;
-  const [clusters, pools, agents, versions] = await Promise.all([
+  const [clusters, pools, listeners, agents, versions] = await Promise.all([
     prisma.cluster.findMany({ select: { id: true, name: true }, orderBy: { name: "asc" } }),
     prisma.pool.findMany({ select: { id: true, name: true } }),
+    prisma.listener.findMany({ select: { id: true, name: true } }),
     prisma.agent.findMany({
       where: { revokedAt: null },
       select: { id: true, name: true, clusterId: true, appliedVersion: true },
@@ -106,6 +108,12 @@ export async function renderPrometheus(services: Services): Promise<string> {
     }
   }
 
+  renderHandshakes(out, metrics.handshakes(), {
+    cluster: clusterName,
+    listener: new Map(listeners.map((l) => [l.id, l.name])),
+    agent: new Map(agents.map((a) => [a.id, a.name])),
+  });
+
   out.family("fulcrum_agents_connected", "gauge", "Agents connected to this console.");
   for (const c of clusters) {
     const n = agents.filter((a) => a.clusterId === c.id && connected.has(a.id)).length;
@@ -151,6 +159,62 @@ export async function renderPrometheus(services: Services): Promise<string> {
       out.sample("fulcrum_certificate_expiry_seconds", { certificate: c.name, cluster: name }, seconds);
   }
   return out.toString();
+}
+
+const FAILURE_REASONS = [
+  ["failedNoSharedCipher", "no_shared_cipher"],
+  ["failedProtocolVersion", "protocol_version"],
+  ["failedUnknownName", "unknown_name"],
+  ["failedOther", "other"],
+] as const;
+
+/**
+ * Per listener and per agent (node), under the agent's own family names with a
+ * `fulcrum_listener_` prefix: a deleted listener or agent keeps its id as name.
+ */
+function renderHandshakes(
+  out: Exposition,
+  totals: HandshakeTotals,
+  names: {
+    cluster: ReadonlyMap<string, string>;
+    listener: ReadonlyMap<string, string>;
+    agent: ReadonlyMap<string, string>;
+  },
+): void {
+  const rows: Array<{ labels: Record<string, string>; t: HandshakeDelta }> = [];
+  for (const [clusterId, byListener] of totals) {
+    const cluster = names.cluster.get(clusterId);
+    if (cluster === undefined) continue;
+    for (const [listenerId, byAgent] of byListener) {
+      const listener = names.listener.get(listenerId) ?? listenerId;
+      for (const [agentId, t] of byAgent) {
+        rows.push({ labels: { cluster, listener, agent: names.agent.get(agentId) ?? agentId }, t });
+      }
+    }
+  }
+  out.family(
+    "fulcrum_listener_tls_handshakes_total",
+    "counter",
+    'TLS handshakes completed per listener and node since this console started; resumed="true" for resumed sessions.',
+  );
+  for (const { labels, t } of rows) {
+    out.sample(
+      "fulcrum_listener_tls_handshakes_total",
+      { ...labels, resumed: "false" },
+      t.handshakes - t.resumed,
+    );
+    out.sample("fulcrum_listener_tls_handshakes_total", { ...labels, resumed: "true" }, t.resumed);
+  }
+  out.family(
+    "fulcrum_listener_tls_handshake_failures_total",
+    "counter",
+    'Failed TLS handshakes per listener and node since this console started, by reason: "no_shared_cipher", "protocol_version", "unknown_name" (rejected SNI), "other".',
+  );
+  for (const { labels, t } of rows) {
+    for (const [field, reason] of FAILURE_REASONS) {
+      out.sample("fulcrum_listener_tls_handshake_failures_total", { ...labels, reason }, t[field]);
+    }
+  }
 }
 
 const digest = (s: string) => createHash("sha256").update(s).digest();

@@ -5,6 +5,7 @@ import { StatsAdmission } from "./admission";
 import { AgentEventLog } from "./agent-events";
 import type { Range, Scope, SeriesPoint } from "./aggregate";
 import { BackendStatusBook } from "./backend-status";
+import { type HandshakeTotals, HandshakeTotalsBook } from "./handshake-totals";
 import { PointIngest } from "./ingest";
 import { completeSecAt, LiveSeconds } from "./live-seconds";
 import { MinuteFlush } from "./minute-flush";
@@ -38,7 +39,7 @@ export interface MetricsStoreOptions {
  * (gateway, routers, domain, /metrics) see one object while each job lives in
  * its own file: admission.ts (which points and ids count), ingest.ts (a point
  * into series), second-ring.ts, minute-flush.ts, queries.ts, live-seconds.ts,
- * backend-status.ts, pool-totals.ts, agent-events.ts and retention.ts.
+ * backend-status.ts, pool-totals.ts, handshake-totals.ts, agent-events.ts and retention.ts.
  */
 export class MetricsStore implements StatsSink {
   private readonly now: () => number;
@@ -46,6 +47,7 @@ export class MetricsStore implements StatsSink {
   private readonly minutes: MinuteFlush;
   private readonly backends: BackendStatusBook;
   private readonly poolTotals = new PoolTotalsBook();
+  private readonly handshakeTotals = new HandshakeTotalsBook();
   private readonly points: PointIngest;
   private readonly admission: StatsAdmission;
   private readonly queries: SeriesQueries;
@@ -65,6 +67,7 @@ export class MetricsStore implements StatsSink {
       minutes: this.minutes,
       backends: this.backends,
       poolTotals: this.poolTotals,
+      handshakeTotals: this.handshakeTotals,
     });
     const points = this.points;
     this.admission = new StatsAdmission({
@@ -183,6 +186,11 @@ export class MetricsStore implements StatsSink {
   /** Cumulative per-pool totals since this console started, by cluster. */
   totals(): ReadonlyMap<string, ReadonlyMap<string, PoolTotals>> {
     return this.poolTotals.all();
+  }
+
+  /** TLS handshakes since this console started, by cluster, listener and agent. */
+  handshakes(): HandshakeTotals {
+    return this.handshakeTotals.all();
   }
 
   /** Yields each completed second until `signal` aborts or the store closes. */
