@@ -144,6 +144,10 @@ test("a certificate uploaded in the browser and chosen in the listener form is s
 
     await page.goto("/listeners");
     const card = page.getByTestId(`listener-${listenerName}`);
+    // A plain listener's graphs have no TLS charts.
+    await card.getByRole("button", { name: `Graphs of listener ${listenerName}` }).click();
+    await expect(card.getByRole("img", { name: "Requests per second" })).toBeVisible();
+    await expect(card.getByRole("img", { name: "TLS handshakes per second" })).toHaveCount(0);
     await card.getByRole("button", { name: `Edit listener ${listenerName}` }).click();
     const tlsSection = card.getByRole("group", { name: "TLS" });
     await tlsSection.getByLabel("Terminate TLS (HTTPS)").check();
@@ -159,6 +163,21 @@ test("a certificate uploaded in the browser and chosen in the listener form is s
         timeout: 30_000,
       })
       .toBe(cert.fingerprint);
+
+    // Now a TLS listener: its graphs add the handshake charts, fed by the agent's counters
+    // (each poll makes one more handshake; the chart's latest second shows it a second later).
+    for (const title of ["TLS handshakes per second", "Resumed handshakes", "Failed handshakes per second"]) {
+      await expect(card.getByRole("img", { name: title })).toBeVisible();
+    }
+    await expect
+      .poll(
+        async () => {
+          await servedFingerprint(port, HOST, cert.certPem).catch(() => "");
+          return Number.parseFloat((await card.getByTestId("tls-handshakes-now").textContent()) ?? "") || 0;
+        },
+        { timeout: 30_000 },
+      )
+      .toBeGreaterThan(0);
   } catch (err) {
     console.log(agent.output());
     throw err;

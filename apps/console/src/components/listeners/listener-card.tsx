@@ -11,6 +11,7 @@ import { DryRunButton } from "../changes/dry-run-button";
 import { HistoryLink } from "../history-link";
 import { Badge, Button, Card } from "../ui";
 import { ListenerForm } from "./listener-form";
+import { ListenerGraphs } from "./listener-graphs";
 import { RouteForm } from "./route-form";
 
 function bind(l: Listener): string {
@@ -32,6 +33,8 @@ export function ListenerCard({
   const delRoute = useMutation(trpc.route.delete.mutationOptions());
   const { panel, toggle, close } = useCardPanel();
   const [editingRoute, setEditingRoute] = useState<string | null>(null);
+  // Graphs stream once a second: shown on demand, so a page of listeners opens no streams.
+  const [graphs, setGraphs] = useState(false);
   const mayWriteListener = allowed("listener.write");
   const mayWriteRoute = allowed("route.write");
 
@@ -43,6 +46,7 @@ export function ListenerCard({
           <Badge tone={listener.protocol === "http" ? "sky" : "amber"}>
             {listener.protocol.toUpperCase()}
           </Badge>
+          {listener.tls ? <Badge tone="green">TLS</Badge> : null}
           <span className="font-mono text-[13px] text-zinc-600 dark:text-zinc-300">{bind(listener)}</span>
           <span className="text-xs text-zinc-500 dark:text-zinc-400">
             {plural(listener.routes.length, "route")}
@@ -50,6 +54,9 @@ export function ListenerCard({
           <HistoryLink targetType="listener" targetId={listener.id} label={listener.name} />
         </div>
         <div className="flex items-center gap-1">
+          <Button size="sm" variant="ghost" aria-expanded={graphs} onClick={() => setGraphs((g) => !g)}>
+            Graphs<span className="sr-only"> of listener {listener.name}</span>
+          </Button>
           {mayWriteRoute ? (
             <PanelToggle which="add" panel={panel} onToggle={toggle}>
               Add route
@@ -82,6 +89,12 @@ export function ListenerCard({
           ) : null}
         </div>
       </div>
+
+      {graphs ? (
+        <div className="border-t border-zinc-100 p-4 dark:border-zinc-800">
+          <ListenerGraphs listener={listener} clusterId={clusterId} />
+        </div>
+      ) : null}
 
       {panel === "edit" ? (
         <div className="border-t border-zinc-100 p-4 dark:border-zinc-800">

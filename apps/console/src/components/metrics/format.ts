@@ -1,8 +1,10 @@
 /** Units the charts know: values are plotted raw and formatted here. */
-export type Unit = "rps" | "percent" | "ms" | "bytes" | "count";
+/** `persec`: events other than requests per second (TLS handshakes). */
+export type Unit = "rps" | "persec" | "percent" | "ms" | "bytes" | "count";
 
 export const UNIT_LABEL: Record<Unit, string> = {
   rps: "req/s",
+  persec: "/s",
   percent: "%",
   ms: "ms",
   bytes: "B/s",
@@ -41,6 +43,8 @@ export function formatValue(v: number | null | undefined, unit: Unit): string {
   switch (unit) {
     case "rps":
       return `${compact(v)} req/s`;
+    case "persec":
+      return `${compact(v)}/s`;
     case "percent":
       return `${compact(v)} %`;
     case "ms":

@@ -17,7 +17,9 @@ import {
 } from "./types";
 
 function hasTraffic(p: SeriesPoint): boolean {
-  return p.rps > 0 || p.activeConnections > 0 || p.bytesInPerSec > 0 || p.bytesOutPerSec > 0;
+  return (
+    p.rps > 0 || p.activeConnections > 0 || p.bytesInPerSec > 0 || p.bytesOutPerSec > 0 || p.tlsHandshakes > 0
+  );
 }
 
 /** One store per key: a new cluster, scope or range starts from an empty buffer. */
@@ -44,7 +46,7 @@ export interface LiveSeries {
   /** History is still loading and nothing has streamed in yet. */
   loading: boolean;
   error: unknown;
-  /** Some point of this window carried requests, connections or bytes. */
+  /** Some point of this window carried requests, connections, bytes or TLS handshakes. */
   hasTraffic: boolean;
   liveState: LiveState;
   live: boolean;
