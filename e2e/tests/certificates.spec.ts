@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { X509Certificate } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import tls from "node:tls";
@@ -102,6 +102,37 @@ test("a key that is not the certificate's is refused under the key field", async
   );
   const list = await must<Array<{ name: string }>>(page.request, "query", "certificate.list", { clusterId });
   expect(list.map((c) => c.name)).not.toContain("mismatched");
+});
+
+test("a PKCS#12 file is refused with a wrong password under that field, then uploaded with the right one", async ({
+  page,
+}) => {
+  const cert = makeCertificate(HOST);
+  const dir = mkdtempSync(path.join(os.tmpdir(), "fulcrum-e2e-p12-"));
+  try {
+    const file = path.join(dir, "site.p12");
+    writeFileSync(path.join(dir, "cert.pem"), cert.certPem);
+    writeFileSync(path.join(dir, "key.pem"), cert.keyPem);
+    execFileSync("openssl", [
+      ...["pkcs12", "-export", "-in", path.join(dir, "cert.pem"), "-inkey", path.join(dir, "key.pem")],
+      ...["-out", file, "-passout", "pass:open sesame"],
+    ]);
+    const name = `p12-${cert.fingerprint.slice(0, 8)}`;
+    await openCertificates(page);
+    const form = page.getByRole("form", { name: "Upload a certificate" });
+    await form.getByLabel("PKCS#12 file (.p12/.pfx)").check();
+    await form.getByLabel("Name", { exact: true }).fill(name);
+    await form.getByLabel("PKCS#12 file (.p12, .pfx)").setInputFiles(file);
+    await form.getByLabel("File password").fill("wrong");
+    await form.getByRole("button", { name: "Upload certificate" }).click();
+    await expect(form.getByLabel("File password")).toHaveAttribute("aria-invalid", "true");
+    await expect(page.getByRole("alert").filter({ hasText: /wrong password/i })).toBeVisible();
+    await form.getByLabel("File password").fill("open sesame");
+    await form.getByRole("button", { name: "Upload certificate" }).click();
+    await expect(page.getByText(cert.fingerprint.slice(0, 8)).first()).toBeVisible();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("a certificate uploaded in the browser and chosen in the listener form is served by the agent", async ({

@@ -38,6 +38,10 @@ const SPEC: Record<string, { allowed: Who[]; input?: unknown }> = {
     allowed: OPERATORS,
     input: { clusterId: missing, name: "c", chainPem: "x", keyPem: "x" },
   },
+  "certificate.uploadPkcs12": {
+    allowed: OPERATORS,
+    input: { clusterId: missing, name: "c1", pkcs12: "AAAA", password: "" },
+  },
   "certificate.replace": { allowed: OPERATORS, input: { id: missing, chainPem: "x", keyPem: "x" } },
   "certificate.rename": { allowed: OPERATORS, input: { id: missing, name: "c2" } },
   "certificate.delete": { allowed: OPERATORS, input: { id: missing } },

@@ -5,9 +5,15 @@ import { ConflictError, NotFoundError } from "../../errors";
 import type { Actor } from "../actor";
 import { getCluster } from "../topology/clusters";
 import { commitTopologyChange, type TopologyDeps } from "../topology-change";
-import { inspectUpload } from "./inspect";
+import { type InspectedCertificate, inspectUpload } from "./inspect";
 import { encryptPrivateKey, type KeyRing, keyAad } from "./key-encryption";
-import type { certificateRenameInput, certificateReplaceInput, certificateUploadInput } from "./schemas";
+import { inspectPkcs12Upload } from "./pkcs12-upload";
+import type {
+  certificatePkcs12Input,
+  certificateRenameInput,
+  certificateReplaceInput,
+  certificateUploadInput,
+} from "./schemas";
 
 export interface CertificateDeps extends TopologyDeps {
   keys: KeyRing;
@@ -126,7 +132,26 @@ export async function uploadCertificate(
   now = new Date(),
 ) {
   await getCluster(deps, input.clusterId);
-  const inspected = inspectUpload(input, now);
+  return storeUpload(deps, actor, input, inspectUpload(input, now));
+}
+
+/** The same from a PKCS#12 file (base64) and its password: same checks, same audit entry. */
+export async function uploadPkcs12Certificate(
+  deps: CertificateDeps,
+  actor: Actor,
+  input: z.infer<typeof certificatePkcs12Input>,
+  now = new Date(),
+) {
+  await getCluster(deps, input.clusterId);
+  return storeUpload(deps, actor, input, inspectPkcs12Upload(input, now));
+}
+
+async function storeUpload(
+  deps: CertificateDeps,
+  actor: Actor,
+  input: { clusterId: string; name: string },
+  inspected: InspectedCertificate,
+) {
   const id = randomUUID();
   const { ciphertext, keyId } = encryptPrivateKey(deps.keys, inspected.keyPem, keyAad(id));
   const { keyPem: _key, ...facts } = inspected;

@@ -2,19 +2,30 @@ import { AppError } from "../../errors";
 
 /*
  * One class per way an upload is refused. Each names the field to fix
- * (`chainPem` or `keyPem`) in fieldErrors, so the upload dialog shows the
- * message next to that input; the code is stable for API clients.
+ * (`chainPem` or `keyPem`, or `pkcs12` and `password` for a PKCS#12 file) in
+ * fieldErrors, so the upload dialog shows the message next to that input; the
+ * code is stable for API clients.
  */
 
-/** `pem`: a CA bundle upload (ca-bundles.ts). */
-export type CertificateField = "chainPem" | "keyPem" | "pem";
+/** `pem`: a CA bundle upload (ca-bundles.ts); `pkcs12` and `password`: a PKCS#12 upload. */
+export type CertificateField = "chainPem" | "keyPem" | "pem" | "pkcs12" | "password";
 
-abstract class CertificateUploadError extends AppError {
+export abstract class CertificateUploadError extends AppError {
   constructor(
-    readonly field: CertificateField,
+    public field: CertificateField,
     message: string,
   ) {
     super(message, { [field]: message });
+  }
+
+  /**
+   * The same refusal under another field: a PKCS#12 upload has no chain or
+   * key field, so what the PEM checks say about them belongs to the file.
+   */
+  reportUnder(field: CertificateField): this {
+    this.field = field;
+    (this as { fieldErrors: Record<string, string> }).fieldErrors = { [field]: this.message };
+    return this;
   }
 }
 
@@ -66,5 +77,21 @@ export class CertificateNameInvalidError extends CertificateUploadError {
   readonly code = "CERTIFICATE_NAME_INVALID";
   constructor(message: string) {
     super("chainPem", message);
+  }
+}
+
+/** The file is not a PKCS#12 archive we can read, or holds no key, several keys, no certificate. */
+export class CertificatePkcs12InvalidError extends CertificateUploadError {
+  readonly code = "CERTIFICATE_PKCS12_INVALID";
+  constructor(message: string) {
+    super("pkcs12", message);
+  }
+}
+
+/** The PKCS#12 file's integrity check or decryption failed with the password given. */
+export class CertificatePkcs12PasswordError extends CertificateUploadError {
+  readonly code = "CERTIFICATE_PKCS12_PASSWORD";
+  constructor(message = "Wrong password for this PKCS#12 file.") {
+    super("password", message);
   }
 }

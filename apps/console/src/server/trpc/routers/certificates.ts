@@ -14,11 +14,13 @@ import {
   renameCertificate,
   replaceCertificate,
   uploadCertificate,
+  uploadPkcs12Certificate,
 } from "../../domain/certificates/certificates";
 import {
   caBundleUploadInput,
   certificateIdInput,
   certificateListInput,
+  certificatePkcs12Input,
   certificateRenameInput,
   certificateReplaceInput,
   certificateUploadInput,
@@ -40,6 +42,10 @@ export const certificateRouter = router({
   upload: procedure("certificate.write", PEM_FIELDS)
     .input(certificateUploadInput)
     .mutation(({ ctx, input }) => uploadCertificate(ctx.services, ctx.actor, input)),
+  /** The same from a .p12/.pfx file sent as base64, with its password. */
+  uploadPkcs12: procedure("certificate.write")
+    .input(certificatePkcs12Input)
+    .mutation(({ ctx, input }) => uploadPkcs12Certificate(ctx.services, ctx.actor, input)),
   replace: procedure("certificate.write", PEM_FIELDS)
     .input(certificateReplaceInput)
     .mutation(({ ctx, input }) => replaceCertificate(ctx.services, ctx.actor, input)),
