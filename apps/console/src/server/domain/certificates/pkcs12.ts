@@ -16,9 +16,14 @@ import { toPem } from "./pem";
  */
 
 /** Rounds one key derivation may ask for (OpenSSL, Windows and Java export 2,000-10,000). */
-export const MAX_PKCS12_ITERATIONS = 100_000;
-/** Rounds all key derivations of one file may ask for together. */
-const ITERATION_BUDGET = 300_000;
+export const MAX_PKCS12_ITERATIONS = 25_000;
+/**
+ * Rounds all key derivations of one file may ask for together (a MAC and two
+ * encryptions at 20,000). Legacy files derive keys in plain JavaScript, about
+ * 10 µs a round here, and each encryption's rounds run twice (the walk, then
+ * forge), so a file at the budget holds the event loop for about a second.
+ */
+const ITERATION_BUDGET = 60_000;
 /** ASN.1 nesting forge may follow (a real file nests about 12 deep). */
 const MAX_DEPTH = 64;
 
@@ -47,6 +52,11 @@ const pbe = (
 
 const invalid = (why: string) =>
   new CertificatePkcs12InvalidError(`This is not a PKCS#12 file we can read (.p12/.pfx): ${why}`);
+
+const tooMuchWork = (what: string) =>
+  new CertificatePkcs12InvalidError(
+    `This PKCS#12 file ${what}. Export it again with common settings (openssl pkcs12 -export uses 2048).`,
+  );
 
 function parseDer(bytes: string): Asn1 {
   return fromDer(forge.util.createBuffer(bytes), {
@@ -82,13 +92,13 @@ class RoundBudget {
   private left = ITERATION_BUDGET;
   spend(rounds: number): void {
     if (rounds > MAX_PKCS12_ITERATIONS) {
-      throw invalid(
-        `it asks for ${Number.isFinite(rounds) ? rounds : "more than 2^32"} key-derivation rounds; at most ${MAX_PKCS12_ITERATIONS} are accepted.`,
+      throw tooMuchWork(
+        `asks for ${Number.isFinite(rounds) ? rounds : "more than 2^32"} key-derivation rounds; at most ${MAX_PKCS12_ITERATIONS} are accepted`,
       );
     }
     this.left -= rounds;
     if (this.left < 0)
-      throw invalid(`its key derivations ask for more than ${ITERATION_BUDGET} rounds in all.`);
+      throw tooMuchWork(`asks for more than ${ITERATION_BUDGET} key-derivation rounds in all`);
   }
 }
 
