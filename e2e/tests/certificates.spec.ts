@@ -209,6 +209,10 @@ test("a certificate uploaded in the browser and chosen in the listener form is s
         { timeout: 30_000 },
       )
       .toBeGreaterThan(0);
+
+    // The Certificates page says which listener uses the certificate.
+    await page.goto("/certificates");
+    await expect(page.getByRole("row").filter({ hasText: name })).toContainText(listenerName);
   } catch (err) {
     console.log(agent.output());
     throw err;
