@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { agentSnapshot, haproxyConf, nginxBackendConf, nginxProxyConf } from "./configs";
-import { cpuSeconds, freePort, installExitHandlers, killAll, type Started, start, stop } from "./processes";
+import { cpuSeconds, freePort, installExitHandlers, runMain, type Started, start, stop } from "./processes";
 import { median } from "./stats";
 import { pidsOf, REPO_ROOT, ready, startHaproxy, startNginx } from "./targets";
 
@@ -152,8 +152,4 @@ async function main(): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
 }
 
-main().catch((e) => {
-  log(String(e?.stack ?? e));
-  killAll();
-  process.exit(1);
-});
+runMain(main);
