@@ -175,7 +175,7 @@ describe("TLS listeners in the builtin engine", () => {
     expect(plain.status).toBe(200);
     expect(JSON.parse(plain.body)["x-forwarded-proto"]).toBe("https");
     expect(plain.headers["strict-transport-security"]).toBeUndefined();
-    expect(plain.headers["alpn"]).toBeUndefined();
+    expect(plain.headers.alpn).toBeUndefined();
 
     const hsts = { maxAgeSeconds: 31_536_000, includeSubDomains: true, preload: false };
     await engine.apply(tlsSnapshot(2, port, [exact], { hsts }), materialOf([exact]));
