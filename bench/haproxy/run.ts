@@ -11,11 +11,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { renderConfig } from "@fulcrum/agent/internals";
 import { type Snapshot, snapshotSchema } from "@fulcrum/protocol";
-import { nginxBackendConf } from "../proxy/configs";
 import { describeMachine, ensureTools } from "../proxy/machine";
 import { cpuSeconds, freePort, installExitHandlers, runMain, start, stop } from "../proxy/processes";
 import { median, ratio } from "../proxy/stats";
-import { pidsOf, REPO_ROOT, ready, startNginx } from "../proxy/targets";
+import { pidsOf, REPO_ROOT, ready, startNginxBackends } from "../proxy/targets";
 import { runWrk, type WrkResult } from "../proxy/wrk";
 
 const log = (s: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
@@ -101,14 +100,7 @@ async function main(): Promise<void> {
 
   const [b1, b2, pBare, pAgent] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   const backends = [b1!, b2!];
-  const backendProcs = backends.map((p, i) =>
-    startNginx(
-      `backend-${i + 1}`,
-      join(dir, `backend-${i + 1}`),
-      nginxBackendConf(join(dir, `backend-${i + 1}`), p),
-    ),
-  );
-  await Promise.all(backendProcs.map((p, i) => ready(p, backends[i]!)));
+  const backendProcs = await startNginxBackends(dir, backends);
 
   // Bare HAProxy: the very config the agent renders, same master-worker mode, no agent.
   const bareDir = join(dir, "bare");

@@ -9,7 +9,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { haproxyConf, nginxBackendConf, nginxProxyConf } from "./configs";
+import { haproxyConf, nginxProxyConf } from "./configs";
 import {
   cpuSplitSeconds,
   freePort,
@@ -19,7 +19,14 @@ import {
   type Started,
 } from "./processes";
 import { median } from "./stats";
-import { extractAgentRevision, ready, startAgent, startHaproxy, startNginx } from "./targets";
+import {
+  extractAgentRevision,
+  ready,
+  startAgent,
+  startHaproxy,
+  startNginx,
+  startNginxBackends,
+} from "./targets";
 import { runWrk } from "./wrk";
 
 const USAGE =
@@ -66,10 +73,7 @@ async function main(): Promise<void> {
     freePort(),
   ]);
   const backends = [b1!, b2!];
-  const procs = backends.map((port, i) =>
-    startNginx(`backend-${i + 1}`, join(dir, `b${i + 1}`), nginxBackendConf(join(dir, `b${i + 1}`), port)),
-  );
-  await Promise.all(procs.map((p, i) => ready(p, backends[i]!)));
+  await startNginxBackends(dir, backends);
   const l4 = process.argv.includes("--l4");
   const agent = startAgent(
     "agent",

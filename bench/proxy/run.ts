@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { haproxyConf, nginxBackendConf, nginxProxyConf } from "./configs";
+import { haproxyConf, nginxProxyConf } from "./configs";
 import { runHey } from "./hey";
 import { measureIdleConnections } from "./idle-measure";
 import { describeMachine, ensureTools } from "./machine";
@@ -35,7 +35,16 @@ import {
 } from "./report";
 import { writeResultsFile } from "./results-file";
 import { median, ratio } from "./stats";
-import { pidsOf, REPO_ROOT, ready, startAgent, startHaproxy, startNginx, useAgentRevision } from "./targets";
+import {
+  pidsOf,
+  REPO_ROOT,
+  ready,
+  startAgent,
+  startHaproxy,
+  startNginx,
+  startNginxBackends,
+  useAgentRevision,
+} from "./targets";
 import { runWrk } from "./wrk";
 
 const log = (s: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
@@ -93,14 +102,7 @@ async function main(): Promise<void> {
   const backends = [b1!, b2!];
 
   log(`backends: nginx on ${backends.join(", ")}`);
-  const backendProcs = backends.map((p, i) =>
-    startNginx(
-      `backend-${i + 1}`,
-      join(dir, `backend-${i + 1}`),
-      nginxBackendConf(join(dir, `backend-${i + 1}`), p),
-    ),
-  );
-  await Promise.all(backendProcs.map((p, i) => ready(p, backends[i]!)));
+  const backendProcs = await startNginxBackends(dir, backends);
 
   const nginx = startNginx(
     "nginx-proxy",

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { snapshotSchema } from "@fulcrum/protocol";
-import { agentSnapshot } from "./configs";
+import { agentSnapshot, nginxBackendConf } from "./configs";
 import { httpGet } from "./http-check";
 import { processTree, type Started, start, waitForPort } from "./processes";
 
@@ -49,6 +49,16 @@ export function startNginx(name: string, dir: string, conf: string): Started {
     ["-p", dir, "-c", file, "-e", join(dir, "error.log"), "-g", "daemon off;"],
     join(dir, "stdout.log"),
   );
+}
+
+/** One nginx backend per port (answering GET / with 200), each in `dir`/backend-N; resolves once all answer. */
+export async function startNginxBackends(dir: string, ports: readonly number[]): Promise<Started[]> {
+  const procs = ports.map((port, i) => {
+    const own = join(dir, `backend-${i + 1}`);
+    return startNginx(`backend-${i + 1}`, own, nginxBackendConf(own, port));
+  });
+  await Promise.all(procs.map((p, i) => ready(p, ports[i]!)));
+  return procs;
 }
 
 export function startHaproxy(name: string, dir: string, conf: string): Started {

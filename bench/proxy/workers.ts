@@ -9,10 +9,10 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { agentSnapshot, haproxyConf, nginxBackendConf, nginxProxyConf } from "./configs";
+import { agentSnapshot, haproxyConf, nginxProxyConf } from "./configs";
 import { cpuSeconds, freePort, installExitHandlers, runMain, type Started, start, stop } from "./processes";
 import { median } from "./stats";
-import { pidsOf, REPO_ROOT, ready, startHaproxy, startNginx } from "./targets";
+import { pidsOf, REPO_ROOT, ready, startHaproxy, startNginx, startNginxBackends } from "./targets";
 
 /** The agent from this checkout serving one http listener, with --workers N. */
 function startAgentWorkers(
@@ -64,10 +64,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "fulcrum-workers-bench-"));
   const ports = await Promise.all(Array.from({ length: 8 }, () => freePort()));
   const backends = [ports[0]!, ports[1]!];
-  const backendProcs = backends.map((p, i) =>
-    startNginx(`backend-${i}`, join(dir, `b${i}`), nginxBackendConf(join(dir, `b${i}`), p)),
-  );
-  await Promise.all(backendProcs.map((p, i) => ready(p, backends[i]!)));
+  const backendProcs = await startNginxBackends(dir, backends);
   const targets: Target[] = [];
   const add = (label: string, kind: Target["kind"], workers: number, port: number, proc: Started) =>
     targets.push({ label, kind, workers, port, proc, pids: [], rps: [], p99: [], cpuUs: [], errors: 0 });

@@ -15,12 +15,21 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { haproxyConf, nginxBackendConf, nginxProxyConf } from "./configs";
+import { haproxyConf, nginxProxyConf } from "./configs";
 import { describeMachine, ensureTools } from "./machine";
 import { cpuSeconds, freePort, installExitHandlers, runMain, type Started, stop } from "./processes";
 import type { TargetId } from "./report";
 import { writeResultsFile } from "./results-file";
-import { pidsOf, REPO_ROOT, ready, startAgent, startHaproxy, startNginx, useAgentRevision } from "./targets";
+import {
+  pidsOf,
+  REPO_ROOT,
+  ready,
+  startAgent,
+  startHaproxy,
+  startNginx,
+  startNginxBackends,
+  useAgentRevision,
+} from "./targets";
 import { type Layer, WORKLOADS, type Workload, type WorkloadId, workloadArgs } from "./workload-defs";
 import { formatWorkloadReport, type RunSample, summarize, workloadGoals } from "./workload-report";
 import { runWrk } from "./wrk";
@@ -119,14 +128,7 @@ async function main(): Promise<void> {
     Array.from({ length: 7 }, () => freePort()),
   );
   const backends = [b1!, b2!];
-  const backendProcs = backends.map((p, i) =>
-    startNginx(
-      `backend-${i + 1}`,
-      join(dir, `backend-${i + 1}`),
-      nginxBackendConf(join(dir, `backend-${i + 1}`), p),
-    ),
-  );
-  await Promise.all(backendProcs.map((p, i) => ready(p, backends[i]!)));
+  const backendProcs = await startNginxBackends(dir, backends);
 
   const wanted = (id: TargetId) => opts.targets === undefined || opts.targets.includes(id);
   const targets: Target[] = [];
