@@ -11,7 +11,19 @@ import { useTRPC } from "../lib/trpc";
 import { mergeErrors, numberOrUndefined, validate } from "../lib/validate";
 import { FormActions, FormError, TextField } from "./form";
 import { WarningIcon } from "./icons";
-import { Badge, Button, ConfirmButton, CopyBlock, cx, Dialog, StatusDot, Table, Td, Th } from "./ui";
+import {
+  Badge,
+  Button,
+  ConfirmButton,
+  CopyBlock,
+  cx,
+  DeleteButton,
+  Dialog,
+  StatusDot,
+  Table,
+  Td,
+  Th,
+} from "./ui";
 
 /** Mirrors the server's newEnrollmentTokenInput (which lives in a server-only module). */
 const enrollInput = z.object({
@@ -94,13 +106,12 @@ export function AgentRow({
       {mayManage ? (
         <Td className="text-right">
           {revoked ? (
-            <ConfirmButton
-              title={`Delete agent ${agent.name}?`}
+            <DeleteButton
+              name={agent.name}
+              kind="agent"
               body="Its record and status go away; its name can be enrolled again. Its history stays in the audit log."
-              onConfirm={onDelete}
-            >
-              Delete<span className="sr-only"> {agent.name}</span>
-            </ConfirmButton>
+              onDelete={onDelete}
+            />
           ) : (
             <ConfirmButton
               title={`Revoke agent ${agent.name}?`}

@@ -398,6 +398,28 @@ export function ConfirmButton({
   );
 }
 
+/**
+ * The "Delete" of a table row: asks first, then `onDelete` (which may throw; the
+ * dialog shows why). `kind` names what is deleted in the title ("Delete agent x?").
+ */
+export function DeleteButton({
+  name,
+  kind,
+  body,
+  onDelete,
+}: {
+  name: string;
+  kind?: string;
+  body: ReactNode;
+  onDelete: () => Promise<unknown>;
+}) {
+  return (
+    <ConfirmButton title={`Delete ${kind ? `${kind} ` : ""}${name}?`} body={body} onConfirm={onDelete}>
+      Delete<span className="sr-only"> {name}</span>
+    </ConfirmButton>
+  );
+}
+
 /* ------------------------------------------------------------------ secrets */
 
 /** A secret or command shown once, with a Copy button. */

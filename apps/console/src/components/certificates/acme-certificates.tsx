@@ -6,10 +6,12 @@ import { formatDate } from "../../lib/format";
 import { useTRPC } from "../../lib/trpc";
 import { mergeErrors } from "../../lib/validate";
 import { FormActions, FormError, SelectField, TextField } from "../form";
-import { Badge, Button, Card, Table, Td, Th } from "../ui";
+import { Badge, Button, Td } from "../ui";
+import { CertificateSection, CertificateTable } from "./section";
 
 const STATUS_TONE = { pending: "indigo", valid: "green", renewing: "amber", failed: "red" } as const;
 const SHOWN = ["name", "listenerId", "names"] as const;
+const COLUMNS = ["Name", "Names", "Status", "Last error", "Next attempt"] as const;
 
 /**
  * Automatic (ACME) certificates: the create form (a listener whose route hosts
@@ -52,101 +54,84 @@ export function AcmeCertificates({ clusterId, mayWrite }: { clusterId: string; m
 
   const httpListeners = (listeners.data ?? []).filter((l: { protocol: string }) => l.protocol === "http");
   return (
-    <section className="mt-8" aria-label="Automatic (ACME) certificates">
-      <div className="mb-3 flex items-center justify-between">
-        <h2 className="text-sm font-semibold">Automatic (ACME)</h2>
-        {mayWrite ? (
-          <Button onClick={() => setOpen((v) => !v)} aria-expanded={open}>
-            Automatic (ACME) certificate
-          </Button>
-        ) : null}
-      </div>
-      {open ? (
-        <Card className="mb-4 p-5">
-          <form
-            onSubmit={onSubmit}
-            noValidate
-            className="space-y-4"
-            aria-label="Create an automatic certificate"
+    <CertificateSection
+      label="Automatic (ACME) certificates"
+      heading="Automatic (ACME)"
+      openLabel="Automatic (ACME) certificate"
+      mayWrite={mayWrite}
+      open={open}
+      setOpen={setOpen}
+      form={
+        <form
+          onSubmit={onSubmit}
+          noValidate
+          className="space-y-4"
+          aria-label="Create an automatic certificate"
+        >
+          <TextField label="Name" name="name" autoComplete="off" error={errors.name} className="max-w-sm" />
+          <SelectField
+            label="Listener"
+            name="listenerId"
+            error={errors.listenerId}
+            hint="Its route hosts are the names; the certificate is put on it once issued."
+            className="max-w-sm"
           >
-            <TextField label="Name" name="name" autoComplete="off" error={errors.name} className="max-w-sm" />
-            <SelectField
-              label="Listener"
-              name="listenerId"
-              error={errors.listenerId}
-              hint="Its route hosts are the names; the certificate is put on it once issued."
-              className="max-w-sm"
-            >
-              <option value="">None</option>
-              {httpListeners.map((l: { id: string; name: string; port: number }) => (
-                <option key={l.id} value={l.id}>
-                  {l.name} (:{l.port})
-                </option>
-              ))}
-            </SelectField>
-            <TextField
-              label="Names"
-              name="names"
-              autoComplete="off"
-              placeholder="shop.example.com www.shop.example.com"
-              error={errors.names}
-              hint="Optional with a listener. HTTP-01 needs port 80 of the agents reachable for each name."
-            />
-            <FormError error={create.error} fields={errors} shown={SHOWN} />
-            <FormActions>
-              <Button type="button" variant="ghost" onClick={() => setOpen(false)}>
-                Cancel
-              </Button>
-              <Button type="submit" variant="primary" disabled={create.isPending}>
-                Create
-              </Button>
-            </FormActions>
-          </form>
-        </Card>
-      ) : null}
+            <option value="">None</option>
+            {httpListeners.map((l: { id: string; name: string; port: number }) => (
+              <option key={l.id} value={l.id}>
+                {l.name} (:{l.port})
+              </option>
+            ))}
+          </SelectField>
+          <TextField
+            label="Names"
+            name="names"
+            autoComplete="off"
+            placeholder="shop.example.com www.shop.example.com"
+            error={errors.names}
+            hint="Optional with a listener. HTTP-01 needs port 80 of the agents reachable for each name."
+          />
+          <FormError error={create.error} fields={errors} shown={SHOWN} />
+          <FormActions>
+            <Button type="button" variant="ghost" onClick={() => setOpen(false)}>
+              Cancel
+            </Button>
+            <Button type="submit" variant="primary" disabled={create.isPending}>
+              Create
+            </Button>
+          </FormActions>
+        </form>
+      }
+    >
       {rows.data && rows.data.length > 0 ? (
-        <Card>
-          <Table>
-            <thead>
-              <tr>
-                <Th>Name</Th>
-                <Th>Names</Th>
-                <Th>Status</Th>
-                <Th>Last error</Th>
-                <Th>Next attempt</Th>
-                <Th />
-              </tr>
-            </thead>
-            <tbody>
-              {rows.data.map((r) => (
-                <tr key={r.id} data-testid={`acme-${r.name}`}>
-                  <Td className="text-[13px] font-medium">{r.name}</Td>
-                  <Td className="text-[13px]">{r.names.join(", ")}</Td>
-                  <Td>
-                    <Badge tone={STATUS_TONE[r.status]}>{r.status}</Badge>
-                  </Td>
-                  <Td className="max-w-md text-xs text-red-700 dark:text-red-300">{r.lastError ?? ""}</Td>
-                  <Td className="whitespace-nowrap text-[13px]">{formatDate(r.nextAttemptAt)}</Td>
-                  <Td className="text-right">
-                    {mayWrite ? (
-                      <Button
-                        size="xs"
-                        disabled={renew.isPending}
-                        onClick={async () => {
-                          await renew.mutateAsync({ id: r.id });
-                          await refresh();
-                        }}
-                      >
-                        Renew now<span className="sr-only"> {r.name}</span>
-                      </Button>
-                    ) : null}
-                  </Td>
-                </tr>
-              ))}
-            </tbody>
-          </Table>
-        </Card>
+        <CertificateTable columns={COLUMNS}>
+          {rows.data.map((r) => (
+            <tr key={r.id} data-testid={`acme-${r.name}`}>
+              <Td className="text-[13px] font-medium">{r.name}</Td>
+              <Td className="text-[13px]">{r.names.join(", ")}</Td>
+              <Td>
+                <Badge tone={STATUS_TONE[r.status]}>{r.status}</Badge>
+              </Td>
+              <Td className="max-w-md text-xs text-red-700 dark:text-red-300">{r.lastError ?? ""}</Td>
+              <Td className="whitespace-nowrap text-[13px]">{formatDate(r.nextAttemptAt)}</Td>
+              <Td className="text-right">
+                {mayWrite ? (
+                  <Button
+                    size="xs"
+                    disabled={renew.isPending}
+                    onClick={async () => {
+                      await renew.mutateAsync({ id: r.id });
+                      await refresh();
+                    }}
+                  >
+                    Renew now<span className="sr-only"> {r.name}</span>
+                  </Button>
+                ) : null}
+              </Td>
+            </tr>
+          ))}
+        </CertificateTable>
       ) : null}
-    </section>
+    </CertificateSection>
   );
 }

@@ -1,3 +1,4 @@
+import { formatDate } from "../../lib/format";
 import { Badge } from "../ui";
 
 /** From this many days before expiry the console warns (the Certificates page, listener forms). */
@@ -19,5 +20,15 @@ export function ExpiryBadge({ notAfter, now }: { notAfter: Date | string; now: n
     </Badge>
   ) : (
     <Badge tone="green">{label}</Badge>
+  );
+}
+
+/** A table cell's expiry: the badge, the date under it. */
+export function ExpiryWithDate({ notAfter, now }: { notAfter: Date | string; now: number }) {
+  return (
+    <>
+      <ExpiryBadge notAfter={notAfter} now={now} />
+      <div className="text-xs text-zinc-500 dark:text-zinc-400">{formatDate(notAfter)}</div>
+    </>
   );
 }

@@ -3,7 +3,9 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { AcmeCertificates } from "../../../components/certificates/acme-certificates";
-import { ExpiryBadge } from "../../../components/certificates/expiry";
+import { ExpiryWithDate } from "../../../components/certificates/expiry";
+import { Fingerprint } from "../../../components/certificates/fingerprint";
+import { CertificateTable } from "../../../components/certificates/section";
 import { TicketKeysState } from "../../../components/certificates/ticket-keys-state";
 import { TrustedCas } from "../../../components/certificates/trusted-cas";
 import { UploadCertificateForm } from "../../../components/certificates/upload-certificate-form";
@@ -12,28 +14,19 @@ import {
   Badge,
   Button,
   Card,
-  ConfirmButton,
+  DeleteButton,
   EmptyState,
   ErrorNotice,
   PageHeader,
   SkeletonRows,
-  Table,
   Td,
-  Th,
 } from "../../../components/ui";
 import type { CertificateRow } from "../../../lib/api-types";
 import { useCan, useCluster } from "../../../lib/console-context";
-import { formatDate, useNow } from "../../../lib/format";
+import { useNow } from "../../../lib/format";
 import { useTRPC } from "../../../lib/trpc";
 
-/** "ab12cd34…ef56": enough to compare with `openssl x509 -fingerprint -sha256`, the whole value on hover. */
-function Fingerprint({ value }: { value: string }) {
-  return (
-    <span className="font-mono text-xs" title={`SHA-256 ${value}`}>
-      {value.slice(0, 8)}…{value.slice(-4)}
-    </span>
-  );
-}
+const COLUMNS = ["Name", "Names (SANs)", "Issuer", "Key", "Fingerprint", "Expires", "Used by"] as const;
 
 function UsedBy({ c }: { c: CertificateRow }) {
   if (c.usedBy.length === 0) return <span className="text-xs text-zinc-400">unused</span>;
@@ -105,68 +98,48 @@ export default function CertificatesPage() {
           </EmptyState>
         )
       ) : (
-        <Card>
-          <Table>
-            <thead>
-              <tr>
-                <Th>Name</Th>
-                <Th>Names (SANs)</Th>
-                <Th>Issuer</Th>
-                <Th>Key</Th>
-                <Th>Fingerprint</Th>
-                <Th>Expires</Th>
-                <Th>Used by</Th>
-                <Th />
-              </tr>
-            </thead>
-            <tbody>
-              {certificates.data?.map((c) => (
-                <tr key={c.id} data-testid={`certificate-${c.name}`}>
-                  <Td>
-                    <div className="text-[13px] font-medium">{c.name}</div>
-                    <div className="text-xs text-zinc-500 dark:text-zinc-400">{c.subject}</div>
-                  </Td>
-                  <Td className="text-[13px]">
-                    {[...c.names, ...c.ipAddresses].join(", ") || <span className="text-zinc-400">none</span>}
-                  </Td>
-                  <Td className="text-[13px]">{c.issuer}</Td>
-                  <Td className="whitespace-nowrap text-[13px]">{c.keyType}</Td>
-                  <Td>
-                    <Fingerprint value={c.fingerprint} />
-                  </Td>
-                  <Td className="whitespace-nowrap text-[13px]">
-                    <ExpiryBadge notAfter={c.notAfter} now={now} />
-                    <div className="text-xs text-zinc-500 dark:text-zinc-400">{formatDate(c.notAfter)}</div>
-                  </Td>
-                  <Td>
-                    <UsedBy c={c} />
-                  </Td>
-                  <Td className="text-right">
-                    {mayWrite ? (
-                      <ConfirmButton
-                        title={`Delete ${c.name}?`}
-                        confirmLabel="Delete"
-                        body={
-                          c.usedBy.length > 0
-                            ? "Listeners use it: take it off them first, or the console refuses."
-                            : "Its key is deleted too. This cannot be undone."
-                        }
-                        onConfirm={async () => {
-                          await remove.mutateAsync({ id: c.id });
-                          await queryClient.invalidateQueries({
-                            queryKey: trpc.certificate.list.queryKey({ clusterId }),
-                          });
-                        }}
-                      >
-                        Delete<span className="sr-only"> {c.name}</span>
-                      </ConfirmButton>
-                    ) : null}
-                  </Td>
-                </tr>
-              ))}
-            </tbody>
-          </Table>
-        </Card>
+        <CertificateTable columns={COLUMNS}>
+          {certificates.data?.map((c) => (
+            <tr key={c.id} data-testid={`certificate-${c.name}`}>
+              <Td>
+                <div className="text-[13px] font-medium">{c.name}</div>
+                <div className="text-xs text-zinc-500 dark:text-zinc-400">{c.subject}</div>
+              </Td>
+              <Td className="text-[13px]">
+                {[...c.names, ...c.ipAddresses].join(", ") || <span className="text-zinc-400">none</span>}
+              </Td>
+              <Td className="text-[13px]">{c.issuer}</Td>
+              <Td className="whitespace-nowrap text-[13px]">{c.keyType}</Td>
+              <Td>
+                <Fingerprint value={c.fingerprint} />
+              </Td>
+              <Td className="whitespace-nowrap text-[13px]">
+                <ExpiryWithDate notAfter={c.notAfter} now={now} />
+              </Td>
+              <Td>
+                <UsedBy c={c} />
+              </Td>
+              <Td className="text-right">
+                {mayWrite ? (
+                  <DeleteButton
+                    name={c.name}
+                    body={
+                      c.usedBy.length > 0
+                        ? "Listeners use it: take it off them first, or the console refuses."
+                        : "Its key is deleted too. This cannot be undone."
+                    }
+                    onDelete={async () => {
+                      await remove.mutateAsync({ id: c.id });
+                      await queryClient.invalidateQueries({
+                        queryKey: trpc.certificate.list.queryKey({ clusterId }),
+                      });
+                    }}
+                  />
+                ) : null}
+              </Td>
+            </tr>
+          ))}
+        </CertificateTable>
       )}
       <AcmeCertificates clusterId={clusterId} mayWrite={mayWrite} />
       <TicketKeysState clusterId={clusterId} now={now} />
