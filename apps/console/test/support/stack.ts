@@ -12,6 +12,7 @@ import {
 
 type Caller = ReturnType<typeof callerAs>;
 type PoolInput = Parameters<Caller["pool"]["create"]>[0];
+type ListenerInput = Parameters<Caller["listener"]["create"]>[0];
 
 export interface StackOptions {
   /** The cluster every test of the stack works in. */
@@ -41,10 +42,12 @@ export interface Stack {
   enroll(name: string, opts?: Parameters<typeof enrollAgent>[3]): ReturnType<typeof enrollAgent>;
   /**
    * One HTTP listener on 127.0.0.1 (a free port) routing everything to a new
-   * pool with the given backends (default: all of the stack's).
+   * pool with the given backends (default: all of the stack's);
+   * `listenerSettings` e.g. `tls` makes it an HTTPS listener.
    */
   webPool(opts?: {
     listener?: string;
+    listenerSettings?: Omit<ListenerInput, "clusterId" | "name" | "bindAddress" | "port">;
     pool?: string;
     poolSettings?: Omit<PoolInput, "clusterId" | "name">;
     backends?: NamedBackend[];
@@ -76,9 +79,16 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       agents.push(enrolled.agent);
       return enrolled;
     },
-    async webPool({ listener = "web", pool = "app", poolSettings = {}, backends: members = backends } = {}) {
+    async webPool({
+      listener = "web",
+      listenerSettings = {},
+      pool = "app",
+      poolSettings = {},
+      backends: members = backends,
+    } = {}) {
       const listenerPort = await freePort();
       const { id: listenerId } = await operator.listener.create({
+        ...listenerSettings,
         clusterId,
         name: listener,
         bindAddress: "127.0.0.1",
