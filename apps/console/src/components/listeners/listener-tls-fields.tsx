@@ -9,6 +9,7 @@ import { useTRPC } from "../../lib/trpc";
 import { numberOrUndefined } from "../../lib/validate";
 import { ExpiryBadge } from "../certificates/expiry";
 import { CheckboxField, SelectField, TextField } from "../form";
+import { TlsMinVersionField } from "../tls-min-version-field";
 
 export const LISTENER_TLS_FIELDS = [
   "tls",
@@ -149,15 +150,11 @@ export function ListenerTlsFields({
               <option value="default">Serve the default certificate</option>
               <option value="reject">Fail the handshake</option>
             </SelectField>
-            <SelectField
-              label="Minimum TLS version"
+            <TlsMinVersionField
               name="tlsMinVersion"
-              defaultValue={value?.minVersion ?? "TLSv1.2"}
+              value={value?.minVersion}
               error={errors["tls.minVersion"]}
-            >
-              <option value="TLSv1.2">TLS 1.2</option>
-              <option value="TLSv1.3">TLS 1.3</option>
-            </SelectField>
+            />
           </div>
           <CheckboxField
             label="Send HSTS (Strict-Transport-Security)"

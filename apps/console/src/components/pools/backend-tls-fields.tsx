@@ -6,13 +6,13 @@ import {
   type BackendTlsSni,
   type BackendTlsVerify,
   backendTlsSchema,
-  TLS_MIN_VERSIONS,
   type TlsMinVersion,
 } from "@fulcrum/protocol";
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTRPC } from "../../lib/trpc";
 import { CheckboxField, Fieldset, SelectField, TextField } from "../form";
+import { TlsMinVersionField } from "../tls-min-version-field";
 
 /** Stored TLS settings, or null (plain TCP, or a stored value the protocol no longer accepts). */
 export function readBackendTls(stored: unknown): BackendTls | null {
@@ -110,18 +110,11 @@ export function BackendTlsFields({
               </option>
             ))}
           </SelectField>
-          <SelectField
-            label="Minimum TLS version"
+          <TlsMinVersionField
             name="btMinVersion"
-            defaultValue={value?.minVersion ?? "TLSv1.2"}
+            value={value?.minVersion}
             error={errors["tls.minVersion"]}
-          >
-            {TLS_MIN_VERSIONS.map((v) => (
-              <option key={v} value={v}>
-                {v.replace("TLSv", "TLS ")}
-              </option>
-            ))}
-          </SelectField>
+          />
           <SelectField
             label="SNI"
             name="btSni"
