@@ -36,3 +36,8 @@ export interface EngineStats {
   /** By backend key (address:port): a backend listed in several pools is one entry. */
   backends: Record<string, BackendStats>;
 }
+
+/** Stats with nothing counted yet, stamped now: the start of every engine's (and the worker merge's) view. */
+export function emptyEngineStats(): EngineStats {
+  return { at: new Date().toISOString(), listeners: {}, routes: {}, pools: {}, backends: {} };
+}

@@ -1,4 +1,4 @@
-import type { EngineStats } from "../engines/engine-stats";
+import { type EngineStats, emptyEngineStats } from "../engines/engine-stats";
 
 /**
  * Per-node statistics from the workers' own: counters and histogram buckets
@@ -34,13 +34,7 @@ const SECTIONS = ["listeners", "routes", "pools", "backends"] as const;
  * left out, as one engine would leave them out.
  */
 export function mergeStats(live: readonly EngineStats[], departed: EngineStats | undefined): EngineStats {
-  const out: EngineStats = {
-    at: new Date().toISOString(),
-    listeners: {},
-    routes: {},
-    pools: {},
-    backends: {},
-  };
+  const out = emptyEngineStats();
   for (const section of SECTIONS) {
     const target = out[section] as unknown as Record<string, Json>;
     for (const s of live) {

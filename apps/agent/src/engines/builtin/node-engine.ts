@@ -25,7 +25,7 @@ import { type DataPlaneTimeouts, DEFAULT_TIMEOUTS } from "../../dataplane/timeou
 import { errorMessage, ListenerBindError } from "../../errors";
 import type { Logger } from "../../log";
 import type { AppliedSnapshot, Engine } from "../engine";
-import type { BackendStats, EngineStats, PoolStats } from "../engine-stats";
+import { type BackendStats, type EngineStats, emptyEngineStats, type PoolStats } from "../engine-stats";
 import { type HealthEventListener, HealthEvents } from "../health-events";
 import { type CompiledConfig, compileSnapshot } from "./compile";
 
@@ -390,13 +390,7 @@ export class NodeEngine implements Engine {
   }
 
   stats(): EngineStats {
-    const out: EngineStats = {
-      at: new Date().toISOString(),
-      listeners: {},
-      routes: {},
-      pools: {},
-      backends: {},
-    };
+    const out = emptyEngineStats();
     for (const [id, c] of this.listenerStats) {
       const tls = this.handshakeStats.get(id);
       out.listeners[id] = {

@@ -9,7 +9,7 @@ import {
 } from "@fulcrum/protocol";
 import { upstreamKey } from "../../dataplane/pools/backend-state";
 import type { TrafficSnapshot } from "../../dataplane/stats/counters";
-import type { BackendStats, EngineStats, PoolStats } from "../engine-stats";
+import { type BackendStats, type EngineStats, emptyEngineStats, type PoolStats } from "../engine-stats";
 import { backendName, frontendName, serverName } from "./names";
 
 type Row = Record<string, string>;
@@ -118,13 +118,7 @@ export class HaproxyStats {
   private readonly health = new Map<string, "up" | "down">();
   private readonly drained = new Set<string>();
   private lastRequests = new Map<string, number>();
-  private current: EngineStats = {
-    at: new Date().toISOString(),
-    listeners: {},
-    routes: {},
-    pools: {},
-    backends: {},
-  };
+  private current = emptyEngineStats();
 
   constructor(private readonly emit: (e: HealthEvent) => void) {}
 
@@ -139,13 +133,7 @@ export class HaproxyStats {
   ingest(rows: readonly Row[], snapshot: Snapshot): void {
     const byName = new Map<string, Row>();
     for (const r of rows) byName.set(`${r.pxname}/${r.svname}`, r);
-    const out: EngineStats = {
-      at: new Date().toISOString(),
-      listeners: {},
-      routes: {},
-      pools: {},
-      backends: {},
-    };
+    const out = emptyEngineStats();
 
     for (const l of snapshot.listeners) {
       const name = frontendName(l.id);
