@@ -2,13 +2,13 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect } from "node:tls";
-import { type Snapshot, snapshotSchema } from "@fulcrum/protocol";
+import type { Snapshot } from "@fulcrum/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawnAgent } from "./helpers/agent-process";
 import { type CtlBackend, startCtlBackend } from "./helpers/backends";
 import { makeCertificate, type TestCertificate } from "./helpers/certs";
 import { freePort } from "./helpers/net";
-import { backend, httpListener, makeSnapshot } from "./helpers/snapshot";
+import { backend, httpListener, makeSnapshot, withListenerTls } from "./helpers/snapshot";
 import { credentialJson, startStandInConsole } from "./helpers/stand-in-console";
 
 /*
@@ -51,14 +51,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function tlsSnapshot(version: number, port: number): Snapshot {
-  const s = structuredClone(
-    makeSnapshot(version, [httpListener(port)], [backend("a", a.port)]),
-  ) as unknown as Record<string, unknown> & { listeners: Record<string, unknown>[] };
-  s.certificates = [cert.ref];
-  s.listeners[0]!.tls = { certificateIds: ["site"], defaultCertificateId: "site" };
-  return snapshotSchema.parse(s);
-}
+const tlsSnapshot = (version: number, port: number): Snapshot =>
+  withListenerTls(makeSnapshot(version, [httpListener(port)], [backend("a", a.port)]), cert);
 
 describe("a real agent serving HTTPS from the console's snapshot message", () => {
   it("serves the material sent with the snapshot, keeps it 0600, NACKs a snapshot without it, and restarts on the stored copy", async () => {

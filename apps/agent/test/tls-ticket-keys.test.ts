@@ -2,11 +2,11 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Snapshot, snapshotSchema, type TicketKeyRing } from "@fulcrum/protocol";
+import type { Snapshot, TicketKeyRing } from "@fulcrum/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CtlBackend, startCtlBackend } from "./helpers/backends";
 import { makeCertificate, type TestCertificate } from "./helpers/certs";
-import { backend, httpListener, makeSnapshot } from "./helpers/snapshot";
+import { backend, httpListener, makeSnapshot, withListenerTls } from "./helpers/snapshot";
 import { ring, rotated, startTlsNode, type TlsNode } from "./helpers/ticket-keys";
 import { httpsGet, resumes, takeTicket } from "./helpers/tls-client";
 
@@ -31,14 +31,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function tlsSnapshot(version: number, port: number): Snapshot {
-  const s = structuredClone(
-    makeSnapshot(version, [httpListener(port)], [backend("a", a.port)]),
-  ) as unknown as Record<string, unknown> & { listeners: Record<string, unknown>[] };
-  s.certificates = [cert.ref];
-  s.listeners[0]!.tls = { certificateIds: ["site"], defaultCertificateId: "site" };
-  return snapshotSchema.parse(s);
-}
+const tlsSnapshot = (version: number, port: number): Snapshot =>
+  withListenerTls(makeSnapshot(version, [httpListener(port)], [backend("a", a.port)]), cert);
 
 /** A builtin agent of its own stand-in console, serving one TLS listener, keys from `keys`. */
 const startNode = (name: string, keys: TicketKeyRing) =>

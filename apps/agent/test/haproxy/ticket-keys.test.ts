@@ -1,10 +1,11 @@
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Snapshot, snapshotSchema } from "@fulcrum/protocol";
+import type { Snapshot } from "@fulcrum/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CtlBackend, startCtlBackend } from "../helpers/backends";
 import { makeCertificate, type TestCertificate } from "../helpers/certs";
+import { withListenerTls } from "../helpers/snapshot";
 import { ring, rotated, startTlsNode, type TlsNode } from "../helpers/ticket-keys";
 import { resumes, takeTicket } from "../helpers/tls-client";
 import { BIN, be, http, pool, snap } from "./fixtures";
@@ -31,14 +32,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function tlsSnapshot(port: number): Snapshot {
-  const s = structuredClone(
-    snap(1, [http("web", port, "p1")], [pool("p1", [be("a", a.port)])]),
-  ) as unknown as Record<string, unknown> & { listeners: Record<string, unknown>[] };
-  s.certificates = [cert.ref];
-  s.listeners[0]!.tls = { certificateIds: ["site"], defaultCertificateId: "site" };
-  return snapshotSchema.parse(s);
-}
+const tlsSnapshot = (port: number): Snapshot =>
+  withListenerTls(snap(1, [http("web", port, "p1")], [pool("p1", [be("a", a.port)])]), cert);
 
 describe("session tickets shared by HAProxy agents of a cluster", () => {
   const clusterRing = ring(1);

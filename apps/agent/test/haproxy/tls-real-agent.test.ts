@@ -1,12 +1,13 @@
 import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Snapshot, snapshotSchema } from "@fulcrum/protocol";
+import type { Snapshot } from "@fulcrum/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawnAgent } from "../helpers/agent-process";
 import { type CtlBackend, startCtlBackend } from "../helpers/backends";
 import { makeCertificate, type TestCertificate } from "../helpers/certs";
 import { freePort } from "../helpers/net";
+import { withListenerTls } from "../helpers/snapshot";
 import { credentialJson, startStandInConsole } from "../helpers/stand-in-console";
 import { httpsGet } from "../helpers/tls-client";
 import { BIN, be, http, pool, snap } from "./fixtures";
@@ -29,14 +30,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function tlsSnapshot(version: number, port: number, cert: TestCertificate): Snapshot {
-  const s = structuredClone(
-    snap(version, [http("web", port, "p1")], [pool("p1", [be("a", a.port)])]),
-  ) as unknown as Record<string, unknown> & { listeners: Record<string, unknown>[] };
-  s.certificates = [cert.ref];
-  s.listeners[0]!.tls = { certificateIds: [cert.ref.id], defaultCertificateId: cert.ref.id };
-  return snapshotSchema.parse(s);
-}
+const tlsSnapshot = (version: number, port: number, cert: TestCertificate): Snapshot =>
+  withListenerTls(snap(version, [http("web", port, "p1")], [pool("p1", [be("a", a.port)])]), cert);
 
 describe("a real agent on the HAProxy engine serving HTTPS from the console's snapshot message", () => {
   it("serves the material, rotates it, NACKs a snapshot without it, and restarts on the stored copy", async () => {

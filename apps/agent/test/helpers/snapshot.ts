@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { type Snapshot, type SnapshotInput, snapshotSchema } from "@fulcrum/protocol";
+import type { TestCertificate } from "./certs";
 
 type SnapshotBackend = SnapshotInput["pools"][number]["backends"][number];
 type SnapshotListener = SnapshotInput["listeners"][number];
@@ -59,4 +60,14 @@ export function makeSnapshot(
     listeners,
     pools,
   });
+}
+
+/** `snapshot` with its first listener serving `cert` (listed in the snapshot, the listener's default). */
+export function withListenerTls(snapshot: Snapshot, cert: TestCertificate): Snapshot {
+  const s = structuredClone(snapshot) as unknown as Record<string, unknown> & {
+    listeners: Record<string, unknown>[];
+  };
+  s.certificates = [cert.ref];
+  s.listeners[0]!.tls = { certificateIds: [cert.ref.id], defaultCertificateId: cert.ref.id };
+  return snapshotSchema.parse(s);
 }
