@@ -3,6 +3,7 @@ import type { HealthEvent } from "@fulcrum/protocol";
 import type { AppliedSnapshot, Engine, WorkerStatus } from "../engines/engine";
 import type { EngineStats } from "../engines/engine-stats";
 import { type HealthEventListener, HealthEvents } from "../engines/health-events";
+import { SerialQueue } from "../engines/serial-queue";
 import { errorMessage, WorkerApplyError, WorkerLostError } from "../errors";
 import type { Logger } from "../log";
 import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from "../retry/backoff";
@@ -63,7 +64,7 @@ export class WorkerPoolEngine implements Engine {
   private readonly slots: Slot[];
   private readonly events = new HealthEvents();
   private current: { args: ApplyArgs; applied: AppliedSnapshot } | undefined;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
   private seq = 0;
   private stopping = false;
   private departed: EngineStats | undefined;
@@ -120,7 +121,7 @@ export class WorkerPoolEngine implements Engine {
 
   /** Every serving worker runs `method`; it is remembered (and replayed to later workers) only if all did. */
   private forward(method: ForwardedCall, args: unknown[]): Promise<void> {
-    const run = this.queue.then(async () => {
+    return this.queue.run(async () => {
       const targets = this.slots.filter((s) => s.serving);
       const results = await Promise.all(targets.map((s) => this.callOn(s, method, args)));
       const failed = results.find((r) => r !== undefined);
@@ -128,8 +129,6 @@ export class WorkerPoolEngine implements Engine {
       if (failed) throw new WorkerApplyError(failed.code, failed.message, false);
       this.calls.set(method, args);
     });
-    this.queue = run.catch(() => {});
-    return run;
   }
 
   /** undefined when done; the worker's error; or "lost". */
@@ -147,9 +146,7 @@ export class WorkerPoolEngine implements Engine {
   }
 
   apply(...args: ApplyArgs): Promise<void> {
-    const run = this.queue.then(() => this.applyAll(args));
-    this.queue = run.catch(() => {});
-    return run;
+    return this.queue.run(() => this.applyAll(args));
   }
 
   workers(): WorkerStatus[] {
@@ -172,7 +169,7 @@ export class WorkerPoolEngine implements Engine {
   async stop(): Promise<void> {
     this.stopping = true;
     clearInterval(this.watchdog);
-    await this.queue;
+    await this.queue.idle();
     await Promise.all(
       this.slots.map(
         (s) =>
@@ -298,8 +295,7 @@ export class WorkerPoolEngine implements Engine {
         s.alive = true;
         s.lastBeat = Date.now();
         // Behind any apply in progress, so the worker gets the snapshot the others end up with.
-        const join = this.queue.then(() => this.catchUp(s, worker));
-        this.queue = join.catch(() => {});
+        const join = this.queue.run(() => this.catchUp(s, worker));
         join.then(resolve, resolve);
         return true;
       });

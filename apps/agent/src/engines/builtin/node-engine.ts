@@ -27,6 +27,7 @@ import type { Logger } from "../../log";
 import type { AppliedSnapshot, Engine } from "../engine";
 import { type BackendStats, type EngineStats, emptyEngineStats, type PoolStats } from "../engine-stats";
 import { type HealthEventListener, HealthEvents } from "../health-events";
+import { SerialQueue } from "../serial-queue";
 import { type CompiledConfig, compileSnapshot } from "./compile";
 
 /** A compiled and bound snapshot waiting for commit() (serve it) or abort() (keep the old one). */
@@ -68,7 +69,7 @@ export class NodeEngine implements Engine {
   private handshakeStats: ReadonlyMap<string, HandshakeCounters> = new Map();
   private listenerNames = new Map<string, string>();
   private current: AppliedSnapshot | undefined;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
   private readonly timeouts: DataPlaneTimeouts;
   private readonly agents: UpstreamAgents;
   private readonly tlsOrigins = new TlsOrigins();
@@ -146,9 +147,7 @@ export class NodeEngine implements Engine {
     caBundles: readonly CaBundleMaterial[] = [],
   ): Promise<void> {
     // Serialized: two overlapping applies would race on the same ports.
-    const run = this.queue.then(() => this.applyNow(snapshot, tlsMaterial, caBundles));
-    this.queue = run.catch(() => {});
-    return run;
+    return this.queue.run(() => this.applyNow(snapshot, tlsMaterial, caBundles));
   }
 
   /**
@@ -166,11 +165,7 @@ export class NodeEngine implements Engine {
     const held = new Promise<void>((r) => {
       release = r;
     });
-    const run = this.queue.then(() => this.prepareNow(snapshot, tlsMaterial, caBundles));
-    this.queue = run.then(
-      () => held,
-      () => {},
-    );
+    const run = this.queue.runHeld(() => this.prepareNow(snapshot, tlsMaterial, caBundles), held);
     return run.then((p) => ({
       commit: () => {
         p.commit();
@@ -432,7 +427,7 @@ export class NodeEngine implements Engine {
   }
 
   async stop(): Promise<void> {
-    await this.queue;
+    await this.queue.idle();
     const all = [...this.listeners.values()];
     this.listeners = new Map();
     this.checkers.stopAll();

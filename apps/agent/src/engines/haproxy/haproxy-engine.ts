@@ -7,6 +7,7 @@ import { errorMessage } from "../../errors";
 import type { Logger } from "../../log";
 import type { AppliedSnapshot, Engine, EngineStats } from "../engine";
 import { type HealthEventListener, HealthEvents } from "../health-events";
+import { SerialQueue } from "../serial-queue";
 import { caBundleFiles } from "./backend-tls";
 import { HaproxyConfigRejectedError } from "./errors";
 import { renderConfig } from "./render-config";
@@ -93,7 +94,7 @@ export class HaproxyEngine implements Engine {
   private ring: TicketKeyRing | undefined;
   /** Whether the serving config's TLS binds name the ticket-keys file (else a ring needs a reload to take). */
   private ticketKeysRendered = false;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
   private readonly paths: ReturnType<typeof haproxyPaths>;
   private readonly bin: string;
   private readonly supervisor: HaproxySupervisor;
@@ -155,9 +156,7 @@ export class HaproxyEngine implements Engine {
     tlsMaterial: readonly TlsMaterial[] = [],
     caBundles: readonly CaBundleMaterial[] = [],
   ): Promise<void> {
-    const run = this.queue.then(() => this.applyNow(snapshot, tlsMaterial, caBundles));
-    this.queue = run.catch(() => {});
-    return run;
+    return this.queue.run(() => this.applyNow(snapshot, tlsMaterial, caBundles));
   }
 
   /**
@@ -169,9 +168,7 @@ export class HaproxyEngine implements Engine {
    */
   setTicketKeys(ring: TicketKeyRing): Promise<void> {
     const checked = checkTicketKeyRing(ring);
-    const run = this.queue.then(() => this.useTicketKeys(checked));
-    this.queue = run.catch(() => {});
-    return run;
+    return this.queue.run(() => this.useTicketKeys(checked));
   }
 
   private async useTicketKeys(ring: TicketKeyRing): Promise<void> {
@@ -355,7 +352,7 @@ export class HaproxyEngine implements Engine {
   }
 
   async stop(): Promise<void> {
-    await this.queue;
+    await this.queue.idle();
     if (this.poller) clearInterval(this.poller);
     this.poller = undefined;
     await this.supervisor.stop();
