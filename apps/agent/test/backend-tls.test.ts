@@ -9,9 +9,15 @@ import { silentLogger } from "../src/log";
 import { spawnAgent } from "./helpers/agent-process";
 import { until } from "./helpers/backends";
 import type { TestCertificate } from "./helpers/certs";
-import { type MtlsBackend, type MtlsFixture, type SeenTls, startMtlsFixture } from "./helpers/mtls-backend";
+import {
+  FULL_MTLS,
+  type MtlsBackend,
+  type MtlsFixture,
+  type SeenTls,
+  startMtlsFixture,
+} from "./helpers/mtls-backend";
 import { freePort, get } from "./helpers/net";
-import { backend, httpListener, makeSnapshot } from "./helpers/snapshot";
+import { backend, httpListener, makeSnapshot, withPoolTls } from "./helpers/snapshot";
 import type { TestCa } from "./helpers/test-ca";
 
 /*
@@ -39,15 +45,10 @@ function backendTlsSnapshot(
   tls: Partial<BackendTls>,
   opts: { bundle?: TestCa; cert?: TestCertificate; healthCheck?: Record<string, unknown> } = {},
 ): Snapshot {
-  const s = structuredClone(
-    makeSnapshot(version, [httpListener(port)], [backend("b1", mtls.port)], "round_robin", [], {
-      healthCheck: opts.healthCheck ?? {},
-    }),
-  ) as unknown as Record<string, unknown> & { pools: Record<string, unknown>[] };
-  s.pools[0]!.tls = { ...tls };
-  if (opts.bundle) s.caBundles = [opts.bundle.bundle(String(tls.caBundleId)).ref];
-  if (opts.cert) s.certificates = [opts.cert.ref];
-  return snapshotSchema.parse(s);
+  const base = makeSnapshot(version, [httpListener(port)], [backend("b1", mtls.port)], "round_robin", [], {
+    healthCheck: opts.healthCheck ?? {},
+  });
+  return withPoolTls(base, tls, opts);
 }
 
 const seen = async (port: number, agent?: Agent) => {
@@ -68,18 +69,7 @@ describe("TLS to backends, builtin engine", () => {
   afterEach(() => engine.stop());
 
   it("presents the client certificate, verifies against the uploaded CA, sends the fixed SNI, keeps the connection", async () => {
-    const snap = backendTlsSnapshot(
-      1,
-      port,
-      {
-        verify: "ca",
-        caBundleId: "backend-ca",
-        sni: "fixed",
-        sniName: "backend.internal",
-        clientCertificateId: "client",
-      },
-      { bundle: serverCa, cert: clientCert },
-    );
+    const snap = backendTlsSnapshot(1, port, FULL_MTLS, { bundle: serverCa, cert: clientCert });
     await engine.apply(snap, [clientCert.material], [serverCa.bundle("backend-ca").material]);
     const before = mtls.handshakes;
     const client = new Agent({ keepAlive: true, maxSockets: 1 });
@@ -231,18 +221,7 @@ describe("TLS to backends, a real fulcrum-agent process", () => {
   it("serves a --config file whose pool verifies against a CA bundle sent beside the snapshot", async () => {
     const dir = await mkdtemp(join(tmpdir(), "backend-tls-agent-"));
     const port = await freePort();
-    const snap = backendTlsSnapshot(
-      1,
-      port,
-      {
-        verify: "ca",
-        caBundleId: "backend-ca",
-        sni: "fixed",
-        sniName: "backend.internal",
-        clientCertificateId: "client",
-      },
-      { bundle: serverCa, cert: clientCert },
-    );
+    const snap = backendTlsSnapshot(1, port, FULL_MTLS, { bundle: serverCa, cert: clientCert });
     const file = join(dir, "snapshot.json");
     await writeFile(
       file,

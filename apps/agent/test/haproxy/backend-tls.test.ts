@@ -1,14 +1,21 @@
 import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type BackendTls, type HealthEvent, type Snapshot, snapshotSchema } from "@fulcrum/protocol";
+import type { BackendTls, HealthEvent, Snapshot } from "@fulcrum/protocol";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { HaproxyEngine } from "../../src/engines/haproxy/haproxy-engine";
 import { silentLogger } from "../../src/log";
 import { until } from "../helpers/backends";
 import type { TestCertificate } from "../helpers/certs";
-import { type MtlsBackend, type MtlsFixture, type SeenTls, startMtlsFixture } from "../helpers/mtls-backend";
+import {
+  FULL_MTLS,
+  type MtlsBackend,
+  type MtlsFixture,
+  type SeenTls,
+  startMtlsFixture,
+} from "../helpers/mtls-backend";
 import { freePort, get } from "../helpers/net";
+import { withPoolTls } from "../helpers/snapshot";
 import type { TestCa } from "../helpers/test-ca";
 import { BIN, be, http, pool, snap } from "./fixtures";
 
@@ -41,13 +48,7 @@ function tlsSnapshot(
     [http("web", port, "p1")],
     [pool("p1", [be("b1", mtls.port)], { healthCheck: hc })],
   );
-  const s = structuredClone(base) as unknown as Record<string, unknown> & {
-    pools: Record<string, unknown>[];
-  };
-  s.pools[0]!.tls = { ...tls };
-  if (opts.bundle) s.caBundles = [opts.bundle.bundle(String(tls.caBundleId)).ref];
-  if (opts.cert) s.certificates = [opts.cert.ref];
-  return snapshotSchema.parse(s);
+  return withPoolTls(base, tls, opts);
 }
 
 let dir: string;
@@ -68,18 +69,7 @@ afterEach(async () => {
 
 describe("TLS to backends on HAProxy", () => {
   it("presents the client certificate, verifies against the uploaded CA and sends the fixed SNI; files are 0600", async () => {
-    const s = tlsSnapshot(
-      1,
-      port,
-      {
-        verify: "ca",
-        caBundleId: "backend-ca",
-        sni: "fixed",
-        sniName: "backend.internal",
-        clientCertificateId: "client",
-      },
-      { bundle: serverCa, cert: clientCert },
-    );
+    const s = tlsSnapshot(1, port, FULL_MTLS, { bundle: serverCa, cert: clientCert });
     await haproxy.apply(s, [clientCert.material], [serverCa.bundle("backend-ca").material]);
     let r = await get(port, "/");
     // 503 until HAProxy's first check has passed: ask again until the answer changes (bounded).

@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { TLSSocket } from "node:tls";
+import type { BackendTls } from "@fulcrum/protocol";
 import type { TestCertificate } from "./certs";
 import { makeTestCa, type TestCa } from "./test-ca";
 
@@ -73,6 +74,18 @@ export async function startMtlsBackend(
   (b as { port: number }).port = (server.address() as AddressInfo).port;
   return b;
 }
+
+/**
+ * Pool TLS the fixture's backend accepts in full: verified against serverCa
+ * (as bundle "backend-ca"), fixed SNI, clientCert (as certificate "client").
+ */
+export const FULL_MTLS = {
+  verify: "ca",
+  caBundleId: "backend-ca",
+  sni: "fixed",
+  sniName: "backend.internal",
+  clientCertificateId: "client",
+} as const satisfies Partial<BackendTls>;
 
 /** The CAs and certificates the TLS-to-backends tests share, and the mTLS backend they talk to. */
 export interface MtlsFixture {

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
-import { type Snapshot, type SnapshotInput, snapshotSchema } from "@fulcrum/protocol";
+import { type BackendTls, type Snapshot, type SnapshotInput, snapshotSchema } from "@fulcrum/protocol";
 import type { TestCertificate } from "./certs";
+import type { TestCa } from "./test-ca";
 
 type SnapshotBackend = SnapshotInput["pools"][number]["backends"][number];
 type SnapshotListener = SnapshotInput["listeners"][number];
@@ -69,5 +70,20 @@ export function withListenerTls(snapshot: Snapshot, cert: TestCertificate): Snap
   };
   s.certificates = [cert.ref];
   s.listeners[0]!.tls = { certificateIds: [cert.ref.id], defaultCertificateId: cert.ref.id };
+  return snapshotSchema.parse(s);
+}
+
+/** `snapshot` with `tls` on its first pool, listing the CA bundle and client certificate that `tls` names. */
+export function withPoolTls(
+  snapshot: Snapshot,
+  tls: Partial<BackendTls>,
+  refs: { bundle?: TestCa; cert?: TestCertificate } = {},
+): Snapshot {
+  const s = structuredClone(snapshot) as unknown as Record<string, unknown> & {
+    pools: Record<string, unknown>[];
+  };
+  s.pools[0]!.tls = { ...tls };
+  if (refs.bundle) s.caBundles = [refs.bundle.bundle(String(tls.caBundleId)).ref];
+  if (refs.cert) s.certificates = [refs.cert.ref];
   return snapshotSchema.parse(s);
 }
