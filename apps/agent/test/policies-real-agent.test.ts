@@ -1,12 +1,10 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Snapshot } from "@fulcrum/protocol";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type AgentProcess, spawnAgent } from "./helpers/agent-process";
-import { sleep, until } from "./helpers/backends";
+import { type DelayBackend, sleep, startDelayBackend, until } from "./helpers/backends";
 import { freePort, get } from "./helpers/net";
 import { backend, httpListener, makeSnapshot, type PoolInput } from "./helpers/snapshot";
 
@@ -16,48 +14,6 @@ import { backend, httpListener, makeSnapshot, type PoolInput } from "./helpers/s
  * as pure functions in packages/balancer. Shares are asserted with wide bounds:
  * the point is the direction, on two shared cores.
  */
-
-/** A real backend that answers its name after `delayMs`, with `status`; `/health` answers `healthStatus`. */
-interface Backend {
-  name: string;
-  port: number;
-  delayMs: number;
-  status: number;
-  healthStatus: number;
-  hits: number;
-  inFlight: number;
-  close(): Promise<void>;
-}
-
-async function startBackend(name: string): Promise<Backend> {
-  const b = { name, delayMs: 0, status: 200, healthStatus: 200, hits: 0, inFlight: 0 } as Backend;
-  const server: Server = createServer((req, res) => {
-    req.resume();
-    if (req.url?.startsWith("/health")) {
-      res.writeHead(b.healthStatus);
-      res.end();
-      return;
-    }
-    b.hits++;
-    b.inFlight++;
-    const answer = () => {
-      b.inFlight--;
-      res.writeHead(b.status, { "content-type": "text/plain" });
-      res.end(name);
-    };
-    if (b.delayMs > 0) setTimeout(answer, b.delayMs);
-    else answer();
-  });
-  server.on("clientError", (_e, s) => s.destroy());
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  b.port = (server.address() as AddressInfo).port;
-  b.close = () =>
-    new Promise((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    });
-  return b;
-}
 
 /** The agent serving a snapshot file; apply() rewrites it and waits for the reload to be applied. */
 class FileAgent {
@@ -120,9 +76,9 @@ const share = (names: string[], name: string) => names.filter((n) => n === name)
 const countOf = (names: string[]) => Object.fromEntries([...new Set(names)].map((n) => [n, share(names, n)]));
 
 let dir: string;
-let a: Backend;
-let b: Backend;
-let c: Backend;
+let a: DelayBackend;
+let b: DelayBackend;
+let c: DelayBackend;
 let port: number;
 let agent: FileAgent | undefined;
 
@@ -143,7 +99,7 @@ afterAll(async () => {
 
 describe("policies and failover through a real agent process", () => {
   beforeAll(async () => {
-    [a, b, c] = await Promise.all([startBackend("a"), startBackend("b"), startBackend("c")]);
+    [a, b, c] = await Promise.all([startDelayBackend("a"), startDelayBackend("b"), startDelayBackend("c")]);
   });
   afterAll(async () => {
     await Promise.all([a.close(), b.close(), c.close()]);

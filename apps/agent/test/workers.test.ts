@@ -1,13 +1,11 @@
 import { execFileSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Snapshot } from "@fulcrum/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AgentProcess, spawnAgent } from "./helpers/agent-process";
-import { until } from "./helpers/backends";
+import { type DelayBackend, startDelayBackend, until } from "./helpers/backends";
 import { freePort, get } from "./helpers/net";
 import { backend, httpListener, makeSnapshot, type PoolInput } from "./helpers/snapshot";
 
@@ -17,54 +15,6 @@ import { backend, httpListener, makeSnapshot, type PoolInput } from "./helpers/s
  * accepted what is read from the agent's own Prometheus output
  * (fulcrum_worker_connections_total), not from inside the processes.
  */
-
-interface Backend {
-  name: string;
-  port: number;
-  hits: number;
-  healthHits: number;
-  healthStatus: number;
-  delayMs: number;
-  inFlight: number;
-  maxInFlight: number;
-  close(): Promise<void>;
-}
-
-async function startBackend(name: string): Promise<Backend> {
-  const b = {
-    name,
-    hits: 0,
-    healthHits: 0,
-    healthStatus: 200,
-    delayMs: 0,
-    inFlight: 0,
-    maxInFlight: 0,
-  } as Backend;
-  const server: Server = createServer((req, res) => {
-    req.resume();
-    if (req.url === "/health") {
-      b.healthHits++;
-      res.writeHead(b.healthStatus);
-      res.end();
-      return;
-    }
-    b.hits++;
-    b.inFlight++;
-    b.maxInFlight = Math.max(b.maxInFlight, b.inFlight);
-    setTimeout(() => {
-      b.inFlight--;
-      res.end(name);
-    }, b.delayMs);
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  b.port = (server.address() as AddressInfo).port;
-  b.close = () =>
-    new Promise((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    });
-  return b;
-}
 
 async function metrics(port: number): Promise<string> {
   return (await get(port, "/metrics")).body;
@@ -95,7 +45,7 @@ async function pollWorkers(
 }
 
 /** Health checks per second a backend receives, over a 2 s window once checks run. */
-async function checkRate(x: Backend): Promise<number> {
+async function checkRate(x: DelayBackend): Promise<number> {
   await until(() => x.healthHits >= 3, 20_000);
   const h0 = x.healthHits;
   const t0 = Date.now();
@@ -135,8 +85,8 @@ describe("--workers 2", () => {
   let file: string;
   let port: number;
   let metricsPort: number;
-  let a: Backend;
-  let b: Backend;
+  let a: DelayBackend;
+  let b: DelayBackend;
   let agent: AgentProcess;
   let version = 1;
   const refusedVersion = 50;
@@ -144,7 +94,7 @@ describe("--workers 2", () => {
   const serve = async (s: Snapshot) => {
     await writeFile(file, JSON.stringify(s));
   };
-  const snapshot = (backends: Backend[], pool: Partial<PoolInput> = {}) =>
+  const snapshot = (backends: DelayBackend[], pool: Partial<PoolInput> = {}) =>
     makeSnapshot(
       version++,
       [httpListener(port)],
@@ -164,7 +114,7 @@ describe("--workers 2", () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "fulcrum-workers-"));
     file = join(dir, "snapshot.json");
-    [a, b] = await Promise.all([startBackend("a"), startBackend("b")]);
+    [a, b] = await Promise.all([startDelayBackend("a"), startDelayBackend("b")]);
     port = await freePort();
     metricsPort = await freePort();
     await serve(snapshot([a]));
@@ -221,7 +171,7 @@ describe("--workers 2", () => {
     await reload(snapshot([a, b], { healthCheck: hc }));
     const rate2 = await checkRate(a);
     // The same pool on an agent with one (in-process) data plane, against its own backend.
-    const c = await startBackend("c");
+    const c = await startDelayBackend("c");
     const file1 = join(dir, "one.json");
     const port1 = await freePort();
     await writeFile(

@@ -11,6 +11,7 @@ import { H1Server } from "../../src/dataplane/frontends/h1/server";
 import type { PoolRuntime } from "../../src/dataplane/pools/pool-runtime";
 import { RouteTable } from "../../src/dataplane/pools/route-table";
 import { silentLogger } from "../../src/log";
+import { closeServer } from "../helpers/net";
 
 /** A fixed PoolHandle over given ports: round robin, records every outcome. */
 export class FixedPool implements PoolHandle {
@@ -88,11 +89,7 @@ export async function startHttpBackend(
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   b.server = server;
   b.port = (server.address() as AddressInfo).port;
-  b.close = () =>
-    new Promise((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    });
+  b.close = () => closeServer(server);
   return b;
 }
 

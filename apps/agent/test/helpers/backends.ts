@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { HealthEvent } from "@fulcrum/protocol";
+import { closeServer } from "./net";
 
 /**
  * A real HTTP backend whose behaviour tests can change while it runs:
@@ -60,6 +61,61 @@ export async function startCtlBackend(name: string, port = 0): Promise<CtlBacken
       server.closeAllConnections();
       server.close(() => r());
     });
+  return b;
+}
+
+/**
+ * A real HTTP backend for balancing tests: answers its name with `status`
+ * after `delayMs` (0: at once), counting `hits`, `inFlight` and its peak
+ * `maxInFlight`; `/health` answers `healthStatus` and counts `healthHits`.
+ */
+export interface DelayBackend {
+  name: string;
+  port: number;
+  delayMs: number;
+  status: number;
+  healthStatus: number;
+  hits: number;
+  healthHits: number;
+  inFlight: number;
+  maxInFlight: number;
+  close(): Promise<void>;
+}
+
+export async function startDelayBackend(name: string): Promise<DelayBackend> {
+  const b = {
+    name,
+    delayMs: 0,
+    status: 200,
+    healthStatus: 200,
+    hits: 0,
+    healthHits: 0,
+    inFlight: 0,
+    maxInFlight: 0,
+  } as DelayBackend;
+  const server = createServer((req, res) => {
+    req.resume();
+    if (req.url?.startsWith("/health")) {
+      b.healthHits++;
+      res.writeHead(b.healthStatus);
+      res.end();
+      return;
+    }
+    b.hits++;
+    b.inFlight++;
+    b.maxInFlight = Math.max(b.maxInFlight, b.inFlight);
+    const answer = () => {
+      b.inFlight--;
+      res.writeHead(b.status, { "content-type": "text/plain" });
+      res.end(name);
+    };
+    if (b.delayMs > 0) setTimeout(answer, b.delayMs);
+    else answer();
+  });
+  server.on("clientError", (_e, s) => s.destroy());
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  b.port = (server.address() as AddressInfo).port;
+  b.close = () => closeServer(server);
   return b;
 }
 

@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { TLSSocket } from "node:tls";
 import type { BackendTls } from "@fulcrum/protocol";
 import type { TestCertificate } from "./certs";
+import { closeServer } from "./net";
 import { makeTestCa, type TestCa } from "./test-ca";
 
 /** What the backend saw of one request: the SNI, the client certificate's CN, whether the TLS session was resumed. */
@@ -58,11 +59,7 @@ export async function startMtlsBackend(
     server,
     handshakes: 0,
     resumed: 0,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
+    close: () => closeServer(server),
   };
   server.on("secureConnection", (s: TLSSocket) => {
     b.handshakes++;

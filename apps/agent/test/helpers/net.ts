@@ -16,6 +16,17 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** Closes `server` now: kept-alive connections are dropped rather than waited for. */
+export function closeServer(server: {
+  closeAllConnections(): void;
+  close(cb: () => void): unknown;
+}): Promise<void> {
+  return new Promise((r) => {
+    server.closeAllConnections();
+    server.close(() => r());
+  });
+}
+
 export interface NamedBackend {
   name: string;
   port: number;
@@ -46,11 +57,7 @@ export async function startBackend(name: string): Promise<NamedBackend> {
     port: (server.address() as AddressInfo).port,
     server,
     seen,
-    close: () =>
-      new Promise((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
+    close: () => closeServer(server),
   };
 }
 
