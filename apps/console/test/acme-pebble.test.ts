@@ -8,16 +8,8 @@ import tls from "node:tls";
 import type { AgentProcess } from "@fulcrum/agent/testing";
 import * as dnsPacket from "dns-packet";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startNamedBackend } from "./support/backends";
-import {
-  actors,
-  callerAs,
-  enrollAgent,
-  freePort,
-  startTestConsole,
-  type TestConsole,
-  waitFor,
-} from "./support/console";
+import { freePort, waitFor } from "./support/console";
+import { type Stack, startStack } from "./support/stack";
 import { TestPki } from "./test-pki";
 
 /*
@@ -64,14 +56,13 @@ function served(port: number, servername: string): Promise<{ fingerprint: string
 }
 
 describe("ACME against Pebble, HTTP-01 answered by a real agent", () => {
-  let c: TestConsole;
+  let stack: Stack;
   let agent: AgentProcess;
   let pebble: ChildProcess;
   let pebbleLog = "";
   let dns: Awaited<ReturnType<typeof startLoopbackDns>>;
   let pki: TestPki;
   let dir: string;
-  let backend: Awaited<ReturnType<typeof startNamedBackend>>;
   let clusterId: string;
   let httpsPort: number;
   let acmeId: string;
@@ -117,16 +108,19 @@ describe("ACME against Pebble, HTTP-01 answered by a real agent", () => {
     });
     await waitFor("pebble to listen", () => pebbleLog.includes("Listening on"), 15_000);
 
-    c = await startTestConsole({
-      FULCRUM_ACME_DIRECTORY_URL: `https://127.0.0.1:${acmePort}/dir`,
-      FULCRUM_ACME_EMAIL: "ops@example.com",
-      FULCRUM_ACME_CA_FILE: path.join(dir, "ca.pem"),
+    stack = await startStack({
+      cluster: "acme",
+      backends: ["shop"],
+      consoleEnv: {
+        FULCRUM_ACME_DIRECTORY_URL: `https://127.0.0.1:${acmePort}/dir`,
+        FULCRUM_ACME_EMAIL: "ops@example.com",
+        FULCRUM_ACME_CA_FILE: path.join(dir, "ca.pem"),
+      },
     });
-    backend = await startNamedBackend("shop");
-    const op = callerAs(c, actors.operator);
-    clusterId = (await op.cluster.create({ name: "acme" })).id;
+    ({ clusterId } = stack);
+    const op = stack.operator;
     const pool = await op.pool.create({ clusterId, name: "web" });
-    await op.backend.create({ poolId: pool.id, address: "127.0.0.1", port: backend.port });
+    await op.backend.create({ poolId: pool.id, address: "127.0.0.1", port: stack.backends[0]!.port });
     const plain = await op.listener.create({
       clusterId,
       name: "http",
@@ -142,7 +136,7 @@ describe("ACME against Pebble, HTTP-01 answered by a real agent", () => {
     });
     await op.route.create({ listenerId: secure.id, poolId: pool.id, host: "shop.test" });
     await op.route.create({ listenerId: secure.id, poolId: pool.id, host: "www.shop.test" });
-    ({ agent } = await enrollAgent(c, clusterId, "acme-1"));
+    ({ agent } = await stack.enroll("acme-1"));
     await waitFor("the agent to run the topology", async () => {
       const agents = await op.agent.list({ clusterId });
       return agents.some((a: { appliedVersion: number | null }) => (a.appliedVersion ?? 0) > 0);
@@ -151,17 +145,15 @@ describe("ACME against Pebble, HTTP-01 answered by a real agent", () => {
   });
 
   afterAll(async () => {
-    await agent?.stop();
-    await c?.stop();
+    await stack?.close();
     pebble?.kill();
     dns?.socket.close();
-    await backend?.close();
     pki?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   const acmeRow = async (id: string) =>
-    (await callerAs(c, actors.viewer).certificate.acmeList({ clusterId })).find((r) => r.id === id);
+    (await stack.viewer.certificate.acmeList({ clusterId })).find((r) => r.id === id);
 
   it("issues for the listener's route hosts, audits it, and the agent serves Pebble's certificate", async () => {
     const row = await waitFor(
@@ -176,7 +168,7 @@ describe("ACME against Pebble, HTTP-01 answered by a real agent", () => {
       throw new Error(`${(e as Error).message}\npebble:\n${pebbleLog.slice(-3000)}`);
     });
     expect(row.names).toEqual(["shop.test", "www.shop.test"]);
-    const cert = await callerAs(c, actors.viewer).certificate.get({ id: row.certificateId! });
+    const cert = await stack.viewer.certificate.get({ id: row.certificateId! });
     expect(cert.source).toBe("acme");
     expect(cert.issuer).toContain("Pebble");
     const seen = await waitFor("the agent to serve it", () =>
@@ -184,18 +176,18 @@ describe("ACME against Pebble, HTTP-01 answered by a real agent", () => {
     );
     expect(seen.fingerprint).toBe(cert.fingerprint);
     expect(seen.issuer).toContain("Pebble");
-    const audit = await callerAs(c, actors.admin).audit.list({ action: "certificate.acme_issue" });
+    const audit = await stack.admin.audit.list({ action: "certificate.acme_issue" });
     expect(JSON.stringify(audit)).toContain("certificate.acme_issue");
   });
 
   it("renews (forced early): a new fingerprint under the same certificate id, served on new handshakes", async () => {
     const before = (await acmeRow(acmeId))!;
-    const oldCert = await callerAs(c, actors.viewer).certificate.get({ id: before.certificateId! });
-    await callerAs(c, actors.operator).certificate.acmeRenewNow({ id: acmeId });
+    const oldCert = await stack.viewer.certificate.get({ id: before.certificateId! });
+    await stack.operator.certificate.acmeRenewNow({ id: acmeId });
     const renewed = await waitFor(
       "the renewed certificate",
       async () => {
-        const cert = await callerAs(c, actors.viewer).certificate.get({ id: before.certificateId! });
+        const cert = await stack.viewer.certificate.get({ id: before.certificateId! });
         const r = await acmeRow(acmeId);
         return cert.fingerprint !== oldCert.fingerprint && r?.status === "valid" ? cert : undefined;
       },
@@ -208,7 +200,7 @@ describe("ACME against Pebble, HTTP-01 answered by a real agent", () => {
 
   it("a failed challenge (no agent serving the token) is reported with a clear last error, nothing else changed", async () => {
     await agent.stop();
-    const op = callerAs(c, actors.operator);
+    const op = stack.operator;
     const certsBefore = await op.certificate.list({ clusterId });
     const failing = await op.certificate.acmeCreate({
       clusterId,
