@@ -55,6 +55,7 @@ const SPEC: Record<string, { allowed: Who[]; input?: unknown }> = {
     input: { clusterId: missing, name: "a", names: ["a.test"] },
   },
   "certificate.acmeRenewNow": { allowed: OPERATORS, input: { id: missing } },
+  "certificate.acmeDelete": { allowed: OPERATORS, input: { id: missing } },
   "route.create": { allowed: OPERATORS, input: { listenerId: missing, poolId: missing } },
   "route.update": { allowed: OPERATORS, input: { id: missing, priority: 1 } },
   "route.delete": { allowed: OPERATORS, input: { id: missing } },

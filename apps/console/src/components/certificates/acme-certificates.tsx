@@ -6,7 +6,7 @@ import { formatDate } from "../../lib/format";
 import { useTRPC } from "../../lib/trpc";
 import { mergeErrors } from "../../lib/validate";
 import { FormActions, FormError, SelectField, TextField } from "../form";
-import { Badge, Button, Td } from "../ui";
+import { Badge, Button, DeleteButton, Td } from "../ui";
 import { CertificateSection, CertificateTable } from "./section";
 
 const STATUS_TONE = { pending: "indigo", valid: "green", renewing: "amber", failed: "red" } as const;
@@ -25,6 +25,7 @@ export function AcmeCertificates({ clusterId, mayWrite }: { clusterId: string; m
   const listeners = useQuery(trpc.listener.list.queryOptions({ clusterId }));
   const create = useMutation(trpc.certificate.acmeCreate.mutationOptions());
   const renew = useMutation(trpc.certificate.acmeRenewNow.mutationOptions());
+  const remove = useMutation(trpc.certificate.acmeDelete.mutationOptions());
   const [open, setOpen] = useState(false);
   const errors = mergeErrors(null, create.error);
   const refresh = () =>
@@ -116,16 +117,27 @@ export function AcmeCertificates({ clusterId, mayWrite }: { clusterId: string; m
               <Td className="whitespace-nowrap text-[13px]">{formatDate(r.nextAttemptAt)}</Td>
               <Td className="text-right">
                 {mayWrite ? (
-                  <Button
-                    size="xs"
-                    disabled={renew.isPending}
-                    onClick={async () => {
-                      await renew.mutateAsync({ id: r.id });
-                      await refresh();
-                    }}
-                  >
-                    Renew now<span className="sr-only"> {r.name}</span>
-                  </Button>
+                  <div className="flex justify-end gap-2">
+                    <Button
+                      size="xs"
+                      disabled={renew.isPending}
+                      onClick={async () => {
+                        await renew.mutateAsync({ id: r.id });
+                        await refresh();
+                      }}
+                    >
+                      Renew now<span className="sr-only"> {r.name}</span>
+                    </Button>
+                    <DeleteButton
+                      name={r.name}
+                      kind="automatic certificate"
+                      body="Renewals stop. The certificate already issued stays; delete it on its own if no listener needs it."
+                      onDelete={async () => {
+                        await remove.mutateAsync({ id: r.id });
+                        await refresh();
+                      }}
+                    />
+                  </div>
                 ) : null}
               </Td>
             </tr>

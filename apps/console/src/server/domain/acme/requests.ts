@@ -121,3 +121,25 @@ export async function renewAcmeCertificateNow(
   deps.acme?.wake();
   return updated;
 }
+
+/**
+ * Stops the automation: the entry and its pending challenges go; the
+ * certificate it issued stays (delete it on its own, it may serve listeners).
+ */
+export async function deleteAcmeCertificate(deps: TopologyDeps, actor: Actor, id: string) {
+  const row = await deps.prisma.acmeCertificate.findUnique({ where: { id } });
+  if (!row) throw new NotFoundError("Automatic certificate", id);
+  return commitTopologyChange(deps, actor, row.clusterId, async (tx) => {
+    await tx.acmeChallenge.deleteMany({ where: { acmeCertificateId: id } });
+    await tx.acmeCertificate.delete({ where: { id } });
+    return {
+      result: { id },
+      audit: {
+        action: "certificate.acme_delete",
+        targetType: "acme_certificate",
+        targetId: id,
+        before: { name: row.name, names: row.names, certificateId: row.certificateId },
+      },
+    };
+  });
+}

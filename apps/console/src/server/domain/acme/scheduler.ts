@@ -1,10 +1,13 @@
 import type { Logger } from "../../logger";
 import type { CertificateDeps } from "../certificates/certificates";
+import { AcmeCertificateGoneError } from "./errors";
 import { type AcmeSettings, issueOnce } from "./issue";
 import { acmeRetryDelayMs, renewalTime } from "./retry-delay";
 
 /** How long a claimed certificate stays claimed: longer than any order takes; a crashed console's claim expires. */
 const CLAIM_MS = 10 * 60_000;
+/** The next attempt of an entry that no retry can fix (see AcmeCertificateGoneError): never due. */
+const NEVER = new Date("9999-12-31T00:00:00Z");
 
 /**
  * One per console. Every console may run it: a certificate is worked on by the
@@ -85,12 +88,13 @@ export class AcmeScheduler {
     failures: number;
   }): Promise<void> {
     try {
+      if (row.certificateId) await this.requireRenewedCertificate(row.name, row.certificateId);
       const issued = await issueOnce(this.deps, this.settings, row);
       const certificate = await this.deps.prisma.certificate.findFirst({
         where: { fingerprint: issued.fingerprint, clusterId: row.clusterId },
         select: { id: true },
       });
-      await this.deps.prisma.acmeCertificate.update({
+      await this.deps.prisma.acmeCertificate.updateMany({
         where: { id: row.id },
         data: {
           status: "valid",
@@ -104,16 +108,23 @@ export class AcmeScheduler {
     } catch (e) {
       const message = (e instanceof Error ? e.message : String(e)).slice(0, 2000);
       const failures = row.failures + 1;
-      await this.deps.prisma.acmeCertificate.update({
+      // A deleted certificate does not come back by waiting: no next attempt until an operator acts.
+      const nextAttemptAt =
+        e instanceof AcmeCertificateGoneError ? NEVER : new Date(Date.now() + acmeRetryDelayMs(failures));
+      await this.deps.prisma.acmeCertificate.updateMany({
         where: { id: row.id },
-        data: {
-          status: "failed",
-          lastError: message,
-          failures,
-          nextAttemptAt: new Date(Date.now() + acmeRetryDelayMs(failures)),
-        },
+        data: { status: "failed", lastError: message, failures, nextAttemptAt },
       });
       this.deps.log.warn("acme attempt failed", { name: row.name, failures, err: message });
     }
+  }
+
+  /** Checked before ordering, so a renewal of a deleted certificate costs the CA nothing. */
+  private async requireRenewedCertificate(name: string, certificateId: string): Promise<void> {
+    const exists = await this.deps.prisma.certificate.findUnique({
+      where: { id: certificateId },
+      select: { id: true },
+    });
+    if (!exists) throw new AcmeCertificateGoneError(name, certificateId);
   }
 }

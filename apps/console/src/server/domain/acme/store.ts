@@ -7,6 +7,7 @@ import { PUBLIC_CERTIFICATE_FIELDS } from "../certificates/certificates";
 import { inspectUpload } from "../certificates/inspect";
 import { encryptPrivateKey, keyAad } from "../certificates/key-encryption";
 import { commitTopologyChangeVersioned, type TopologyDeps } from "../topology-change";
+import { AcmeCertificateGoneError } from "./errors";
 
 /*
  * What ACME issuance writes, each through commitTopologyChange so agents get
@@ -71,6 +72,9 @@ export async function storeIssuedCertificate(
   const renewal = target.certificateId !== null;
   const { result } = await commitTopologyChangeVersioned(deps, SYSTEM_ACTOR, target.clusterId, async (tx) => {
     const data = { ...facts, keyCiphertext: ciphertext, encryptionKeyId: keyId };
+    if (renewal && !(await tx.certificate.findUnique({ where: { id }, select: { id: true } }))) {
+      throw new AcmeCertificateGoneError(target.name, id);
+    }
     const stored = renewal
       ? await tx.certificate.update({ where: { id }, data, select: PUBLIC_CERTIFICATE_FIELDS })
       : await tx.certificate.create({

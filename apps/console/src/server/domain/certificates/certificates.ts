@@ -249,15 +249,31 @@ export async function deleteCertificate(deps: TopologyDeps, actor: Actor, id: st
       const message = `Certificate ${before.name} is used by listener${uses.length > 1 ? "s" : ""} ${names}; take it off ${uses.length > 1 ? "them" : "it"} first.`;
       throw new ConflictError(message, { id: message });
     }
+    // An ACME entry renewing this certificate would update a missing row forever: it goes too, audited.
+    const automations = await tx.acmeCertificate.findMany({
+      where: { certificateId: id },
+      select: { id: true, name: true, names: true },
+    });
+    const automationIds = automations.map((a) => a.id);
+    await tx.acmeChallenge.deleteMany({ where: { acmeCertificateId: { in: automationIds } } });
+    await tx.acmeCertificate.deleteMany({ where: { id: { in: automationIds } } });
     await tx.certificate.delete({ where: { id } });
     return {
       result: { id },
-      audit: {
-        action: "certificate.delete",
-        targetType: "certificate",
-        targetId: id,
-        before: auditView(before),
-      },
+      audit: [
+        {
+          action: "certificate.delete",
+          targetType: "certificate",
+          targetId: id,
+          before: auditView(before),
+        },
+        ...automations.map((a) => ({
+          action: "certificate.acme_delete",
+          targetType: "acme_certificate",
+          targetId: a.id,
+          before: { name: a.name, names: a.names, certificateId: id },
+        })),
+      ],
     };
   });
 }

@@ -3,6 +3,7 @@ import {
   acmeIdInput,
   acmeListInput,
   createAcmeCertificate,
+  deleteAcmeCertificate,
   listAcmeCertificates,
   renewAcmeCertificateNow,
 } from "../../domain/acme/requests";
@@ -84,4 +85,8 @@ export const certificateRouter = router({
   acmeRenewNow: procedure("certificate.write")
     .input(acmeIdInput)
     .mutation(({ ctx, input }) => renewAcmeCertificateNow(ctx.services, ctx.actor, input.id)),
+  /** Stops the automation; the certificate it issued stays. */
+  acmeDelete: procedure("certificate.write")
+    .input(acmeIdInput)
+    .mutation(({ ctx, input }) => deleteAcmeCertificate(ctx.services, ctx.actor, input.id)),
 });
