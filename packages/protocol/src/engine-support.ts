@@ -111,7 +111,7 @@ export const ENGINE_FEATURES: readonly EngineFeature[] = [
         "TLS 1.2 and 1.3; kept-alive upstream connections resume TLS sessions; health checks use the same TLS.",
       ),
       haproxy: yes(
-        "server … ssl verify required ca-file … sni str(…) crt … check-ssl check-sni; with SNI off and verify on, HAProxy checks no name while the builtin engine checks the backend's address.",
+        "server … ssl verify required ca-file … sni str(…) crt … check-ssl check-sni; with verify on and no SNI sent, verifyhost <backend host name>. A backend given by IP address with verify on and no SNI is refused (HAProxy cannot check a certificate against an IP address): set SNI to a fixed name.",
       ),
     },
   },

@@ -40,16 +40,20 @@ function tlsSnapshot(
   version: number,
   port: number,
   tls: Partial<BackendTls>,
-  opts: { bundle?: TestCa; cert?: TestCertificate } = {},
+  opts: { bundle?: TestCa; cert?: TestCertificate; address?: string } = {},
 ): Snapshot {
   const hc = { type: "http", path: "/", intervalMs: 100, timeoutMs: 1000, fall: 2, rise: 1 } as const;
+  const address = opts.address ?? "127.0.0.1";
   const base = snap(
     version,
     [http("web", port, "p1")],
-    [pool("p1", [be("b1", mtls.port)], { healthCheck: hc })],
+    [pool("p1", [be("b1", mtls.port, { address })], { healthCheck: hc })],
   );
   return withPoolTls(base, tls, opts);
 }
+
+/** The name the backend's certificate carries, sent as SNI (an IP backend needs one to be verified). */
+const fixedSni = { sni: "fixed", sniName: "backend.internal" } as const;
 
 let dir: string;
 let haproxy: HaproxyEngine;
@@ -81,13 +85,16 @@ describe("TLS to backends on HAProxy", () => {
     });
     const certDir = haproxy.files.certDir;
     const names = (await readdir(certDir)).sort();
-    expect(names).toEqual(["ca-backend-ca.pem", "client.pem"]);
-    for (const n of names) expect((await stat(join(certDir, n))).mode & 0o777).toBe(0o600);
+    expect(names).toEqual(["ca", "client.pem"]);
+    expect(await readdir(join(certDir, "ca"))).toEqual(["backend-ca.pem"]);
+    expect((await stat(join(certDir, "ca"))).mode & 0o777).toBe(0o700);
+    for (const n of ["ca/backend-ca.pem", "client.pem"])
+      expect((await stat(join(certDir, n))).mode & 0o777).toBe(0o600);
   });
 
   it("is refused by the backend without a client certificate", async () => {
     await haproxy.apply(
-      tlsSnapshot(1, port, { verify: "ca", caBundleId: "backend-ca" }, { bundle: serverCa }),
+      tlsSnapshot(1, port, { verify: "ca", caBundleId: "backend-ca", ...fixedSni }, { bundle: serverCa }),
       [],
       [serverCa.bundle("backend-ca").material],
     );
@@ -100,7 +107,7 @@ describe("TLS to backends on HAProxy", () => {
       tlsSnapshot(
         1,
         port,
-        { verify: "ca", caBundleId: "wrong-ca", clientCertificateId: "client" },
+        { verify: "ca", caBundleId: "wrong-ca", clientCertificateId: "client", ...fixedSni },
         { bundle: otherCa, cert: clientCert },
       ),
       [clientCert.material],
@@ -112,7 +119,7 @@ describe("TLS to backends on HAProxy", () => {
       tlsSnapshot(
         2,
         port,
-        { verify: "ca", caBundleId: "backend-ca", clientCertificateId: "client" },
+        { verify: "ca", caBundleId: "backend-ca", clientCertificateId: "client", ...fixedSni },
         { bundle: serverCa, cert: clientCert },
       ),
       [clientCert.material],
@@ -129,5 +136,53 @@ describe("TLS to backends on HAProxy", () => {
       /CA bundle backend-ca has fingerprint/,
     );
     expect(haproxy.applied).toBeUndefined();
+  });
+
+  it("with SNI none, checks the certificate against the backend's host name: a certificate for another name is refused", async () => {
+    // localhost is 127.0.0.1, whose certificate (signed by the trusted CA) names backend.internal only.
+    await haproxy.apply(
+      tlsSnapshot(
+        1,
+        port,
+        { verify: "ca", caBundleId: "backend-ca", sni: "none", clientCertificateId: "client" },
+        { bundle: serverCa, cert: clientCert, address: "localhost" },
+      ),
+      [clientCert.material],
+      [serverCa.bundle("backend-ca").material],
+    );
+    expect(await until(() => events.some((e) => e.state === "down"), 10_000)).toBe(true);
+    expect(events.some((e) => e.state === "up")).toBe(false);
+    expect((await get(port, "/")).status).toBe(503);
+  });
+
+  it("NACKs an IP-address backend with verification on and no SNI: HAProxy cannot check its name", async () => {
+    for (const sni of ["none", "backend"] as const) {
+      const s = tlsSnapshot(1, port, { verify: "ca", caBundleId: "backend-ca", sni }, { bundle: serverCa });
+      await expect(haproxy.apply(s, [], [serverCa.bundle("backend-ca").material])).rejects.toThrow(
+        /HAProxy cannot check a certificate against an IP address; set the pool's SNI to a fixed name/,
+      );
+    }
+    expect(haproxy.applied).toBeUndefined();
+  });
+
+  it("keeps a CA bundle and a certificate apart whatever their ids (bundle x, client certificate ca-x)", async () => {
+    const cert: TestCertificate = {
+      ref: { ...clientCert.ref, id: "ca-x" },
+      material: { ...clientCert.material, id: "ca-x" },
+    };
+    await haproxy.apply(
+      tlsSnapshot(
+        1,
+        port,
+        { verify: "ca", caBundleId: "x", clientCertificateId: "ca-x", ...fixedSni },
+        { bundle: serverCa, cert },
+      ),
+      [cert.material],
+      [serverCa.bundle("x").material],
+    );
+    let r = await get(port, "/");
+    for (let i = 0; i < 100 && r.status === 503; i++) r = await get(port, "/");
+    expect(r.status, r.body).toBe(200);
+    expect(JSON.parse(r.body) as SeenTls).toMatchObject({ clientCn: "fulcrum-agent" });
   });
 });

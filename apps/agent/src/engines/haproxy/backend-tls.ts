@@ -4,6 +4,7 @@ import {
   backendSni,
   type CaBundleMaterial,
   isCaBundlePem,
+  isIpLiteral,
   isSniName,
   type Snapshot,
   type SnapshotBackend,
@@ -11,17 +12,20 @@ import {
 } from "@fulcrum/protocol";
 import { caBundleFingerprint } from "../../dataplane/pools/backend-tls";
 import { SnapshotInvalidError } from "../../errors";
+import { EngineUnsupportedError } from "./errors";
 import { certPath } from "./tls-files";
 
 /*
  * TLS to backends on the HAProxy engine: the server-line options, and the CA
- * bundle files (`ca-<id>.pem` beside the certificate files, 0600 in the 0700
- * certs dir; tls-store.ts writes them). A client certificate is the
- * certificate's own PEM file (chain and key), the one a TLS listener uses.
+ * bundle files (`ca/<id>.pem`, 0600, in their own 0700 subdirectory of the
+ * certs dir so no bundle id can name a certificate's file; tls-store.ts writes
+ * them). A client certificate is the certificate's own PEM file (chain and
+ * key), the one a TLS listener uses.
  */
 
+export const caBundleDir = (certDir: string) => join(certDir, "ca");
 export const caBundlePath = (certDir: string, bundleId: string) =>
-  join(certDir, `ca-${bundleId.replace(/[^A-Za-z0-9_.~-]/g, "_")}.pem`);
+  join(caBundleDir(certDir), `${bundleId.replace(/[^A-Za-z0-9_.~-]/g, "_")}.pem`);
 
 /**
  * The PEM files of the CA bundles pools verify against, path → text, after
@@ -61,7 +65,11 @@ export function caBundleFiles(
  * `server` options for TLS to one backend. Names are checked again here
  * (they go into the config): a bad one is a SnapshotInvalidError, never a
  * config line. With verification on, HAProxy checks the certificate's name
- * against the SNI it sends (none sent: no name is checked).
+ * against the SNI it sends, and against `verifyhost` when it sends none;
+ * with neither it would accept any certificate the CA signed. So, like the
+ * builtin engine, a backend sent no SNI is checked against its host name;
+ * an IP address cannot be (HAProxy matches DNS names only, not IP SANs): that
+ * is an EngineUnsupportedError, the snapshot is NACKed.
  */
 export function serverTlsOptions(tls: BackendTls, b: SnapshotBackend, certDir: string): string[] {
   const parts = ["ssl", `ssl-min-ver ${tls.minVersion}`, "alpn http/1.1"];
@@ -75,10 +83,21 @@ export function serverTlsOptions(tls: BackendTls, b: SnapshotBackend, certDir: s
     if (!isSniName(sni))
       throw new SnapshotInvalidError(`backend ${b.id}: SNI ${JSON.stringify(sni)} is not a host name`);
     parts.push(`sni str(${sni})`, `check-sni ${sni}`);
-  }
+  } else if (tls.verify !== "none") parts.push(`verifyhost ${verifyHostName(b)}`);
   if (tls.clientCertificateId) parts.push(`crt ${certPath(certDir, tls.clientCertificateId)}`);
   parts.push("check-ssl");
   return parts;
+}
+
+/** The name HAProxy checks a backend's certificate against when it sends no SNI. */
+function verifyHostName(b: SnapshotBackend): string {
+  const name = b.address.toLowerCase().replace(/\.$/, "");
+  if (isSniName(name)) return name;
+  if (isIpLiteral(b.address))
+    throw new EngineUnsupportedError(
+      `backend ${b.id} (${b.address}): HAProxy cannot check a certificate against an IP address; set the pool's SNI to a fixed name or turn verification off`,
+    );
+  throw new SnapshotInvalidError(`backend ${b.id}: address ${JSON.stringify(b.address)} is not a host name`);
 }
 
 /**
