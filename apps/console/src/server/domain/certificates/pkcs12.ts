@@ -183,8 +183,8 @@ function decrypt(alg: Asn1, content: Asn1, password: string): string {
 /** forge's message, short and on one line (it can quote bytes of the file). */
 function describe(e: unknown): string {
   const m = e instanceof Error ? e.message : String(e);
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
-  return m.replace(/[\u0000-\u001f\u007f-\uffff]+/g, " ").slice(0, 160);
+  // Anything but printable ASCII (controls, and the file's bytes forge quotes as Latin-1) becomes one space.
+  return m.replace(/[^\x20-\x7e]+/g, " ").slice(0, 160);
 }
 
 const KEY_BAGS = [forge.pki.oids.pkcs8ShroudedKeyBag!, forge.pki.oids.keyBag!];
