@@ -91,6 +91,22 @@ export const ENGINE_FEATURES: readonly EngineFeature[] = [
       haproxy: yes("http-request redirect location https://host[:port]%[pathq]; a bad Host gets 400."),
     },
   },
+  {
+    key: "listener:http2",
+    label: "HTTP/2 on TLS listeners (ALPN h2)",
+    support: {
+      builtin: no("The builtin engine's HTTP/2 front end has not landed yet."),
+      haproxy: no("The HAProxy renderer does not express HTTP/2 yet."),
+    },
+  },
+  {
+    key: "listener:h2c",
+    label: "HTTP/2 with prior knowledge on plain HTTP listeners (h2c)",
+    support: {
+      builtin: no("The builtin engine's HTTP/2 front end has not landed yet."),
+      haproxy: no("The HAProxy renderer does not express HTTP/2 yet."),
+    },
+  },
   builtinOnly("listener:dns", "DNS listeners", "HAProxy does not answer DNS queries."),
   builtinOnly(
     "acme:http01",
@@ -123,6 +139,30 @@ export const ENGINE_FEATURES: readonly EngineFeature[] = [
         "The builtin TCP listener splices raw sockets and does not originate TLS; use an HTTP listener or the HAProxy engine.",
       ),
       haproxy: yes("server … ssl in a mode tcp backend."),
+    },
+  },
+  {
+    key: "pool:upstream_h2",
+    label: "HTTP/2 over TLS to backends",
+    support: {
+      builtin: no("The builtin engine's HTTP/2 upstream has not landed yet."),
+      haproxy: no("The HAProxy renderer does not express HTTP/2 to backends yet."),
+    },
+  },
+  {
+    key: "pool:upstream_h2c",
+    label: "HTTP/2 without TLS to backends (h2c)",
+    support: {
+      builtin: no("The builtin engine's HTTP/2 upstream has not landed yet."),
+      haproxy: no("The HAProxy renderer does not express HTTP/2 to backends yet."),
+    },
+  },
+  {
+    key: "health:grpc",
+    label: "gRPC health checks (grpc.health.v1.Health/Check)",
+    support: {
+      builtin: no("The builtin gRPC health check has not landed yet."),
+      haproxy: no("The HAProxy renderer does not express gRPC health checks yet."),
     },
   },
   both("health:http", "HTTP health checks", "option httpchk, http-check expect status/string."),

@@ -6,6 +6,7 @@ export * from "./engine-support";
 export * from "./enroll";
 export * from "./grammar";
 export * from "./histogram";
+export * from "./http2";
 export * from "./messages";
 export * from "./policies";
 export * from "./snapshot";

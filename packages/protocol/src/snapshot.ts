@@ -17,6 +17,7 @@ import {
   MAX_REQUEST_TARGET_LENGTH,
   MAX_URL_LENGTH,
 } from "./grammar";
+import { grpcServiceSchema, listenerHttp2Schema, poolUpstreamSchema } from "./http2";
 import { POLICY_FACTS, policySchema } from "./policies";
 import {
   listenerTlsSchema,
@@ -108,7 +109,8 @@ export const listenerProtocolSchema = z.enum(["http", "tcp", "dns"]);
 export type ListenerProtocol = z.infer<typeof listenerProtocolSchema>;
 
 export const healthCheckSchema = z.object({
-  type: z.enum(["none", "http", "tcp"]).default("none"),
+  /** grpc: grpc.health.v1.Health/Check over HTTP/2 (TLS when the pool has TLS, else h2c). */
+  type: z.enum(["none", "http", "tcp", "grpc"]).default("none"),
   intervalMs: z.number().int().min(100).max(3_600_000).default(5000),
   timeoutMs: z.number().int().min(50).max(60_000).default(2000),
   rise: z.number().int().min(1).max(100).default(2),
@@ -124,6 +126,8 @@ export const healthCheckSchema = z.object({
     .max(1024)
     .refine((v) => isPrintableText(v, 1024), "Use printable text without control characters or line breaks.")
     .optional(),
+  /** type grpc: the service asked about; "" or absent = the whole server. */
+  grpcService: grpcServiceSchema.optional(),
 });
 export type HealthCheck = z.infer<typeof healthCheckSchema>;
 
@@ -275,6 +279,8 @@ export const snapshotPoolSchema = z.object({
   limits: poolLimitsSchema.default(poolLimitsSchema.parse({})),
   /** TLS to the backends (backend-tls.ts). Absent or null: plain TCP. Left out when unset, so older hashes hold. */
   tls: backendTlsSchema.nullable().optional(),
+  /** HTTP/1.1, HTTP/2 over TLS or h2c to the backends (http2.ts). Absent: HTTP/1.1, older hashes hold. */
+  upstream: poolUpstreamSchema.optional(),
   backends: z.array(snapshotBackendSchema),
 });
 export type SnapshotPool = z.infer<typeof snapshotPoolSchema>;
@@ -330,6 +336,8 @@ export const snapshotProxyListenerSchema = z.object({
   settings: listenerSettingsSchema.default(listenerSettingsSchema.parse({})),
   /** http listeners only: terminate TLS (tls.ts). Absent or null: plain HTTP. */
   tls: listenerTlsSchema.nullable().optional(),
+  /** http listeners only: HTTP/2 (ALPN h2 with TLS, h2c without; http2.ts). Absent or null: HTTP/1.1 only. */
+  http2: listenerHttp2Schema.nullable().optional(),
 });
 /** dns listeners: answer A/AAAA queries for their routes' names from the routes' pools. */
 export const snapshotDnsListenerSchema = z.object({
@@ -396,6 +404,7 @@ export const snapshotSchema = z
       }
     }
     checkTlsReferences(snap, ctx);
+    checkHttp2(snap, ctx);
     const binds = new Set<string>();
     for (const [li, l] of snap.listeners.entries()) {
       const key = `${l.bindAddress}:${l.port}`;
@@ -495,6 +504,55 @@ function checkPoolTlsReferences(
         code: "custom",
         path: ["pools", pi, "tls", "caBundleId"],
         message: `pool ${p.id} uses CA bundle ${bundle}, which is not in the snapshot`,
+      });
+    }
+  }
+}
+
+/**
+ * HTTP/2 belongs to http listeners; an upstream protocol other than HTTP/1.1
+ * belongs to pools that only http listeners route to; h2 runs over the pool's
+ * TLS and h2c without it.
+ */
+function checkHttp2(
+  snap: { listeners: SnapshotListener[]; pools: SnapshotPool[] },
+  ctx: z.RefinementCtx,
+): void {
+  const behindTcp = new Set<string>();
+  for (const [li, l] of snap.listeners.entries()) {
+    if (l.protocol === "dns") continue;
+    if (l.protocol === "tcp") for (const r of l.routes) behindTcp.add(r.poolId);
+    if (l.http2 && l.protocol !== "http") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["listeners", li, "http2"],
+        message: `listener ${l.id}: HTTP/2 belongs to http listeners, not ${l.protocol} ones`,
+      });
+    }
+  }
+  for (const [pi, p] of snap.pools.entries()) {
+    const protocol = p.upstream?.protocol ?? "http1";
+    if (protocol === "http1") continue;
+    const path = ["pools", pi, "upstream", "protocol"];
+    if (protocol === "h2" && !p.tls) {
+      ctx.addIssue({
+        code: "custom",
+        path,
+        message: `pool ${p.id}: upstream protocol h2 is HTTP/2 over TLS and needs the pool's TLS to backends; use h2c for HTTP/2 without TLS`,
+      });
+    }
+    if (protocol === "h2c" && p.tls) {
+      ctx.addIssue({
+        code: "custom",
+        path,
+        message: `pool ${p.id}: upstream protocol h2c is HTTP/2 without TLS, but the pool has TLS to backends; use h2`,
+      });
+    }
+    if (behindTcp.has(p.id)) {
+      ctx.addIssue({
+        code: "custom",
+        path,
+        message: `pool ${p.id}: a tcp listener routes to it, and a tcp listener forwards bytes, not HTTP/2 requests; keep the upstream protocol http1`,
       });
     }
   }

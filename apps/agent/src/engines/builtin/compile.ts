@@ -10,6 +10,7 @@ import {
 import {
   backendTlsFeaturesUsed,
   type CaBundleMaterial,
+  http2FeaturesUsed,
   isHostOrIp,
   isOriginForm,
   isPrintableText,
@@ -22,6 +23,7 @@ import {
   type TlsMaterial,
   tlsFeaturesUsed,
   unsupportedReason,
+  upstreamFeaturesUsed,
 } from "@fulcrum/protocol";
 import { compileAcmeTokens } from "../../dataplane/frontends/acme/challenge-answer";
 import { type ListenerConfig, listenerConfig } from "../../dataplane/frontends/listener-config";
@@ -95,7 +97,7 @@ export interface CompiledConfig {
 function assertFeaturesSupported(snapshot: Snapshot): void {
   for (const l of snapshot.listeners) {
     if (l.protocol === "dns") continue;
-    for (const key of tlsFeaturesUsed(l)) {
+    for (const key of [...tlsFeaturesUsed(l), ...http2FeaturesUsed(l)]) {
       const reason = unsupportedReason("builtin", key);
       if (reason) throw new SnapshotInvalidError(`listener ${l.name}: ${key} is not supported: ${reason}`);
     }
@@ -104,7 +106,7 @@ function assertFeaturesSupported(snapshot: Snapshot): void {
     snapshot.listeners.flatMap((l) => (l.protocol === "tcp" ? l.routes.map((r) => r.poolId) : [])),
   );
   for (const p of snapshot.pools) {
-    for (const key of backendTlsFeaturesUsed(p, behindTcp.has(p.id))) {
+    for (const key of [...backendTlsFeaturesUsed(p, behindTcp.has(p.id)), ...upstreamFeaturesUsed(p)]) {
       const reason = unsupportedReason("builtin", key);
       if (reason) throw new SnapshotInvalidError(`pool ${p.name}: ${key} is not supported: ${reason}`);
     }

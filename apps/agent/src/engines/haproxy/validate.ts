@@ -1,11 +1,13 @@
 import {
   backendTlsFeaturesUsed,
   consistentHashOptionsSchema,
+  http2FeaturesUsed,
   listenerSettingsSchema,
   type Snapshot,
   type SnapshotProxyListener,
   tlsFeaturesUsed,
   unsupportedReason,
+  upstreamFeaturesUsed,
 } from "@fulcrum/protocol";
 import { HAPROXY_BALANCE } from "./balance";
 import { EngineUnsupportedError } from "./errors";
@@ -59,7 +61,7 @@ export function findUnsupported(snapshot: Snapshot): Unsupported[] {
       use("listener:dns", `listener ${l.name}`);
       continue;
     }
-    for (const key of tlsFeaturesUsed(l)) {
+    for (const key of [...tlsFeaturesUsed(l), ...http2FeaturesUsed(l)]) {
       if (unsupportedReason("haproxy", key) !== undefined) use(key, `listener ${l.name}`);
     }
     if (l.protocol === "http") {
@@ -82,7 +84,7 @@ export function findUnsupported(snapshot: Snapshot): Unsupported[] {
   for (const p of snapshot.pools) {
     const where = `pool ${p.name}`;
     const behindTcp = (byPool.get(p.id) ?? []).some((l) => l.protocol === "tcp");
-    for (const key of backendTlsFeaturesUsed(p, behindTcp)) {
+    for (const key of [...backendTlsFeaturesUsed(p, behindTcp), ...upstreamFeaturesUsed(p)]) {
       if (unsupportedReason("haproxy", key) !== undefined) use(key, where);
     }
     const balance = HAPROXY_BALANCE[p.policy];
