@@ -145,7 +145,9 @@ export const ENGINE_FEATURES: readonly EngineFeature[] = [
     key: "pool:upstream_h2",
     label: "HTTP/2 over TLS to backends",
     support: {
-      builtin: no("The builtin engine's HTTP/2 upstream has not landed yet."),
+      builtin: yes(
+        "Pooled sessions per backend (TLS with ALPN h2 and the pool's backend TLS), streams multiplexed up to maxStreamsPerConnection.",
+      ),
       haproxy: no("The HAProxy renderer does not express HTTP/2 to backends yet."),
     },
   },
@@ -153,7 +155,7 @@ export const ENGINE_FEATURES: readonly EngineFeature[] = [
     key: "pool:upstream_h2c",
     label: "HTTP/2 without TLS to backends (h2c)",
     support: {
-      builtin: no("The builtin engine's HTTP/2 upstream has not landed yet."),
+      builtin: yes("Prior knowledge; pooled, multiplexed sessions per backend."),
       haproxy: no("The HAProxy renderer does not express HTTP/2 to backends yet."),
     },
   },

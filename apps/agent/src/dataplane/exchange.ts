@@ -6,6 +6,7 @@
  */
 
 import type { TlsOrigin } from "./pools/backend-tls";
+import type { H2PoolUpstream } from "./upstream-h2/pool-upstream";
 
 /** What a pool may look at to choose a backend. */
 export interface RequestFacts {
@@ -85,4 +86,9 @@ export interface PoolHandle {
   tryAcquire?(facts: RequestFacts, exclude?: ReadonlySet<string>): AcquireResult | undefined;
   /** Whether attempt number `attempt` (1 = first retry) is allowed by the pool's retry settings and budget. */
   mayRetry(attempt: number): boolean;
+  /**
+   * Set when the pool speaks HTTP/2 to its backends (upstream protocol h2 or h2c):
+   * front ends forward through upstream-h2/forward.ts with it instead of HTTP/1.1.
+   */
+  readonly upstreamH2?: H2PoolUpstream | undefined;
 }

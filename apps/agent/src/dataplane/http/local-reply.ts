@@ -1,5 +1,6 @@
 import { type ServerResponse, STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
+import { grpcMessage, grpcStatusFor, isGrpcContentType } from "../upstream-h2/grpc";
 
 /**
  * Answers the proxy makes itself. `x-fulcrum-reason` lets operators tell them
@@ -15,6 +16,8 @@ export type LocalReason =
   | "upstream-connect-timeout"
   | "upstream-response-timeout"
   | "upstream-idle-timeout"
+  /** A gRPC request's grpc-timeout passed before the backend answered (upstream-h2/grpc.ts). */
+  | "grpc-deadline-exceeded"
   /** A redirect route's loop guard: the request was redirected once already. */
   | "redirect-loop"
   /** The client's request, refused before (or instead of) forwarding; the connection closes. */
@@ -39,6 +42,10 @@ export function replyLocal(
     res.destroy();
     return;
   }
+  if (isGrpcContentType(res.req?.headers["content-type"])) {
+    replyGrpc(res, grpcStatusFor(reason), text, reason);
+    return;
+  }
   const body = `${text}\n`;
   res.writeHead(status, {
     "content-type": "text/plain; charset=utf-8",
@@ -61,4 +68,19 @@ export function replyLocalRaw(socket: Duplex, status: number, reason: LocalReaso
   );
   // end() flushes the reply; the timer covers a client that never closes its side.
   setTimeout(() => socket.destroy(), 1_000).unref();
+}
+
+/**
+ * A gRPC client's answer: HTTP 200 and the status in a trailers-only
+ * response (grpc-status and grpc-message in the one header block that ends
+ * the stream), as gRPC servers answer errors; `x-fulcrum-reason` as always.
+ */
+export function replyGrpc(res: ServerResponse, code: number, text: string, reason: LocalReason): void {
+  res.writeHead(200, {
+    "content-type": "application/grpc",
+    "grpc-status": String(code),
+    "grpc-message": grpcMessage(text),
+    "x-fulcrum-reason": reason,
+  });
+  res.end();
 }

@@ -1,3 +1,4 @@
+import { GrpcDeadlineError } from "../upstream-h2/grpc";
 import type { LocalReason } from "./local-reply";
 import { UpstreamTimeoutError, UpstreamTlsError } from "./proxy-errors";
 
@@ -12,6 +13,7 @@ const CONNECT_FAILURES = new Set([
 
 /** Maps a backend-side failure to the status and reason the client sees. */
 export function classifyUpstreamFailure(err: unknown): { status: 502 | 504; reason: LocalReason } {
+  if (err instanceof GrpcDeadlineError) return { status: 504, reason: "grpc-deadline-exceeded" };
   if (err instanceof UpstreamTimeoutError) {
     return { status: 504, reason: err.code.replaceAll("_", "-") as LocalReason };
   }

@@ -18,6 +18,7 @@ import { guarded } from "../../guard";
 import type { Logger } from "../../log";
 import type { AcquireResult, Lease, Outcome, PoolHandle, RequestFacts } from "../exchange";
 import { countStatus, PoolCounters } from "../stats/counters";
+import type { H2PoolUpstream } from "../upstream-h2/pool-upstream";
 import { type BackendRuntime, monotonicNow, type PoolBackendState } from "./backend-runtime";
 
 /** Source-IP affinity entries kept per pool at most (least recently used goes first). */
@@ -145,6 +146,8 @@ export class PoolRuntime implements PoolHandle {
   /** `NAME=` of the sticky cookie, checked once here: a name that is not a token never reaches a header. */
   private readonly cookiePrefix: string | undefined;
   readonly counters: PoolCounters;
+  /** The pool's HTTP/2 upstream sessions, set by compile when its upstream protocol is h2 or h2c. */
+  upstreamH2: H2PoolUpstream | undefined;
 
   constructor(
     readonly id: string,

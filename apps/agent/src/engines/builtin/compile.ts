@@ -50,6 +50,8 @@ import type { UpstreamAgents } from "../../dataplane/pools/upstream-agents";
 import { TrafficCounters } from "../../dataplane/stats/counters";
 import { HandshakeCounters } from "../../dataplane/stats/handshake-counters";
 import type { DataPlaneTimeouts } from "../../dataplane/timeouts";
+import { compileH2Upstream } from "../../dataplane/upstream-h2/compile-upstream";
+import type { H2SessionGroup, H2Upstreams } from "../../dataplane/upstream-h2/session-pool";
 import { errorMessage, PolicyUnsupportedError, SnapshotInvalidError } from "../../errors";
 
 export interface CompileContext {
@@ -75,6 +77,8 @@ export interface CompileContext {
   readonly tlsOrigins: TlsOrigins;
   /** Data-plane workers of this node (--workers): connection limits are split between them. */
   readonly workerCount?: number;
+  /** HTTP/2 sessions to backends of pools with upstream protocol h2/h2c, kept across snapshots. */
+  readonly h2: H2Upstreams;
 }
 
 export interface CompiledConfig {
@@ -129,6 +133,7 @@ export function compileSnapshot(snapshot: Snapshot, ctx: CompileContext): Compil
   const usedCheckers = new Set<HealthChecker>();
   const commits: (() => void)[] = [];
   const origins = new Set<TlsOrigin>();
+  const h2Groups = new Set<H2SessionGroup>();
   const tlsInputs = {
     certificates: new Map(snapshot.certificates.map((c) => [c.id, c])),
     tlsMaterial: ctx.tlsMaterial,
@@ -190,6 +195,7 @@ export function compileSnapshot(snapshot: Snapshot, ctx: CompileContext): Compil
         );
       });
       const runtime = new PoolRuntime(p.id, p.name, p.policy, policy, backends, p, sh, keyOf, ctx.env);
+      runtime.upstreamH2 = compileH2Upstream(p, backends, ctx.h2, ctx.timeouts, h2Groups);
       pools.set(p.id, runtime);
       shared.set(p.id, sh);
       commits.push(() => commitPool(sh, runtime, old !== undefined, policy, policyKey, keys, ctx.env));
@@ -262,6 +268,7 @@ export function compileSnapshot(snapshot: Snapshot, ctx: CompileContext): Compil
       for (const c of commits) c();
       ctx.checkers.commit(usedCheckers);
       ctx.tlsOrigins.retainOnly(origins);
+      ctx.h2.retainOnly(h2Groups);
       ctx.registry.retainOnly(upstreamKeys);
       for (const [id, sh] of ctx.pools) if (!shared.has(id)) sh.close();
       for (const sh of shared.values()) sh.pump();

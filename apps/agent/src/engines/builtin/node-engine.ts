@@ -22,6 +22,7 @@ import { UpstreamAgents } from "../../dataplane/pools/upstream-agents";
 import type { TrafficCounters } from "../../dataplane/stats/counters";
 import type { HandshakeCounters } from "../../dataplane/stats/handshake-counters";
 import { type DataPlaneTimeouts, DEFAULT_TIMEOUTS } from "../../dataplane/timeouts";
+import { H2Upstreams } from "../../dataplane/upstream-h2/session-pool";
 import { errorMessage, ListenerBindError } from "../../errors";
 import type { Logger } from "../../log";
 import type { AppliedSnapshot, Engine } from "../engine";
@@ -73,6 +74,8 @@ export class NodeEngine implements Engine {
   private readonly timeouts: DataPlaneTimeouts;
   private readonly agents: UpstreamAgents;
   private readonly tlsOrigins = new TlsOrigins();
+  /** HTTP/2 sessions to the backends of h2/h2c pools (upstream-h2/), kept across snapshots. */
+  readonly h2Upstreams = new H2Upstreams();
   private readonly log: Logger;
   private readonly rng: () => number;
   private readonly httpFrontEnd: "h1" | "node";
@@ -201,6 +204,7 @@ export class NodeEngine implements Engine {
       ticketKey: this.ticketKey,
       caBundles: new Map(caBundles.map((b) => [b.id, b])),
       tlsOrigins: this.tlsOrigins,
+      h2: this.h2Upstreams,
       timeouts: this.timeouts,
       workerCount: this.workerCount,
       env: { log: this.log, emit: (e) => this.events.emit(e) },
@@ -434,5 +438,6 @@ export class NodeEngine implements Engine {
     for (const sh of this.shared.values()) sh.close();
     await Promise.all(all.map((l) => l.close(this.timeouts.drainGraceMs)));
     this.agents.destroyAll();
+    this.h2Upstreams.destroyAll();
   }
 }

@@ -11,6 +11,7 @@ import { acquire } from "./backend-attempt";
 import { D_HEAD, D_KEEPALIVE, S_ACQUIRE } from "./conn-states";
 import type { ClientConn } from "./connection";
 import { H1Facts } from "./facts";
+import { bridgeToNodeHttp } from "./h2-bridge";
 import { HEAD_INCOMPLETE, HEAD_TOO_LARGE } from "./head-reader";
 import { upstreamRequestHead } from "./head-writer";
 import { answerAcme, redirectToHttps, refuse, replyLocal, replyRedirect } from "./local-answers";
@@ -92,6 +93,10 @@ function beginRequest(c: ClientConn, req: RequestHead): void {
   c.facts = new H1Facts(req.method, path, host, c.clientIp, req);
   if (route.action === "redirect") {
     replyRedirect(c, route, req);
+    return;
+  }
+  if (route.pool.upstreamH2 !== undefined) {
+    bridgeToNodeHttp(c);
     return;
   }
   c.upHead = upstreamRequestHead(req, {

@@ -15,6 +15,7 @@ export const S_BODY = 3; // streaming the request body
 export const S_WAIT = 4; // request sent; reading/streaming the response
 export const S_TUNNEL = 5; // after a 101: bytes both ways
 export const S_CLOSED = 6;
+export const S_BRIDGED = 7; // handed to the node:http front end (h2-bridge.ts): bytes both ways
 
 // Response states.
 export const R_HEAD = 0;

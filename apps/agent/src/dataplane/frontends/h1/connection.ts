@@ -21,6 +21,7 @@ import {
   R_HEAD,
   S_ACQUIRE,
   S_BODY,
+  S_BRIDGED,
   S_CLOSED,
   S_CONNECT,
   S_HEAD,
@@ -78,6 +79,8 @@ export class ClientConn implements UpstreamOwner {
   readonly respChunks: ChunkedScanner;
   readonly clientIp: string;
   readonly fwdLines: ForwardedLines;
+  /** Set once the connection went to the node:http front end (h2-bridge.ts, pools with HTTP/2 upstreams). */
+  bridge: { feed(chunk: Buffer): void; push(chunk: null): boolean; destroy(): void } | undefined;
   /** Client bytes received but not consumed yet: the body's start or pipelined requests. */
   pending: Buffer | undefined;
   clientEnded = false;
@@ -185,6 +188,9 @@ export class ClientConn implements UpstreamOwner {
         return;
       case S_BODY:
         forwardBody(this, chunk, owned);
+        return;
+      case S_BRIDGED:
+        this.bridge!.feed(own(chunk, owned));
         return;
       case S_TUNNEL:
         this.fromClient += chunk.length;
@@ -322,6 +328,9 @@ export class ClientConn implements UpstreamOwner {
   private onClientEnd(): void {
     this.clientEnded = true;
     switch (this.state) {
+      case S_BRIDGED:
+        this.bridge!.push(null);
+        return;
       case S_HEAD:
         // Half a head and then FIN: nothing to answer.
         this.socket.end();
@@ -348,6 +357,12 @@ export class ClientConn implements UpstreamOwner {
   }
 
   private onClientClose(): void {
+    if (this.state === S_BRIDGED) {
+      // The node:http side counted this connection and owns its exchanges.
+      this.bridge!.destroy();
+      this.host.forget(this);
+      return;
+    }
     this.clientGone?.abort();
     const wasTunnel = this.state === S_TUNNEL;
     if (this.lstats !== undefined) this.lstats.activeConnections--;

@@ -20,6 +20,10 @@ import {
   type TrafficCounters,
 } from "../../stats/counters";
 import type { DataPlaneTimeouts } from "../../timeouts";
+import { forwardH2 } from "../../upstream-h2/forward";
+import { nodeResponseSink } from "../../upstream-h2/node-sink";
+import type { H2PoolUpstream } from "../../upstream-h2/pool-upstream";
+import type { Trailers } from "../../upstream-h2/translate";
 import { DEFAULT_H1_OPTIONS } from "../h1/options";
 import { decideRedirect, redirectHeaders } from "../redirect/redirect";
 import { nodeRequestTarget, transferCodingStatus } from "./node-request-target";
@@ -71,6 +75,10 @@ interface Exchange {
   bytesIn: number;
   bytesOut: number;
   upstream: ClientRequest | undefined;
+  /** The client's Host as sent: :authority for HTTP/2 backends. */
+  readonly authority: string;
+  /** Cancels the HTTP/2 upstream attempt in progress (pools with upstream h2/h2c). */
+  cancelH2: (() => void) | undefined;
 }
 
 const kCounted = Symbol("fulcrum.connectionCounted");
@@ -134,7 +142,8 @@ export function handleHttpRequest(ctx: HttpProxyContext, req: IncomingMessage, r
     method,
     headers: upstreamRequestHeaders(req.rawHeaders, {
       clientIp,
-      proto: "http",
+      // A TLS client connection handed over by the h1 front end (h1/h2-bridge.ts) says it is encrypted.
+      proto: (req.socket as { encrypted?: boolean }).encrypted === true ? "https" : "http",
       host: target!.host,
       trust: ctx.table.config?.trustForwarded,
       ...(target!.absolute ? { replaceHost: target!.host } : {}),
@@ -161,6 +170,8 @@ export function handleHttpRequest(ctx: HttpProxyContext, req: IncomingMessage, r
     bytesIn: 0,
     bytesOut: 0,
     upstream: undefined,
+    authority: target!.host ?? "",
+    cancelH2: undefined,
   };
   if (ex.abort) ex.acquireOpts.signal = ex.abort.signal;
   // Client-side failures end here: nobody is left to answer, so they are not upstream errors.
@@ -173,8 +184,85 @@ export function handleHttpRequest(ctx: HttpProxyContext, req: IncomingMessage, r
     ex.clientGone = true;
     ex.abort?.abort();
     ex.upstream?.destroy(new ClientAbortError("client closed before the response was complete"));
+    ex.cancelH2?.();
   });
   next(ctx, ex);
+}
+
+/** The request body's pacing and size limit, started when its first attempt starts. */
+function startPacer(ctx: HttpProxyContext, ex: Exchange): BodyPacer {
+  if (ex.pacer !== undefined) return ex.pacer;
+  const cfg = ctx.table.config;
+  const pacer = new BodyPacer(
+    cfg?.timeouts.bodyMs ?? DEFAULT_H1_OPTIONS.timeouts.bodyMs,
+    cfg?.minBodyBytesPerSecond ?? DEFAULT_H1_OPTIONS.minBodyBytesPerSecond,
+    () => ex.req.isPaused(),
+    (why) => refuseBody(ex, why),
+  );
+  ex.pacer = pacer;
+  pacer.start();
+  ex.req.once("end", () => pacer.stop());
+  return pacer;
+}
+
+/** One attempt on a backend of an HTTP/2 pool (upstream h2/h2c): upstream-h2/forward.ts does the exchange. */
+function attemptH2(ctx: HttpProxyContext, ex: Exchange, lease: Lease, h2: H2PoolUpstream): void {
+  const { req, res } = ex;
+  const backend = lease.backend;
+  const pacer = ex.bodyless ? undefined : startPacer(ctx, ex);
+  const sink = nodeResponseSink(res, (n) => {
+    ex.bytesOut += n;
+  });
+  const head = sink.head;
+  sink.head = (status, headers) => {
+    ex.responded = true;
+    countResponse(status, ex.listenerStats, ex.route.stats, ex.route.pool.counters);
+    head(status, headers);
+  };
+  const request = {
+    method: ex.method,
+    path: ex.url,
+    authority: ex.authority,
+    headers: ex.headers,
+    body: ex.bodyless ? undefined : req,
+    trailers: () => (Object.keys(req.trailers).length > 0 ? (req.trailers as Trailers) : undefined),
+    onBodyBytes: (n: number) => {
+      ex.bodyStarted = true;
+      ex.bytesIn += n;
+      pacer?.onBytes(n);
+      if (ex.maxBodyBytes > 0 && ex.bytesIn > ex.maxBodyBytes) refuseBody(ex, "body-too-large");
+    },
+  };
+  const a = forwardH2(lease, h2.group(backend), request, ex.times, sink, (err, retry) => {
+    ex.cancelH2 = undefined;
+    if (ex.clientGone || ex.refused) return;
+    const pool = ex.route.pool;
+    const allowed = retry === "any" || (retry === "idempotent" && ex.bodyless && IDEMPOTENT.has(ex.method));
+    if (!res.headersSent && allowed && pool.mayRetry(ex.retries + 1)) {
+      ex.retries++;
+      ex.lastError = err;
+      const tried = new Set(ex.acquireOpts.exclude);
+      tried.add(backend.key);
+      ex.acquireOpts.exclude = tried;
+      ctx.log.debug("retrying on another backend", {
+        pool: pool.name,
+        failed: backend.key,
+        code: errorCode(err),
+      });
+      next(ctx, ex);
+      return;
+    }
+    const { status, reason } = classifyUpstreamFailure(err);
+    ctx.log.warn("upstream request failed", {
+      pool: pool.name,
+      backend: backend.id,
+      upstream: backend.key,
+      reason,
+      error: errorMessage(err),
+    });
+    local(ex, status, reason, status === 504 ? "upstream timed out" : "upstream unreachable");
+  });
+  ex.cancelH2 = () => a.cancel();
 }
 
 /** A redirect route: 302/307 to the chosen backend's public URL; the request body is discarded, never forwarded. */
@@ -214,6 +302,7 @@ function refuseBody(ex: Exchange, why: "body-too-large" | BodyPaceFailure): void
   ex.refused = true;
   ex.pacer?.stop();
   ex.upstream?.destroy();
+  ex.cancelH2?.();
   if (ex.res.headersSent) {
     ex.res.destroy();
     return;
@@ -263,6 +352,11 @@ function next(ctx: HttpProxyContext, ex: Exchange): void {
 }
 
 function attempt(ctx: HttpProxyContext, ex: Exchange, lease: Lease): void {
+  const h2 = ex.route.pool.upstreamH2;
+  if (h2 !== undefined) {
+    attemptH2(ctx, ex, lease, h2);
+    return;
+  }
   const { req, res } = ex;
   const backend = lease.backend as BackendRuntime;
   const t = ex.times;

@@ -1,0 +1,337 @@
+import { Agent, request } from "node:http";
+import { type Snapshot, snapshotSchema } from "@fulcrum/protocol";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { NodeEngine } from "../src/engines/builtin/node-engine";
+import { silentLogger } from "../src/log";
+import { sleep, until } from "./helpers/backends";
+import { type H2Backend, type SeenH2, startH2Backend } from "./helpers/h2-backend";
+import { freePort, get, startBackend } from "./helpers/net";
+import { backend, httpListener, makeSnapshot, withPoolTls } from "./helpers/snapshot";
+import { makeTestCa, type TestCa } from "./helpers/test-ca";
+
+/*
+ * HTTP/2 to backends (issue 18): HTTP/1.1 clients through the builtin
+ * engine's node:http front end to real node:http2 backends, h2c and h2 (TLS,
+ * ALPN h2, verified against a test CA): translation both ways, trailers,
+ * multiplexing under the stream cap and the server's own limit, GOAWAY,
+ * retries, timeouts, gRPC answers, sessions closed with their backend.
+ */
+
+type Upstream = { protocol: "h2" | "h2c"; maxStreamsPerConnection?: number };
+
+/** `snap` with pool p1 speaking `upstream` to its backends. */
+function withUpstream(snap: Snapshot, upstream: Upstream): Snapshot {
+  const s = structuredClone(snap) as unknown as { pools: Record<string, unknown>[] };
+  s.pools[0]!.upstream = { maxStreamsPerConnection: 100, ...upstream };
+  return snapshotSchema.parse(s);
+}
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  trailers: Record<string, string>;
+}
+
+/** An HTTP/1.1 request with a chunked body and trailers; the response's trailers are collected. */
+function post(
+  port: number,
+  path: string,
+  body: string[],
+  opts: { trailers?: Record<string, string>; headers?: Record<string, string>; agent?: Agent } = {},
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: "127.0.0.1",
+        port,
+        method: "POST",
+        path,
+        agent: opts.agent ?? false,
+        headers: {
+          "transfer-encoding": "chunked",
+          ...(opts.trailers ? { trailer: Object.keys(opts.trailers).join(", ") } : {}),
+          ...opts.headers,
+        },
+      },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (c: string) => {
+          text += c;
+        });
+        res.on("end", () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: text,
+            trailers: res.trailers as Record<string, string>,
+          }),
+        );
+        res.on("error", reject);
+      },
+    );
+    req.on("error", reject);
+    for (const c of body) req.write(c);
+    if (opts.trailers) req.addTrailers(opts.trailers);
+    req.end();
+  });
+}
+
+let ca: TestCa;
+beforeAll(() => {
+  ca = makeTestCa("h2 backend CA");
+});
+afterAll(() => ca.dispose());
+
+for (const frontEnd of ["h1", "node"] as const)
+  describe(`HTTP/2 to backends, ${frontEnd} front end`, () => {
+    let engine: NodeEngine;
+    let port: number;
+    const backends: H2Backend[] = [];
+    const start = async (name: string, opts?: Parameters<typeof startH2Backend>[1]) => {
+      const b = await startH2Backend(name, opts);
+      backends.push(b);
+      return b;
+    };
+    beforeEach(async () => {
+      engine = new NodeEngine({ log: silentLogger, httpFrontEnd: frontEnd, timeouts: { drainGraceMs: 200 } });
+      port = await freePort();
+    });
+    afterEach(async () => {
+      await engine.stop();
+      await Promise.all(backends.splice(0).map((b) => b.close()));
+    });
+
+    it("h2c: translates the head, streams the body, carries trailers both ways", async () => {
+      const b = await start("b1");
+      await engine.apply(
+        withUpstream(makeSnapshot(1, [httpListener(port)], [backend("b1", b.port)]), { protocol: "h2c" }),
+      );
+      const r = await post(port, "/echo?x=1", ["hello ", "world"], {
+        trailers: { "x-client-trailer": "yes" },
+        headers: {
+          host: "app.example:8080",
+          "x-custom": "v",
+          connection: "keep-alive, x-hop",
+          "x-hop": "1",
+          cookie: "a=1",
+        },
+      });
+      expect(r.status).toBe(200);
+      const seen = JSON.parse(r.body) as SeenH2;
+      expect(seen).toMatchObject({
+        method: "POST",
+        path: "/echo?x=1",
+        authority: "app.example:8080",
+        scheme: "http",
+        body: "hello world",
+        trailers: { "x-client-trailer": "yes" },
+      });
+      expect(seen.headers["x-custom"]).toBe("v");
+      expect(seen.headers.cookie).toBe("a=1");
+      expect(seen.headers["x-forwarded-for"]).toBe("127.0.0.1");
+      // Hop-by-hop fields (and those Connection names) never reach the backend; Host became :authority.
+      for (const h of ["connection", "x-hop", "transfer-encoding", "host", "trailer", "keep-alive"]) {
+        expect(seen.headers[h]).toBeUndefined();
+      }
+      expect(r.trailers).toEqual({ "x-backend": "b1" });
+    });
+
+    it("h2 over TLS: ALPN h2, the pool's verification and SNI", async () => {
+      const cert = ca.sign(
+        "h2-backend",
+        "h2.backend.test",
+        ["DNS:h2.backend.test", "IP:127.0.0.1"],
+        "serverAuth",
+      );
+      const b = await start("tls1", { cert });
+      const base = makeSnapshot(1, [httpListener(port)], [backend("b1", b.port)]);
+      const tls = withPoolTls(
+        base,
+        { verify: "ca", caBundleId: "ca", sni: "fixed", sniName: "h2.backend.test" },
+        { bundle: ca },
+      );
+      await engine.apply(withUpstream(tls, { protocol: "h2" }), [], [ca.bundle("ca").material]);
+      const r = await get(port, "/echo");
+      expect(r.status).toBe(200);
+      expect(JSON.parse(r.body)).toMatchObject({ scheme: "https", method: "GET", name: "tls1" });
+
+      // The same backend behind a CA it is not signed by: refused at the handshake, 502, never served.
+      const other = makeTestCa("other");
+      try {
+        const bad = withPoolTls(base, { verify: "ca", caBundleId: "other" }, { bundle: other });
+        await engine.apply(
+          withUpstream({ ...bad, version: 2 }, { protocol: "h2" }),
+          [],
+          [other.bundle("other").material],
+        );
+        const r2 = await get(port, "/echo");
+        expect(r2.status).toBe(502);
+        expect(r2.headers["x-fulcrum-reason"]).toBe("upstream-connect-failed");
+      } finally {
+        other.dispose();
+      }
+    });
+
+    it("multiplexes: one connection for sequential requests, another when the stream cap is full", async () => {
+      const b = await start("b1");
+      await engine.apply(
+        withUpstream(makeSnapshot(1, [httpListener(port)], [backend("b1", b.port)]), {
+          protocol: "h2c",
+          maxStreamsPerConnection: 4,
+        }),
+      );
+      for (let i = 0; i < 5; i++) expect((await get(port, "/")).status).toBe(200);
+      expect(b.sessions).toBe(1);
+      const all = await Promise.all(Array.from({ length: 12 }, () => get(port, "/slow?ms=300")));
+      expect(all.every((r) => r.status === 200)).toBe(true);
+      // 12 at once, 4 streams per connection: the warm one and two more.
+      expect(b.sessions).toBe(3);
+      expect(b.streams).toBe(17);
+      const t = engine.h2Upstreams.totals();
+      expect(t.opened).toBe(3);
+      expect(t.reusedStreams).toBe(14);
+    });
+
+    it("honours the server's SETTINGS_MAX_CONCURRENT_STREAMS below the pool's cap", async () => {
+      const b = await start("b1", { maxConcurrentStreams: 2 });
+      await engine.apply(
+        withUpstream(makeSnapshot(1, [httpListener(port)], [backend("b1", b.port)]), { protocol: "h2c" }),
+      );
+      expect((await get(port, "/")).status).toBe(200);
+      const all = await Promise.all(Array.from({ length: 6 }, () => get(port, "/slow?ms=300")));
+      expect(all.every((r) => r.status === 200)).toBe(true);
+      expect(b.sessions).toBe(3);
+    });
+
+    it("GOAWAY: the streams in progress finish, new requests open a new connection", async () => {
+      const b = await start("b1");
+      await engine.apply(
+        withUpstream(makeSnapshot(1, [httpListener(port)], [backend("b1", b.port)]), { protocol: "h2c" }),
+      );
+      expect((await get(port, "/")).status).toBe(200);
+      const slow = get(port, "/slow?ms=400");
+      await until(() => b.streams === 2, 2000);
+      b.goawayAll();
+      await sleep(50);
+      expect((await get(port, "/")).status).toBe(200);
+      expect((await slow).status).toBe(200);
+      expect(b.sessions).toBe(2);
+    });
+
+    it("a backend that refuses connections: the request is retried on another (connect-failed counted)", async () => {
+      const b = await start("b1");
+      const dead = await freePort();
+      await engine.apply(
+        withUpstream(
+          makeSnapshot(
+            1,
+            [httpListener(port)],
+            [backend("dead", dead), backend("b1", b.port)],
+            "round_robin",
+            [],
+            {
+              retries: { enabled: true, attempts: 2 },
+            },
+          ),
+          { protocol: "h2c" },
+        ),
+      );
+      for (let i = 0; i < 4; i++) {
+        const r = await get(port, "/");
+        expect(r.status).toBe(200);
+        expect(r.body).toBe("b1");
+      }
+      const stats = engine.stats();
+      expect(stats.backends[`127.0.0.1:${dead}`]?.connectFailures).toBeGreaterThan(0);
+    });
+
+    it("times out a slow response head (504), and answers gRPC clients with a gRPC status instead", async () => {
+      const b = await start("b1");
+      const snap = makeSnapshot(
+        1,
+        [httpListener(port, { settings: { timeouts: { responseMs: 200 } } } as never)],
+        [backend("b1", b.port)],
+      );
+      await engine.apply(withUpstream(snap, { protocol: "h2c" }));
+      const r = await get(port, "/slow?ms=1500");
+      expect(r.status).toBe(504);
+      expect(r.headers["x-fulcrum-reason"]).toBe("upstream-response-timeout");
+      const g = await get(port, "/slow?ms=1500", { headers: { "content-type": "application/grpc" } });
+      expect(g.status).toBe(200);
+      expect(g.headers["grpc-status"]).toBe("4");
+      // grpc-timeout bounds the wait below the listener's own.
+      const d = await get(port, "/slow?ms=1500", {
+        headers: { "content-type": "application/grpc", "grpc-timeout": "50m" },
+      });
+      expect(d.headers["grpc-status"]).toBe("4");
+      expect(d.headers["x-fulcrum-reason"]).toBe("grpc-deadline-exceeded");
+      const none = await get(port, "/nothing", {
+        host: "unknown.example",
+        headers: { "content-type": "application/grpc" },
+      });
+      expect(none.status).toBe(200);
+    });
+
+    it("one keep-alive client connection over an HTTP/1.1 pool and an HTTP/2 pool, each request counted once", async () => {
+      const h2b = await start("h2");
+      const h1b = await startBackend("h1");
+      try {
+        const snap = makeSnapshot(
+          1,
+          [
+            httpListener(port, {
+              routes: [
+                { id: "r-h2", host: "", pathPrefix: "/two", priority: 1, poolId: "p1" },
+                { id: "r-h1", host: "", pathPrefix: "/", priority: 0, poolId: "p2" },
+              ],
+            }),
+          ],
+          [backend("b1", h2b.port)],
+          "round_robin",
+          [{ id: "p2", backends: [backend("h1", h1b.port)] }],
+        );
+        await engine.apply(withUpstream(snap, { protocol: "h2c" }));
+        const client = new Agent({ keepAlive: true, maxSockets: 1 });
+        try {
+          const paths = ["/one", "/two/a", "/one", "/two/b", "/one"];
+          const ports = new Set<number | undefined>();
+          for (const p of paths) {
+            const r = await get(port, p, { agent: client });
+            expect(r.status).toBe(200);
+            expect(r.body.startsWith(p.startsWith("/two") ? "h2" : "h1")).toBe(true);
+            ports.add(r.localPort);
+          }
+          expect(ports.size).toBe(1);
+        } finally {
+          client.destroy();
+        }
+        const l = engine.stats().listeners[`l-${port}`];
+        expect(l?.requests).toBe(5);
+        expect(l?.responses["2xx"]).toBe(5);
+        expect(l?.totalConnections).toBe(1);
+        expect(await until(() => engine.stats().listeners[`l-${port}`]?.activeConnections === 0, 2000)).toBe(
+          true,
+        );
+      } finally {
+        await h1b.close();
+      }
+    });
+
+    it("closes a backend's sessions when it leaves the snapshot", async () => {
+      const b1 = await start("b1");
+      const b2 = await start("b2");
+      const snap = makeSnapshot(1, [httpListener(port)], [backend("b1", b1.port), backend("b2", b2.port)]);
+      await engine.apply(withUpstream(snap, { protocol: "h2c" }));
+      for (let i = 0; i < 4; i++) expect((await get(port, "/")).status).toBe(200);
+      expect(b1.open).toBe(1);
+      expect(b2.open).toBe(1);
+      await engine.apply(
+        withUpstream(makeSnapshot(2, [httpListener(port)], [backend("b1", b1.port)]), { protocol: "h2c" }),
+      );
+      expect(await until(() => b2.open === 0, 2000)).toBe(true);
+      expect(b1.open).toBe(1);
+      expect((await get(port, "/")).body).toBe("b1");
+    });
+  });
