@@ -13,6 +13,7 @@ import { CredentialStore, type StoredCredential } from "./state/credential-store
 import { SnapshotStore } from "./state/snapshot-store";
 import { ensureStateDir } from "./state/state-dir";
 import { SOFTWARE_VERSION } from "./version";
+import { workersReport } from "./workers/workers-report";
 
 export interface ConsoleModeOptions {
   consoleUrl: URL;
@@ -27,6 +28,8 @@ export interface ConsoleModeOptions {
   capabilities?: readonly string[];
   /** Back-off of re-applying a snapshot refused for a transient reason (default 1 s .. 60 s). */
   applyRetry?: BackoffOptions;
+  /** Which engine serves (the heartbeat's workers report names it); default builtin. */
+  engine?: { name: "builtin" | "haproxy" };
 }
 
 /** Console mode: serve the last good snapshot at once, then enroll if needed and follow the console. */
@@ -86,6 +89,7 @@ export async function runConsole(
       appliedHash: engine.applied?.hash ?? null,
     }),
     appliedVersion: () => engine.applied?.version ?? null,
+    workers: () => workersReport(engine, opts.engine?.name ?? "builtin"),
     applySnapshot: apply,
     ...(engine.setTicketKeys ? { applyTicketKeys: (ring) => engine.setTicketKeys!(ring) } : {}),
     ...(engine.onHealthEvent ? { subscribeHealth: (fn) => engine.onHealthEvent!(fn) } : {}),

@@ -14,3 +14,4 @@ export * from "./stats";
 export * from "./ticket-keys";
 export * from "./tls";
 export * from "./version";
+export * from "./workers";

@@ -5,6 +5,7 @@ import { snapshotSchema } from "./snapshot";
 import { statsPayload } from "./stats";
 import { ticketKeyRingSchema } from "./ticket-keys";
 import { MAX_SNAPSHOT_CERTIFICATES, tlsMaterialSchema } from "./tls";
+import { workersReportSchema } from "./workers";
 
 /**
  * The message catalog. Every frame on the agent WebSocket is one JSON envelope
@@ -32,6 +33,8 @@ export const nackPayload = z.object({ version: z.number().int(), reason: z.strin
 export const heartbeatPayload = z.object({
   appliedVersion: z.number().int().nullable(),
   uptimeMs: z.number(),
+  /** The node's data-plane workers (workers.ts); absent from agents before issue 17. */
+  workers: workersReportSchema.optional(),
 });
 export const errorPayload = z.object({ code: z.string(), message: z.string() });
 

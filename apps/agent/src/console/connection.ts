@@ -14,6 +14,7 @@ import {
   type StatsPoint,
   SUPPORTED_PROTOCOL_VERSIONS,
   type TicketKeyRing,
+  type WorkersReport,
 } from "@fulcrum/protocol";
 import WebSocket from "ws";
 import { ConsoleRefusedError, errorCode, errorMessage } from "../errors";
@@ -37,6 +38,8 @@ export interface ConnectionOptions {
   log: Logger;
   hello: () => AgentPayload<"hello">;
   appliedVersion: () => number | null;
+  /** The node's data-plane workers, sent with every heartbeat; absent: the heartbeat has no `workers`. */
+  workers?: () => WorkersReport;
   applySnapshot: ApplySnapshot;
   /** The cluster's ticket-key ring (Engine.setTicketKeys); absent: the hello does not offer the capability. */
   applyTicketKeys?: (ring: TicketKeyRing) => Promise<void>;
@@ -244,6 +247,16 @@ export class ConsoleConnection {
    * snapshot-retry.ts): sent if a session is welcomed; else the next hello
    * carries the applied version.
    */
+  /** What every heartbeat says: the applied version, uptime and (when the engine has them) the workers. */
+  private heartbeat(): AgentPayload<"heartbeat"> {
+    const workers = this.opts.workers?.();
+    return {
+      appliedVersion: this.opts.appliedVersion(),
+      uptimeMs: Date.now() - started,
+      ...(workers ? { workers } : {}),
+    };
+  }
+
   report(version: number, r: ApplyOutcome): void {
     this.sendOutcome?.(version, r);
   }
@@ -354,7 +367,7 @@ export class ConsoleConnection {
             ws.terminate();
             return;
           }
-          send("heartbeat", { appliedVersion: this.opts.appliedVersion(), uptimeMs: Date.now() - started });
+          send("heartbeat", this.heartbeat());
           ws.ping();
         }, p.heartbeatIntervalMs);
         heartbeat.unref();
@@ -380,10 +393,7 @@ export class ConsoleConnection {
           case "welcome":
             return onWelcome(m);
           case "ping":
-            return send("heartbeat", {
-              appliedVersion: this.opts.appliedVersion(),
-              uptimeMs: Date.now() - started,
-            });
+            return send("heartbeat", this.heartbeat());
           case "error":
             return log.warn("console reported an error", {
               code: m.payload.code,

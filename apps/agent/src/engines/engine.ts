@@ -1,4 +1,12 @@
-import type { CaBundleMaterial, HealthEvent, Snapshot, TicketKeyRing, TlsMaterial } from "@fulcrum/protocol";
+import type {
+  CaBundleMaterial,
+  HealthEvent,
+  Snapshot,
+  TicketKeyRing,
+  TlsMaterial,
+  WorkerRestart,
+  WorkerState,
+} from "@fulcrum/protocol";
 import type { EngineStats } from "./engine-stats";
 
 export type { EngineStats } from "./engine-stats";
@@ -9,6 +17,8 @@ export interface WorkerStatus {
   pid: number | undefined;
   /** Running and serving the current snapshot. */
   up: boolean;
+  state: WorkerState;
+  lastRestart: WorkerRestart | undefined;
   /** CPU over the last heartbeat interval, in % of one core. */
   cpuPercent: number;
   restarts: number;

@@ -1,5 +1,5 @@
 import cluster, { type Worker } from "node:cluster";
-import type { HealthEvent } from "@fulcrum/protocol";
+import type { HealthEvent, WorkerRestart, WorkerState } from "@fulcrum/protocol";
 import type { AppliedSnapshot, Engine, WorkerStatus } from "../engines/engine";
 import type { EngineStats } from "../engines/engine-stats";
 import { type HealthEventListener, HealthEvents } from "../engines/health-events";
@@ -49,6 +49,10 @@ interface Slot {
   stalls: number;
   attempt: number;
   waiters: Set<Waiter>;
+  /** Why and when it last restarted (the Agents page shows it). */
+  lastRestart: WorkerRestart | undefined;
+  /** Set just before the control process kills it, so its exit is told apart from a crash. */
+  killedFor: "stalled" | "refused" | undefined;
 }
 
 /**
@@ -93,6 +97,8 @@ export class WorkerPoolEngine implements Engine {
       stalls: 0,
       attempt: 0,
       waiters: new Set<Waiter>(),
+      lastRestart: undefined,
+      killedFor: undefined,
     }));
     this.watchdog = setInterval(() => this.checkStalls(), Math.max(50, Math.floor(opts.stallMs / 4)));
     this.watchdog.unref();
@@ -154,11 +160,19 @@ export class WorkerPoolEngine implements Engine {
       index: s.index,
       pid: s.worker?.process.pid,
       up: s.serving,
+      state: this.stateOf(s),
+      lastRestart: s.lastRestart,
       cpuPercent: s.cpuPercent,
       restarts: s.restarts,
       stalls: s.stalls,
       connections: Object.values(s.stats?.listeners ?? {}).reduce((n, l) => n + l.totalConnections, 0),
     }));
+  }
+
+  private stateOf(s: Slot): WorkerState {
+    if (s.serving) return "serving";
+    if (s.worker) return "starting";
+    return this.stopping ? "exited" : "restarting";
   }
 
   stats(): EngineStats {
@@ -311,6 +325,7 @@ export class WorkerPoolEngine implements Engine {
         this.opts.log.error(`restarted data-plane worker refused ${method}; restarting it`, {
           worker: s.index,
         });
+        s.killedFor = "refused";
         worker.process.kill("SIGKILL");
         return;
       }
@@ -325,6 +340,7 @@ export class WorkerPoolEngine implements Engine {
           version: cur.applied.version,
           reason: answer === "lost" ? "exited" : answer.message,
         });
+        s.killedFor = "refused";
         worker.process.kill("SIGKILL");
         return;
       }
@@ -390,6 +406,13 @@ export class WorkerPoolEngine implements Engine {
     s.worker = undefined;
     if (this.stopping) return;
     s.restarts++;
+    s.lastRestart = {
+      at: new Date().toISOString(),
+      cause: s.killedFor ?? "exited",
+      ...(code !== null ? { exitCode: code } : {}),
+      ...(signal !== null ? { signal } : {}),
+    };
+    s.killedFor = undefined;
     if (Date.now() - s.startedAt > HEALTHY_RUN_MS) s.attempt = 0;
     const delay = backoffDelay(s.attempt++, this.backoff);
     this.opts.log.warn("data-plane worker exited; restarting it", {
@@ -413,6 +436,7 @@ export class WorkerPoolEngine implements Engine {
       if (!w || !s.alive || w.isDead() || now - s.lastBeat < this.opts.stallMs) continue;
       s.stalls++;
       s.lastBeat = now; // one kill per stall
+      s.killedFor = "stalled";
       this.opts.log.warn("data-plane worker is stuck (no heartbeat); killing it", {
         worker: s.index,
         pid: w.process.pid,

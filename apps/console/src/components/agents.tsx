@@ -9,6 +9,7 @@ import type { Agent, EnrollmentToken } from "../lib/api-types";
 import { formatDateTime, isoString, relativeTime } from "../lib/format";
 import { useTRPC } from "../lib/trpc";
 import { mergeErrors, numberOrUndefined, validate } from "../lib/validate";
+import { WorkersCell } from "./agent-workers";
 import { FormActions, FormError, TextField } from "./form";
 import { WarningIcon } from "./icons";
 import {
@@ -82,6 +83,9 @@ export function AgentRow({
         </time>
       </Td>
       <Td className="font-mono text-xs">{agent.softwareVersion ?? "—"}</Td>
+      <Td className="min-w-40 max-w-72">
+        <WorkersCell agent={agent} now={now} />
+      </Td>
       <Td>
         <span
           className={cx(

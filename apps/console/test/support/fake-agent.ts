@@ -1,6 +1,7 @@
 import {
   AGENT_ENROLL_PATH,
   AGENT_GATEWAY_PATH,
+  type AgentPayload,
   type ConsoleMessage,
   decodeConsoleMessage,
   encodeAgentMessage,
@@ -24,6 +25,8 @@ export interface FakeAgent {
   answer: { kind: "ack" } | { kind: "nack"; reason: string };
   stats(points: StatsPoint[]): void;
   health(events: HealthEvent[]): void;
+  /** Sends a heartbeat with this payload as it is (unchecked: tests send hostile ones too). */
+  heartbeat(payload: unknown): void;
   close(): Promise<void>;
 }
 
@@ -56,6 +59,9 @@ export async function connectFakeAgent(
     },
     health(events) {
       ws.send(encodeAgentMessage("health", { events }));
+    },
+    heartbeat(payload) {
+      ws.send(encodeAgentMessage("heartbeat", payload as AgentPayload<"heartbeat">));
     },
     async close() {
       if (ws.readyState === ws.CLOSED) return;

@@ -1,5 +1,12 @@
 import type { PrismaClient } from "@fulcrum/db";
-import { agentConsoleArgs, CloseCode, type EnrollRequest, type EnrollResponse } from "@fulcrum/protocol";
+import {
+  agentConsoleArgs,
+  CloseCode,
+  type EnrollRequest,
+  type EnrollResponse,
+  type WorkersReport,
+  workersReportSchema,
+} from "@fulcrum/protocol";
 import { z } from "zod";
 import { ConflictError, NotFoundError, TokenInvalidError } from "../errors";
 import { notifyInTransaction } from "../events/cluster-events";
@@ -160,10 +167,26 @@ export async function listAgents(deps: Pick<Services, "prisma" | "gateway">, clu
     }),
   ]);
   const liveness = livenessByAgent(deps, agents);
-  return agents.map(({ credentialHash: _c, ...a }) => {
+  return agents.map(({ credentialHash: _c, workers, ...a }) => {
     const { up, via } = liveness.get(a.id)!;
-    return { ...a, connected: up, via, desiredVersion: latest?.version ?? null };
+    return {
+      ...a,
+      workers: storedWorkers(workers),
+      connected: up,
+      via,
+      desiredVersion: latest?.version ?? null,
+    };
   });
+}
+
+/**
+ * The workers report of the agent's last heartbeat, checked again on the way
+ * out (the column is JSON an agent chose); null before the first one, from an
+ * agent that sends none, or if it does not parse.
+ */
+function storedWorkers(stored: unknown): WorkersReport | null {
+  const parsed = workersReportSchema.safeParse(stored);
+  return parsed.success ? parsed.data : null;
 }
 
 type AgentAdminDeps = Pick<Services, "prisma" | "gateway">;

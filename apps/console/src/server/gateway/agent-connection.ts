@@ -6,6 +6,7 @@ import {
   encodeConsoleMessage,
   SUPPORTED_PROTOCOL_VERSIONS,
   TICKET_KEYS_CAPABILITY,
+  type WorkersReport,
 } from "@fulcrum/protocol";
 import type { RawData, WebSocket } from "ws";
 import type { Logger } from "../logger";
@@ -76,6 +77,8 @@ export class AgentConnection {
   private inbox: string[] = [];
   private inboxHead = 0;
   private draining = false;
+  /** Restart count per worker index as of the last heartbeat (logRestarts); undefined before the first. */
+  private workerRestarts: Map<number, number> | undefined;
 
   constructor(
     readonly agent: AgentIdentity,
@@ -273,6 +276,9 @@ export class AgentConnection {
           lastHeartbeatAt: new Date(),
           softwareVersion: storable(msg.payload.softwareVersion),
           appliedVersion: msg.payload.appliedVersion,
+          // Until this connection's first heartbeat says otherwise: an agent restarted with other
+          // --workers, or an older one that sends none, must not show the previous run's workers.
+          workers: null,
         });
         this.send(
           encodeConsoleMessage("welcome", {
@@ -329,9 +335,12 @@ export class AgentConnection {
         this.record({ lastError: `v${version}: ${reason}`, lastHeartbeatAt: new Date() });
         return;
       }
-      case "heartbeat":
-        this.record({ lastHeartbeatAt: new Date() });
+      case "heartbeat": {
+        const { workers } = msg.payload;
+        if (workers) this.logRestarts(workers);
+        this.record({ lastHeartbeatAt: new Date(), ...(workers ? { workers } : {}) });
         return;
+      }
       case "health": {
         const { fresh, refused } = this.reports.health(msg.payload.events);
         if (refused > 0) {
@@ -371,6 +380,30 @@ export class AgentConnection {
         });
         return;
     }
+  }
+
+  /**
+   * One log line per heartbeat that reports workers restarted since the one
+   * before on this connection (the first heartbeat only sets the baseline, so
+   * a reconnect does not log old restarts again). Rate limited like every
+   * line about an agent, so a lying agent cannot flood the log.
+   */
+  private logRestarts(report: WorkersReport): void {
+    const before = this.workerRestarts;
+    this.workerRestarts = new Map(report.rows.map((w) => [w.index, w.restarts]));
+    if (!before) return;
+    const restarted = report.rows.filter((w) => w.restarts > (before.get(w.index) ?? w.restarts));
+    if (restarted.length === 0) return;
+    this.logs.write("warn", "worker-restart", "agent data-plane worker restarted", {
+      agent: this.agent.name,
+      workers: restarted.slice(0, 8).map((w) => ({
+        index: w.index,
+        restarts: w.restarts,
+        stalls: w.stalls,
+        state: w.state,
+        ...(w.lastRestart ?? {}),
+      })),
+    });
   }
 
   /** An answer to a snapshot this connection never sent: a confused or hostile agent; nothing is recorded. */

@@ -1,4 +1,5 @@
-import type { PrismaClient } from "@fulcrum/db";
+import { Prisma, type PrismaClient } from "@fulcrum/db";
+import type { WorkersReport } from "@fulcrum/protocol";
 import type { Logger } from "../logger";
 
 export interface AgentStatusUpdate {
@@ -8,6 +9,8 @@ export interface AgentStatusUpdate {
   softwareVersion?: string;
   appliedVersion?: number | null;
   lastError?: string | null;
+  /** The heartbeat's workers report, as the protocol schema parsed it; null clears it (a new connection). */
+  workers?: WorkersReport | null;
 }
 
 const FLUSH_MS = 100;
@@ -41,7 +44,12 @@ export class AgentStatusWriter {
     this.flushing = this.flushing
       .then(() =>
         this.deps.prisma.$transaction(
-          batch.map(([id, data]) => this.deps.prisma.agent.updateMany({ where: { id }, data })),
+          batch.map(([id, { workers, ...data }]) =>
+            this.deps.prisma.agent.updateMany({
+              where: { id },
+              data: workers === undefined ? data : { ...data, workers: workers ?? Prisma.DbNull },
+            }),
+          ),
         ),
       )
       .then(

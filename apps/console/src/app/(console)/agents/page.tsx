@@ -69,6 +69,7 @@ export default function AgentsPage() {
                   <Th>Status</Th>
                   <Th>Last heartbeat</Th>
                   <Th>Version</Th>
+                  <Th>Workers</Th>
                   <Th>Config applied / latest</Th>
                   <Th>Last error</Th>
                   {mayManage ? <Th /> : null}

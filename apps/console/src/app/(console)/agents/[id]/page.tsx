@@ -4,6 +4,7 @@ import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useParams } from "next/navigation";
 import { useCallback, useState } from "react";
+import { WorkersCard } from "../../../../components/agent-workers";
 import { AgentIcon, WarningIcon } from "../../../../components/icons";
 import { NoTrafficOverlay } from "../../../../components/metrics/no-traffic";
 import { LiveIndicator, RangePicker } from "../../../../components/metrics/range-picker";
@@ -152,6 +153,7 @@ export default function AgentDetailPage() {
       </div>
       {agents.error ? <ErrorNotice error={agents.error} className="mb-4" /> : null}
       <AgentStatus agent={agent} now={now} />
+      <WorkersCard agent={agent} now={now} />
       <AgentTraffic key={agent.id} agent={agent} clusterId={clusterId} />
     </>
   );
