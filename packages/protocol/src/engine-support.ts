@@ -163,7 +163,9 @@ export const ENGINE_FEATURES: readonly EngineFeature[] = [
     key: "health:grpc",
     label: "gRPC health checks (grpc.health.v1.Health/Check)",
     support: {
-      builtin: no("The builtin gRPC health check has not landed yet."),
+      builtin: yes(
+        "One Check call per interval on a new HTTP/2 connection (TLS with ALPN h2 when the pool has TLS, else h2c); healthy on grpc-status 0 and SERVING.",
+      ),
       haproxy: no("The HAProxy renderer does not express gRPC health checks yet."),
     },
   },
