@@ -258,20 +258,22 @@ for (const frontEnd of ["h1", "node"] as const)
       const r = await get(port, "/slow?ms=1500");
       expect(r.status).toBe(504);
       expect(r.headers["x-fulcrum-reason"]).toBe("upstream-response-timeout");
-      const g = await get(port, "/slow?ms=1500", { headers: { "content-type": "application/grpc" } });
+      // gRPC requests hear the status in trailers, with HTTP 200 (HTTP/1.1 clients: on a chunked response).
+      const grpc = { "content-type": "application/grpc" };
+      const g = await post(port, "/slow?ms=1500", [], { headers: grpc });
       expect(g.status).toBe(200);
-      expect(g.headers["grpc-status"]).toBe("4");
+      expect(g.headers["content-type"]).toBe("application/grpc");
+      expect(g.trailers["grpc-status"]).toBe("4");
       // grpc-timeout bounds the wait below the listener's own.
-      const d = await get(port, "/slow?ms=1500", {
-        headers: { "content-type": "application/grpc", "grpc-timeout": "50m" },
-      });
-      expect(d.headers["grpc-status"]).toBe("4");
+      const d = await post(port, "/slow?ms=1500", [], { headers: { ...grpc, "grpc-timeout": "50m" } });
+      expect(d.trailers["grpc-status"]).toBe("4");
       expect(d.headers["x-fulcrum-reason"]).toBe("grpc-deadline-exceeded");
-      const none = await get(port, "/nothing", {
-        host: "unknown.example",
-        headers: { "content-type": "application/grpc" },
-      });
-      expect(none.status).toBe(200);
+      // The backend gone: UNAVAILABLE, not a 502 page.
+      await b.close();
+      const gone = await post(port, "/", [], { headers: grpc });
+      expect(gone.status).toBe(200);
+      expect(gone.trailers["grpc-status"]).toBe("14");
+      expect(gone.headers["x-fulcrum-reason"]).toBe("upstream-connect-failed");
     });
 
     it("one keep-alive client connection over an HTTP/1.1 pool and an HTTP/2 pool, each request counted once", async () => {

@@ -42,7 +42,9 @@ export function replyLocal(
     res.destroy();
     return;
   }
-  if (isGrpcContentType(res.req?.headers["content-type"])) {
+  // Read structurally: whichever response object a front end passes, its request says whether it is gRPC.
+  const req = (res as { req?: { headers?: Record<string, unknown> } }).req;
+  if (isGrpcContentType(req?.headers?.["content-type"])) {
     replyGrpc(res, grpcStatusFor(reason), text, reason);
     return;
   }
@@ -71,16 +73,24 @@ export function replyLocalRaw(socket: Duplex, status: number, reason: LocalReaso
 }
 
 /**
- * A gRPC client's answer: HTTP 200 and the status in a trailers-only
- * response (grpc-status and grpc-message in the one header block that ends
- * the stream), as gRPC servers answer errors; `x-fulcrum-reason` as always.
+ * A gRPC client's answer: HTTP 200 and the status in trailers
+ * (grpc-status, grpc-message), as gRPC servers answer errors; the head says
+ * `x-fulcrum-reason` as always. Trailers, not the head: node ends a
+ * response with a DATA frame, so a status in the head alone is not the
+ * "trailers-only" form and gRPC clients would miss it.
  */
-export function replyGrpc(res: ServerResponse, code: number, text: string, reason: LocalReason): void {
-  res.writeHead(200, {
-    "content-type": "application/grpc",
-    "grpc-status": String(code),
-    "grpc-message": grpcMessage(text),
-    "x-fulcrum-reason": reason,
-  });
+export function replyGrpc(
+  res: {
+    writeHead(status: number, headers: Record<string, string>): unknown;
+    addTrailers?(trailers: Record<string, string>): void;
+    end(): unknown;
+  },
+  code: number,
+  text: string,
+  reason: LocalReason,
+): void {
+  const status = { "grpc-status": String(code), "grpc-message": grpcMessage(text) };
+  res.writeHead(200, { "content-type": "application/grpc", "x-fulcrum-reason": reason });
+  res.addTrailers?.(status);
   res.end();
 }

@@ -24,7 +24,8 @@
  *   unprocessed), "idempotent" (no body byte went: an idempotent method may
  *   go to another backend), "none". The caller asks the pool (mayRetry) or
  *   answers 502/504 (a gRPC status for gRPC requests). After the head,
- *   failures go to the sink (abort, or gRPC trailers).
+ *   failures go to the sink: abort(), or for gRPC end() with UNAVAILABLE
+ *   trailers (the call fails cleanly; a reset would read as INTERNAL).
  *
  * `grpc-timeout` on the request bounds the whole upstream wait: before the
  * response head it fails the attempt with a GrpcDeadlineError (not
@@ -36,7 +37,14 @@ import { constants } from "node:http2";
 import type { Readable } from "node:stream";
 import type { Lease } from "../exchange";
 import { UpstreamProtocolError, UpstreamTimeoutError } from "../http/proxy-errors";
-import { GRPC_DEADLINE_EXCEEDED, GrpcDeadlineError, grpcTimeoutMs, isGrpcContentType } from "./grpc";
+import {
+  GRPC_DEADLINE_EXCEEDED,
+  GRPC_UNAVAILABLE,
+  GrpcDeadlineError,
+  grpcMessage,
+  grpcTimeoutMs,
+  isGrpcContentType,
+} from "./grpc";
 import type { H2SessionGroup } from "./session-pool";
 import { h2RequestHeaders, h2ResponseHeaders, type Trailers } from "./translate";
 
@@ -105,6 +113,8 @@ export function forwardH2(
   let connectTimer: NodeJS.Timeout | undefined;
   let deadline: NodeJS.Timeout | undefined;
   let trailers: Trailers | undefined;
+  /** A gRPC "trailers-only" response: the status came in the head. */
+  let statusInHead = false;
 
   const bytes = () => ({ fromClient, toClient });
   const clearTimers = () => {
@@ -164,7 +174,14 @@ export function forwardH2(
     clearTimers();
     lease.finish({ kind: "failed-after-response", error: err }, bytes());
     if (!stream.destroyed) stream.close(constants.NGHTTP2_CANCEL);
-    sink.abort();
+    // A gRPC call's status lives in its trailers: a backend lost mid-call is UNAVAILABLE there
+    // (a reset stream would read as INTERNAL); anything else is cut.
+    if (grpc)
+      sink.end({
+        "grpc-status": String(GRPC_UNAVAILABLE),
+        "grpc-message": grpcMessage(`upstream failed: ${err.message}`),
+      });
+    else sink.abort();
   };
 
   if (!conn.connected) {
@@ -221,6 +238,7 @@ export function forwardH2(
     if (s >= 100 && s < 200) return;
     headSeen = true;
     status = s;
+    statusInHead = h["grpc-status"] !== undefined;
     clearTimeout(headTimer);
     const out = h2ResponseHeaders(h);
     for (const [name, value] of lease.responseHeaders) out.push(name, value);
@@ -239,6 +257,11 @@ export function forwardH2(
   });
   stream.on("end", () => {
     if (settled || !headSeen) return;
+    if (grpc && !statusInHead && trailers?.["grpc-status"] === undefined) {
+      // A call cut short (the backend's session went away) ends without its status: not an OK end.
+      failAfter(conn.error ?? new UpstreamProtocolError("backend ended the gRPC call without a status"));
+      return;
+    }
     settled = true;
     clearTimers();
     lease.finish({ kind: "response", status, latencyMs: performance.now() - started }, bytes());

@@ -1,13 +1,23 @@
-import type { ServerResponse } from "node:http";
 import type { H2Sink } from "./forward";
+import type { Trailers } from "./translate";
+
+/** The members of node's ServerResponse (or Http2ServerResponse) the sink uses. */
+export interface NodeResponse {
+  writeHead(status: number, headers: string[]): unknown;
+  write(chunk: Buffer): boolean;
+  once(event: "drain", fn: () => void): unknown;
+  end(): unknown;
+  destroy(): unknown;
+  addTrailers?(trailers: Trailers): void;
+}
 
 /**
  * An H2Sink over node's ServerResponse (HTTP/1.1 clients of the node:http
- * front end): the head as raw pairs, body with back-pressure, trailers with
- * the last chunk (node sends them on chunked responses, which a backend's
- * HTTP/2 response without content-length becomes).
+ * front end) or Http2ServerResponse: the head as raw pairs, body with
+ * back-pressure, trailers with the end (on HTTP/1.1, node sends them on
+ * chunked responses, which a backend's response without content-length is).
  */
-export function nodeResponseSink(res: ServerResponse, onBytes: (n: number) => void): H2Sink {
+export function nodeResponseSink(res: NodeResponse, onBytes: (n: number) => void): H2Sink {
   return {
     head(status, headers) {
       res.writeHead(status, headers);
@@ -20,7 +30,7 @@ export function nodeResponseSink(res: ServerResponse, onBytes: (n: number) => vo
       res.once("drain", fn);
     },
     end(trailers) {
-      if (trailers !== undefined && Object.keys(trailers).length > 0) res.addTrailers(trailers);
+      if (trailers !== undefined && Object.keys(trailers).length > 0) res.addTrailers?.(trailers);
       res.end();
     },
     abort() {
