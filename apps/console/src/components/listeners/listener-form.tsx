@@ -11,6 +11,12 @@ import { formChange, useDryRunSubmit } from "../changes/use-dry-run-submit";
 import { FormActions, FormError, SelectField, TextField } from "../form";
 import { Button } from "../ui";
 import {
+  LISTENER_HTTP2_FIELDS,
+  ListenerHttp2Fields,
+  listenerHttp2FromForm,
+  readListenerHttp2,
+} from "./listener-http2-fields";
+import {
   DNS_SETTINGS_FIELDS,
   DnsSettingsFields,
   dnsSettingsFromForm,
@@ -35,6 +41,7 @@ const SHOWN = [
   ...LISTENER_SETTINGS_FIELDS,
   ...DNS_SETTINGS_FIELDS,
   ...LISTENER_TLS_FIELDS,
+  ...LISTENER_HTTP2_FIELDS,
 ] as const;
 
 type Protocol = "http" | "tcp" | "dns";
@@ -79,6 +86,7 @@ export function ListenerForm({
       port: numberOrUndefined(f.get("port")) ?? Number.NaN,
       settings: protocol === "dns" ? dnsSettingsFromForm(f) : listenerSettingsFromForm(f, settings0),
       tls: protocol === "http" ? listenerTlsFromForm(f) : null,
+      http2: protocol === "http" ? listenerHttp2FromForm(f) : null,
     };
     const saved = await dryRun.submit(
       listener
@@ -141,6 +149,9 @@ export function ListenerForm({
       )}
       {protocol === "http" ? (
         <ListenerTlsFields clusterId={clusterId} value={readListenerTls(listener?.tls)} errors={errors} />
+      ) : null}
+      {protocol === "http" ? (
+        <ListenerHttp2Fields value={readListenerHttp2(listener?.http2)} errors={errors} />
       ) : null}
       <FormError error={mutation.error} fields={errors} shown={SHOWN} />
       <FormActions>

@@ -20,12 +20,14 @@ import { EngineSupportTable } from "./engine-support-table";
 import { FAILOVER_FIELDS, FailoverFields, failoverFromForm, readFailover } from "./failover-fields";
 import { HashOptionsFields, hashOptionsFromForm, readHashOptions } from "./hash-options";
 import { readHealthCheck, readPersistence } from "./policies";
+import { readUpstream, UPSTREAM_FIELDS, UpstreamFields, upstreamFromForm } from "./upstream-fields";
 
 const SHOWN = [
   "name",
   "policy",
   "healthCheck.type",
   "healthCheck.path",
+  "healthCheck.grpcService",
   "healthCheck.intervalMs",
   "healthCheck.timeoutMs",
   "healthCheck.rise",
@@ -35,6 +37,7 @@ const SHOWN = [
   "policyOptions.keyName",
   ...FAILOVER_FIELDS,
   ...BACKEND_TLS_FIELDS,
+  ...UPSTREAM_FIELDS,
 ] as const;
 
 /** Create a pool (no `pool`) or edit one. */
@@ -68,6 +71,10 @@ export function PoolForm({
       ...hc0,
       type: hcType,
       path: hcType === "http" ? String(f.get("hcPath") ?? "/") : hc0.path,
+      // "" (the whole server) is the default: left out, so the stored check stays as short as before.
+      ...(hcType === "grpc" && String(f.get("hcGrpcService") ?? "") !== ""
+        ? { grpcService: String(f.get("hcGrpcService")).trim() }
+        : { grpcService: undefined }),
       intervalMs: numberOrUndefined(f.get("hcInterval")) ?? hc0.intervalMs,
       timeoutMs: numberOrUndefined(f.get("hcTimeout")) ?? hc0.timeoutMs,
       rise: numberOrUndefined(f.get("hcRise")) ?? hc0.rise,
@@ -87,6 +94,7 @@ export function PoolForm({
       persistence,
       ...failoverFromForm(f, fo0),
       tls: backendTlsFromForm(f),
+      upstream: upstreamFromForm(f),
     };
     // Validated here with the server's schema, then dry-run: the dialog shows the
     // effect and diff, applies on confirm and follows the rollout.
@@ -166,15 +174,28 @@ export function PoolForm({
             <option value="none">None</option>
             <option value="http">HTTP</option>
             <option value="tcp">TCP connect</option>
+            <option value="grpc">gRPC (grpc.health.v1)</option>
           </SelectField>
-          <TextField
-            label="Check path"
-            name="hcPath"
-            defaultValue={hc0.path}
-            disabled={hcType !== "http"}
-            error={errors["healthCheck.path"]}
-            className="lg:col-span-1"
-          />
+          {hcType === "grpc" ? (
+            <TextField
+              label="gRPC service"
+              name="hcGrpcService"
+              defaultValue={hc0.grpcService ?? ""}
+              placeholder="(whole server)"
+              error={errors["healthCheck.grpcService"]}
+              title="The service name sent in Health/Check, such as helloworld.Greeter; empty asks about the whole server"
+              className="lg:col-span-1"
+            />
+          ) : (
+            <TextField
+              label="Check path"
+              name="hcPath"
+              defaultValue={hc0.path}
+              disabled={hcType !== "http"}
+              error={errors["healthCheck.path"]}
+              className="lg:col-span-1"
+            />
+          )}
           <TextField
             label="Interval (ms)"
             name="hcInterval"
@@ -244,6 +265,7 @@ export function PoolForm({
       </Fieldset>
       <FailoverFields value={fo0} errors={errors} />
       <BackendTlsFields clusterId={clusterId} value={readBackendTls(pool?.tls)} errors={errors} />
+      <UpstreamFields value={readUpstream(pool?.upstream)} errors={errors} />
       <details className="rounded-md border border-zinc-200 px-3 py-2 text-sm dark:border-zinc-800">
         <summary className="cursor-pointer font-medium">Which engines run these options</summary>
         <p className="my-2 text-xs text-zinc-500 dark:text-zinc-400">

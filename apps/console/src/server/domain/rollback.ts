@@ -31,6 +31,8 @@ async function restoreTopology(
         outlierDetection: json(p.outlierDetection),
         retries: json(p.retries),
         limits: json(p.limits),
+        ...(p.tls ? { tls: json(p.tls) } : {}),
+        ...(p.upstream ? { upstream: json(p.upstream) } : {}),
         backends: {
           create: p.backends.map(
             ({ id, name, address, port, weight, state, backup, maxConnections, publicBaseUrl }) => ({
@@ -61,6 +63,7 @@ async function restoreTopology(
         settings: json(l.settings),
         // Certificates are referenced, not restored: a deleted one makes the gate refuse the rollback.
         ...(l.protocol === "http" && l.tls ? { tls: json(l.tls) } : {}),
+        ...(l.protocol !== "dns" && l.http2 ? { http2: json(l.http2) } : {}),
         routes: {
           create: l.routes.map(({ id, host, pathPrefix, priority, poolId, action, redirect }) => ({
             id,

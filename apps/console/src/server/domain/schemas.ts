@@ -5,6 +5,7 @@ import {
   healthCheckSchema,
   isAbsolutePath,
   isPrintableText,
+  listenerHttp2Schema,
   listenerSettingsSchema,
   MAX_HSTS_MAX_AGE_SECONDS,
   MAX_LISTENER_CERTIFICATES,
@@ -13,6 +14,7 @@ import {
   policyOptionsSchema,
   policySchema,
   poolLimitsSchema,
+  poolUpstreamSchema,
   publicBaseUrlSchema,
   REDIRECT_LOOP_GUARD_DEFAULT,
   ROUTE_ACTIONS,
@@ -205,10 +207,16 @@ export const listenerTlsInput = z
   })
   .transform((v) => ({ ...v, alpn: ["http/1.1"] as ["http/1.1"] }));
 
-/** TLS belongs to http listeners. */
-function checkTls(v: { protocol?: ListenerProtocolInput | undefined; tls?: unknown }, ctx: z.RefinementCtx) {
+/** TLS and HTTP/2 belong to http listeners. */
+function checkTls(
+  v: { protocol?: ListenerProtocolInput | undefined; tls?: unknown; http2?: unknown },
+  ctx: z.RefinementCtx,
+) {
   if (v.tls && v.protocol !== undefined && v.protocol !== "http") {
     ctx.addIssue({ code: "custom", path: ["tls"], message: "Only HTTP listeners terminate TLS." });
+  }
+  if (v.http2 && v.protocol !== undefined && v.protocol !== "http") {
+    ctx.addIssue({ code: "custom", path: ["http2"], message: "Only HTTP listeners speak HTTP/2." });
   }
 }
 
@@ -221,6 +229,8 @@ const listenerFields = z.object({
   settings: z.record(z.string(), z.unknown()).default({}),
   /** null: plain HTTP. */
   tls: listenerTlsInput.nullable().default(null),
+  /** null: HTTP/1.1 only. The protocol's bounds (packages/protocol http2.ts). */
+  http2: listenerHttp2Schema.nullable().default(null),
 });
 export const listenerInput = listenerFields
   .superRefine(checkSettings)
@@ -242,6 +252,8 @@ export const listenerUpdate = z
     settings: z.record(z.string(), z.unknown()).optional(),
     /** null turns TLS off; absent leaves it as it is. */
     tls: listenerTlsInput.nullable().optional(),
+    /** null turns HTTP/2 off; absent leaves it as it is. */
+    http2: listenerHttp2Schema.nullable().optional(),
   })
   .superRefine(checkSettings)
   .superRefine(checkTls);
@@ -294,6 +306,8 @@ const poolFields = z.object({
   limits: poolLimitsSchema.default(poolLimitsSchema.parse({})),
   /** TLS to the backends; null: plain TCP. Its CA bundle and client certificate must exist (the publish gate checks). */
   tls: backendTlsSchema.nullable().default(null),
+  /** Protocol to the backends; null: HTTP/1.1. h2 needs `tls`, h2c refuses it (checkUpstream; the publish gate again). */
+  upstream: poolUpstreamSchema.nullable().default(null),
 });
 /** Options are checked against the policy they belong to, and reported under `policyOptions.*`. */
 function checkPolicyOptions(
@@ -311,12 +325,36 @@ function checkPolicyOptions(
   }
 }
 
-export const poolInput = poolFields.superRefine(checkPolicyOptions);
+/** HTTP/2 over TLS needs the pool's TLS; h2c is HTTP/2 without it. Checked when both are given. */
+function checkUpstream(
+  v: { tls?: unknown; upstream?: { protocol: string } | null | undefined },
+  ctx: z.RefinementCtx,
+) {
+  const protocol = v.upstream?.protocol;
+  if (v.tls === undefined) return;
+  if (protocol === "h2" && !v.tls) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["upstream", "protocol"],
+      message: "HTTP/2 over TLS needs TLS to backends: turn it on, or choose h2c for HTTP/2 without TLS.",
+    });
+  }
+  if (protocol === "h2c" && v.tls) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["upstream", "protocol"],
+      message: "h2c is HTTP/2 without TLS: choose HTTP/2 over TLS, or turn TLS to backends off.",
+    });
+  }
+}
+
+export const poolInput = poolFields.superRefine(checkPolicyOptions).superRefine(checkUpstream);
 export const poolUpdate = poolFields
   .omit({ clusterId: true })
   .partial()
   .extend({ id: idSchema })
-  .superRefine(checkPolicyOptions);
+  .superRefine(checkPolicyOptions)
+  .superRefine(checkUpstream);
 
 const publicBaseUrlInput = z
   .string()

@@ -4,12 +4,14 @@ import {
   backendTlsSchema,
   dnsListenerSettingsSchema,
   healthCheckSchema,
+  listenerHttp2Schema,
   listenerSettingsSchema,
   listenerTlsSchema,
   outlierDetectionSchema,
   persistenceSchema,
   policySchema,
   poolLimitsSchema,
+  poolUpstreamSchema,
   redirectOptionsSchema,
   retriesSchema,
   type Snapshot,
@@ -34,6 +36,8 @@ export interface TopologyRows {
     settings?: unknown;
     /** http only: listenerTlsSchema as stored; null: plain HTTP. */
     tls?: unknown;
+    /** http only: listenerHttp2Schema as stored; null: HTTP/1.1 only. */
+    http2?: unknown;
     routes: Array<{
       id: string;
       host: string;
@@ -57,6 +61,8 @@ export interface TopologyRows {
     limits?: unknown;
     /** backendTlsSchema as stored; null: plain TCP. */
     tls?: unknown;
+    /** poolUpstreamSchema as stored; null: HTTP/1.1. */
+    upstream?: unknown;
     backends: Array<{
       id: string;
       name: string;
@@ -150,6 +156,9 @@ export function compileSnapshotBodyAsStored(rows: TopologyRows): SnapshotBody {
             routes,
             // Left out (not null) when plain, so plain listeners hash as before.
             ...(l.protocol === "http" && l.tls ? { tls: parsedOrStored(listenerTlsSchema, l.tls) } : {}),
+            // Left out when off, so HTTP/1.1-only listeners hash as before issue 18. A tcp
+            // listener's stored http2 is kept, so the publish gate names it instead of dropping it.
+            ...(l.http2 ? { http2: parsedOrStored(listenerHttp2Schema, l.http2) } : {}),
           };
     })
     .sort(byKey((l) => `${l.bindAddress}:${String(l.port).padStart(5, "0")}`));
@@ -168,6 +177,8 @@ export function compileSnapshotBodyAsStored(rows: TopologyRows): SnapshotBody {
       limits: parsedOrStored(poolLimitsSchema, p.limits ?? {}),
       // Left out (not null) when plain, so pools without TLS hash as before.
       ...(p.tls ? { tls: parsedOrStored(backendTlsSchema, p.tls) } : {}),
+      // Left out when HTTP/1.1 (unset), so such pools hash as before issue 18.
+      ...(p.upstream ? { upstream: parsedOrStored(poolUpstreamSchema, p.upstream) } : {}),
       backends: p.backends
         .map((b) => ({
           id: b.id,

@@ -28,7 +28,12 @@ export async function createListener(deps: TopologyDeps, actor: Actor, input: z.
   await getCluster(deps, input.clusterId);
   return commitTopologyChange(deps, actor, input.clusterId, async (tx) => {
     const after = await tx.listener.create({
-      data: { ...input, settings: json(input.settings), tls: tlsColumn(input.tls) },
+      data: {
+        ...input,
+        settings: json(input.settings),
+        tls: tlsColumn(input.tls),
+        http2: tlsColumn(input.http2),
+      },
     });
     return {
       result: after,
@@ -43,11 +48,15 @@ export async function updateListener(
   input: z.infer<typeof listenerUpdate>,
 ) {
   const before = await getListener(deps, input.id);
-  const { id, settings: given, tls, ...data } = input;
+  const { id, settings: given, tls, http2, ...data } = input;
   const protocol = data.protocol ?? before.protocol;
   if (protocol !== "http" && (tls ?? (tls === undefined ? before.tls : null))) {
     const message = "Only HTTP listeners terminate TLS: turn TLS off before switching to TCP or DNS.";
     throw new InvalidInputError(message, { tls: message });
+  }
+  if (protocol !== "http" && (http2 ?? (http2 === undefined ? before.http2 : null))) {
+    const message = "Only HTTP listeners speak HTTP/2: turn HTTP/2 off before switching to TCP or DNS.";
+    throw new InvalidInputError(message, { http2: message });
   }
   if (protocol !== before.protocol && (protocol === "dns" || before.protocol === "dns")) {
     // A DNS route's host is a name to answer for, an HTTP route's a Host to match: they don't convert.
@@ -67,6 +76,7 @@ export async function updateListener(
         ...data,
         ...(settings ? { settings: json(settings) } : {}),
         ...(tls !== undefined ? { tls: tlsColumn(tls) } : {}),
+        ...(http2 !== undefined ? { http2: tlsColumn(http2) } : {}),
       },
     });
     return {
@@ -76,7 +86,7 @@ export async function updateListener(
   });
 }
 
-/** A listener's tls column: JSON, or SQL NULL for plain HTTP. */
+/** A listener's tls or http2 column: JSON, or SQL NULL when off. */
 const tlsColumn = (tls: object | null) => (tls ? json(tls) : Prisma.DbNull);
 
 function settingsFor(protocol: "http" | "tcp" | "dns", raw: Record<string, unknown> | undefined) {

@@ -147,6 +147,7 @@ export async function createPool(deps: TopologyDeps, actor: Actor, input: z.infe
         retries: json(input.retries),
         limits: json(input.limits),
         tls: input.tls === null ? Prisma.DbNull : json(input.tls),
+        upstream: input.upstream === null ? Prisma.DbNull : json(input.upstream),
       },
     });
     return { result: after, audit: { action: "pool.create", targetType: "pool", targetId: after.id, after } };
@@ -155,8 +156,18 @@ export async function createPool(deps: TopologyDeps, actor: Actor, input: z.infe
 
 export async function updatePool(deps: TopologyDeps, actor: Actor, input: z.infer<typeof poolUpdate>) {
   const before = await getPoolRow(deps, input.id);
-  const { id, policyOptions, healthCheck, persistence, outlierDetection, retries, limits, tls, ...rest } =
-    input;
+  const {
+    id,
+    policyOptions,
+    healthCheck,
+    persistence,
+    outlierDetection,
+    retries,
+    limits,
+    tls,
+    upstream,
+    ...rest
+  } = input;
   return commitTopologyChange(deps, actor, before.clusterId, async (tx) => {
     const after = await tx.pool.update({
       where: { id },
@@ -169,6 +180,7 @@ export async function updatePool(deps: TopologyDeps, actor: Actor, input: z.infe
         ...(retries ? { retries: json(retries) } : {}),
         ...(limits ? { limits: json(limits) } : {}),
         ...(tls !== undefined ? { tls: tls === null ? Prisma.DbNull : json(tls) } : {}),
+        ...(upstream !== undefined ? { upstream: upstream === null ? Prisma.DbNull : json(upstream) } : {}),
       },
     });
     return {
