@@ -96,7 +96,9 @@ export const ENGINE_FEATURES: readonly EngineFeature[] = [
     label: "HTTP/2 on TLS listeners (ALPN h2)",
     support: {
       builtin: no("The builtin engine's HTTP/2 front end has not landed yet."),
-      haproxy: no("The HAProxy renderer does not express HTTP/2 yet."),
+      haproxy: yes(
+        "bind … ssl alpn h2,http/1.1; maxConcurrentStreams and initialWindowBytes become the global tune.h2.max-concurrent-streams and tune.h2.initial-window-size; the decoded header list is bounded by HAProxy's buffer (maxHeaderBytes, tune.bufsize), not by maxHeaderListBytes. Listeners without HTTP/2 get proto h1.",
+      ),
     },
   },
   {
@@ -104,9 +106,21 @@ export const ENGINE_FEATURES: readonly EngineFeature[] = [
     label: "HTTP/2 with prior knowledge on plain HTTP listeners (h2c)",
     support: {
       builtin: no("The builtin engine's HTTP/2 front end has not landed yet."),
-      haproxy: no("The HAProxy renderer does not express HTTP/2 yet."),
+      haproxy: yes(
+        "A plain bind without proto h1: HAProxy detects the HTTP/2 preface next to HTTP/1.1; same tune.h2.* settings and header bound as with TLS.",
+      ),
     },
   },
+  builtinOnly(
+    "listener:per_listener_h2_settings",
+    "Different HTTP/2 stream or window limits per listener",
+    "HAProxy's HTTP/2 limits are global (tune.h2.max-concurrent-streams, tune.h2.initial-window-size); give every HTTP/2 listener the same maxConcurrentStreams and initialWindowBytes.",
+  ),
+  builtinOnly(
+    "listener:h2_idle_differs",
+    "HTTP/2 idle timeout different from the keep-alive timeout",
+    "HAProxy closes an idle HTTP/2 connection after timeout http-keep-alive, the listener's keepAliveMs; set http2.idleMs = keepAliveMs.",
+  ),
   builtinOnly("listener:dns", "DNS listeners", "HAProxy does not answer DNS queries."),
   builtinOnly(
     "acme:http01",
@@ -148,7 +162,7 @@ export const ENGINE_FEATURES: readonly EngineFeature[] = [
       builtin: yes(
         "Pooled sessions per backend (TLS with ALPN h2 and the pool's backend TLS), streams multiplexed up to maxStreamsPerConnection.",
       ),
-      haproxy: no("The HAProxy renderer does not express HTTP/2 to backends yet."),
+      haproxy: yes("server … ssl alpn h2 proto h2."),
     },
   },
   {
@@ -156,9 +170,21 @@ export const ENGINE_FEATURES: readonly EngineFeature[] = [
     label: "HTTP/2 without TLS to backends (h2c)",
     support: {
       builtin: yes("Prior knowledge; pooled, multiplexed sessions per backend."),
-      haproxy: no("The HAProxy renderer does not express HTTP/2 to backends yet."),
+      haproxy: yes(
+        "server … proto h2; an HTTP health check uses check-proto h2 and sends HTTP/1.1 with Host: localhost.",
+      ),
     },
   },
+  builtinOnly(
+    "pool:upstream_h2_http_check",
+    "HTTP health checks of a pool speaking HTTP/2 over TLS",
+    "HAProxy 2.6's HTTP check over TLS with ALPN h2 (check-alpn h2 check-proto h2) timed out against a node:http2 backend that answered the same check over h2c (measured with 2.6.12); use a TCP check, which completes the TLS handshake, for such pools on this engine.",
+  ),
+  builtinOnly(
+    "pool:upstream_stream_cap",
+    "HTTP/2 streams per upstream connection other than the default 100",
+    "HAProxy 2.6 has no stream cap of its own toward servers: it opens streams up to the server's SETTINGS_MAX_CONCURRENT_STREAMS. Keep 100 (which HAProxy does not enforce either).",
+  ),
   {
     key: "health:grpc",
     label: "gRPC health checks (grpc.health.v1.Health/Check)",
@@ -166,7 +192,9 @@ export const ENGINE_FEATURES: readonly EngineFeature[] = [
       builtin: yes(
         "One Check call per interval on a new HTTP/2 connection (TLS with ALPN h2 when the pool has TLS, else h2c); healthy on grpc-status 0 and SERVING.",
       ),
-      haproxy: no("The HAProxy renderer does not express gRPC health checks yet."),
+      haproxy: no(
+        "HAProxy's http-check cannot send the binary gRPC request (its strings stop at a NUL byte) nor read grpc-status from trailers; use an HTTP check on a plain path, or the builtin engine.",
+      ),
     },
   },
   both("health:http", "HTTP health checks", "option httpchk, http-check expect status/string."),

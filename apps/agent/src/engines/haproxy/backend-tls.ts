@@ -71,8 +71,14 @@ export function caBundleFiles(
  * an IP address cannot be (HAProxy matches DNS names only, not IP SANs): that
  * is an EngineUnsupportedError, the snapshot is NACKed.
  */
-export function serverTlsOptions(tls: BackendTls, b: SnapshotBackend, certDir: string): string[] {
-  const parts = ["ssl", `ssl-min-ver ${tls.minVersion}`, "alpn http/1.1"];
+export function serverTlsOptions(
+  tls: BackendTls,
+  b: SnapshotBackend,
+  certDir: string,
+  /** "h2" for a pool whose upstream protocol is HTTP/2 over TLS (http2.ts). */
+  alpn: "h2" | "http/1.1" = "http/1.1",
+): string[] {
+  const parts = ["ssl", `ssl-min-ver ${tls.minVersion}`, `alpn ${alpn}`];
   if (tls.verify === "none") parts.push("verify none");
   else {
     const ca = tls.verify === "system" ? "@system-ca" : caBundlePath(certDir, tls.caBundleId ?? "");

@@ -9,10 +9,17 @@ import {
   type SnapshotPool,
   type SnapshotProxyListener,
 } from "@fulcrum/protocol";
-import { ALPN_PROTOCOLS, TLS12_CIPHERS, TLS13_CIPHERS } from "../../dataplane/frontends/tls/listener-tls";
+import { TLS12_CIPHERS, TLS13_CIPHERS } from "../../dataplane/frontends/tls/listener-tls";
 import { upstreamKey } from "../../dataplane/pools/backend-state";
 import { serverTlsOptions, tlsFingerprintComment } from "./backend-tls";
 import { HAPROXY_BALANCE } from "./balance";
+import {
+  bindProtocolOptions,
+  h2CheckRequestSuffix,
+  h2GlobalLines,
+  serverAlpn,
+  serverProtocolOptions,
+} from "./http2";
 import { backendName, frontendName, hostPort, quote, routeVar, serverName } from "./names";
 import { crtListPath } from "./tls-files";
 import { listenersByPool, proxyListeners } from "./validate";
@@ -88,7 +95,8 @@ function serverLine(
   if (pool.healthCheck.type !== "none") parts.push("check");
   if (mode === "http" && pool.persistence.type === "cookie") parts.push(`cookie ${cookieValue(b)}`);
   if (!neutral && b.state === "disabled") parts.push("disabled");
-  if (pool.tls) parts.push(...serverTlsOptions(pool.tls, b, certDir));
+  if (pool.tls) parts.push(...serverTlsOptions(pool.tls, b, certDir, serverAlpn(pool)));
+  parts.push(...serverProtocolOptions(pool));
   return parts.join(" ");
 }
 
@@ -127,7 +135,7 @@ function backendSection(
   const hc = pool.healthCheck;
   if (hc.type === "http") {
     out.push("option httpchk");
-    out.push(`http-check send meth ${hc.method} uri ${quote(hc.path)}`);
+    out.push(`http-check send meth ${hc.method} uri ${quote(hc.path)}${h2CheckRequestSuffix(pool)}`);
     out.push(`http-check expect status ${hc.expectStatus[0]}-${hc.expectStatus[1]}`);
     if (hc.expectBody !== undefined && hc.method !== "HEAD") {
       out.push(`http-check expect string ${quote(hc.expectBody)}`);
@@ -182,10 +190,10 @@ function orderedRoutes(l: SnapshotProxyListener) {
  * covers (and for no name at all), as unknownName "reject" does.
  */
 function tlsBindOptions(tls: ListenerTls, crtList: string, ticketKeysFile: string | undefined): string {
+  // ALPN (http/1.1, or h2,http/1.1 with HTTP/2) comes from bindProtocolOptions (http2.ts).
   const parts = [
     `ssl crt-list ${quote(crtList)}`,
     ...(ticketKeysFile ? [`tls-ticket-keys ${quote(ticketKeysFile)}`] : []),
-    `alpn ${ALPN_PROTOCOLS.join(",")}`,
     `ssl-min-ver ${tls.minVersion}`,
     "ssl-max-ver TLSv1.3",
     `ciphers ${TLS12_CIPHERS}`,
@@ -221,7 +229,11 @@ function httpFrontend(l: SnapshotProxyListener, certDir: string, ticketKeysFile?
   const out = [
     `frontend ${frontendName(l.id)}`,
     "mode http",
-    tls ? `${bind} ${tlsBindOptions(tls, crtListPath(certDir, l.id), ticketKeysFile)}` : bind,
+    [
+      bind,
+      ...(tls ? [tlsBindOptions(tls, crtListPath(certDir, l.id), ticketKeysFile)] : []),
+      ...bindProtocolOptions(l),
+    ].join(" "),
     `maxconn ${s.maxConnections}`,
     `timeout client ${ms(t.idleMs)}`,
     `timeout http-request ${ms(t.headMs)}`,
@@ -296,6 +308,7 @@ export function renderConfig(snapshot: Snapshot, paths: RenderPaths, opts: Rende
     `server-state-file ${quote(paths.serverStateFile)}`,
   ];
   if (opts.idleCloseOnResponse) global.push("idle-close-on-response");
+  global.push(...h2GlobalLines(snapshot));
   if (headerLimit !== undefined) {
     global.push(`tune.bufsize ${headerLimit + MAX_REWRITE}`, `tune.maxrewrite ${MAX_REWRITE}`);
   }

@@ -11,6 +11,7 @@ import {
 } from "@fulcrum/protocol";
 import { HAPROXY_BALANCE } from "./balance";
 import { EngineUnsupportedError } from "./errors";
+import { findH2Unsupported } from "./http2";
 
 export interface Unsupported {
   /** Feature key of packages/protocol engine-support.ts. */
@@ -79,6 +80,7 @@ export function findUnsupported(snapshot: Snapshot): Unsupported[] {
     }
   }
   if (headerLimits.size > 1) use("listener:per_listener_header_limit", "HTTP listeners");
+  findH2Unsupported(snapshot, use);
 
   const byPool = listenersByPool(snapshot);
   for (const p of snapshot.pools) {
