@@ -1,4 +1,4 @@
-import type { Snapshot } from "@fulcrum/protocol";
+import type { Snapshot, SnapshotProxyListener } from "@fulcrum/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { actors, callerAs, failure, startTestConsole, type TestConsole } from "./support/console";
 
@@ -64,7 +64,7 @@ describe("HTTP/2 and gRPC through the topology API", () => {
 
     await op.listener.update({ id: listenerId, http2 });
     const s = await snapshot();
-    expect(s.listeners[0]!.http2).toEqual({
+    expect((s.listeners[0] as SnapshotProxyListener).http2).toEqual({
       ...http2,
       maxHeaderListBytes: 65_536,
       initialWindowBytes: 1_048_576,
@@ -163,7 +163,7 @@ describe("HTTP/2 and gRPC through the topology API", () => {
     expect((await snapshot()).pools[0]).not.toHaveProperty("upstream");
     await op.config.rollback({ clusterId, version: withAll });
     const s = await snapshot();
-    expect(s.listeners[0]!.http2).toMatchObject({ h2: true, h2c: false });
+    expect((s.listeners[0] as SnapshotProxyListener).http2).toMatchObject({ h2: true, h2c: false });
     expect(s.pools[0]!.upstream?.protocol).toBe("h2");
     expect(s.pools[0]!.tls).toMatchObject({ verify: "none" });
   });
