@@ -109,4 +109,53 @@ describe("h1 shared client read buffer", () => {
       for (let i = 0; i < 40; i++) expect(t).toContain(`ok /noise/${id}/${i} ${"n".repeat(200)}${id}-${i}`);
     });
   }, 30_000);
+
+  it("sends body bytes that came with their head, and the pipelined requests behind them, each to its own exchange", async () => {
+    const backend = await startHttpBackend((req, res) => {
+      const parts: Buffer[] = [];
+      req.on("data", (d: Buffer) => parts.push(d));
+      req.on("end", () => {
+        const body = Buffer.concat(parts);
+        res.end(`${req.method} ${req.url} ${body.length} ${sha(body)}`);
+      });
+    });
+    const pool = new FixedPool([backend.port]);
+    const { h1, port } = await startProxy(pool);
+    cleanups.push(
+      () => backend.close(),
+      () => h1.close(0),
+    );
+    // One write per connection: POSTs whose bodies end exactly where the next request starts,
+    // a GET between them and a last POST that closes. Each body goes upstream inside its
+    // head's Buffer (request-body carried from the shared read buffer); what follows it must
+    // stay for the next exchange, untouched by the other connections' reads.
+    const conn = (id: number) => {
+      const bodies = [randomBytes(4096), randomBytes(100 + id), randomBytes(1)];
+      const msgs: Buffer[] = [];
+      bodies.forEach((b, i) => {
+        msgs.push(
+          Buffer.from(`POST /p/${id}/${i} HTTP/1.1\r\nHost: a\r\nContent-Length: ${b.length}\r\n\r\n`),
+          b,
+        );
+        if (i === 0) msgs.push(Buffer.from(`GET /g/${id} HTTP/1.1\r\nHost: a\r\n\r\n`));
+      });
+      msgs.push(
+        Buffer.from(
+          `POST /p/${id}/last HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nConnection: close\r\n\r\nend`,
+        ),
+      );
+      return { bodies, reply: exchange(port, Buffer.concat(msgs)) };
+    };
+    const conns = Array.from({ length: 8 }, (_, id) => conn(id));
+    const noisy = Array.from({ length: 6 }, (_, id) => noise(port, 100 + id, 20));
+    for (const [id, c] of conns.entries()) {
+      const t = await c.reply;
+      expect(statuses(t)).toEqual([200, 200, 200, 200, 200]);
+      for (const [i, b] of c.bodies.entries())
+        expect(t).toContain(`POST /p/${id}/${i} ${b.length} ${sha(b)}`);
+      expect(t).toContain(`GET /g/${id} 0 `);
+      expect(t.endsWith(`POST /p/${id}/last 3 ${sha(Buffer.from("end"))}`)).toBe(true);
+    }
+    for (const t of await Promise.all(noisy)) expect(statuses(t)).toEqual(Array(20).fill(200));
+  }, 30_000);
 });

@@ -90,7 +90,11 @@ export function send(c: ClientConn): void {
   } else {
     c.state = S_BODY;
     c.bodyClockWaits = expectsContinue(c.req!);
-    if (!c.bodyClockWaits) startBodyClock(c);
+    if (!c.bodyClockWaits) {
+      startBodyClock(c);
+      // Body bytes that came with the head (and go out inside it) count for the body's rate.
+      c.bodyRead = c.headBodyBytes;
+    }
     const p = c.pending;
     if (p !== undefined) {
       c.pending = undefined;

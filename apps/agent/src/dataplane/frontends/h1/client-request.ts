@@ -39,12 +39,30 @@ export function readHead(c: ClientConn, chunk: Buffer, owned: boolean): void {
     refuse(c, req);
     return;
   }
-  c.pending = end < buf.length ? own(buf.subarray(end), kept) : undefined;
-  beginRequest(c, req);
+  let body: Buffer | undefined;
+  c.pending = undefined;
+  if (end < buf.length) {
+    const rest = buf.subarray(end);
+    if (!kept && req.bodyKind === BODY_LENGTH && req.contentLength > 0) {
+      // Body bytes in the shared read buffer go upstream inside the head's Buffer: copied once, not
+      // first out of the read buffer and then again behind the head. Only bytes past the body (a
+      // pipelined request) are kept. A local answer to this request closes the connection (its body
+      // is not read), so nothing else needs them.
+      const n = Math.min(rest.length, req.contentLength);
+      body = rest.subarray(0, n);
+      if (n < rest.length) c.pending = Buffer.from(rest.subarray(n));
+    } else {
+      c.pending = own(rest, kept);
+    }
+  }
+  beginRequest(c, req, body);
 }
 
-/** A parsed head: the exchange's state is reset, then the request is routed and its first attempt started. */
-function beginRequest(c: ClientConn, req: RequestHead): void {
+/**
+ * A parsed head: the exchange's state is reset, then the request is routed and its first attempt started.
+ * `body`: the first Content-Length body bytes, a view valid only during this call.
+ */
+function beginRequest(c: ClientConn, req: RequestHead, body: Buffer | undefined): void {
   c.clearDeadline();
   c.req = req;
   c.state = S_ACQUIRE;
@@ -96,14 +114,30 @@ function beginRequest(c: ClientConn, req: RequestHead): void {
     return;
   }
   if (route.pool.upstreamH2 !== undefined) {
+    // The node:http front end reads the body from the connection's pending bytes: they must be ours.
+    if (body !== undefined)
+      c.pending = c.pending === undefined ? Buffer.from(body) : Buffer.concat([body, c.pending]);
     bridgeToNodeHttp(c);
     return;
   }
-  c.upHead = upstreamRequestHead(req, {
-    clientIp: c.clientIp,
-    proto: c.host.opts.proto,
-    lines: c.fwdLines,
-    trustForwarded: c.host.opts.trustForwarded,
-  });
+  c.upHead = upstreamRequestHead(
+    req,
+    {
+      clientIp: c.clientIp,
+      proto: c.host.opts.proto,
+      lines: c.fwdLines,
+      trustForwarded: c.host.opts.trustForwarded,
+    },
+    body,
+  );
+  c.headBodyBytes = 0;
+  if (body !== undefined) {
+    // What forwardBody() would have counted for these bytes.
+    c.headBodyBytes = body.length;
+    c.fromClient += body.length;
+    c.bodyIn += body.length;
+    c.reqLeft -= body.length;
+    c.reqDone = c.reqLeft === 0;
+  }
   acquire(c);
 }

@@ -92,6 +92,8 @@ export class ClientConn implements UpstreamOwner {
   routeId = "";
   clientGone: AbortController | undefined;
   upHead: Buffer | undefined;
+  /** Request body bytes carried in `upHead` (the ones that arrived with the head). */
+  headBodyBytes = 0;
   reqLeft = 0;
   reqDone = false;
   closeAfter = false;

@@ -110,8 +110,10 @@ const HTTP11 = Buffer.from("HTTP/1.1 ", "latin1");
  * can reach it), hop-by-hop fields removed, X-Forwarded-* added. An
  * absolute-form request line goes out in origin-form with its authority as
  * Host (the client's Host is dropped); an h2c upgrade token is dropped.
+ * `body`: request body bytes that follow the head in the same Buffer (the
+ * ones that came with the head, copied once, straight from the read buffer).
  */
-export function upstreamRequestHead(req: RequestHead, fwd: ForwardedOptions): Buffer {
+export function upstreamRequestHead(req: RequestHead, fwd: ForwardedOptions, body: Buffer = EMPTY): Buffer {
   const { buf, fields } = req;
   const n = fields.count;
   const lineEnd = n > 0 ? fields.lineStart(0) : req.end - 2;
@@ -132,9 +134,10 @@ export function upstreamRequestHead(req: RequestHead, fwd: ForwardedOptions): Bu
   if (!fwd.trustForwarded && !req.upgrade && !req.absolute && fwd.lines !== undefined) {
     // The usual case: nothing of the client's X-Forwarded-* kept, the lines come encoded.
     const lines = fwd.lines.for(req.host);
-    const out = Buffer.allocUnsafe(size + lines.length);
+    const out = Buffer.allocUnsafe(size + lines.length + body.length);
     const o = copyKept(buf, req.start, lineEnd, fields, (i) => keep(fields, i, req, false), out, 0);
     lines.copy(out, o);
+    if (body.length > 0) body.copy(out, o + lines.length);
     return out;
   }
   const xff = fwd.trustForwarded && req.xff !== undefined ? `${req.xff}, ${fwd.clientIp}` : fwd.clientIp;
@@ -149,10 +152,11 @@ export function upstreamRequestHead(req: RequestHead, fwd: ForwardedOptions): Bu
     extra += "Connection: upgrade\r\n";
   }
   extra += "\r\n";
-  const out = Buffer.allocUnsafe(start.length + size + extra.length);
+  const out = Buffer.allocUnsafe(start.length + size + extra.length + body.length);
   let o = start.length === 0 ? 0 : writeLatin1(out, start, 0);
   o = copyKept(buf, req.start, copyEnd, fields, (i) => keep(fields, i, req, fwd.trustForwarded), out, o);
-  writeLatin1(out, extra, o);
+  o += writeLatin1(out, extra, o);
+  if (body.length > 0) body.copy(out, o);
   return out;
 }
 
