@@ -322,6 +322,14 @@ export class ClientConn implements UpstreamOwner {
   closeClient(clientDone = false): void {
     this.state = S_CLOSED;
     this.clearDeadline();
+    if (clientDone && !writePending(this.socket)) {
+      // The kernel holds the whole response: close(2) sends it, then our FIN, as shutdown(2) would.
+      // Skipping end() skips the Writable's shutdown request, its callback and 'finish' (a tenth
+      // of the agent's CPU per connection under churn in a perf profile); the socket is closed
+      // at once instead of one event-loop turn later.
+      this.socket.destroy();
+      return;
+    }
     this.socket.end();
     // A client that never closes its side is cut by the idle timeout; a quick one needs no wait.
     if (this.clientEnded || clientDone) this.socket.destroySoon();
