@@ -27,8 +27,15 @@ export function parseHey(out: string): HeyResult {
 }
 
 /** hey's -q is per worker: `workers` × `perWorker` = the total fixed rate. */
-export function heyArgs(url: string, rate: number, seconds: number, workers = 50): string[] {
+export function heyArgs(
+  url: string,
+  rate: number,
+  seconds: number,
+  workers = 50,
+  extra: readonly string[] = [],
+): string[] {
   return [
+    ...extra,
     "-z",
     `${seconds}s`,
     "-c",
@@ -40,8 +47,14 @@ export function heyArgs(url: string, rate: number, seconds: number, workers = 50
   ];
 }
 
-export async function runHey(url: string, rate: number, seconds: number): Promise<HeyResult> {
-  const args = heyArgs(url, rate, seconds);
+/** `extra`: more hey flags (e.g. -disable-keepalive). */
+export async function runHey(
+  url: string,
+  rate: number,
+  seconds: number,
+  extra: readonly string[] = [],
+): Promise<HeyResult> {
+  const args = heyArgs(url, rate, seconds, 50, extra);
   const { stdout, stderr, code } = await run("hey", args, (seconds + 30) * 1000);
   if (code !== 0) throw new Error(`hey ${args.join(" ")} exited ${code}: ${stderr}${stdout}`);
   return parseHey(stdout);

@@ -68,7 +68,10 @@ export function startHaproxy(name: string, dir: string, conf: string): Started {
   return start(name, "haproxy", ["-db", "-f", file], join(dir, "haproxy.log"));
 }
 
-/** The Fulcrum agent in standalone mode, serving a generated snapshot file; `nodeArgs` e.g. --cpu-prof. */
+/**
+ * The Fulcrum agent in standalone mode, serving a generated snapshot file; `nodeArgs` e.g. --cpu-prof,
+ * `node` the Node.js binary that runs it (another version: bench/proxy/agent-variants.ts).
+ */
 export function startAgent(
   name: string,
   dir: string,
@@ -76,6 +79,7 @@ export function startAgent(
   backends: number[],
   bin = agentBin,
   nodeArgs: readonly string[] = [],
+  node = process.execPath,
 ): Started {
   mkdirSync(dir, { recursive: true });
   const snapshot = agentSnapshot(listeners, backends);
@@ -83,7 +87,7 @@ export function startAgent(
   if (!check.success) throw new Error(`generated snapshot is invalid: ${check.error.issues[0]?.message}`);
   const file = join(dir, "snapshot.json");
   writeFileSync(file, `${JSON.stringify(snapshot, null, 2)}\n`);
-  return start(name, process.execPath, [...nodeArgs, bin, "--config", file], join(dir, "agent.log"), {
+  return start(name, node, [...nodeArgs, bin, "--config", file], join(dir, "agent.log"), {
     ...process.env,
     FULCRUM_LOG_LEVEL: "warn",
   });
