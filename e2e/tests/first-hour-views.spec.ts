@@ -225,3 +225,61 @@ test("the backend form of a round-robin pool says weights are ignored there", as
   await expect(page.getByTestId("weight-ignored")).toContainText("Round robin ignores weights");
   await page.close();
 });
+
+test("the Agents page shows a node's workers with their CPU, and a killed worker's restart", async ({
+  browser,
+}) => {
+  // A cluster of its own without listeners, so this agent takes no port from lb-views and its
+  // rollouts stay out of the other tests' toasts.
+  const setup = await browser.newPage();
+  await signIn(setup, ADMIN.email, ADMIN.password);
+  const own = (
+    await must<{ id: string }>(setup.request, "mutation", "cluster.create", { name: "views-workers" })
+  ).id;
+  const token = await must<{ command: string }>(setup.request, "mutation", "agent.createEnrollmentToken", {
+    clusterId: own,
+  });
+  await setup.close();
+  const stateDir = mkdtempSync(path.join(os.tmpdir(), "fulcrum-e2e-workers-agent-"));
+  const node = spawnAgent([
+    ...argsOf(token.command),
+    "--state-dir",
+    stateDir,
+    "--name",
+    "lb-workers",
+    "--workers",
+    "2",
+  ]);
+  try {
+    const page = await browser.newPage();
+    await useCluster(page, own);
+    await signIn(page, ADMIN.email, ADMIN.password);
+    await page.goto("/agents");
+    const cell = page.getByTestId("agent-workers-lb-workers");
+    // The report comes with the agent's heartbeat (every 5 s) once it is connected.
+    await expect(cell.getByTestId("worker-count")).toHaveText("2 workers", { timeout: 60_000 });
+    for (const i of [0, 1]) {
+      await expect(cell.getByTestId(`worker-${i}`)).toHaveAttribute("data-state", "serving");
+      await expect(cell.getByTestId(`worker-${i}`).getByTestId("worker-cpu")).toHaveText(/^\d+\.\d%$/);
+    }
+    await expect(cell.getByTestId("worker-restart-warning")).toHaveCount(0);
+
+    // The agent's page lists each worker's pid: kill worker 1 the way a crash would.
+    await page.getByRole("link", { name: "lb-workers" }).click();
+    const row = page.getByTestId("worker-row-1");
+    const pid = Number(await row.locator("td").nth(1).textContent());
+    expect(pid).toBeGreaterThan(0);
+    process.kill(pid, "SIGKILL");
+    await expect(row).toContainText("exited (SIGKILL)", { timeout: 60_000 });
+    await expect(row.locator("td").nth(4)).toHaveText("1");
+
+    await page.goto("/agents");
+    await expect(cell.getByTestId("worker-restart-warning")).toContainText("restarted");
+    await expect(cell.getByTestId("worker-1")).toContainText("↻1");
+    await expect(cell.getByTestId("worker-0")).not.toContainText("↻");
+    await page.close();
+  } finally {
+    if (test.info().status !== test.info().expectedStatus) console.log(node.output());
+    await node.stop();
+  }
+});
