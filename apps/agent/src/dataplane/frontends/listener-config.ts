@@ -1,5 +1,6 @@
 import type {
   DnsListenerSettings,
+  ListenerHttp2,
   ListenerProtocol,
   RedirectToHttps,
   SnapshotListener,
@@ -48,6 +49,8 @@ export interface ListenerConfig {
   readonly redirectToHttps?: RedirectToHttps;
   /** Plain http listeners only: ACME HTTP-01 tokens answered before routing (acme/challenge-answer.ts). */
   readonly acmeTokens?: AcmeTokens;
+  /** http listeners only: HTTP/2 (ALPN h2 with TLS, h2c prior knowledge without) and its limits (h2/). */
+  readonly http2?: ListenerHttp2;
 }
 
 export interface ListenerTimeouts {
@@ -100,6 +103,7 @@ export function listenerConfig(
     },
     stats,
     ...(s.redirectToHttps ? { redirectToHttps: s.redirectToHttps } : {}),
+    ...(l.protocol === "http" && l.http2 ? { http2: l.http2 } : {}),
   };
 }
 

@@ -1,6 +1,7 @@
-import { type ServerResponse, STATUS_CODES } from "node:http";
+import { STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import { grpcMessage, grpcStatusFor, isGrpcContentType } from "../upstream-h2/grpc";
+import type { ClientRes } from "./client-side";
 
 /**
  * Answers the proxy makes itself. `x-fulcrum-reason` lets operators tell them
@@ -29,13 +30,18 @@ export type LocalReason =
   | "body-timeout"
   | "body-too-slow";
 
-/** `close`: the request body was not read, so the connection cannot carry another request. */
+/**
+ * `close`: the request body was not read, so the connection cannot carry
+ * another request (HTTP/1.1 only: HTTP/2 callers pass false, its streams end
+ * alone). `fields`: the listener's own (Strict-Transport-Security).
+ */
 export function replyLocal(
-  res: ServerResponse,
+  res: ClientRes,
   status: number,
   reason: LocalReason,
   text: string,
   close = false,
+  fields: ReadonlyArray<readonly [string, string]> = [],
 ): void {
   if (res.headersSent) {
     // Too late for a status: cutting the connection is the only honest signal left.
@@ -49,13 +55,19 @@ export function replyLocal(
     return;
   }
   const body = `${text}\n`;
-  res.writeHead(status, {
-    "content-type": "text/plain; charset=utf-8",
-    "content-length": Buffer.byteLength(body),
-    "cache-control": "no-store",
-    "x-fulcrum-reason": reason,
-    ...(close ? { connection: "close" } : {}),
-  });
+  const headers = [
+    "content-type",
+    "text/plain; charset=utf-8",
+    "content-length",
+    String(Buffer.byteLength(body)),
+    "cache-control",
+    "no-store",
+    "x-fulcrum-reason",
+    reason,
+  ];
+  if (close) headers.push("connection", "close");
+  for (const [name, value] of fields) headers.push(name, value);
+  res.writeHead(status, headers);
   res.end(body);
 }
 

@@ -1,12 +1,16 @@
-import type { IncomingMessage } from "node:http";
 import type { RequestFacts } from "../exchange";
 
-/** RequestFacts over a node:http request; cookies are parsed on first use only. */
+/** A node:http or node:http2 compatibility request: both keep their fields by lower-case name. */
+interface WithHeaders {
+  readonly headers: { readonly [name: string]: string | string[] | undefined };
+}
+
+/** RequestFacts over a node:http (or HTTP/2 compatibility) request; cookies are parsed on first use only. */
 export class NodeRequestFacts implements RequestFacts {
   private cookies: Map<string, string> | undefined;
 
   constructor(
-    private readonly req: IncomingMessage,
+    private readonly req: WithHeaders,
     readonly method: string,
     readonly path: string,
     readonly host: string,
@@ -19,7 +23,7 @@ export class NodeRequestFacts implements RequestFacts {
   }
 
   cookie(name: string): string | undefined {
-    if (!this.cookies) this.cookies = parseCookies(this.req.headers.cookie);
+    if (!this.cookies) this.cookies = parseCookies(cookieField(this.req.headers.cookie));
     return this.cookies.get(name);
   }
 }
@@ -53,3 +57,7 @@ export function parseCookies(header: string | undefined): Map<string, string> {
   }
   return out;
 }
+
+/** HTTP/2 may send cookies as separate fields (RFC 9113 §8.2.3); read as one list. */
+const cookieField = (v: string | string[] | undefined): string | undefined =>
+  Array.isArray(v) ? v.join("; ") : v;

@@ -325,8 +325,12 @@ export class NodeEngine implements Engine {
   private createListener(table: RouteTable): Listener {
     const c = table.config as ListenerConfig;
     if (c.protocol === "dns") return new DnsListener(c.bindAddress, c.port, table, this.log);
-    // TLS, the redirect to https and ACME answers exist in the h1 front end only, whichever front end serves plain HTTP.
-    const h1Only = c.tls !== undefined || c.redirectToHttps !== undefined || c.acmeTokens !== undefined;
+    // TLS, HTTP/2, the redirect to https and ACME answers exist in the h1 front end only, whichever front end serves plain HTTP.
+    const h1Only =
+      c.tls !== undefined ||
+      c.http2 !== undefined ||
+      c.redirectToHttps !== undefined ||
+      c.acmeTokens !== undefined;
     const Kind =
       c.protocol === "tcp"
         ? TcpListener

@@ -23,12 +23,24 @@ export function acmeChallengeReply(
   hostField: string,
   close: boolean,
 ): Buffer | undefined {
+  const key = acmeTokenAnswer(tokens, method, target, hostField);
+  if (key === undefined) return undefined;
+  let head = `HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: ${key.length}\r\n`;
+  if (close) head += "connection: close\r\n";
+  // The key authorization is base64url and a dot (protocol grammar): latin1 is exact.
+  return Buffer.from(`${head}\r\n${method === "HEAD" ? "" : key}`, "latin1");
+}
+
+/** The key authorization to answer with (the body of the reply above), for front ends that frame it themselves. */
+export function acmeTokenAnswer(
+  tokens: AcmeTokens,
+  method: string,
+  target: string,
+  hostField: string,
+): string | undefined {
   if ((method !== "GET" && method !== "HEAD") || !target.startsWith(ACME_CHALLENGE_PATH)) return undefined;
   const c = tokens.get(target.slice(ACME_CHALLENGE_PATH.length));
   if (c === undefined) return undefined;
   if (c.host !== undefined && normalizeHost(hostField) !== c.host) return undefined;
-  let head = `HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: ${c.keyAuthorization.length}\r\n`;
-  if (close) head += "connection: close\r\n";
-  // The key authorization is base64url and a dot (protocol grammar): latin1 is exact.
-  return Buffer.from(`${head}\r\n${method === "HEAD" ? "" : c.keyAuthorization}`, "latin1");
+  return c.keyAuthorization;
 }

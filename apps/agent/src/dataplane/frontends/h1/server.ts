@@ -2,6 +2,7 @@ import { type AddressInfo, createServer, type Server, type Socket } from "node:n
 import type { Logger } from "../../../log";
 import type { RouteTable } from "../../pools/route-table";
 import { acceptWithOnread, type OnRead, SHARED_READ_BUFFER } from "../../sockets/accept";
+import { sniffPreface } from "../h2/preface";
 import { EXCLUSIVE_BIND, LISTEN_BACKLOG } from "../listener";
 import { ClientConn, type ConnHost } from "./connection";
 import type { H1Options } from "./options";
@@ -24,12 +25,16 @@ export class H1Server implements ConnHost {
   /**
    * `secureServer`: makes the listening server of a TLS listener (tls/tls-front.ts),
    * which hands over each socket once its handshake is done; absent, a plain one.
+   * `h2`: where HTTP/2 connections go (h2/h2-front.ts): TLS sockets that
+   * negotiated ALPN h2, or with `h2.prefaceSniff` plain ones that start with the
+   * client preface (h2c with prior knowledge).
    */
   constructor(
     public table: RouteTable,
     public opts: H1Options,
     readonly log: Logger,
     private readonly secureServer?: (accept: (socket: Socket) => void) => Server,
+    private readonly h2?: { accept(socket: Socket): void; readonly prefaceSniff: boolean },
   ) {
     this.upstreams = new UpstreamPool(opts.upstreamKeepAliveMs, opts.maxIdlePerBackend);
     const accept = (socket: Socket) => void this.onConnection(socket, false);
@@ -56,6 +61,24 @@ export class H1Server implements ConnHost {
       socket.destroy();
       return undefined;
     }
+    const h2 = this.h2;
+    if (h2 !== undefined && !sharedReads) {
+      if ((socket as Socket & { alpnProtocol?: string | false }).alpnProtocol === "h2") {
+        h2.accept(socket);
+        return undefined;
+      }
+      if (h2.prefaceSniff) {
+        sniffPreface(socket, this.opts.timeouts.headMs, h2.accept, (s) => {
+          this.startConn(s, false);
+          s.resume();
+        });
+        return undefined;
+      }
+    }
+    return this.startConn(socket, sharedReads);
+  }
+
+  private startConn(socket: Socket, sharedReads: boolean): ClientConn {
     const conn = new ClientConn(socket, this, sharedReads);
     this.conns.add(conn);
     if (this.ticker === undefined) {
@@ -97,7 +120,8 @@ export class H1Server implements ConnHost {
       this.server.listen({ host, port, exclusive: EXCLUSIVE_BIND, backlog: LISTEN_BACKLOG }, () => {
         this.server.off("error", onError);
         // TLS sockets read through their TLS layer: only plain ones take the shared read buffer.
-        if (this.secureServer === undefined) {
+        // h2c needs the first bytes as a stream it can put back: no shared reads then.
+        if (this.secureServer === undefined && this.h2?.prefaceSniff !== true) {
           acceptWithOnread(this.server, SHARED_READ_BUFFER, this.onSharedReadSocket);
         }
         this.server.on("error", (e) => this.log.error("http listener error", { port, error: e.message }));

@@ -1,10 +1,12 @@
 import { type ClientRequest, type IncomingMessage, request, type ServerResponse } from "node:http";
+import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import { request as httpsRequest } from "node:https";
 import type { Socket } from "node:net";
 import { errorCode, errorMessage } from "../../../errors";
 import type { Logger } from "../../../log";
 import type { Lease, Outcome } from "../../exchange";
 import { type BodyPaceFailure, BodyPacer } from "../../http/body-pacer";
+import { type ClientProtocol, type ClientReq, type ClientRes, clientRes } from "../../http/client-side";
 import { clientIpOf, downstreamResponseHeaders, upstreamRequestHeaders } from "../../http/headers";
 import { type LocalReason, replyLocal } from "../../http/local-reply";
 import { ClientAbortError, UpstreamTimeoutError } from "../../http/proxy-errors";
@@ -24,16 +26,22 @@ import { forwardH2 } from "../../upstream-h2/forward";
 import { nodeResponseSink } from "../../upstream-h2/node-sink";
 import type { H2PoolUpstream } from "../../upstream-h2/pool-upstream";
 import type { Trailers } from "../../upstream-h2/translate";
+import { acmeTokenAnswer } from "../acme/challenge-answer";
 import { DEFAULT_H1_OPTIONS } from "../h1/options";
+import { httpsLocation } from "../redirect/https-redirect";
 import { decideRedirect, redirectHeaders } from "../redirect/redirect";
-import { nodeRequestTarget, transferCodingStatus } from "./node-request-target";
+import { NODE_HTTP1 } from "./node-request-target";
 import { forwardBody } from "./stream-forward";
 
 export interface HttpProxyContext {
   readonly table: RouteTable;
   readonly timeouts: DataPlaneTimeouts;
   readonly log: Logger;
+  /** The client's protocol; absent: HTTP/1.1 through node:http. */
+  readonly side?: ClientProtocol;
 }
+
+const NO_FIELDS: ReadonlyArray<readonly [string, string]> = [];
 
 /** Methods whose request may be sent twice (RFC 9110 §9.2.2), when no body was streamed yet. */
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"]);
@@ -45,8 +53,11 @@ interface UpstreamTimes {
 }
 
 interface Exchange {
-  readonly req: IncomingMessage;
-  readonly res: ServerResponse;
+  readonly req: ClientReq;
+  readonly res: ClientRes;
+  readonly side: ClientProtocol;
+  /** The listener's own response fields (Strict-Transport-Security on TLS listeners). */
+  readonly fields: ReadonlyArray<readonly [string, string]>;
   readonly url: string;
   readonly method: string;
   readonly headers: string[];
@@ -91,15 +102,22 @@ function countOnFirstRequest(stats: TrafficCounters | undefined, socket: Socket)
   countConnection(stats, socket);
 }
 
-export function handleHttpRequest(ctx: HttpProxyContext, req: IncomingMessage, res: ServerResponse): void {
+export function handleHttpRequest(
+  ctx: HttpProxyContext,
+  req: IncomingMessage | Http2ServerRequest,
+  response: ServerResponse | Http2ServerResponse,
+): void {
+  const res = clientRes(response);
+  const side = ctx.side ?? NODE_HTTP1;
   const table = ctx.table;
-  const lstats = table.config?.stats;
-  countOnFirstRequest(lstats, req.socket);
-  if (lstats) lstats.requests++;
-  const target = nodeRequestTarget(req);
-  const teStatus = transferCodingStatus(req);
   const cfg = table.config;
+  const lstats = cfg?.stats;
+  if (side.countsConnectionPerRequest) countOnFirstRequest(lstats, req.socket as Socket);
+  if (lstats) lstats.requests++;
+  const target = side.target(req);
+  const teStatus = side.transferCodingStatus(req);
   const maxBodyBytes = cfg?.maxBodyBytes ?? DEFAULT_H1_OPTIONS.maxBodyBytes;
+  const fields = cfg?.tls?.hsts ? ([["strict-transport-security", cfg.tls.hsts]] as const) : NO_FIELDS;
   const refusal =
     target === undefined || teStatus === 400
       ? ([400, "bad-request", "malformed request"] as const)
@@ -111,17 +129,23 @@ export function handleHttpRequest(ctx: HttpProxyContext, req: IncomingMessage, r
   if (refusal !== undefined) {
     // Refused before any backend is chosen; the body is not read, so the connection closes.
     if (lstats) countResponse(refusal[0], lstats);
-    replyLocal(res, refusal[0], refusal[1], refusal[2], true);
+    replyLocal(res, refusal[0], refusal[1], refusal[2], side.closesOnRefusal, fields);
     return;
   }
   const url = target!.url;
+  const method = req.method ?? "GET";
+  if (cfg?.acmeTokens && answerAcme(res, cfg.acmeTokens, method, url, target!.host ?? "", lstats)) return;
+  if (cfg?.redirectToHttps) {
+    redirectToHttps(req, res, cfg.redirectToHttps, url, target!.host ?? "", lstats, side);
+    return;
+  }
   const q = url.indexOf("?");
   const path = q === -1 ? url : url.slice(0, q);
   const host = normalizeHost(target!.host);
   const route = table.match(host, path);
   if (!route) {
     if (lstats) countResponse(404, lstats);
-    replyLocal(res, 404, "no-route", "no route for this host and path");
+    replyLocal(res, 404, "no-route", "no route for this host and path", false, fields);
     return;
   }
   const pool = route.pool;
@@ -129,28 +153,36 @@ export function handleHttpRequest(ctx: HttpProxyContext, req: IncomingMessage, r
   pool.counters.requests++;
 
   const clientIp = clientIpOf(req.socket.remoteAddress);
-  const method = req.method ?? "GET";
   if (route.action === "redirect") {
-    redirect(req, res, route, url, new NodeRequestFacts(req, method, path, host, clientIp), lstats);
+    redirect(req, res, route, url, new NodeRequestFacts(req, method, path, host, clientIp), lstats, fields);
     return;
   }
   const t = ctx.timeouts;
+  const bodyless = side.bodyless(req);
+  const headers = upstreamRequestHeaders(side.rawHeaders(req), {
+    clientIp,
+    proto: cfg?.tls ? "https" : "http",
+    host: target!.host,
+    trust: cfg?.trustForwarded,
+    ...(target!.absolute ? { replaceHost: target!.host } : {}),
+  });
+  // A body without a length (HTTP/2 DATA frames) goes to HTTP/1.1 chunked; node:http would not frame a GET's.
+  if (
+    !bodyless &&
+    req.headers["content-length"] === undefined &&
+    req.headers["transfer-encoding"] === undefined
+  )
+    headers.push("Transfer-Encoding", "chunked");
   const ex: Exchange = {
     req,
     res,
+    side,
+    fields,
     url,
     method,
-    headers: upstreamRequestHeaders(req.rawHeaders, {
-      clientIp,
-      // A TLS client connection handed over by the h1 front end (h1/h2-bridge.ts) says it is encrypted.
-      proto: (req.socket as { encrypted?: boolean }).encrypted === true ? "https" : "http",
-      host: target!.host,
-      trust: ctx.table.config?.trustForwarded,
-      ...(target!.absolute ? { replaceHost: target!.host } : {}),
-    }),
+    headers,
     facts: new NodeRequestFacts(req, method, path, host, clientIp),
-    bodyless:
-      req.headers["transfer-encoding"] === undefined && (req.headers["content-length"] ?? "0") === "0",
+    bodyless,
     route,
     listenerStats: lstats,
     times: cfg
@@ -210,14 +242,16 @@ function attemptH2(ctx: HttpProxyContext, ex: Exchange, lease: Lease, h2: H2Pool
   const { req, res } = ex;
   const backend = lease.backend;
   const pacer = ex.bodyless ? undefined : startPacer(ctx, ex);
-  const sink = nodeResponseSink(res, (n) => {
+  // Http2ServerResponse has the same head/write/trailers/end members (an HTTP/2 client of an h2 pool).
+  const sink = nodeResponseSink(res as unknown as ServerResponse, (n) => {
     ex.bytesOut += n;
   });
   const head = sink.head;
   sink.head = (status, headers) => {
     ex.responded = true;
     countResponse(status, ex.listenerStats, ex.route.stats, ex.route.pool.counters);
-    head(status, headers);
+    if (ex.fields.length > 0) dropFields(headers, ex.fields);
+    head(status, withFields(headers, ex.fields));
   };
   const request = {
     method: ex.method,
@@ -267,22 +301,74 @@ function attemptH2(ctx: HttpProxyContext, ex: Exchange, lease: Lease, h2: H2Pool
 
 /** A redirect route: 302/307 to the chosen backend's public URL; the request body is discarded, never forwarded. */
 function redirect(
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: ClientReq,
+  res: ClientRes,
   route: CompiledRoute,
   url: string,
   facts: NodeRequestFacts,
   lstats: TrafficCounters | undefined,
+  fields: ReadonlyArray<readonly [string, string]>,
 ): void {
   req.on("error", () => {});
   req.resume();
   const d = decideRedirect(route, url, facts);
   countResponse(d.status, lstats, route.stats, route.pool.counters);
-  if (d.kind === "local") replyLocal(res, d.status, d.reason, d.text);
+  if (d.kind === "local") replyLocal(res, d.status, d.reason, d.text, false, fields);
   else {
-    res.writeHead(d.status, redirectHeaders(d));
+    res.writeHead(d.status, withFields(Object.entries(redirectHeaders(d)).flat(), fields));
     res.end();
   }
+}
+
+const withFields = (headers: string[], fields: ReadonlyArray<readonly [string, string]>): string[] => {
+  for (const [name, value] of fields) headers.push(name, value);
+  return headers;
+};
+
+/** An ACME HTTP-01 token (plain listeners), answered before routing as the h1 front end does; false: not one. */
+function answerAcme(
+  res: ClientRes,
+  tokens: NonNullable<NonNullable<RouteTable["config"]>["acmeTokens"]>,
+  method: string,
+  url: string,
+  host: string,
+  lstats: TrafficCounters | undefined,
+): boolean {
+  const body = acmeTokenAnswer(tokens, method, url, host);
+  if (body === undefined) return false;
+  countResponse(200, lstats);
+  res.writeHead(200, ["content-type", "text/plain", "content-length", String(body.length)]);
+  res.end(method === "HEAD" ? undefined : body);
+  return true;
+}
+
+/** A plain listener's redirect to https (redirect/https-redirect.ts); a Host that is no host name gets 400. */
+function redirectToHttps(
+  req: ClientReq,
+  res: ClientRes,
+  to: { readonly status: 301 | 308; readonly port: number },
+  url: string,
+  host: string,
+  lstats: TrafficCounters | undefined,
+  side: ClientProtocol,
+): void {
+  req.on("error", () => {});
+  const location = httpsLocation(host, url, to.port);
+  if (location === undefined) {
+    countResponse(400, lstats);
+    replyLocal(
+      res,
+      400,
+      "bad-request",
+      "the Host header is not a host name or address",
+      side.closesOnRefusal,
+    );
+    return;
+  }
+  req.resume();
+  countResponse(to.status, lstats);
+  res.writeHead(to.status, ["location", location, "content-length", "0"]);
+  res.end();
 }
 
 function local(ex: Exchange, status: number, reason: LocalReason, text: string, close = false): void {
@@ -290,7 +376,7 @@ function local(ex: Exchange, status: number, reason: LocalReason, text: string, 
     ex.responded = true;
     countResponse(status, ex.listenerStats, ex.route.stats, ex.route.pool.counters);
   }
-  replyLocal(ex.res, status, reason, text, close);
+  replyLocal(ex.res, status, reason, text, close && ex.side.closesOnRefusal, ex.fields);
 }
 
 /**
@@ -444,13 +530,24 @@ function attempt(ctx: HttpProxyContext, ex: Exchange, lease: Lease): void {
     ures.on("error", () => {});
     const headers = downstreamResponseHeaders(ures.rawHeaders);
     for (const [name, value] of lease.responseHeaders) headers.push(name, value);
+    // The listener's fields replace a backend's own of the same name (HSTS: never doubled).
+    if (ex.fields.length > 0) dropFields(headers, ex.fields);
+    withFields(headers, ex.fields);
     ex.responded = true;
     countResponse(status, ex.listenerStats, ex.route.stats, ex.route.pool.counters);
-    res.writeHead(status, ures.statusMessage, headers);
+    if (ex.side.reasonPhrase)
+      (res as unknown as ServerResponse).writeHead(status, ures.statusMessage, headers);
+    else res.writeHead(status, headers);
     forwardBody(
       ures,
       res,
-      () => res.end(),
+      () => {
+        // HTTP/1.1 chunked trailers become HTTP/2 trailers (RFC 9113 §8.1).
+        if (ex.side.forwardsTrailers && ures.rawTrailers.length > 0) {
+          (res as unknown as Http2ServerResponse).addTrailers(trailerObject(ures.rawTrailers));
+        }
+        res.end();
+      },
       (n) => {
         ex.bytesOut += n;
       },
@@ -507,4 +604,24 @@ function attempt(ctx: HttpProxyContext, ex: Exchange, lease: Lease): void {
     });
     local(ex, status, reason, status === 504 ? "upstream timed out" : "upstream unreachable");
   });
+}
+
+/** Removes from `headers` (name/value pairs) every field named in `fields`. */
+function dropFields(headers: string[], fields: ReadonlyArray<readonly [string, string]>): void {
+  const names = new Set(fields.map(([n]) => n.toLowerCase()));
+  for (let i = headers.length - 2; i >= 0; i -= 2) {
+    if (names.has(headers[i]!.toLowerCase())) headers.splice(i, 2);
+  }
+}
+
+/** Raw trailer pairs as an object, hop-by-hop and framing fields left out (RFC 9110 §6.5.1). */
+function trailerObject(raw: readonly string[]): Record<string, string[]> {
+  const kept = downstreamResponseHeaders(raw);
+  const out: Record<string, string[]> = {};
+  for (let i = 0; i < kept.length; i += 2) {
+    const name = kept[i]!.toLowerCase();
+    if (name === "content-length" || name === "host") continue;
+    (out[name] ??= []).push(kept[i + 1]!);
+  }
+  return out;
 }

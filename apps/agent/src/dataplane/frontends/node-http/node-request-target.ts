@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import type { ClientProtocol } from "../../http/client-side";
 import { TE_CHUNKED, TE_UNSUPPORTED, transferCoding } from "../h1/header-lines";
 import { splitAbsoluteForm } from "../h1/request-head";
 
@@ -36,3 +37,16 @@ export function upgradeToForward(req: IncomingMessage): string | undefined {
     .filter((t) => t.length > 0 && t.toLowerCase() !== "h2c");
   return kept.length === 0 ? undefined : kept.join(", ");
 }
+
+/** HTTP/1.1 clients through node:http. */
+export const NODE_HTTP1: ClientProtocol = {
+  target: (req) => nodeRequestTarget(req as IncomingMessage),
+  transferCodingStatus: (req) => transferCodingStatus(req as IncomingMessage),
+  rawHeaders: (req) => req.rawHeaders,
+  bodyless: (req) =>
+    req.headers["transfer-encoding"] === undefined && (req.headers["content-length"] ?? "0") === "0",
+  closesOnRefusal: true,
+  reasonPhrase: true,
+  forwardsTrailers: false,
+  countsConnectionPerRequest: true,
+};

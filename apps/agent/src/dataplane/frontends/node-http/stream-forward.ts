@@ -1,4 +1,10 @@
-import type { Readable, Writable } from "node:stream";
+import type { Readable } from "node:stream";
+
+/** What a body is written to: a node:http request or response, an HTTP/2 stream's response. */
+export interface BodySink {
+  write(chunk: Buffer): boolean;
+  once(event: "drain", fn: () => void): unknown;
+}
 
 /**
  * Moves a body with data/end listeners instead of pipe(): measurably cheaper
@@ -7,7 +13,7 @@ import type { Readable, Writable } from "node:stream";
  */
 export function forwardBody(
   src: Readable,
-  dst: Writable,
+  dst: BodySink,
   end: () => void,
   onBytes?: (n: number) => void,
 ): void {

@@ -29,8 +29,10 @@ export const TLS12_CIPHERS = [
 ].join(":");
 export const TLS13_CIPHERS = "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
 
-/** The only ALPN protocol offered until the HTTP/2 front end exists. */
+/** ALPN offered by a listener without HTTP/2. */
 export const ALPN_PROTOCOLS = ["http/1.1"];
+/** With HTTP/2 (listener `http2.h2`): the server's order wins, so a client offering both gets h2. */
+export const ALPN_H2_PROTOCOLS = ["h2", "http/1.1"];
 
 /** What every SecureContext of a listener shares: versions and suites. */
 export function baseContextOptions(minVersion: TlsMinVersion): SecureContextOptions {

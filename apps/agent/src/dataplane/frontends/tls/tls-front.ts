@@ -1,7 +1,7 @@
 import type { Socket } from "node:net";
 import { createServer, type SecureContext, type Server, type TLSSocket } from "node:tls";
 import type { HandshakeCounters } from "../../stats/handshake-counters";
-import { ALPN_PROTOCOLS, type CompiledTls } from "./listener-tls";
+import { ALPN_H2_PROTOCOLS, ALPN_PROTOCOLS, type CompiledTls } from "./listener-tls";
 import type { SharedTicketKey } from "./ticket-keys";
 
 /** The error an SNICallback reports for a name the listener does not serve (counted as unknownName). */
@@ -36,12 +36,14 @@ export class TlsFront {
     handshakeTimeoutMs: number,
     accept: (socket: Socket) => void,
     ticketKey?: SharedTicketKey,
+    /** Offer ALPN h2 (the accepted socket's alpnProtocol then says which one the client took). */
+    h2 = false,
   ) {
     this.current = settings;
     this.server = createServer(
       {
         ...settings.serverContext,
-        ALPNProtocols: ALPN_PROTOCOLS,
+        ALPNProtocols: h2 ? ALPN_H2_PROTOCOLS : ALPN_PROTOCOLS,
         sessionIdContext: SESSION_ID_CONTEXT,
         SNICallback: this.selectContext,
         handshakeTimeout: handshakeTimeoutMs,

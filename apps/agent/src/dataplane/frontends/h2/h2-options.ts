@@ -1,0 +1,44 @@
+import type { ServerOptions } from "node:http2";
+import type { ListenerHttp2 } from "@fulcrum/protocol";
+
+/**
+ * The HTTP/2 limits of one listener as node:http2 (nghttp2) options. Every
+ * defence is set here explicitly, even where it equals Node's default, so a
+ * Node upgrade that changes a default does not change ours; each has a test
+ * in test/h2/ that fails without it.
+ */
+export function h2ServerOptions(s: ListenerHttp2): ServerOptions {
+  return {
+    settings: {
+      // Beyond it nghttp2 answers a new stream with RST_STREAM REFUSED_STREAM.
+      maxConcurrentStreams: s.maxConcurrentStreams,
+      initialWindowSize: s.initialWindowBytes,
+      // Advertised, and enforced by Node on the decoded list (HPACK bombs): the stream is reset.
+      maxHeaderListSize: s.maxHeaderListBytes,
+      enablePush: false,
+      enableConnectProtocol: false,
+    },
+    // Decoded fields per header block; beyond it the stream is reset (ENHANCE_YOUR_CALM).
+    maxHeaderListPairs: MAX_HEADER_PAIRS,
+    // Refused streams (over maxConcurrentStreams) a client may cause before the session is closed.
+    maxSessionRejectedStreams: MAX_REJECTED_STREAMS,
+    // Malformed or unexpected frames a client may send before the session is closed.
+    maxSessionInvalidFrames: MAX_INVALID_FRAMES,
+    // Entries per SETTINGS frame.
+    maxSettings: MAX_SETTINGS_ENTRIES,
+    // Our own unanswered PINGs (we send none; bounded anyway).
+    maxOutstandingPings: 10,
+    // Memory nghttp2 may hold for one session (MB): queued frames that a client never reads
+    // (PING/SETTINGS acks of a flood, responses to a zero window) count; beyond it the session ends.
+    maxSessionMemory: MAX_SESSION_MEMORY_MB,
+    // Header blocks we send are small; a backend's response fields are bounded by its head reader.
+    maxSendHeaderBlockLength: 65_536,
+    peerMaxConcurrentStreams: s.maxConcurrentStreams,
+  };
+}
+
+export const MAX_HEADER_PAIRS = 256;
+export const MAX_REJECTED_STREAMS = 100;
+export const MAX_INVALID_FRAMES = 100;
+export const MAX_SETTINGS_ENTRIES = 32;
+export const MAX_SESSION_MEMORY_MB = 32;

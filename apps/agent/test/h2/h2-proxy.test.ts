@@ -1,0 +1,271 @@
+import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { NodeEngine } from "../../src/engines/builtin/node-engine";
+import { silentLogger } from "../../src/log";
+import { countBy } from "../helpers/backends";
+import { makeCertificate, type TestCertificate } from "../helpers/certs";
+import { closeSession, h2Request, h2Session } from "../helpers/h2-client";
+import { freePort, get } from "../helpers/net";
+import { backend, httpListener, makeSnapshot, withListenerTls } from "../helpers/snapshot";
+import { httpsGet } from "../helpers/tls-client";
+
+/*
+ * The HTTP/2 front end (issue 18) through real sockets: node:http2 clients
+ * (h2c with prior knowledge, and ALPN h2 over TLS) against the builtin
+ * engine, real HTTP/1.1 backends that echo what they received.
+ */
+
+interface Seen {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  raw: string[];
+  body: string;
+}
+
+/** A backend answering with its name; it records each request and can answer with trailers (/trailers). */
+async function startEcho(name: string): Promise<{ port: number; server: Server; seen: Seen[] }> {
+  const seen: Seen[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks).toString();
+      seen.push({ method: req.method!, url: req.url!, headers: req.headers, raw: req.rawHeaders, body });
+      if (req.url === "/trailers") {
+        res.writeHead(200, { trailer: "grpc-status", "x-backend": name });
+        res.write(name);
+        res.addTrailers({ "grpc-status": "0" });
+        res.end();
+        return;
+      }
+      res.writeHead(200, { "x-backend": name, connection: "keep-alive", "keep-alive": "timeout=5" });
+      res.end(req.method === "POST" ? `${name}:${body}` : name);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return { port: (server.address() as AddressInfo).port, server, seen };
+}
+
+let a: Awaited<ReturnType<typeof startEcho>>;
+let b: Awaited<ReturnType<typeof startEcho>>;
+let cert: TestCertificate;
+let engine: NodeEngine;
+let port: number;
+beforeAll(async () => {
+  a = await startEcho("a");
+  b = await startEcho("b");
+  cert = makeCertificate("h2", ["example.com"]);
+});
+afterAll(() => {
+  a.server.close();
+  b.server.close();
+});
+beforeEach(async () => {
+  a.seen.length = 0;
+  b.seen.length = 0;
+  engine = new NodeEngine({ log: silentLogger, timeouts: { drainGraceMs: 200 } });
+  port = await freePort();
+});
+afterEach(() => engine.stop());
+
+const h2cSnapshot = (version = 1, http2: Record<string, unknown> = { h2c: true }) =>
+  makeSnapshot(version, [httpListener(port, { http2 })], [backend("a", a.port), backend("b", b.port)]);
+
+describe("h2c with prior knowledge on a plain listener", () => {
+  it("spreads the streams of one connection over the backends, each a request in the statistics", async () => {
+    await engine.apply(h2cSnapshot());
+    const s = h2Session(`http://127.0.0.1:${port}`);
+    try {
+      const replies = await Promise.all(
+        Array.from({ length: 40 }, () => h2Request(s, { ":path": "/x?q=1", ":authority": "example.com" })),
+      );
+      expect(replies.every((r) => r.status === 200)).toBe(true);
+      // Round robin per stream, not per connection: one connection, both backends, equal shares.
+      expect(countBy(replies.map((r) => r.body))).toEqual(
+        new Map([
+          ["a", 20],
+          ["b", 20],
+        ]),
+      );
+    } finally {
+      await closeSession(s);
+    }
+    const l = engine.stats().listeners[`l-${port}`]!;
+    expect(l.requests).toBe(40);
+    expect(l.responses["2xx"]).toBe(40);
+    expect(l.totalConnections).toBe(1);
+    expect(engine.stats().pools.p1!.requests).toBe(40);
+  });
+
+  it("translates the stream into an HTTP/1.1 request: request line, Host from :authority, cookies joined, no pseudo-headers", async () => {
+    await engine.apply(h2cSnapshot());
+    const s = h2Session(`http://127.0.0.1:${port}`);
+    try {
+      await h2Request(s, {
+        ":method": "GET",
+        ":path": "/p?x=1",
+        ":authority": "example.com",
+        cookie: ["a=1", "b=2"],
+        "x-custom": "v",
+      });
+    } finally {
+      await closeSession(s);
+    }
+    const seen = a.seen[0]!;
+    expect(seen.method).toBe("GET");
+    expect(seen.url).toBe("/p?x=1");
+    expect(seen.headers.host).toBe("example.com");
+    expect(seen.headers.cookie).toBe("a=1; b=2");
+    expect(seen.raw.filter((n, i) => i % 2 === 0 && n.toLowerCase() === "cookie")).toHaveLength(1);
+    expect(seen.raw.some((n, i) => i % 2 === 0 && n.startsWith(":"))).toBe(false);
+    expect(seen.headers["x-custom"]).toBe("v");
+    expect(seen.headers["x-forwarded-proto"]).toBe("http");
+    expect(seen.headers["x-forwarded-for"]).toBe("127.0.0.1");
+  });
+
+  it("forwards request bodies, with and without content-length, and drops the backend's hop-by-hop fields", async () => {
+    await engine.apply(h2cSnapshot());
+    const s = h2Session(`http://127.0.0.1:${port}`);
+    try {
+      const sized = await h2Request(
+        s,
+        { ":method": "POST", ":path": "/", "content-length": "5", ":authority": "x" },
+        "hello",
+      );
+      const unsized = await h2Request(s, { ":method": "POST", ":path": "/", ":authority": "x" }, "world!");
+      expect([sized.body, unsized.body].sort()).toEqual(["a:hello", "b:world!"]);
+      expect(sized.headers["keep-alive"]).toBeUndefined();
+      expect(sized.headers.connection).toBeUndefined();
+    } finally {
+      await closeSession(s);
+    }
+    const posts = [...a.seen, ...b.seen];
+    expect(posts.map((p) => p.headers["content-length"] ?? p.headers["transfer-encoding"]).sort()).toEqual([
+      "5",
+      "chunked",
+    ]);
+  });
+
+  it("passes a backend's chunked trailers on as HTTP/2 trailers", async () => {
+    await engine.apply(h2cSnapshot());
+    const s = h2Session(`http://127.0.0.1:${port}`);
+    try {
+      const r = await h2Request(s, { ":path": "/trailers", ":authority": "x" });
+      expect(r.status).toBe(200);
+      expect(r.trailers?.["grpc-status"]).toBe("0");
+    } finally {
+      await closeSession(s);
+    }
+  });
+
+  it("keeps serving HTTP/1.1 on the same listener", async () => {
+    await engine.apply(h2cSnapshot());
+    const r1 = await get(port, "/");
+    const r2 = await get(port, "/");
+    expect([r1.body, r2.body].sort()).toEqual(["a", "b"]);
+  });
+
+  it("answers no-route and no-backend itself, the stream ending and the connection staying open", async () => {
+    await engine.apply(
+      makeSnapshot(
+        1,
+        [httpListener(port, { http2: { h2c: true } })],
+        [backend("a", a.port, { state: "disabled" })],
+      ),
+    );
+    const s = h2Session(`http://127.0.0.1:${port}`);
+    try {
+      const r = await h2Request(s, { ":path": "/", ":authority": "x" });
+      expect(r.status).toBe(503);
+      expect(r.headers["x-fulcrum-reason"]).toBe("no-backend");
+      const again = await h2Request(s, { ":path": "/", ":authority": "x" });
+      expect(again.status).toBe(503);
+    } finally {
+      await closeSession(s);
+    }
+    expect(engine.stats().listeners[`l-${port}`]!.totalConnections).toBe(1);
+  });
+
+  it("retries an idempotent stream on another backend when the first refuses the connection", async () => {
+    const dead = await freePort();
+    await engine.apply(
+      makeSnapshot(
+        1,
+        [httpListener(port, { http2: { h2c: true } })],
+        [backend("dead", dead), backend("a", a.port)],
+        "round_robin",
+        [],
+        { retries: { enabled: true, attempts: 1 } },
+      ),
+    );
+    const s = h2Session(`http://127.0.0.1:${port}`);
+    try {
+      const replies = await Promise.all(
+        Array.from({ length: 4 }, () => h2Request(s, { ":path": "/", ":authority": "x" })),
+      );
+      expect(replies.map((r) => r.body)).toEqual(["a", "a", "a", "a"]);
+    } finally {
+      await closeSession(s);
+    }
+    expect(engine.stats().pools.p1!.retries).toBeGreaterThan(0);
+  });
+
+  it("is off without h2c: the preface is an HTTP/1.1 request the listener refuses", async () => {
+    await engine.apply(h2cSnapshot(1, { h2c: false }));
+    const s = h2Session(`http://127.0.0.1:${port}`);
+    try {
+      await expect(h2Request(s, { ":path": "/", ":authority": "x" })).rejects.toThrow();
+    } finally {
+      s.destroy();
+    }
+    expect(a.seen.length + b.seen.length).toBe(0);
+  });
+});
+
+describe("ALPN h2 on a TLS listener", () => {
+  const tlsSnapshot = (http2: Record<string, unknown> | null) =>
+    withListenerTls(
+      makeSnapshot(
+        1,
+        [httpListener(port, http2 ? { http2 } : {})],
+        [backend("a", a.port), backend("b", b.port)],
+      ),
+      cert,
+    );
+
+  it("serves h2 to clients that offer it and HTTP/1.1 to the others, HSTS and X-Forwarded-Proto https on both", async () => {
+    const snap = tlsSnapshot({ h2: true });
+    (snap.listeners[0] as { tls: { hsts?: unknown } }).tls.hsts = {
+      maxAgeSeconds: 600,
+      includeSubDomains: false,
+      preload: false,
+    };
+    await engine.apply(snap, [cert.material]);
+    const s = h2Session(`https://127.0.0.1:${port}`, "example.com");
+    try {
+      const r = await h2Request(s, { ":path": "/", ":authority": "example.com" });
+      expect(r.status).toBe(200);
+      expect(s.alpnProtocol).toBe("h2");
+      expect(r.headers["strict-transport-security"]).toMatch(/max-age=600/);
+      const missing = await h2Request(s, { ":path": "/", ":authority": "nowhere.test" });
+      expect(missing.status).toBe(200);
+    } finally {
+      await closeSession(s);
+    }
+    expect(a.seen[0]!.headers["x-forwarded-proto"]).toBe("https");
+    const h1 = await httpsGet(port, "example.com", "/");
+    expect(h1.status).toBe(200);
+  });
+
+  it("offers only http/1.1 when the listener has no http2", async () => {
+    await engine.apply(tlsSnapshot(null), [cert.material]);
+    const s = h2Session(`https://127.0.0.1:${port}`, "example.com");
+    try {
+      await expect(h2Request(s, { ":path": "/", ":authority": "example.com" })).rejects.toThrow();
+    } finally {
+      s.destroy();
+    }
+  });
+});
