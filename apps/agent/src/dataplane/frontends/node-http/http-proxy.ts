@@ -621,7 +621,9 @@ function trailerObject(raw: readonly string[]): Record<string, string[]> {
   for (let i = 0; i < kept.length; i += 2) {
     const name = kept[i]!.toLowerCase();
     if (name === "content-length" || name === "host") continue;
-    (out[name] ??= []).push(kept[i + 1]!);
+    const list = out[name] ?? [];
+    list.push(kept[i + 1]!);
+    out[name] = list;
   }
   return out;
 }
