@@ -255,7 +255,7 @@ describe("ALPN h2 on a TLS listener", () => {
       await closeSession(s);
     }
     expect(a.seen[0]!.headers["x-forwarded-proto"]).toBe("https");
-    const h1 = await httpsGet(port, "example.com", "/");
+    const h1 = await httpsGet(port, "example.com");
     expect(h1.status).toBe(200);
   });
 

@@ -54,5 +54,11 @@ export interface ClientProtocol {
   /** The backend's trailers are passed on (HTTP/2 carries them on every response). */
   readonly forwardsTrailers: boolean;
   /** Counts the client connection at its first request (node:http hides accepts); HTTP/2 counts sessions itself. */
-  countsConnectionPerRequest: boolean;
+  readonly countsConnectionPerRequest: boolean;
+  /**
+   * Cuts a response that cannot be completed (the backend went away mid-body):
+   * HTTP/1.1 closes the connection, HTTP/2 resets the stream with
+   * INTERNAL_ERROR, never NO_ERROR, so a cut body is not taken for a whole one.
+   */
+  cut(res: ClientRes): void;
 }

@@ -42,9 +42,20 @@ export class H2Front {
     private readonly timeouts: DataPlaneTimeouts,
     private readonly log: Logger,
   ) {
-    this.server = createServer(h2ServerOptions(settings), (req, res) =>
-      handleHttpRequest({ table: this.table(), timeouts, log, side: H2_PROTOCOL }, req, res),
-    );
+    this.server = createServer(h2ServerOptions(settings), (req, res) => {
+      // nghttp2 applies our SETTINGS_MAX_HEADER_LIST_SIZE only once the client has ACKed it;
+      // a client that never does would get Node's default. Checked here too, on the decoded list.
+      if (headerListSize(req.rawHeaders) > this.settings.maxHeaderListBytes) {
+        req.stream.close(NGHTTP2_ENHANCE_YOUR_CALM);
+        return;
+      }
+      // Rapid reset: a stream cancelled in the same read as its HEADERS is closed by the time this
+      // runs, and never costs a backend a request.
+      setImmediate(() => {
+        if (req.stream.closed || req.stream.destroyed) return;
+        handleHttpRequest({ table: this.table(), timeouts, log, side: H2_PROTOCOL }, req, res);
+      });
+    });
     this.server.on("session", (s) => this.onSession(s));
     this.server.on("sessionError", () => {});
   }
@@ -121,4 +132,11 @@ export class H2Front {
       });
     });
   }
+}
+
+/** A header list's size as SETTINGS_MAX_HEADER_LIST_SIZE counts it (RFC 9113 §6.5.2): octets plus 32 per field. */
+export function headerListSize(raw: readonly string[]): number {
+  let n = 0;
+  for (let i = 0; i < raw.length; i++) n += raw[i]!.length;
+  return n + (raw.length / 2) * 32;
 }

@@ -37,8 +37,13 @@ export function h2ServerOptions(s: ListenerHttp2): ServerOptions {
   };
 }
 
-export const MAX_HEADER_PAIRS = 256;
-export const MAX_REJECTED_STREAMS = 100;
+/** HAProxy's tune.http.maxhdr (101); Node's default is 128. Pseudo-headers count. */
+export const MAX_HEADER_PAIRS = 101;
+/** Refusals only happen to a client that ignores or has not yet ACKed our SETTINGS; Node's default is 100. */
+export const MAX_REJECTED_STREAMS = 50;
+/** Node's default is 1,000. */
 export const MAX_INVALID_FRAMES = 100;
-export const MAX_SETTINGS_ENTRIES = 32;
+/** HTTP/2 defines 7 settings; Node's default is 32. */
+export const MAX_SETTINGS_ENTRIES = 16;
+/** Node's default is 10. */
 export const MAX_SESSION_MEMORY_MB = 32;

@@ -1,4 +1,4 @@
-import type { Http2ServerRequest } from "node:http2";
+import { constants, type Http2ServerRequest, type Http2ServerResponse } from "node:http2";
 import type { ClientProtocol, ClientReq, ClientTarget } from "../../http/client-side";
 
 /**
@@ -19,6 +19,7 @@ export const H2_PROTOCOL: ClientProtocol = {
   reasonPhrase: false,
   forwardsTrailers: true,
   countsConnectionPerRequest: false,
+  cut: (res) => (res as unknown as Http2ServerResponse).stream.close(constants.NGHTTP2_INTERNAL_ERROR),
 };
 
 /** :path and :authority (Host when :authority is absent, §8.3.1); CONNECT (no :path) is refused. */

@@ -390,7 +390,7 @@ function refuseBody(ex: Exchange, why: "body-too-large" | BodyPaceFailure): void
   ex.upstream?.destroy();
   ex.cancelH2?.();
   if (ex.res.headersSent) {
-    ex.res.destroy();
+    ex.side.cut(ex.res);
     return;
   }
   ex.req.pause();
@@ -524,7 +524,7 @@ function attempt(ctx: HttpProxyContext, ex: Exchange, lease: Lease): void {
       else if (!ures.complete) {
         lease.finish({ kind: "failed-after-response", error: new Error("backend closed mid-body") }, bytes);
         // The backend went away mid-body; the client must not mistake a cut body for a whole one.
-        res.destroy();
+        ex.side.cut(res);
       } else lease.finish({ kind: "response", status, latencyMs }, bytes);
     });
     ures.on("error", () => {});

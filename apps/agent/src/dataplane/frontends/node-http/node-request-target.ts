@@ -49,4 +49,5 @@ export const NODE_HTTP1: ClientProtocol = {
   reasonPhrase: true,
   forwardsTrailers: false,
   countsConnectionPerRequest: true,
+  cut: (res) => res.destroy(),
 };
