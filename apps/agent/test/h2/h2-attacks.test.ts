@@ -1,9 +1,14 @@
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { MAX_HEADER_PAIRS, MAX_INVALID_FRAMES, MAX_SETTINGS_ENTRIES } from "../../src/dataplane/frontends/h2/h2-options";
+import {
+  MAX_HEADER_PAIRS,
+  MAX_INVALID_FRAMES,
+  MAX_SETTINGS_ENTRIES,
+} from "../../src/dataplane/frontends/h2/h2-options";
 import { NodeEngine } from "../../src/engines/builtin/node-engine";
 import { silentLogger } from "../../src/log";
+import { sleep } from "../helpers/backends";
 import { closeSession, h2Request, h2Session } from "../helpers/h2-client";
 import {
   E,
@@ -18,7 +23,6 @@ import {
   settings,
   T,
 } from "../helpers/h2-frames";
-import { sleep } from "../helpers/backends";
 import { freePort } from "../helpers/net";
 import { backend, httpListener, makeSnapshot } from "../helpers/snapshot";
 
@@ -95,6 +99,18 @@ const headers = (stream: number, block: Buffer, flags = F.END_HEADERS | F.END_ST
   frame(T.HEADERS, flags, stream, block);
 
 describe("HTTP/2 defences", () => {
+  it("advertises the listener's limits in its SETTINGS", async () => {
+    await serve({ maxConcurrentStreams: 7, maxHeaderListBytes: 8192, initialWindowBytes: 131_072 });
+    const c = await rawH2(port);
+    expect(await c.waitFor(() => c.frames.some((f) => f.type === T.SETTINGS && f.flags === 0))).toBe(true);
+    const p = c.frames.find((f) => f.type === T.SETTINGS && f.flags === 0)!.payload;
+    const got = new Map<number, number>();
+    for (let i = 0; i < p.length; i += 6) got.set(p.readUInt16BE(i), p.readUInt32BE(i + 2));
+    // 2 ENABLE_PUSH, 3 MAX_CONCURRENT_STREAMS, 4 INITIAL_WINDOW_SIZE, 6 MAX_HEADER_LIST_SIZE.
+    expect([got.get(2), got.get(3), got.get(4), got.get(6)]).toEqual([0, 7, 131_072, 8192]);
+    c.socket.destroy();
+  });
+
   it("rapid reset: streams opened and cancelled at once end the session with ENHANCE_YOUR_CALM; backends see a bounded number", async () => {
     await serve({ maxConcurrentStreams: 10 });
     const c = await rawH2(port);
@@ -117,48 +133,59 @@ describe("HTTP/2 defences", () => {
   it.each([
     ["empty frames", (_i: number) => Buffer.alloc(0)],
     ["a field each", (i: number) => literal(`x-f${i}`, "v")],
-  ])("CONTINUATION flood (%s): a header block that never ends closes the connection within a bounded number of frames", async (_name, payload) => {
-    await serve();
-    const c = await rawH2(port);
-    c.write(headers(1, requestBlock("/"), 0));
-    let sent = 0;
-    for (; sent < 20_000 && !c.isClosed(); sent++) {
-      c.write(frame(T.CONTINUATION, 0, 1, payload(sent)));
-      if (sent % 100 === 99) await new Promise((r) => setImmediate(r));
-    }
-    await c.waitFor(() => c.isClosed());
-    expect(c.isClosed()).toBe(true);
-    expect(c.goaway()).toBeDefined();
-    expect(sent).toBeLessThanOrEqual(1000);
-    expect(requests).toBe(0);
-    await othersServed();
-  });
+  ])(
+    "CONTINUATION flood (%s): a header block that never ends closes the connection within a bounded number of frames",
+    async (_name, payload) => {
+      await serve();
+      const c = await rawH2(port);
+      c.write(headers(1, requestBlock("/"), 0));
+      let sent = 0;
+      for (; sent < 20_000 && !c.isClosed(); sent++) {
+        c.write(frame(T.CONTINUATION, 0, 1, payload(sent)));
+        if (sent % 100 === 99) await new Promise((r) => setImmediate(r));
+      }
+      await c.waitFor(() => c.isClosed());
+      expect(c.isClosed()).toBe(true);
+      expect(c.goaway()).toBeDefined();
+      expect(sent).toBeLessThanOrEqual(1000);
+      expect(requests).toBe(0);
+      await othersServed();
+    },
+  );
 
   it.each([
     ["after the client ACKed our SETTINGS (nghttp2 enforces them)", true],
     ["from a client that never ACKs them (our own check)", false],
-  ])("HPACK bomb %s: a header list decoding past maxHeaderListBytes is refused before any backend sees it", async (_name, ack) => {
-    await serve({ maxHeaderListBytes: 8192 });
-    const c = await rawH2(port, { ackSettings: ack });
-    if (ack) await c.waitFor(() => false, 200);
-    // 3 KB enters the dynamic table once, then 10 one-byte references: 30 KB decoded from ~3 KB sent.
-    const bomb = Buffer.concat([
-      requestBlock("/"),
-      indexedLiteral("x-bomb", "b".repeat(3000)),
-      ...Array.from({ length: 10 }, () => indexed(62)),
-    ]);
-    c.write(headers(1, bomb));
-    expect(await c.waitFor(() => c.resets().has(1))).toBe(true);
-    expect(c.resets().get(1)).toBe(E.ENHANCE_YOUR_CALM);
-    expect(c.answered().has(1)).toBe(false);
-    expect(requests).toBe(0);
-    c.socket.destroy();
-    // The same list under the limit passes: the limit, not the shape, refused it.
-    const ok = await rawH2(port);
-    ok.write(headers(1, Buffer.concat([requestBlock("/"), indexedLiteral("x-bomb", "b".repeat(3000)), indexed(62)])));
-    expect(await ok.waitFor(() => ok.answered().has(1))).toBe(true);
-    ok.socket.destroy();
-  });
+  ])(
+    "HPACK bomb %s: a header list decoding past maxHeaderListBytes is refused before any backend sees it",
+    async (_name, ack) => {
+      await serve({ maxHeaderListBytes: 8192 });
+      const c = await rawH2(port, { ackSettings: ack });
+      if (ack) await c.waitFor(() => false, 200);
+      // 3 KB enters the dynamic table once, then 10 one-byte references: 30 KB decoded from ~3 KB sent.
+      const bomb = Buffer.concat([
+        requestBlock("/"),
+        indexedLiteral("x-bomb", "b".repeat(3000)),
+        ...Array.from({ length: 10 }, () => indexed(62)),
+      ]);
+      c.write(headers(1, bomb));
+      expect(await c.waitFor(() => c.resets().has(1))).toBe(true);
+      expect(c.resets().get(1)).toBe(E.ENHANCE_YOUR_CALM);
+      expect(c.answered().has(1)).toBe(false);
+      expect(requests).toBe(0);
+      c.socket.destroy();
+      // The same list under the limit passes: the limit, not the shape, refused it.
+      const ok = await rawH2(port);
+      ok.write(
+        headers(
+          1,
+          Buffer.concat([requestBlock("/"), indexedLiteral("x-bomb", "b".repeat(3000)), indexed(62)]),
+        ),
+      );
+      expect(await ok.waitFor(() => ok.answered().has(1))).toBe(true);
+      ok.socket.destroy();
+    },
+  );
 
   it(`refuses a header block of more than ${MAX_HEADER_PAIRS} fields`, async () => {
     await serve();
@@ -177,27 +204,32 @@ describe("HTTP/2 defences", () => {
   it.each([
     ["PING", frame(T.PING, 0, 0, Buffer.alloc(8))],
     ["SETTINGS", settings([[4, 65_535]])],
-  ])("%s flood from a client that does not read: the session ends after a bounded number of frames", async (_name, one) => {
-    await serve();
-    const c = await rawH2(port);
-    await c.waitFor(() => false, 200);
-    c.socket.pause();
-    const batch = Buffer.concat(Array.from({ length: 1000 }, () => one));
-    let batches = 0;
-    for (; batches < 500 && !c.isClosed(); batches++) {
-      c.write(batch);
-      await sleep(2);
-    }
-    c.socket.resume();
-    expect(await c.waitFor(() => c.isClosed())).toBe(true);
-    expect(batches).toBeLessThan(100);
-    await othersServed();
-  });
+  ])(
+    "%s flood from a client that does not read: the session ends after a bounded number of frames",
+    async (_name, one) => {
+      await serve();
+      const c = await rawH2(port);
+      await c.waitFor(() => false, 200);
+      c.socket.pause();
+      const batch = Buffer.concat(Array.from({ length: 1000 }, () => one));
+      let batches = 0;
+      for (; batches < 500 && !c.isClosed(); batches++) {
+        c.write(batch);
+        await sleep(2);
+      }
+      c.socket.resume();
+      expect(await c.waitFor(() => c.isClosed())).toBe(true);
+      expect(batches).toBeLessThan(100);
+      await othersServed();
+    },
+  );
 
   it(`a SETTINGS frame of more than ${MAX_SETTINGS_ENTRIES} entries ends the session`, async () => {
     await serve();
     const c = await rawH2(port);
-    c.write(settings(Array.from({ length: MAX_SETTINGS_ENTRIES + 4 }, () => [4, 65_535] as [number, number])));
+    c.write(
+      settings(Array.from({ length: MAX_SETTINGS_ENTRIES + 4 }, () => [4, 65_535] as [number, number])),
+    );
     expect(await c.waitFor(() => c.goaway() !== undefined)).toBe(true);
     expect(c.goaway()).toBe(E.ENHANCE_YOUR_CALM);
     c.socket.destroy();
@@ -208,21 +240,25 @@ describe("HTTP/2 defences", () => {
     ["a small response", "/", E.CANCEL],
     // The backend's body stalls too: the upstream idle timeout cuts it, and the stream with it.
     ["a large response", "/big", E.INTERNAL_ERROR],
-  ])("zero-window reader of %s: the stream is reset after the listener's idle timeout", async (_name, path, code) => {
-    await serve({}, { timeouts: { idleMs: 600 } });
-    // SETTINGS_INITIAL_WINDOW_SIZE 0: the proxy may send no DATA at all.
-    const c = await rawH2(port, { initial: [[4, 0]] });
-    c.write(headers(1, requestBlock(path)));
-    expect(await c.waitFor(() => c.answered().has(1))).toBe(true);
-    expect(await c.waitFor(() => c.resets().has(1), 5000)).toBe(true);
-    expect(c.resets().get(1)).toBe(code);
-    c.socket.destroy();
-    await othersServed();
-  });
+  ])(
+    "zero-window reader of %s: the stream is reset after the listener's idle timeout",
+    async (_name, path, code) => {
+      await serve({}, { timeouts: { idleMs: 600 } });
+      // SETTINGS_INITIAL_WINDOW_SIZE 0: the proxy may send no DATA at all.
+      const c = await rawH2(port, { initial: [[4, 0]] });
+      c.write(headers(1, requestBlock(path)));
+      expect(await c.waitFor(() => c.answered().has(1))).toBe(true);
+      expect(await c.waitFor(() => c.resets().has(1), 5000)).toBe(true);
+      expect(c.resets().get(1)).toBe(code);
+      c.socket.destroy();
+      await othersServed();
+    },
+  );
 
   /** Streams held open: POST without END_STREAM, the request body never ends. */
   const openStreams = (c: Awaited<ReturnType<typeof rawH2>>, from: number, to: number) => {
-    for (let i = from; i < to; i++) c.write(headers(1 + 2 * i, requestBlock("/slow", [], "POST"), F.END_HEADERS));
+    for (let i = from; i < to; i++)
+      c.write(headers(1 + 2 * i, requestBlock("/slow", [], "POST"), F.END_HEADERS));
   };
 
   it(`too many streams before the client ACKed our SETTINGS: REFUSED_STREAM each; past ${MAX_INVALID_FRAMES} the session ends`, async () => {

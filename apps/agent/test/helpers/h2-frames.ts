@@ -29,7 +29,12 @@ export const E = {
   ENHANCE_YOUR_CALM: 11,
 } as const;
 
-export function frame(type: number, flags: number, stream: number, payload: Buffer = Buffer.alloc(0)): Buffer {
+export function frame(
+  type: number,
+  flags: number,
+  stream: number,
+  payload: Buffer = Buffer.alloc(0),
+): Buffer {
   const h = Buffer.alloc(9);
   h.writeUIntBE(payload.length, 0, 3);
   h[3] = type;
@@ -55,7 +60,8 @@ function hpackInt(v: number, bits: number, mask: number): Buffer {
 const str = (s: string) => Buffer.concat([hpackInt(Buffer.byteLength(s), 7, 0), Buffer.from(s, "latin1")]);
 
 /** Literal without indexing, new name (0x00). */
-export const literal = (name: string, value: string) => Buffer.concat([Buffer.from([0]), str(name), str(value)]);
+export const literal = (name: string, value: string) =>
+  Buffer.concat([Buffer.from([0]), str(name), str(value)]);
 /** Literal with incremental indexing, new name (0x40): it enters the dynamic table at index 62. */
 export const indexedLiteral = (name: string, value: string) =>
   Buffer.concat([Buffer.from([0x40]), str(name), str(value)]);
@@ -121,8 +127,15 @@ export async function rawH2(
 ): Promise<RawH2> {
   const socket: Socket = await new Promise((resolve, reject) => {
     const s = opts.tls
-      ? tlsConnect({ host: "127.0.0.1", port, ALPNProtocols: ["h2"], rejectUnauthorized: false, servername: "example.com" }, () =>
-          resolve(s),
+      ? tlsConnect(
+          {
+            host: "127.0.0.1",
+            port,
+            ALPNProtocols: ["h2"],
+            rejectUnauthorized: false,
+            servername: "example.com",
+          },
+          () => resolve(s),
         )
       : netConnect({ host: "127.0.0.1", port }, () => resolve(s));
     s.once("error", reject);
@@ -137,7 +150,12 @@ export async function rawH2(
     while (buf.length >= 9) {
       const len = buf.readUIntBE(0, 3);
       if (buf.length < 9 + len) break;
-      const f = { type: buf[3]!, flags: buf[4]!, stream: buf.readUInt32BE(5) & 0x7fffffff, payload: buf.subarray(9, 9 + len) };
+      const f = {
+        type: buf[3]!,
+        flags: buf[4]!,
+        stream: buf.readUInt32BE(5) & 0x7fffffff,
+        payload: buf.subarray(9, 9 + len),
+      };
       buf = buf.subarray(9 + len);
       frames.push(f);
       if (f.type === T.SETTINGS && (f.flags & F.ACK) === 0 && opts.ackSettings !== false && !socket.destroyed)
@@ -155,7 +173,10 @@ export async function rawH2(
       const g = frames.find((f) => f.type === T.GOAWAY);
       return g ? g.payload.readUInt32BE(4) : undefined;
     },
-    resets: () => new Map(frames.filter((f) => f.type === T.RST_STREAM).map((f) => [f.stream, f.payload.readUInt32BE(0)])),
+    resets: () =>
+      new Map(
+        frames.filter((f) => f.type === T.RST_STREAM).map((f) => [f.stream, f.payload.readUInt32BE(0)]),
+      ),
     answered: () => new Set(frames.filter((f) => f.type === T.HEADERS).map((f) => f.stream)),
     async waitFor(check, ms = 5000) {
       const end = Date.now() + ms;
