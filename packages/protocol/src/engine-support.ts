@@ -95,7 +95,9 @@ export const ENGINE_FEATURES: readonly EngineFeature[] = [
     key: "listener:http2",
     label: "HTTP/2 on TLS listeners (ALPN h2)",
     support: {
-      builtin: no("The builtin engine's HTTP/2 front end has not landed yet."),
+      builtin: yes(
+        "ALPN h2,http/1.1; each stream a request through the same routes, pools and statistics, sent to HTTP/1.1 backends; limits and attack defences on by default.",
+      ),
       haproxy: yes(
         "bind … ssl alpn h2,http/1.1; maxConcurrentStreams and initialWindowBytes become the global tune.h2.max-concurrent-streams and tune.h2.initial-window-size; the decoded header list is bounded by HAProxy's buffer (maxHeaderBytes, tune.bufsize), not by maxHeaderListBytes. Listeners without HTTP/2 get proto h1.",
       ),
@@ -105,7 +107,7 @@ export const ENGINE_FEATURES: readonly EngineFeature[] = [
     key: "listener:h2c",
     label: "HTTP/2 with prior knowledge on plain HTTP listeners (h2c)",
     support: {
-      builtin: no("The builtin engine's HTTP/2 front end has not landed yet."),
+      builtin: yes("The client preface is recognised next to HTTP/1.1 on the same port; no Upgrade: h2c."),
       haproxy: yes(
         "A plain bind without proto h1: HAProxy detects the HTTP/2 preface next to HTTP/1.1; same tune.h2.* settings and header bound as with TLS.",
       ),

@@ -317,7 +317,7 @@ describe("HTTP/2 defences", () => {
       ["upgrade", "websocket"],
       ["te", "gzip"],
     ];
-    bad.forEach(([n, v], i) => c.write(headers(1 + 2 * i, requestBlock("/", [[n, v]]))));
+    for (const [i, [n, v]] of bad.entries()) c.write(headers(1 + 2 * i, requestBlock("/", [[n, v]])));
     c.write(headers(21, requestBlock("/", [["te", "trailers"]])));
     expect(await c.waitFor(() => c.answered().has(21) && c.resets().size >= bad.length)).toBe(true);
     for (let i = 0; i < bad.length; i++) expect(c.resets().get(1 + 2 * i)).toBe(E.PROTOCOL_ERROR);

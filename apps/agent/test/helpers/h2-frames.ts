@@ -144,7 +144,12 @@ export async function rawH2(
   const frames: SeenFrame[] = [];
   let buf = Buffer.alloc(0);
   let closed = false;
-  const closedP = new Promise<void>((r) => socket.once("close", () => ((closed = true), r())));
+  const closedP = new Promise<void>((r) =>
+    socket.once("close", () => {
+      closed = true;
+      r();
+    }),
+  );
   socket.on("data", (c: Buffer) => {
     buf = Buffer.concat([buf, c]);
     while (buf.length >= 9) {
