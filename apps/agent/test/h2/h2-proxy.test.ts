@@ -1,10 +1,12 @@
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { snapshotSchema } from "@fulcrum/protocol";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { NodeEngine } from "../../src/engines/builtin/node-engine";
 import { silentLogger } from "../../src/log";
 import { countBy } from "../helpers/backends";
 import { makeCertificate, type TestCertificate } from "../helpers/certs";
+import { startH2Backend } from "../helpers/h2-backend";
 import { closeSession, h2Request, h2Session } from "../helpers/h2-client";
 import { freePort, get } from "../helpers/net";
 import { backend, httpListener, makeSnapshot, withListenerTls } from "../helpers/snapshot";
@@ -221,6 +223,52 @@ describe("h2c with prior knowledge on a plain listener", () => {
       s.destroy();
     }
     expect(a.seen.length + b.seen.length).toBe(0);
+  });
+});
+
+describe("HTTP/2 end to end: an h2c client through a pool speaking h2c to its backends", () => {
+  it("carries each stream to a backend stream, trailers both ways, spread over the backends", async () => {
+    const x = await startH2Backend("x");
+    const y = await startH2Backend("y");
+    try {
+      const snap = structuredClone(
+        makeSnapshot(
+          1,
+          [httpListener(port, { http2: { h2c: true } })],
+          [backend("x", x.port), backend("y", y.port)],
+        ),
+      ) as unknown as { pools: Record<string, unknown>[] };
+      snap.pools[0]!.upstream = { protocol: "h2c" };
+      await engine.apply(snapshotSchema.parse(snap));
+      const s = h2Session(`http://127.0.0.1:${port}`);
+      try {
+        const replies = await Promise.all(
+          Array.from({ length: 10 }, () =>
+            h2Request(s, { ":method": "POST", ":path": "/echo", ":authority": "example.com" }, "hi"),
+          ),
+        );
+        const seen = replies.map(
+          (r) => JSON.parse(r.body) as { name: string; body: string; authority: string },
+        );
+        expect(countBy(seen.map((v) => v.name))).toEqual(
+          new Map([
+            ["x", 5],
+            ["y", 5],
+          ]),
+        );
+        expect(seen.every((v) => v.body === "hi" && v.authority === "example.com")).toBe(true);
+        expect(
+          replies.every((r) => r.trailers?.["x-backend"] === "x" || r.trailers?.["x-backend"] === "y"),
+        ).toBe(true);
+      } finally {
+        await closeSession(s);
+      }
+      expect(x.sessions + y.sessions).toBe(2);
+      expect(engine.stats().listeners[`l-${port}`]!.requests).toBe(10);
+    } finally {
+      await x.close();
+      await y.close();
+    }
   });
 });
 

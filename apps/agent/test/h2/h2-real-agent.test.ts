@@ -37,14 +37,14 @@ beforeAll(async () => {
   // The TLS listener first (withListenerTls takes the first), then the plain h2c one.
   const base = makeSnapshot(
     1,
-    [
-      httpListener(secure, { http2: { h2: true } }),
-      httpListener(plain, { http2: { h2c: true } }),
-    ],
+    [httpListener(secure, { http2: { h2: true } }), httpListener(plain, { http2: { h2c: true } })],
     [backend("a", a.port), backend("b", b.port)],
   );
   const file = join(dir, "config.json");
-  await writeFile(file, JSON.stringify({ snapshot: withListenerTls(base, cert), tlsMaterial: [cert.material] }));
+  await writeFile(
+    file,
+    JSON.stringify({ snapshot: withListenerTls(base, cert), tlsMaterial: [cert.material] }),
+  );
   agent = spawnAgent(["--config", file, "--metrics-port", String(metrics)]);
   await agent.waitFor(/applied snapshot/, 30_000);
 }, 40_000);
@@ -70,7 +70,9 @@ describe("a real agent serving HTTP/2", () => {
   it("curl --http2-prior-knowledge: HTTP/2 answers, round robin over the backends, each a request and a connection in Prometheus", async () => {
     const lines: string[] = [];
     for (let i = 0; i < 6; i++) {
-      lines.push(await curl(["--http2-prior-knowledge", "-w", " %{http_version}", `http://127.0.0.1:${plain}/n${i}`]));
+      lines.push(
+        await curl(["--http2-prior-knowledge", "-w", " %{http_version}", `http://127.0.0.1:${plain}/n${i}`]),
+      );
     }
     expect(lines).toEqual(["a 2", "b 2", "a 2", "b 2", "a 2", "b 2"]);
     expect(await listenerRequests(plain)).toEqual({ requests: 6, connections: 6 });
@@ -81,7 +83,9 @@ describe("a real agent serving HTTP/2", () => {
     const url = `https://example.com:${secure}/`;
     expect(await curl([...resolve, "--http2", "-w", " %{http_version}", url])).toMatch(/^[ab] 2$/);
     const before = a.seen.length + b.seen.length;
-    expect(await curl([...resolve, "--http2", "-d", "hello", "-w", " %{http_version}", url])).toMatch(/^[ab] 2$/);
+    expect(await curl([...resolve, "--http2", "-d", "hello", "-w", " %{http_version}", url])).toMatch(
+      /^[ab] 2$/,
+    );
     const post = [...a.seen, ...b.seen].slice(before).find((r) => r.method === "POST");
     expect(post?.headers["content-length"]).toBe("5");
     expect(post?.headers["x-forwarded-proto"]).toBe("https");
@@ -96,7 +100,12 @@ describe("a real agent serving HTTP/2", () => {
       const replies = await Promise.all(
         Array.from({ length: 100 }, () => h2Request(s, { ":path": "/", ":authority": "x" })),
       );
-      expect(countBy(replies.map((r) => r.body))).toEqual(new Map([["a", 50], ["b", 50]]));
+      expect(countBy(replies.map((r) => r.body))).toEqual(
+        new Map([
+          ["a", 50],
+          ["b", 50],
+        ]),
+      );
     } finally {
       await closeSession(s);
     }

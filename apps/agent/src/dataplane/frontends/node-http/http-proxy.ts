@@ -246,6 +246,7 @@ function attemptH2(ctx: HttpProxyContext, ex: Exchange, lease: Lease, h2: H2Pool
   const sink = nodeResponseSink(res as unknown as ServerResponse, (n) => {
     ex.bytesOut += n;
   });
+  sink.abort = () => ex.side.cut(res);
   const head = sink.head;
   sink.head = (status, headers) => {
     ex.responded = true;
