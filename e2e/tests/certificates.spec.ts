@@ -1,12 +1,13 @@
 import { execFileSync } from "node:child_process";
 import { X509Certificate } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import tls from "node:tls";
 import { expect, type Page, test } from "@playwright/test";
-import { ADMIN, must, signIn, useCluster } from "./console-api";
-import { freePort, spawnAgent, startNamedBackend } from "./helpers";
+import { must } from "./console-api";
+import { clusterWithPool, enrollAgent, freePort, signInAdmin, startNamedBackend } from "./helpers";
 
 /*
  * Issue 16 in the browser: an admin uploads a certificate on the Certificates page, puts it on
@@ -56,8 +57,7 @@ function servedFingerprint(port: number, servername: string, ca: string): Promis
 }
 
 async function openCertificates(page: Page): Promise<void> {
-  await useCluster(page, clusterId);
-  await signIn(page, ADMIN.email, ADMIN.password);
+  await signInAdmin(page, clusterId);
   await page.goto("/certificates");
   await page.getByRole("button", { name: "Upload certificate" }).click();
 }
@@ -70,20 +70,8 @@ async function fillUpload(page: Page, name: string, chainPem: string, keyPem: st
   await form.getByRole("button", { name: "Upload certificate" }).click();
 }
 
-// Finds or creates: after a failed test Playwright starts a new worker, which runs this again.
 test.beforeAll(async ({ browser }) => {
-  const page = await browser.newPage();
-  await signIn(page, ADMIN.email, ADMIN.password);
-  const r = page.request;
-  const clusters = await must<Array<{ id: string; name: string }>>(r, "query", "cluster.list", undefined);
-  clusterId =
-    clusters.find((c) => c.name === "certificates")?.id ??
-    (await must<{ id: string }>(r, "mutation", "cluster.create", { name: "certificates" })).id;
-  const pools = await must<Array<{ id: string; name: string }>>(r, "query", "pool.list", { clusterId });
-  poolId =
-    pools.find((p) => p.name === "web")?.id ??
-    (await must<{ id: string }>(r, "mutation", "pool.create", { clusterId, name: "web" })).id;
-  await page.close();
+  ({ clusterId, poolId } = await clusterWithPool(browser, "certificates", "web"));
 });
 
 test("a key that is not the certificate's is refused under the key field", async ({ page }) => {
@@ -144,8 +132,7 @@ test("a certificate uploaded in the browser and chosen in the listener form is s
   const port = await freePort();
   const listenerName = `https-${port}`;
   const r = page.request;
-  await useCluster(page, clusterId);
-  await signIn(page, ADMIN.email, ADMIN.password);
+  await signInAdmin(page, clusterId);
   await must(r, "mutation", "backend.create", { poolId, address: "127.0.0.1", port: backend.port });
   const listener = await must<{ id: string }>(r, "mutation", "listener.create", {
     clusterId,
@@ -154,19 +141,7 @@ test("a certificate uploaded in the browser and chosen in the listener form is s
     port,
   });
   await must(r, "mutation", "route.create", { listenerId: listener.id, poolId });
-  const token = await must<{ secret: string }>(r, "mutation", "agent.createEnrollmentToken", { clusterId });
-  const stateDir = mkdtempSync(path.join(os.tmpdir(), "fulcrum-e2e-certificates-"));
-  const baseURL = test.info().project.use.baseURL ?? "";
-  const agent = spawnAgent([
-    "--console",
-    baseURL,
-    "--token",
-    token.secret,
-    "--state-dir",
-    stateDir,
-    "--name",
-    name,
-  ]);
+  const agent = await enrollAgent(page, test.info().project.use.baseURL ?? "", clusterId, name);
   try {
     await page.goto("/certificates");
     await page.getByRole("button", { name: "Upload certificate" }).click();
@@ -219,6 +194,100 @@ test("a certificate uploaded in the browser and chosen in the listener form is s
   } finally {
     await agent.stop();
     await backend.close();
-    rmSync(stateDir, { recursive: true, force: true });
+  }
+});
+
+/** One request to 127.0.0.1:`port` with its own Host header; the status and Location, redirects not followed. */
+function plainRequest(
+  port: number,
+  host: string,
+  target: string,
+): Promise<{ status: number; location: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: "127.0.0.1", port, path: target, headers: { host }, agent: false },
+      (res) => {
+        res.resume();
+        resolve({ status: res.statusCode ?? 0, location: res.headers.location ?? "" });
+      },
+    );
+    req.on("error", reject);
+    req.setTimeout(5000, () => req.destroy(new Error("request timed out")));
+    req.end();
+  });
+}
+
+test("the listener form turns on the redirect to HTTPS, and the agent's plain listener answers 301 keeping host, path and query", async ({
+  page,
+}) => {
+  const backend = await startNamedBackend("plain-backend");
+  const port = await freePort();
+  const listenerName = `plain-${port}`;
+  const r = page.request;
+  await signInAdmin(page, clusterId);
+  await must(r, "mutation", "backend.create", { poolId, address: "127.0.0.1", port: backend.port });
+  const listener = await must<{ id: string }>(r, "mutation", "listener.create", {
+    clusterId,
+    name: listenerName,
+    bindAddress: "127.0.0.1",
+    port,
+  });
+  await must(r, "mutation", "route.create", { listenerId: listener.id, poolId });
+  const agent = await enrollAgent(page, test.info().project.use.baseURL ?? "", clusterId, `redirect-${port}`);
+  const host = `shop.e2e-https.test:${port}`;
+  const target = "/cart/items?id=42&q=a%20b";
+  try {
+    // Before: the plain listener proxies.
+    await expect
+      .poll(
+        () =>
+          plainRequest(port, host, target).then(
+            (x) => x.status,
+            () => 0,
+          ),
+        { timeout: 30_000 },
+      )
+      .toBe(200);
+
+    await page.goto("/listeners");
+    const card = page.getByTestId(`listener-${listenerName}`);
+    await card.getByRole("button", { name: `Edit listener ${listenerName}` }).click();
+    const tlsSection = card.getByRole("group", { name: "TLS" });
+    // An empty port is refused under its field, and nothing is saved.
+    await tlsSection.getByLabel("Redirect every request to HTTPS").check();
+    await tlsSection.getByLabel("HTTPS port").fill("");
+    await card.getByRole("button", { name: "Save listener" }).first().click();
+    await expect(tlsSection.getByLabel("HTTPS port")).toHaveAttribute("aria-invalid", "true");
+    await expect(tlsSection.getByRole("alert").filter({ hasText: "Enter the HTTPS port." })).toBeVisible();
+
+    await tlsSection.getByLabel("Redirect status").selectOption("301");
+    await tlsSection.getByLabel("HTTPS port").fill("8443");
+    await card.getByRole("button", { name: "Save listener" }).first().click();
+    // The dry run shows the setting in its diff before anything is applied.
+    const dialog = page.getByTestId("change-dialog");
+    await expect(dialog).toContainText("redirectToHttps");
+    await page.getByTestId("change-apply").click();
+    await dialog.getByRole("button", { name: "Done" }).click();
+
+    await expect
+      .poll(
+        () => plainRequest(port, host, target).catch((e: Error) => ({ status: 0, location: e.message })),
+        {
+          timeout: 30_000,
+        },
+      )
+      .toEqual({ status: 301, location: `https://shop.e2e-https.test:8443${target}` });
+
+    // The form shows the stored redirect when opened again.
+    await card.getByRole("button", { name: `Edit listener ${listenerName}` }).click();
+    await expect(tlsSection.getByLabel("Redirect every request to HTTPS")).toBeChecked();
+    await expect(tlsSection.getByLabel("Redirect status")).toHaveValue("301");
+    await expect(tlsSection.getByLabel("HTTPS port")).toHaveValue("8443");
+  } catch (err) {
+    console.log(agent.output());
+    throw err;
+  } finally {
+    await agent.stop();
+    await backend.close();
   }
 });

@@ -3,8 +3,8 @@ import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect, type Page, test } from "@playwright/test";
-import { ADMIN, must, signIn, useCluster } from "./console-api";
-import { repoRoot } from "./helpers";
+import { ADMIN } from "./console-api";
+import { clusterWithPool, repoRoot, signInAdmin } from "./helpers";
 
 /**
  * What a new user notices in the first hour (issue 14): tab titles, the icon, an enrollment
@@ -14,25 +14,10 @@ import { repoRoot } from "./helpers";
 let clusterId = "";
 let poolId = "";
 
-async function adminPage(page: Page): Promise<void> {
-  await useCluster(page, clusterId);
-  await signIn(page, ADMIN.email, ADMIN.password);
-}
+const adminPage = (page: Page) => signInAdmin(page, clusterId);
 
-// Finds or creates: after a failed test Playwright starts a new worker, which runs this again.
 test.beforeAll(async ({ browser }) => {
-  const page = await browser.newPage();
-  await signIn(page, ADMIN.email, ADMIN.password);
-  const r = page.request;
-  const clusters = await must<Array<{ id: string; name: string }>>(r, "query", "cluster.list", undefined);
-  clusterId =
-    clusters.find((c) => c.name === "first-hour")?.id ??
-    (await must<{ id: string }>(r, "mutation", "cluster.create", { name: "first-hour" })).id;
-  const pools = await must<Array<{ id: string; name: string }>>(r, "query", "pool.list", { clusterId });
-  poolId =
-    pools.find((p) => p.name === "demo")?.id ??
-    (await must<{ id: string }>(r, "mutation", "pool.create", { clusterId, name: "demo" })).id;
-  await page.close();
+  ({ clusterId, poolId } = await clusterWithPool(browser, "first-hour", "demo"));
 });
 
 test("each page has its own title, also after client-side navigation", async ({ page }) => {

@@ -453,6 +453,40 @@ describe("certificates through the API", () => {
     expect(Object.keys(notListed.fieldErrors)).toContain("tls.defaultCertificateId");
   });
 
+  it("redirectToHttps: stored on a plain http listener and in its snapshot; refused with TLS, on tcp and with a bad port, under its field", async () => {
+    const [cert] = await op.certificate.list({ clusterId });
+    const tls = { certificateIds: [cert!.id], defaultCertificateId: cert!.id };
+    const redirect = { redirectToHttps: { status: 301, port: 8443 } };
+    const before = await versions();
+    const withTls = await failure(
+      op.listener.create({ clusterId, name: "both", port: 8081, settings: redirect, tls }),
+    );
+    expect(withTls.fieldErrors["settings.redirectToHttps"]).toContain("does not redirect");
+    const tcp = await failure(
+      op.listener.create({ clusterId, name: "t", protocol: "tcp", port: 8082, settings: redirect }),
+    );
+    expect(tcp.fieldErrors["settings.redirectToHttps"]).toBe("Only HTTP listeners redirect to HTTPS.");
+    const badPort = await failure(
+      op.listener.create({
+        clusterId,
+        name: "p",
+        port: 8083,
+        settings: { redirectToHttps: { status: 302, port: Number.NaN } },
+      }),
+    );
+    expect(badPort.fieldErrors).toMatchObject({
+      "settings.redirectToHttps.port": "Enter the HTTPS port.",
+      "settings.redirectToHttps.status": "Choose 301 or 308.",
+    });
+    expect(await versions()).toBe(before);
+
+    const plain = await op.listener.create({ clusterId, name: "plain", port: 8080, settings: redirect });
+    const snap = (await latest()).snapshot as unknown as Snapshot;
+    const l = snap.listeners.find((x) => x.id === plain.id)!;
+    expect(l.protocol === "http" && l.settings.redirectToHttps).toEqual({ status: 301, port: 8443 });
+    await op.listener.delete({ id: plain.id });
+  });
+
   it("replacing the certificate (renewal) makes a new version whose diff shows the fingerprints", async () => {
     const [cert] = await op.certificate.list({ clusterId });
     const renewed = pki.issue({ cn: "example.com", dns: ["example.com", "*.example.com"], issuer: inter });

@@ -171,8 +171,13 @@ export type ListenerTls = z.infer<typeof listenerTlsSchema>;
 
 /** A plain http listener answering every request with a redirect to https on `port` (host, path and query kept). */
 export const redirectToHttpsSchema = z.object({
-  status: z.union([z.literal(301), z.literal(308)]).default(308),
-  port: z.number().int().min(1).max(65535).default(443),
+  status: z.union([z.literal(301), z.literal(308)], { message: "Choose 301 or 308." }).default(308),
+  port: z
+    .number({ message: "Enter the HTTPS port." })
+    .int("A port runs from 1 to 65535.")
+    .min(1, "A port runs from 1 to 65535.")
+    .max(65535, "A port runs from 1 to 65535.")
+    .default(443),
 });
 export type RedirectToHttps = z.infer<typeof redirectToHttpsSchema>;
 

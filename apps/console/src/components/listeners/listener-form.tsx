@@ -10,6 +10,7 @@ import { listenerInput, listenerUpdate } from "../../server/domain/schemas";
 import { formChange, useDryRunSubmit } from "../changes/use-dry-run-submit";
 import { FormActions, FormError, SelectField, TextField } from "../form";
 import { Button } from "../ui";
+import { HTTPS_REDIRECT_FIELDS } from "./listener-https-redirect-fields";
 import {
   LISTENER_HTTP2_FIELDS,
   ListenerHttp2Fields,
@@ -42,6 +43,7 @@ const SHOWN = [
   ...DNS_SETTINGS_FIELDS,
   ...LISTENER_TLS_FIELDS,
   ...LISTENER_HTTP2_FIELDS,
+  ...HTTPS_REDIRECT_FIELDS,
 ] as const;
 
 type Protocol = "http" | "tcp" | "dns";
@@ -148,7 +150,12 @@ export function ListenerForm({
         <ListenerSettingsFields key="proxy" value={settings0} errors={errors} />
       )}
       {protocol === "http" ? (
-        <ListenerTlsFields clusterId={clusterId} value={readListenerTls(listener?.tls)} errors={errors} />
+        <ListenerTlsFields
+          clusterId={clusterId}
+          value={readListenerTls(listener?.tls)}
+          redirect={settings0.redirectToHttps ?? null}
+          errors={errors}
+        />
       ) : null}
       {protocol === "http" ? (
         <ListenerHttp2Fields value={readListenerHttp2(listener?.http2)} errors={errors} />

@@ -8,6 +8,7 @@ import {
 } from "@fulcrum/protocol";
 import { numberOrUndefined } from "../../lib/validate";
 import { CheckboxField, SelectField, TextField } from "../form";
+import { httpsRedirectFromForm } from "./listener-https-redirect-fields";
 
 export function readListenerSettings(value: unknown): ListenerSettings {
   return listenerSettingsSchema.catch(listenerSettingsSchema.parse({})).parse(value ?? {});
@@ -29,8 +30,8 @@ export function listenerSettingsFromForm(f: FormData, before: ListenerSettings):
     },
     maxBodyBytes: n("maxBodyBytes", before.maxBodyBytes),
     minBodyBytesPerSecond: n("minBodyBytesPerSecond", before.minBodyBytesPerSecond),
-    // Not on this form yet: kept as stored.
-    ...(before.redirectToHttps ? { redirectToHttps: before.redirectToHttps } : {}),
+    // Read from the TLS section, whose box it shares (listener-https-redirect-fields.tsx).
+    ...httpsRedirectFromForm(f),
   };
 }
 

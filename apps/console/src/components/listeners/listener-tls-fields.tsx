@@ -1,6 +1,11 @@
 "use client";
 
-import { type ListenerTls, listenerTlsSchema, MAX_HSTS_MAX_AGE_SECONDS } from "@fulcrum/protocol";
+import {
+  type ListenerTls,
+  listenerTlsSchema,
+  MAX_HSTS_MAX_AGE_SECONDS,
+  type RedirectToHttps,
+} from "@fulcrum/protocol";
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useState } from "react";
@@ -10,6 +15,7 @@ import { numberOrUndefined } from "../../lib/validate";
 import { ExpiryBadge } from "../certificates/expiry";
 import { CheckboxField, SelectField, TextField } from "../form";
 import { TlsMinVersionField } from "../tls-min-version-field";
+import { HttpsRedirectFields } from "./listener-https-redirect-fields";
 
 export const LISTENER_TLS_FIELDS = [
   "tls",
@@ -49,15 +55,18 @@ export function listenerTlsFromForm(f: FormData) {
 /**
  * HTTPS on an HTTP listener: which of the cluster's certificates it serves
  * (SNI picks by name: exact, then wildcard, then the default), what a name
- * none matches gets, the oldest TLS version accepted, and HSTS.
+ * none matches gets, the oldest TLS version accepted, and HSTS. Without TLS,
+ * the listener may instead send every request to HTTPS (`redirect`, a setting).
  */
 export function ListenerTlsFields({
   clusterId,
   value,
+  redirect,
   errors,
 }: {
   clusterId: string;
   value: ListenerTls | null;
+  redirect: RedirectToHttps | null;
   errors: Record<string, string>;
 }) {
   const trpc = useTRPC();
@@ -188,7 +197,9 @@ export function ListenerTlsFields({
             </div>
           ) : null}
         </div>
-      ) : null}
+      ) : (
+        <HttpsRedirectFields value={redirect} errors={errors} />
+      )}
     </fieldset>
   );
 }

@@ -207,9 +207,14 @@ export const listenerTlsInput = z
   })
   .transform((v) => ({ ...v, alpn: ["http/1.1"] as ["http/1.1"] }));
 
-/** TLS and HTTP/2 belong to http listeners. */
+/** TLS and HTTP/2 belong to http listeners; the redirect to HTTPS to plain http ones (the snapshot gate checks again). */
 function checkTls(
-  v: { protocol?: ListenerProtocolInput | undefined; tls?: unknown; http2?: unknown },
+  v: {
+    protocol?: ListenerProtocolInput | undefined;
+    tls?: unknown;
+    http2?: unknown;
+    settings?: Record<string, unknown> | undefined;
+  },
   ctx: z.RefinementCtx,
 ) {
   if (v.tls && v.protocol !== undefined && v.protocol !== "http") {
@@ -217,6 +222,20 @@ function checkTls(
   }
   if (v.http2 && v.protocol !== undefined && v.protocol !== "http") {
     ctx.addIssue({ code: "custom", path: ["http2"], message: "Only HTTP listeners speak HTTP/2." });
+  }
+  if (!v.settings?.redirectToHttps) return;
+  if (v.protocol !== undefined && v.protocol !== "http") {
+    ctx.addIssue({
+      code: "custom",
+      path: ["settings", "redirectToHttps"],
+      message: "Only HTTP listeners redirect to HTTPS.",
+    });
+  } else if (v.tls) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["settings", "redirectToHttps"],
+      message: "A listener that terminates TLS does not redirect to HTTPS: turn one of them off.",
+    });
   }
 }
 
