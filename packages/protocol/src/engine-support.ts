@@ -79,7 +79,7 @@ export const ENGINE_FEATURES: readonly EngineFeature[] = [
     support: {
       builtin: yes("TLS 1.2 and 1.3, SNI with wildcards, ALPN http/1.1"),
       haproxy: yes(
-        "bind … ssl crt-list (SNI filters per certificate, default first, strict-sni for reject), same versions and suites; a rotation is `set ssl cert` at runtime. A trailing dot in SNI matches no name.",
+        "bind … ssl crt-list (SNI filters per certificate, default first, strict-sni for reject), same versions and suites; a rotation is `set ssl cert` at runtime. A trailing dot in SNI matches no name. Handshake counters come from HAProxy's ssl stats (`ssl_sess`, `ssl_reused_sess`, `ssl_failed_handshake`), which give failures no reason: all count as `other`.",
       ),
     },
   },

@@ -9,6 +9,7 @@ import {
 } from "@fulcrum/protocol";
 import { upstreamKey } from "../../dataplane/pools/backend-state";
 import type { TrafficSnapshot } from "../../dataplane/stats/counters";
+import type { HandshakeSnapshot } from "../../dataplane/stats/handshake-counters";
 import { type BackendStats, type EngineStats, emptyEngineStats, type PoolStats } from "../engine-stats";
 import { backendName, frontendName, serverName } from "./names";
 
@@ -31,6 +32,10 @@ const COUNTERS = [
   "hrsp_3xx",
   "hrsp_4xx",
   "hrsp_5xx",
+  // The ssl stats module (HAProxy 2.3+, on every `show stat` row): TLS handshakes of a bind line.
+  "ssl_sess",
+  "ssl_reused_sess",
+  "ssl_failed_handshake",
 ] as const;
 type Counter = (typeof COUNTERS)[number];
 type Totals = Record<Counter, number>;
@@ -97,6 +102,20 @@ function traffic(t: Totals, row: Row, mode: "http" | "tcp"): TrafficSnapshot {
   };
 }
 
+/**
+ * A TLS frontend's handshakes in the builtin engine's shape. HAProxy counts a
+ * completed handshake either as a new session (`ssl_sess`, a full handshake) or
+ * as a resumed one (`ssl_reused_sess`), never both; our `handshakes` is both.
+ * Its stats give failures no reason, so all of them are counted as `other`.
+ */
+function handshakes(t: Totals): HandshakeSnapshot {
+  return {
+    handshakes: t.ssl_sess + t.ssl_reused_sess,
+    resumed: t.ssl_reused_sess,
+    failures: { noSharedCipher: 0, protocolVersion: 0, unknownName: 0, other: t.ssl_failed_handshake },
+  };
+}
+
 /** "UP", "UP 1/3" (going down), "no check" serve; "DOWN", "DOWN 1/2" (going up) do not. MAINT/DRAIN: admin states. */
 function healthOf(status: string): "up" | "down" | undefined {
   if (status.startsWith("DOWN")) return "down";
@@ -140,7 +159,12 @@ export class HaproxyStats {
       const row = byName.get(`${name}/FRONTEND`);
       if (!row) continue;
       const mode = l.protocol === "tcp" ? "tcp" : "http";
-      out.listeners[l.id] = { name: l.name, ...traffic(this.acc.add(`F|${name}`, row), row, mode) };
+      const t = this.acc.add(`F|${name}`, row);
+      out.listeners[l.id] = {
+        name: l.name,
+        ...traffic(t, row, mode),
+        ...(l.protocol === "http" && l.tls ? { tls: handshakes(t) } : {}),
+      };
     }
 
     for (const p of snapshot.pools) {

@@ -10,13 +10,13 @@ import { listenerInput, listenerUpdate } from "../../server/domain/schemas";
 import { formChange, useDryRunSubmit } from "../changes/use-dry-run-submit";
 import { FormActions, FormError, SelectField, TextField } from "../form";
 import { Button } from "../ui";
-import { HTTPS_REDIRECT_FIELDS } from "./listener-https-redirect-fields";
 import {
   LISTENER_HTTP2_FIELDS,
   ListenerHttp2Fields,
   listenerHttp2FromForm,
   readListenerHttp2,
 } from "./listener-http2-fields";
+import { HTTPS_REDIRECT_FIELDS } from "./listener-https-redirect-fields";
 import {
   DNS_SETTINGS_FIELDS,
   DnsSettingsFields,
