@@ -73,6 +73,8 @@ export function startTlsAgent(
   ports: readonly number[],
   backendPort: number,
   agentBin = join(REPO_ROOT, "apps/agent/bin/fulcrum-agent.js"),
+  /** The listeners' `http2` (bench/proxy/h2.ts: ALPN h2); absent: HTTP/1.1 only. */
+  http2?: Record<string, unknown>,
 ): Started {
   mkdirSync(dir, { recursive: true });
   const config = {
@@ -94,6 +96,7 @@ export function startTlsAgent(
         bindAddress: "127.0.0.1",
         port: ports[i],
         tls: { certificateIds: [c.type], defaultCertificateId: c.type },
+        ...(http2 ? { http2 } : {}),
         routes: [{ id: `r-${c.type}`, host: "", pathPrefix: "/", priority: 0, poolId: "p" }],
       })),
       pools: [
@@ -133,12 +136,13 @@ export function startTlsAgent(
   });
 }
 
-/** nginx, 1 worker, one `listen ... ssl` server per certificate, TLS 1.2 and 1.3. */
+/** nginx, 1 worker, one `listen ... ssl` server per certificate, TLS 1.2 and 1.3; `h2`: `listen … ssl http2` (nginx 1.22's spelling). */
 export function startTlsNginx(
   dir: string,
   certs: readonly BenchCert[],
   ports: readonly number[],
   backendPort: number,
+  h2 = false,
 ): Started {
   const plain = nginxProxyConf(dir, ports[0]!, [backendPort]);
   const serverStart = plain.indexOf("  server {");
@@ -147,7 +151,7 @@ export function startTlsNginx(
   const servers = certs.map((c, i) =>
     template.replace(
       `listen 127.0.0.1:${ports[0]} backlog=4096;`,
-      `listen 127.0.0.1:${ports[i]} ssl backlog=4096;
+      `listen 127.0.0.1:${ports[i]} ssl${h2 ? " http2" : ""} backlog=4096;
     ssl_certificate ${c.certFile};
     ssl_certificate_key ${c.keyFile};
     ssl_protocols TLSv1.2 TLSv1.3;`,
@@ -156,17 +160,18 @@ export function startTlsNginx(
   return startNginx("nginx", dir, plain.slice(0, serverStart) + servers.join("\n") + plain.slice(serverEnd));
 }
 
-/** HAProxy, nbthread 1, http mode, one `bind ... ssl crt` frontend per certificate. */
+/** HAProxy, nbthread 1, http mode, one `bind ... ssl crt` frontend per certificate; `h2`: ALPN h2,http/1.1. */
 export function startTlsHaproxy(
   dir: string,
   certs: readonly BenchCert[],
   ports: readonly number[],
   backendPort: number,
+  h2 = false,
 ): Started {
   const frontends = certs
     .map(
       (c, i) => `frontend fe-${c.type}
-  bind 127.0.0.1:${ports[i]} ssl crt ${c.pemFile} alpn http/1.1 ssl-min-ver TLSv1.2 backlog 4096
+  bind 127.0.0.1:${ports[i]} ssl crt ${c.pemFile} alpn ${h2 ? "h2,http/1.1" : "http/1.1"} ssl-min-ver TLSv1.2 backlog 4096
   default_backend be
 `,
     )

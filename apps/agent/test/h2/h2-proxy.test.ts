@@ -162,6 +162,22 @@ describe("h2c with prior knowledge on a plain listener", () => {
     }
   });
 
+  it("serves many streams one after another on one connection without piling up listeners", async () => {
+    await engine.apply(h2cSnapshot());
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on("warning", onWarning);
+    const s = h2Session(`http://127.0.0.1:${port}`);
+    try {
+      for (let i = 0; i < 15; i++)
+        expect((await h2Request(s, { ":path": "/", ":authority": "x" })).status).toBe(200);
+    } finally {
+      await closeSession(s);
+      process.off("warning", onWarning);
+    }
+    expect(warnings).not.toContain("MaxListenersExceededWarning");
+  });
+
   it("keeps serving HTTP/1.1 on the same listener", async () => {
     await engine.apply(h2cSnapshot());
     const r1 = await get(port, "/");

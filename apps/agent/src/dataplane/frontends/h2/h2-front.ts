@@ -101,11 +101,12 @@ export class H2Front {
     // The first request must come within the head timeout, as an HTTP/1.1 connection's first head.
     let firstRequest: NodeJS.Timeout | undefined = setTimeout(() => session.destroy(), headMs);
     firstRequest.unref();
-    const idle = () => {
-      if (open > 0) session.setTimeout(s.idleMs, idle);
+    // One listener; setTimeout(ms) without a callback re-arms (with one it would add a listener each time).
+    session.on("timeout", () => {
+      if (open > 0) session.setTimeout(s.idleMs);
       else session.close();
-    };
-    session.setTimeout(s.idleMs, idle);
+    });
+    session.setTimeout(s.idleMs);
     session.on("error", (e) => this.log.debug("http2 session error", { code: errorCode(e) }));
     session.once("close", () => {
       clearTimeout(firstRequest);
@@ -128,7 +129,7 @@ export class H2Front {
       });
       stream.once("close", () => {
         open--;
-        if (open === 0) session.setTimeout(s.idleMs, idle);
+        if (open === 0) session.setTimeout(s.idleMs);
       });
     });
   }
