@@ -1,5 +1,7 @@
 import type { Snapshot, SnapshotProxyListener } from "@fulcrum/protocol";
+import { healthCheckSchema } from "@fulcrum/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describeHealthCheck } from "../src/components/pools/policies";
 import { actors, callerAs, failure, startTestConsole, type TestConsole } from "./support/console";
 
 /*
@@ -166,5 +168,15 @@ describe("HTTP/2 and gRPC through the topology API", () => {
     expect((s.listeners[0] as SnapshotProxyListener).http2).toMatchObject({ h2: true, h2c: false });
     expect(s.pools[0]!.upstream?.protocol).toBe("h2");
     expect(s.pools[0]!.tls).toMatchObject({ verify: "none" });
+  });
+});
+
+describe("the pool card's words for a gRPC check", () => {
+  it("names the service, or the whole server", () => {
+    const hc = (o: object) => healthCheckSchema.parse({ type: "grpc", intervalMs: 2000, ...o });
+    expect(describeHealthCheck(hc({ grpcService: "helloworld.Greeter" }))).toBe(
+      "gRPC Health/Check helloworld.Greeter every 2s · rise 2 / fall 3",
+    );
+    expect(describeHealthCheck(hc({}))).toMatch(/^gRPC Health\/Check \(whole server\)/);
   });
 });

@@ -47,6 +47,7 @@ export function ListenerCard({
             {listener.protocol.toUpperCase()}
           </Badge>
           {listener.tls ? <Badge tone="green">TLS</Badge> : null}
+          {listener.http2 ? <Badge tone="sky">HTTP/2</Badge> : null}
           <span className="font-mono text-[13px] text-zinc-600 dark:text-zinc-300">{bind(listener)}</span>
           <span className="text-xs text-zinc-500 dark:text-zinc-400">
             {plural(listener.routes.length, "route")}

@@ -42,7 +42,12 @@ function seconds(ms: number): string {
 
 export function describeHealthCheck(hc: HealthCheck): string {
   if (hc.type === "none") return "No health check";
-  const what = hc.type === "http" ? `HTTP ${hc.method} ${hc.path}` : "TCP connect";
+  const what =
+    hc.type === "http"
+      ? `HTTP ${hc.method} ${hc.path}`
+      : hc.type === "grpc"
+        ? `gRPC Health/Check ${hc.grpcService || "(whole server)"}`
+        : "TCP connect";
   return `${what} every ${seconds(hc.intervalMs)} · rise ${hc.rise} / fall ${hc.fall}`;
 }
 

@@ -31,6 +31,7 @@ import {
   readPersistence,
 } from "./policies";
 import { PoolForm } from "./pool-form";
+import { readUpstream } from "./upstream-fields";
 
 type State = Backend["state"];
 const STATE_DOT: Record<State, "green" | "amber" | "zinc"> = {
@@ -374,6 +375,7 @@ export function PoolCard({
   const [editingBackend, setEditingBackend] = useState<string | null>(null);
   const hc = readHealthCheck(pool.healthCheck);
   const ps = readPersistence(pool.persistence);
+  const upstream = readUpstream(pool.upstream);
   const mayWritePool = allowed("pool.write");
   const mayWriteBackend = allowed("backend.write");
   const counts = {
@@ -392,6 +394,7 @@ export function PoolCard({
               </Link>
             </h2>
             <Badge tone="indigo">{policyLabel(pool.policy)}</Badge>
+            {upstream.protocol !== "http1" ? <Badge tone="sky">{upstream.protocol}</Badge> : null}
           </div>
           <p className="mt-1 text-xs text-zinc-500 dark:text-zinc-400">
             {describeHealthCheck(hc)} · {describePersistence(ps)} · {plural(pool._count.routes, "route")}
