@@ -27,6 +27,8 @@ export default defineConfig({
     { name: "first-hour-views", testMatch: /first-hour-views\.spec\.ts/, dependencies: ["skeleton"] },
     // Its own cluster ("certificates") and a real agent serving an uploaded certificate (issue 16).
     { name: "certificates", testMatch: /certificates\.spec\.ts/, dependencies: ["skeleton"] },
+    // Its own cluster ("tls-console"): Trusted CAs, a pool's TLS to backends, the ticket-key panel.
+    { name: "tls-console", testMatch: /tls-console\.spec\.ts/, dependencies: ["skeleton"] },
   ],
   use: {
     baseURL: `http://127.0.0.1:${port}`,

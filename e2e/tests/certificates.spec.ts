@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { X509Certificate } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
@@ -8,6 +8,7 @@ import tls from "node:tls";
 import { expect, type Page, test } from "@playwright/test";
 import { must } from "./console-api";
 import { clusterWithPool, enrollAgent, freePort, signInAdmin, startNamedBackend } from "./helpers";
+import { makeCertificate } from "./pki";
 
 /*
  * Issue 16 in the browser: an admin uploads a certificate on the Certificates page, puts it on
@@ -18,30 +19,6 @@ import { clusterWithPool, enrollAgent, freePort, signInAdmin, startNamedBackend 
 const HOST = "e2e-https.test";
 let clusterId = "";
 let poolId = "";
-
-/** A self-signed EC P-256 certificate for `cn`, made by openssl in a temporary directory. */
-function makeCertificate(cn: string): { certPem: string; keyPem: string; fingerprint: string } {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "fulcrum-e2e-cert-"));
-  try {
-    execFileSync(
-      "openssl",
-      [
-        ...["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"],
-        ...["-keyout", path.join(dir, "key.pem"), "-out", path.join(dir, "cert.pem"), "-days", "30"],
-        ...["-subj", `/CN=${cn}`, "-addext", `subjectAltName=DNS:${cn}`],
-      ],
-      { stdio: "pipe" },
-    );
-    const certPem = readFileSync(path.join(dir, "cert.pem"), "utf8");
-    return {
-      certPem,
-      keyPem: readFileSync(path.join(dir, "key.pem"), "utf8"),
-      fingerprint: new X509Certificate(certPem).fingerprint256.replace(/:/g, "").toLowerCase(),
-    };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 /** The sha256 of the leaf served on `port` for `servername`, trusting `ca` (the self-signed leaf). */
 function servedFingerprint(port: number, servername: string, ca: string): Promise<string> {
