@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AcmeCertificateGoneError } from "../src/server/domain/acme/errors";
-import { AcmeScheduler } from "../src/server/domain/acme/scheduler";
 import { type AcmeTarget, storeIssuedCertificate } from "../src/server/domain/acme/store";
-import type { Logger } from "../src/server/logger";
 import { actors, callerAs, startTestConsole, type TestConsole } from "./support/console";
 import { TestPki } from "./test-pki";
 
@@ -12,13 +10,6 @@ import { TestPki } from "./test-pki";
  * the very function the scheduler calls after Pebble or Let's Encrypt answer,
  * with a chain from the test PKI; acme-pebble.test.ts covers the CA side.
  */
-
-/** A logger that keeps the lines (the scheduler's warnings are what is checked). */
-function keepingLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  const keep = (m: string, f?: Record<string, unknown>) => lines.push(`${m} ${JSON.stringify(f ?? {})}`);
-  return { lines, info: keep, warn: keep, error: keep };
-}
 
 describe("deleting ACME certificates and their entries", () => {
   let c: TestConsole;
@@ -37,10 +28,10 @@ describe("deleting ACME certificates and their entries", () => {
   });
 
   /** An ACME entry whose certificate was issued: what the scheduler leaves after a first issuance. */
-  async function issuedEntry(): Promise<AcmeTarget & { certificateId: string }> {
+  async function issuedEntry(inCluster = clusterId): Promise<AcmeTarget & { certificateId: string }> {
     const host = `a${++n}.example.test`;
     const row = await callerAs(c, actors.operator).certificate.acmeCreate({
-      clusterId,
+      clusterId: inCluster,
       name: `auto-${n}`,
       names: [host],
     });
@@ -90,32 +81,21 @@ describe("deleting ACME certificates and their entries", () => {
     await op.certificate.delete({ id: entry.certificateId });
   });
 
-  it("an entry whose certificate is gone fails once with a clear error and is never retried", async () => {
+  it("the database refuses to delete a certificate an entry still renews (foreign key); a cluster's delete takes both", async () => {
     const entry = await issuedEntry();
-    // A row from before deletion took the entry along: its certificate removed underneath it.
-    await c.services.prisma.certificate.delete({ where: { id: entry.certificateId } });
-    await c.services.prisma.acmeCertificate.update({
-      where: { id: entry.id },
-      data: { nextAttemptAt: new Date(Date.now() - 1000) },
-    });
-    const log = keepingLogger();
-    // Nothing listens there: were an order attempted, the error would be a connection failure instead.
-    const scheduler = new AcmeScheduler(
-      { ...c.services, log },
-      { directoryUrl: "https://127.0.0.1:1/dir", email: "ops@example.test" },
-    );
+    // Any path other than certificate.delete (which removes the entry first, audited) fails loudly:
+    // no entry is left renewing a certificate that is gone.
+    await expect(
+      c.services.prisma.certificate.delete({ where: { id: entry.certificateId } }),
+    ).rejects.toThrow(/foreign key|constraint/i);
+    expect(await c.services.prisma.certificate.count({ where: { id: entry.certificateId } })).toBe(1);
+    expect(await c.services.prisma.acmeCertificate.count({ where: { id: entry.id } })).toBe(1);
 
-    expect(await scheduler.tick()).toBe(1);
-    const row = await c.services.prisma.acmeCertificate.findUniqueOrThrow({ where: { id: entry.id } });
-    expect(row.status).toBe("failed");
-    expect(row.lastError).toContain("was deleted");
-    expect(row.nextAttemptAt.getUTCFullYear()).toBe(9999);
-    expect(log.lines.join("\n")).toContain("was deleted");
-
-    // Passes a year from now still find nothing due: no retry loop.
-    expect(await scheduler.tick(new Date(Date.now() + 366 * 24 * 3600_000))).toBe(0);
-    // The operator's way out.
-    await callerAs(c, actors.operator).certificate.acmeDelete({ id: entry.id });
-    expect(await c.services.prisma.acmeCertificate.count({ where: { id: entry.id } })).toBe(0);
+    // The foreign key is checked at the end of the statement, so a cluster's cascade removes both.
+    const other = (await callerAs(c, actors.operator).cluster.create({ name: "acme-delete-2" })).id;
+    const doomed = await issuedEntry(other);
+    await c.services.prisma.cluster.delete({ where: { id: other } });
+    expect(await c.services.prisma.certificate.count({ where: { id: doomed.certificateId } })).toBe(0);
+    expect(await c.services.prisma.acmeCertificate.count({ where: { id: doomed.id } })).toBe(0);
   });
 });
