@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, type Page, test } from "@playwright/test";
 import { call, must } from "./console-api";
 import { clusterWithPool, enrollAgent, signInAdmin } from "./helpers";
 import { makeCa, makeCertificate } from "./pki";
@@ -21,6 +21,12 @@ type PoolRow = { id: string; name: string; tls: Record<string, unknown> | null }
 test.beforeAll(async ({ browser }) => {
   ({ clusterId, poolId } = await clusterWithPool(browser, "tls-console", POOL));
 });
+
+/** The Pools page in its list view, where each pool card has its Edit button. */
+async function openPoolList(page: Page): Promise<void> {
+  await openPoolList(page);
+  await page.getByRole("group", { name: "View" }).getByRole("button", { name: "List" }).click();
+}
 
 test("Trusted CAs: a key is refused under the PEM field; a CA bundle is uploaded, listed and deleted", async ({
   page,
@@ -74,7 +80,7 @@ test("the pool form's TLS to backends: verify against an uploaded CA, a fixed SN
     keyPem: client.keyPem,
   });
 
-  await page.goto("/pools");
+  await openPoolList(page);
   const card = page.getByTestId(`pool-${POOL}`);
   await card.getByRole("button", { name: `Edit pool ${POOL}` }).click();
   const tlsSection = card.getByRole("group", { name: "TLS to backends" });
@@ -122,7 +128,7 @@ test("the pool form's TLS to backends: verify against an uploaded CA, a fixed SN
   await expect(row).toBeVisible();
 
   // TLS off again: the bundle is unused and goes.
-  await page.goto("/pools");
+  await openPoolList(page);
   await card.getByRole("button", { name: `Edit pool ${POOL}` }).click();
   await tlsSection.getByLabel("Connect to the backends over TLS").uncheck();
   await card.getByRole("button", { name: "Save pool" }).click();
