@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "@playwright/test";
-import { ADMIN, must, signIn, useCluster } from "./console-api";
+import { ADMIN, call, must, signIn, useCluster } from "./console-api";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -81,6 +81,11 @@ export async function clusterWithPool(
 ): Promise<{ clusterId: string; poolId: string }> {
   const page = await browser.newPage();
   try {
+    // Run alone (`--no-deps`) the console has no admin yet: make the skeleton's, as its setup page would.
+    const setup = await call(page.request, "query", "setup.status", undefined);
+    if ((setup.data as { needsSetup?: boolean } | undefined)?.needsSetup) {
+      await must(page.request, "mutation", "setup.createAdmin", ADMIN);
+    }
     await signIn(page, ADMIN.email, ADMIN.password);
     const r = page.request;
     const clusters = await must<Array<{ id: string; name: string }>>(r, "query", "cluster.list", undefined);

@@ -8,6 +8,7 @@ import tls from "node:tls";
 import type { AgentProcess } from "@fulcrum/agent/testing";
 import * as dnsPacket from "dns-packet";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { renewalTime } from "../src/server/domain/acme/retry-delay";
 import { freePort, waitFor } from "./support/console";
 import { type Stack, startStack } from "./support/stack";
 import { TestPki } from "./test-pki";
@@ -178,6 +179,32 @@ describe("ACME against Pebble, HTTP-01 answered by a real agent", () => {
     expect(seen.issuer).toContain("Pebble");
     const audit = await stack.admin.audit.list({ action: "certificate.acme_issue" });
     expect(JSON.stringify(audit)).toContain("certificate.acme_issue");
+  });
+
+  it("renews when its renewal time (2/3 of the lifetime) comes, not before: the scheduler's pass takes the clock", async () => {
+    const scheduler = stack.console.services.acme!;
+    const before = (await acmeRow(acmeId))!;
+    const cert = await stack.console.services.prisma.certificate.findUniqueOrThrow({
+      where: { id: before.certificateId! },
+    });
+    const due = renewalTime(cert.notBefore, cert.notAfter);
+    expect(new Date(before.nextAttemptAt).getTime()).toBe(due.getTime());
+    // A minute before: nothing is due, nothing changes.
+    expect(await scheduler.tick(new Date(due.getTime() - 60_000))).toBe(0);
+    expect((await acmeRow(acmeId))!.status).toBe("valid");
+    // At the renewal time: this pass claims it and renews it in place.
+    expect(await scheduler.tick(new Date(due.getTime() + 1000))).toBe(1);
+    const after = (await acmeRow(acmeId))!;
+    expect(after.status).toBe("valid");
+    expect(after.certificateId).toBe(before.certificateId);
+    const renewed = await stack.viewer.certificate.get({ id: before.certificateId! });
+    expect(renewed.fingerprint).not.toBe(cert.fingerprint);
+    // The next renewal is at 2/3 of the new certificate's lifetime.
+    const next = renewalTime(new Date(renewed.notBefore), new Date(renewed.notAfter));
+    expect(new Date(after.nextAttemptAt).getTime()).toBe(next.getTime());
+    await waitFor("the agent to serve the renewed one", async () =>
+      (await served(httpsPort, "shop.test")).fingerprint === renewed.fingerprint ? true : undefined,
+    );
   });
 
   it("renews (forced early): a new fingerprint under the same certificate id, served on new handshakes", async () => {
