@@ -24,7 +24,7 @@ test.beforeAll(async ({ browser }) => {
 
 /** The Pools page in its list view, where each pool card has its Edit button. */
 async function openPoolList(page: Page): Promise<void> {
-  await openPoolList(page);
+  await page.goto("/pools");
   await page.getByRole("group", { name: "View" }).getByRole("button", { name: "List" }).click();
 }
 
@@ -144,10 +144,19 @@ test("the session-ticket key panel shows the generation and rotation times, and 
   // The ring is made when the cluster's first agent connects.
   const agent = await enrollAgent(page, test.info().project.use.baseURL ?? "", clusterId, "tls-console-1");
   try {
+    // The panel reads the ring once a minute: open the page once the agent's hello has made it.
+    await expect
+      .poll(
+        async () =>
+          (await must<{ ring: unknown }>(page.request, "query", "certificate.ticketKeys", { clusterId }))
+            .ring,
+        { timeout: 60_000 },
+      )
+      .not.toBeNull();
     await page.goto("/certificates");
     const panel = page.getByRole("region", { name: "Session-ticket keys" });
     const state = panel.getByTestId("ticket-keys-state");
-    await expect(state).toBeVisible({ timeout: 30_000 });
+    await expect(state).toBeVisible();
     await expect(panel).toContainText(/rotate every \d+ (h|min)/);
     await expect(state).toContainText(/Generation\s*\d+/);
     await expect(state).toContainText(/Last rotation\s*(just now|\d+ (s|min|h|d) ago)/);
