@@ -4,7 +4,7 @@ import { snapshotSchema } from "@fulcrum/protocol";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { NodeEngine } from "../../src/engines/builtin/node-engine";
 import { silentLogger } from "../../src/log";
-import { countBy } from "../helpers/backends";
+import { countBy, startDelayBackend } from "../helpers/backends";
 import { makeCertificate, type TestCertificate } from "../helpers/certs";
 import { startH2Backend } from "../helpers/h2-backend";
 import { closeSession, h2Request, h2Session } from "../helpers/h2-client";
@@ -176,6 +176,71 @@ describe("h2c with prior knowledge on a plain listener", () => {
       process.off("warning", onWarning);
     }
     expect(warnings).not.toContain("MaxListenersExceededWarning");
+  });
+
+  it("cookie persistence per stream: the first answer sets the cookie, streams sending it stay on that backend", async () => {
+    await engine.apply(
+      makeSnapshot(
+        1,
+        [httpListener(port, { http2: { h2c: true } })],
+        [backend("a", a.port), backend("b", b.port)],
+        "round_robin",
+        [],
+        { persistence: { type: "cookie", cookieName: "STICK" } },
+      ),
+    );
+    const s = h2Session(`http://127.0.0.1:${port}`);
+    try {
+      const first = await h2Request(s, { ":path": "/", ":authority": "x" });
+      const setCookie = String(first.headers["set-cookie"] ?? "");
+      expect(setCookie).toMatch(/^STICK=/);
+      const cookie = setCookie.split(";")[0]!;
+      const later = await Promise.all(
+        Array.from({ length: 8 }, () =>
+          h2Request(s, { ":path": "/", ":authority": "x", cookie: [cookie, "other=1"] }),
+        ),
+      );
+      expect(new Set(later.map((r) => r.body))).toEqual(new Set([first.body]));
+    } finally {
+      await closeSession(s);
+    }
+  });
+
+  it("pool limits per stream: one connection per backend, the other streams queue and are served in turn, the overflow gets 503", async () => {
+    const slow = await startDelayBackend("slow");
+    slow.delayMs = 300;
+    try {
+      await engine.apply(
+        makeSnapshot(
+          1,
+          [httpListener(port, { http2: { h2c: true } })],
+          [backend("slow", slow.port)],
+          "round_robin",
+          [],
+          { limits: { maxConnectionsPerBackend: 1, queueSize: 3, queueTimeoutMs: 5000 } },
+        ),
+      );
+      const s = h2Session(`http://127.0.0.1:${port}`);
+      try {
+        const replies = await Promise.all(
+          Array.from({ length: 6 }, () => h2Request(s, { ":path": "/", ":authority": "x" })),
+        );
+        const statuses = replies.map((r) => r.status).sort();
+        // 1 in flight + 3 queued are served; 2 find the queue full.
+        expect(statuses).toEqual([200, 200, 200, 200, 503, 503]);
+        expect(
+          replies
+            .filter((r) => r.status === 503)
+            .every((r) => r.headers["x-fulcrum-reason"] === "queue-full"),
+        ).toBe(true);
+      } finally {
+        await closeSession(s);
+      }
+      expect(slow.maxInFlight).toBe(1);
+      expect(engine.stats().pools.p1!.queueFull).toBe(2);
+    } finally {
+      await slow.close();
+    }
   });
 
   it("keeps serving HTTP/1.1 on the same listener", async () => {
