@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# Runs every test: lint, types, unit and integration tests (on embedded PGlite,
-# and again on PostgreSQL when one is reachable), then the browser tests.
+# Runs every test: lint, types, unit and integration tests (on embedded PGlite, and again on
+# PostgreSQL when one is reachable), then the browser tests.
+#
+# The layers below are independent and mostly wait on sockets and timers, so they run side by
+# side (scripts/lib/layers.sh): each writes its own log, the first failure stops the others.
+# One layer alone: FULCRUM_TEST_LAYERS="console-pglite" bash scripts/test.sh (space-separated
+# names; see CONTRIBUTING.md, "The test run").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/ensure-tools.sh
+source scripts/lib/layers.sh
 
 ensure_node
 ensure_pnpm
@@ -12,31 +18,74 @@ ensure_chromium
 ensure_haproxy
 ensure_pebble
 
-say "lint and format check (biome), import boundaries, paths named in CONTRIBUTING.md"
-pnpm exec biome check .
-node scripts/check-boundaries.mjs
-node scripts/check-doc-paths.mjs CONTRIBUTING.md AGENTS.md
-
-say "type check"
-pnpm exec turbo run typecheck --output-logs=errors-only
-pnpm exec tsc -p scripts
-
-say "unit and integration tests on embedded PGlite"
-env -u DATABASE_URL pnpm exec turbo run test --concurrency=1 --output-logs=full
-
 # CI and developer machines have PostgreSQL on 127.0.0.1; a fresh laptop may not.
 PG_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
-if node scripts/lib/pg-reachable.mjs "$PG_URL"; then
-  say "integration tests again on PostgreSQL ($PG_URL)"
-  DATABASE_URL=$PG_URL pnpm exec turbo run test --concurrency=1 --output-logs=full \
-    --filter=@fulcrum/db --filter=@fulcrum/console
-else
+
+checks() {
+  say "lint and format check (biome), import boundaries, paths named in CONTRIBUTING.md"
+  pnpm exec biome check .
+  node scripts/check-boundaries.mjs
+  node scripts/check-doc-paths.mjs CONTRIBUTING.md AGENTS.md
+  say "type check"
+  pnpm exec turbo run typecheck --output-logs=errors-only
+  pnpm exec tsc -p scripts
+}
+
+# vitest is called directly rather than through `turbo run test`: @fulcrum/db's test script
+# regenerates the Prisma client, which would rewrite it under the other layers' feet
+# (ensure_deps generated it already).
+vitest_in() {
+  local pkg=$1
+  shift
+  say "$pkg: vitest run $*"
+  pnpm --filter "$pkg" exec vitest run "$@"
+}
+
+packages_pglite() {
+  unset DATABASE_URL
+  vitest_in @fulcrum/protocol
+  vitest_in @fulcrum/balancer
+  vitest_in @fulcrum/db
+  vitest_in @fulcrum/agent
+}
+
+console_pglite() {
+  unset DATABASE_URL
+  vitest_in @fulcrum/console
+}
+
+postgres() {
+  export DATABASE_URL=$PG_URL
+  vitest_in @fulcrum/db
+  vitest_in @fulcrum/console
+}
+
+browser() {
+  unset DATABASE_URL
+  say "browser tests (Playwright, Debian Chromium)"
+  pnpm --filter @fulcrum/e2e e2e
+}
+
+layers=${FULCRUM_TEST_LAYERS:-checks packages-pglite console-pglite postgres browser}
+wants() { [[ " $layers " == *" $1 "* ]]; }
+
+if wants postgres && ! node scripts/lib/pg-reachable.mjs "$PG_URL"; then
   if [ "${CI:-}" = "true" ]; then die "CI must run the PostgreSQL tests, but $PG_URL is not reachable"; fi
   say "no PostgreSQL at $PG_URL: skipping the PostgreSQL run (set DATABASE_URL to use another server)"
+  layers=${layers/postgres/}
 fi
 
-say "browser tests (Playwright, Debian Chromium)"
-ensure_console_build
-env -u DATABASE_URL pnpm --filter @fulcrum/e2e e2e
+# The console build (CPU-heavy, needed only by the browser tests) starts first, alongside the tests.
+started=()
+if wants browser; then start_layer console-build ensure_console_build; fi
+if wants checks; then start_layer checks checks && started+=(checks); fi
+if wants packages-pglite; then start_layer packages-pglite packages_pglite && started+=(packages-pglite); fi
+if wants console-pglite; then start_layer console-pglite console_pglite && started+=(console-pglite); fi
+if wants postgres; then start_layer postgres postgres && started+=(postgres); fi
+if wants browser; then
+  wait_layers console-build
+  start_layer browser browser && started+=(browser)
+fi
+wait_layers "${started[@]}"
 
 say "all tests passed"

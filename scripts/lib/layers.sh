@@ -1,0 +1,83 @@
+# Runs test layers side by side: each in its own process group, its output in its own log file
+# (interleaved output of four test runners would be unreadable). Sourced by scripts/test.sh,
+# after scripts/lib/ensure-tools.sh (for say/die).
+#
+#   start_layer NAME COMMAND...   start COMMAND (a function works too) in the background
+#   wait_layers NAME...           wait for those layers; the first one that fails prints its log,
+#                                 stops every other layer, and exits the script with status 1
+#
+# Most of the suite waits on sockets and timers, so layers overlap well even on two cores.
+# On exit (a failure, Ctrl-C, `kill`) every layer still running is stopped, its whole process
+# group (test runners, consoles, agents, HAProxy, Chromium) with it.
+
+LAYER_LOG_DIR=${FULCRUM_TEST_LOG_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/fulcrum-test-logs-XXXXXX")}
+mkdir -p "$LAYER_LOG_DIR"
+declare -A LAYER_PID=() LAYER_STARTED=()
+
+start_layer() {
+  local name=$1
+  shift
+  : >"$LAYER_LOG_DIR/$name.log"
+  # Job control gives the background job a process group of its own (its pgid is its pid),
+  # so stopping the layer reaches every process it started; the terminal's Ctrl-C reaches only
+  # this script, whose trap stops the layers.
+  set -m
+  ("$@") </dev/null >"$LAYER_LOG_DIR/$name.log" 2>&1 &
+  LAYER_PID[$name]=$!
+  set +m
+  LAYER_STARTED[$name]=$SECONDS
+  say "started layer $name (log: $LAYER_LOG_DIR/$name.log)"
+}
+
+stop_layers() {
+  local name pid
+  [ ${#LAYER_PID[@]} -gt 0 ] || return 0
+  for name in "${!LAYER_PID[@]}"; do
+    pid=${LAYER_PID[$name]}
+    kill -TERM -- "-$pid" 2>/dev/null || true
+  done
+  # A grace period for servers to close, then anything left is killed.
+  sleep 2
+  for name in "${!LAYER_PID[@]}"; do
+    kill -KILL -- "-${LAYER_PID[$name]}" 2>/dev/null || true
+  done
+  LAYER_PID=()
+}
+
+# Prints a finished layer's log: all of it in CI (it is the only record), its end otherwise.
+show_layer_log() {
+  local name=$1 log="$LAYER_LOG_DIR/$1.log"
+  printf '\033[1;34m----- %s: %s\033[0m\n' "$name" "$log"
+  if [ "${CI:-}" = "true" ]; then cat "$log"; else tail -n 150 "$log"; fi
+  printf '\033[1;34m----- end of %s\033[0m\n' "$name"
+}
+
+wait_layers() {
+  local name pid status finished
+  local -A waiting=()
+  for name in "$@"; do waiting[$name]=${LAYER_PID[$name]:?"no layer named $name"}; done
+  while [ ${#waiting[@]} -gt 0 ]; do
+    finished=
+    # `wait -n -p` says which job ended; it may also report a layer not asked for here.
+    status=0
+    wait -n -p finished "${waiting[@]}" || status=$?
+    for name in "${!waiting[@]}"; do
+      [ "${waiting[$name]}" = "$finished" ] || continue
+      unset "waiting[$name]"
+      # Whatever the layer left behind (a server a failed test did not stop) goes with it.
+      kill -KILL -- "-$finished" 2>/dev/null || true
+      unset "LAYER_PID[$name]"
+      if [ "$status" -ne 0 ]; then
+        show_layer_log "$name"
+        stop_layers
+        die "layer $name failed (exit $status after $((SECONDS - LAYER_STARTED[$name])) s); logs of every layer: $LAYER_LOG_DIR"
+      fi
+      [ "${CI:-}" = "true" ] && show_layer_log "$name"
+      say "layer $name passed in $((SECONDS - LAYER_STARTED[$name])) s"
+    done
+  done
+}
+
+trap 'stop_layers' EXIT
+trap 'stop_layers; exit 130' INT
+trap 'stop_layers; exit 143' TERM
