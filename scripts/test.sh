@@ -63,7 +63,13 @@ postgres() {
 browser() {
   unset DATABASE_URL
   say "browser tests (Playwright, Debian Chromium)"
-  pnpm --filter @fulcrum/e2e e2e
+  # The console under test listens on a fixed port (E2E_PORT, 3199): checkouts sharing a machine
+  # can take turns through a lock file.
+  if [ -n "${FULCRUM_E2E_LOCK:-}" ]; then
+    flock "$FULCRUM_E2E_LOCK" pnpm --filter @fulcrum/e2e e2e
+  else
+    pnpm --filter @fulcrum/e2e e2e
+  fi
 }
 
 layers=${FULCRUM_TEST_LAYERS:-checks packages-pglite console-pglite postgres browser}
