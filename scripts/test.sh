@@ -46,6 +46,11 @@ packages_pglite() {
   vitest_in @fulcrum/protocol
   vitest_in @fulcrum/balancer
   vitest_in @fulcrum/db
+}
+
+# The longest layer (real agent processes, HAProxy, timers), so it has one of its own.
+agent() {
+  unset DATABASE_URL
   vitest_in @fulcrum/agent
 }
 
@@ -72,7 +77,7 @@ browser() {
   fi
 }
 
-layers=${FULCRUM_TEST_LAYERS:-checks packages-pglite console-pglite postgres browser}
+layers=${FULCRUM_TEST_LAYERS:-checks agent packages-pglite console-pglite postgres browser}
 wants() { [[ " $layers " == *" $1 "* ]]; }
 
 if wants postgres && ! node scripts/lib/pg-reachable.mjs "$PG_URL"; then
@@ -85,6 +90,7 @@ fi
 started=()
 if wants browser; then start_layer console-build ensure_console_build; fi
 if wants checks; then start_layer checks checks && started+=(checks); fi
+if wants agent; then start_layer agent agent && started+=(agent); fi
 if wants packages-pglite; then start_layer packages-pglite packages_pglite && started+=(packages-pglite); fi
 if wants console-pglite; then start_layer console-pglite console_pglite && started+=(console-pglite); fi
 if wants postgres; then start_layer postgres postgres && started+=(postgres); fi

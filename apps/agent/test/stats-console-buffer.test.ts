@@ -73,6 +73,9 @@ describe("stats to the console", () => {
 
     // The console goes away; the agent comes back, but is not welcomed for a while.
     first.close(1012, "console restarting");
+    // Frames the agent wrote before it saw the close still arrive until the close completes
+    // (a loaded machine shows it): "nothing while not welcomed" counts from there.
+    await console_.waitFor(() => console_.closes.length === 1, "the first connection's close");
     const closedAt = Date.now();
     await console_.waitFor(() => console_.sockets.length === 2, "reconnect");
     const second = console_.sockets[1]!;
