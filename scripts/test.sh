@@ -27,7 +27,9 @@ checks() {
   node scripts/check-boundaries.mjs
   node scripts/check-doc-paths.mjs CONTRIBUTING.md AGENTS.md
   say "type check"
-  pnpm exec turbo run typecheck --output-logs=errors-only
+  # pnpm rather than turbo: turbo starts each task in a process group of its own, which stopping
+  # this layer's group would not reach. One package at a time: the other layers need the cores more.
+  pnpm -r --workspace-concurrency=1 --reporter=append-only run typecheck
   pnpm exec tsc -p scripts
 }
 
@@ -87,17 +89,15 @@ if wants postgres && ! node scripts/lib/pg-reachable.mjs "$PG_URL"; then
 fi
 
 # The console build (CPU-heavy, needed only by the browser tests) starts first, alongside the tests.
-started=()
 if wants browser; then start_layer console-build ensure_console_build; fi
-if wants checks; then start_layer checks checks && started+=(checks); fi
-if wants agent; then start_layer agent agent && started+=(agent); fi
-if wants packages-pglite; then start_layer packages-pglite packages_pglite && started+=(packages-pglite); fi
-if wants console-pglite; then start_layer console-pglite console_pglite && started+=(console-pglite); fi
-if wants postgres; then start_layer postgres postgres && started+=(postgres); fi
-if wants browser; then
-  wait_layers console-build
-  start_layer browser browser && started+=(browser)
-fi
-wait_layers "${started[@]}"
+if wants checks; then start_layer checks checks; fi
+if wants agent; then start_layer agent agent; fi
+if wants packages-pglite; then start_layer packages-pglite packages_pglite; fi
+if wants console-pglite; then start_layer console-pglite console_pglite; fi
+if wants postgres; then start_layer postgres postgres; fi
+on_layer_passed() {
+  if [ "$1" = console-build ]; then start_layer browser browser; fi
+}
+wait_layers
 
 say "all tests passed"

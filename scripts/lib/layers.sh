@@ -3,8 +3,9 @@
 # after scripts/lib/ensure-tools.sh (for say/die).
 #
 #   start_layer NAME COMMAND...   start COMMAND (a function works too) in the background
-#   wait_layers NAME...           wait for those layers; the first one that fails prints its log,
-#                                 stops every other layer, and exits the script with status 1
+#   wait_layers                   wait until every layer has passed, calling on_layer_passed NAME
+#                                 (if defined) as each one does; the first one that fails prints
+#                                 its log, stops every other layer, and exits the script with 1
 #
 # Most of the suite waits on sockets and timers, so layers overlap well even on two cores.
 # On exit (a failure, Ctrl-C, `kill`) every layer still running is stopped, its whole process
@@ -53,27 +54,26 @@ show_layer_log() {
 }
 
 wait_layers() {
-  local name pid status finished
-  local -A waiting=()
-  for name in "$@"; do waiting[$name]=${LAYER_PID[$name]:?"no layer named $name"}; done
-  while [ ${#waiting[@]} -gt 0 ]; do
+  local name status finished took
+  while [ ${#LAYER_PID[@]} -gt 0 ]; do
     finished=
-    # `wait -n -p` says which job ended; it may also report a layer not asked for here.
     status=0
-    wait -n -p finished "${waiting[@]}" || status=$?
-    for name in "${!waiting[@]}"; do
-      [ "${waiting[$name]}" = "$finished" ] || continue
-      unset "waiting[$name]"
+    wait -n -p finished "${LAYER_PID[@]}" || status=$?
+    for name in "${!LAYER_PID[@]}"; do
+      [ "${LAYER_PID[$name]}" = "$finished" ] || continue
       # Whatever the layer left behind (a server a failed test did not stop) goes with it.
       kill -KILL -- "-$finished" 2>/dev/null || true
       unset "LAYER_PID[$name]"
+      took=$((SECONDS - LAYER_STARTED[$name]))
       if [ "$status" -ne 0 ]; then
         show_layer_log "$name"
         stop_layers
-        die "layer $name failed (exit $status after $((SECONDS - LAYER_STARTED[$name])) s); logs of every layer: $LAYER_LOG_DIR"
+        die "layer $name failed (exit $status after $took s); logs of every layer: $LAYER_LOG_DIR"
       fi
       [ "${CI:-}" = "true" ] && show_layer_log "$name"
-      say "layer $name passed in $((SECONDS - LAYER_STARTED[$name])) s"
+      say "layer $name passed in $took s"
+      # A layer that needs this one (the browser tests need the console build) starts now.
+      if declare -F on_layer_passed >/dev/null; then on_layer_passed "$name"; fi
     done
   done
 }
