@@ -4,8 +4,8 @@
 #
 # The layers below are independent and mostly wait on sockets and timers, so they run side by
 # side (scripts/lib/layers.sh): each writes its own log, the first failure stops the others.
-# One layer alone: FULCRUM_TEST_LAYERS="console-pglite" bash scripts/test.sh (space-separated
-# names; see CONTRIBUTING.md, "The test run").
+# Lint runs first, alone (seconds). One layer alone: FULCRUM_TEST_LAYERS="console-pglite" bash
+# scripts/test.sh (space-separated names; see CONTRIBUTING.md, "The test run").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/ensure-tools.sh
@@ -21,11 +21,15 @@ ensure_pebble
 # CI and developer machines have PostgreSQL on 127.0.0.1; a fresh laptop may not.
 PG_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 
-checks() {
+# Seconds, so they run first and a formatting slip fails at once.
+lint() {
   say "lint and format check (biome), import boundaries, paths named in CONTRIBUTING.md"
   pnpm exec biome check .
   node scripts/check-boundaries.mjs
   node scripts/check-doc-paths.mjs CONTRIBUTING.md AGENTS.md
+}
+
+types() {
   say "type check"
   # pnpm rather than turbo: turbo starts each task in a process group of its own, which stopping
   # this layer's group would not reach. One package at a time: the other layers need the cores more.
@@ -79,7 +83,7 @@ browser() {
   fi
 }
 
-layers=${FULCRUM_TEST_LAYERS:-checks agent packages-pglite console-pglite postgres browser}
+layers=${FULCRUM_TEST_LAYERS:-types agent packages-pglite console-pglite postgres browser}
 wants() { [[ " $layers " == *" $1 "* ]]; }
 
 if wants postgres && ! node scripts/lib/pg-reachable.mjs "$PG_URL"; then
@@ -88,13 +92,16 @@ if wants postgres && ! node scripts/lib/pg-reachable.mjs "$PG_URL"; then
   layers=${layers/postgres/}
 fi
 
-# The console build (CPU-heavy, needed only by the browser tests) starts first, alongside the tests.
+lint
+
+# The longest layers start first; the console build (CPU-heavy, needed only by the browser tests)
+# too, so the browser tests can follow as soon as a slot frees.
 if wants browser; then start_layer console-build ensure_console_build; fi
-if wants checks; then start_layer checks checks; fi
 if wants agent; then start_layer agent agent; fi
-if wants packages-pglite; then start_layer packages-pglite packages_pglite; fi
 if wants console-pglite; then start_layer console-pglite console_pglite; fi
 if wants postgres; then start_layer postgres postgres; fi
+if wants types; then start_layer types types; fi
+if wants packages-pglite; then start_layer packages-pglite packages_pglite; fi
 on_layer_passed() {
   if [ "$1" = console-build ]; then start_layer browser browser; fi
 }

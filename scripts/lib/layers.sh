@@ -2,7 +2,8 @@
 # (interleaved output of four test runners would be unreadable). Sourced by scripts/test.sh,
 # after scripts/lib/ensure-tools.sh (for say/die).
 #
-#   start_layer NAME COMMAND...   start COMMAND (a function works too) in the background
+#   start_layer NAME COMMAND...   start COMMAND (a function works too; words without quoting) in
+#                                 the background, or queue it while FULCRUM_TEST_JOBS (4) run
 #   wait_layers                   wait until every layer has passed, calling on_layer_passed NAME
 #                                 (if defined) as each one does; the first one that fails prints
 #                                 its log, stops every other layer, and exits the script with 1
@@ -13,12 +14,29 @@
 
 LAYER_LOG_DIR=${FULCRUM_TEST_LOG_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/fulcrum-test-logs-XXXXXX")}
 mkdir -p "$LAYER_LOG_DIR"
-declare -A LAYER_PID=() LAYER_STARTED=()
+# At most this many layers run at once; the others wait their turn, in the order they were
+# started. All at once starved tests that start agent processes on a busy two-core machine.
+LAYER_JOBS=${FULCRUM_TEST_JOBS:-4}
+declare -A LAYER_PID=() LAYER_STARTED=() LAYER_CMD=()
+LAYER_QUEUE=()
 
 start_layer() {
   local name=$1
   shift
   : >"$LAYER_LOG_DIR/$name.log"
+  LAYER_CMD[$name]="$*"
+  if [ ${#LAYER_PID[@]} -ge "$LAYER_JOBS" ] || [ ${#LAYER_QUEUE[@]} -gt 0 ]; then
+    LAYER_QUEUE+=("$name")
+    say "layer $name waits for a free slot (log: $LAYER_LOG_DIR/$name.log)"
+    return 0
+  fi
+  run_layer "$name"
+}
+
+run_layer() {
+  local name=$1
+  # shellcheck disable=SC2086 # the command is a function name and its words
+  set -- ${LAYER_CMD[$name]}
   # Job control gives the background job a process group of its own (its pgid is its pid),
   # so stopping the layer reaches every process it started; the terminal's Ctrl-C reaches only
   # this script, whose trap stops the layers.
@@ -32,6 +50,7 @@ start_layer() {
 
 stop_layers() {
   local name pid
+  LAYER_QUEUE=()
   [ ${#LAYER_PID[@]} -gt 0 ] || return 0
   for name in "${!LAYER_PID[@]}"; do
     pid=${LAYER_PID[$name]}
@@ -55,7 +74,11 @@ show_layer_log() {
 
 wait_layers() {
   local name status finished took
-  while [ ${#LAYER_PID[@]} -gt 0 ]; do
+  while [ ${#LAYER_PID[@]} -gt 0 ] || [ ${#LAYER_QUEUE[@]} -gt 0 ]; do
+    while [ ${#LAYER_QUEUE[@]} -gt 0 ] && [ ${#LAYER_PID[@]} -lt "$LAYER_JOBS" ]; do
+      run_layer "${LAYER_QUEUE[0]}"
+      LAYER_QUEUE=("${LAYER_QUEUE[@]:1}")
+    done
     finished=
     status=0
     wait -n -p finished "${LAYER_PID[@]}" || status=$?

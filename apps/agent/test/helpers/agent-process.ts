@@ -3,6 +3,13 @@ import { fileURLToPath } from "node:url";
 
 const BIN = fileURLToPath(new URL("../../bin/fulcrum-agent.js", import.meta.url));
 
+/**
+ * How long a wait without its own limit lasts before it fails. A limit for a hang, not a speed
+ * rule: waits end when the condition holds, and the test run's layers share two cores, where an
+ * agent's start alone has taken over 10 s.
+ */
+export const WAIT_MS = 30_000;
+
 export interface AgentProcess {
   child: ChildProcess;
   stderr(): string;
@@ -32,7 +39,7 @@ export function spawnAgent(args: string[], env: Record<string, string> = {}): Ag
     child,
     stderr: () => err,
     exited,
-    waitFor(pattern, ms = 10_000) {
+    waitFor(pattern, ms = WAIT_MS) {
       return new Promise((resolve, reject) => {
         const check = () => {
           if (!pattern.test(err)) return;

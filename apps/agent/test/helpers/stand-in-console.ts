@@ -13,6 +13,7 @@ import {
   type TlsMaterial,
 } from "@fulcrum/protocol";
 import { type WebSocket, WebSocketServer } from "ws";
+import { WAIT_MS } from "./agent-process";
 
 export interface StandInOptions {
   /** "hello": welcome each agent as soon as it says hello (default); "manual": only through `welcome(ws)`. */
@@ -164,10 +165,10 @@ export async function startStandInConsole(opts: StandInOptions = {}): Promise<St
     auth,
     upgrades,
     connections: () => sockets.length,
-    welcomed: (ms = 10_000) => poll("hello", () => helloed.at(-1), ms),
+    welcomed: (ms = WAIT_MS) => poll("hello", () => helloed.at(-1), ms),
     welcome,
-    next: (type, ms = 10_000) => poll(type, () => take((m) => m.type === type), ms),
-    answer: (version, ms = 10_000) =>
+    next: (type, ms = WAIT_MS) => poll(type, () => take((m) => m.type === type), ms),
+    answer: (version, ms = WAIT_MS) =>
       poll(
         `ack/nack of v${version}`,
         () =>
@@ -192,7 +193,7 @@ export async function startStandInConsole(opts: StandInOptions = {}): Promise<St
       frames
         .filter((f) => f.message.type === "stats" && f.at >= since)
         .map((f) => ({ at: f.at, points: (f.message.payload as { points: StatsPoint[] }).points })),
-    waitFor: async (pred, what, ms = 10_000) => {
+    waitFor: async (pred, what, ms = WAIT_MS) => {
       await poll(what, () => (pred() ? true : undefined), ms);
     },
     refuseWith429(retryAfterS) {
