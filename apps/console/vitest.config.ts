@@ -9,8 +9,9 @@ export default defineConfig({
       "src/**/*.test.ts",
       ...(process.env.DATABASE_URL ? ["test/postgres/*.test.ts"] : []),
     ],
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
+    // Limits for hangs, not speed rules: the test run's layers share two cores (CONTRIBUTING.md).
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
     // Each file starts its own console and database; PGlite start-up is CPU-heavy on 2 cores.
     fileParallelism: false,
   },
