@@ -3,7 +3,7 @@
 # after scripts/lib/ensure-tools.sh (for say/die).
 #
 #   start_layer NAME COMMAND...   start COMMAND (a function works too; words without quoting) in
-#                                 the background, or queue it while FULCRUM_TEST_JOBS (4) run
+#                                 the background, or queue it while FULCRUM_TEST_JOBS run
 #   wait_layers                   wait until every layer has passed, calling on_layer_passed NAME
 #                                 (if defined) as each one does; the first one that fails prints
 #                                 its log, stops every other layer, and exits the script with 1
@@ -14,9 +14,11 @@
 
 LAYER_LOG_DIR=${FULCRUM_TEST_LOG_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/fulcrum-test-logs-XXXXXX")}
 mkdir -p "$LAYER_LOG_DIR"
-# At most this many layers run at once; the others wait their turn, in the order they were
-# started. All at once starved tests that start agent processes on a busy two-core machine.
-LAYER_JOBS=${FULCRUM_TEST_JOBS:-4}
+# At most this many layers run at once (default: one per core, at least two); the others wait
+# their turn, in the order they were started. Four at once on a busy two-core machine starved
+# PGlite's start and agent processes past their limits.
+LAYER_JOBS=${FULCRUM_TEST_JOBS:-$(nproc 2>/dev/null || echo 2)}
+[ "$LAYER_JOBS" -ge 2 ] || LAYER_JOBS=2
 declare -A LAYER_PID=() LAYER_STARTED=() LAYER_CMD=()
 LAYER_QUEUE=()
 
