@@ -68,6 +68,30 @@ describe("topology API", () => {
     expect(history.every((e) => e.targetId === pool.id)).toBe(true);
   });
 
+  it("changes only the pool fields an update names (a rename keeps policy, checks, limits, upstream)", async () => {
+    const pool = await op.pool.create({
+      clusterId,
+      name: "keeps-its-settings",
+      policy: "least_connections",
+      healthCheck: { type: "tcp", intervalMs: 1000 },
+      persistence: { type: "source_ip" },
+      slowStartMs: 5000,
+      limits: { maxConnectionsPerBackend: 7 },
+      upstream: { protocol: "h2c" },
+    });
+    await op.pool.update({ id: pool.id, name: "renamed-only" });
+    const after = (await op.pool.list({ clusterId })).find((p) => p.id === pool.id)!;
+    expect(after.name).toBe("renamed-only");
+    expect(after.policy).toBe("least_connections");
+    expect(after.healthCheck).toMatchObject({ type: "tcp", intervalMs: 1000 });
+    expect(after.persistence).toMatchObject({ type: "source_ip" });
+    expect(after.slowStartMs).toBe(5000);
+    expect(after.limits).toMatchObject({ maxConnectionsPerBackend: 7 });
+    expect(after.upstream).toMatchObject({ protocol: "h2c" });
+    await op.pool.update({ id: pool.id, upstream: null });
+    expect((await op.pool.list({ clusterId })).find((p) => p.id === pool.id)!.upstream).toBeNull();
+  });
+
   it("explains invalid input per field, in words", async () => {
     const pool = (await op.pool.list({ clusterId }))[0]!;
     const badPort = await failure(op.listener.create({ clusterId, name: "x", port: 0 }));

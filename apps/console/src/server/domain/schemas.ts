@@ -368,10 +368,24 @@ function checkUpstream(
 }
 
 export const poolInput = poolFields.superRefine(checkPolicyOptions).superRefine(checkUpstream);
-export const poolUpdate = poolFields
-  .omit({ clusterId: true })
-  .partial()
-  .extend({ id: idSchema })
+/** Changes only the fields it names (see listenerUpdate: .partial() would apply every default). */
+export const poolUpdate = z
+  .object({
+    id: idSchema,
+    name: nameSchema.optional(),
+    policy: poolFields.shape.policy.unwrap().optional(),
+    policyOptions: poolFields.shape.policyOptions.unwrap().optional(),
+    healthCheck: poolFields.shape.healthCheck.unwrap().optional(),
+    persistence: poolFields.shape.persistence.unwrap().optional(),
+    slowStartMs: poolFields.shape.slowStartMs.unwrap().optional(),
+    outlierDetection: poolFields.shape.outlierDetection.unwrap().optional(),
+    retries: poolFields.shape.retries.unwrap().optional(),
+    limits: poolFields.shape.limits.unwrap().optional(),
+    /** null turns TLS off; absent leaves it as it is. */
+    tls: backendTlsSchema.nullable().optional(),
+    /** null: HTTP/1.1; absent leaves it as it is. */
+    upstream: poolUpstreamSchema.nullable().optional(),
+  })
   .superRefine(checkPolicyOptions)
   .superRefine(checkUpstream);
 
