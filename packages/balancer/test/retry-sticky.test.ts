@@ -107,6 +107,25 @@ describe("sticky table", () => {
     expect(Object.fromEntries(t.countByBackend(140))).toEqual({ b: 2 });
   });
 
+  it("set reports the live pin it replaced; peek, ttlLeft and live read without refreshing", () => {
+    const t = new StickyTable({ ttlMs: 100, maxEntries: 10 });
+    expect(t.set("x", "a", 0)).toBeUndefined();
+    expect(t.set("x", "b", 10)).toBe("a");
+    // An expired pin is no pin: nothing was replaced.
+    expect(t.set("x", "c", 500)).toBeUndefined();
+    // An adopted entry keeps the expiry it had elsewhere.
+    t.set("y", "a", 500, 30);
+    expect(t.peek("y", 529)).toBe("a");
+    expect(t.ttlLeft("y", 520)).toBe(10);
+    expect(t.peek("y", 530)).toBeUndefined();
+    expect([...t.live(520)]).toEqual([
+      ["x", "c", 80],
+      ["y", "a", 10],
+    ]);
+    expect([...t.live(530)]).toEqual([["x", "c", 70]]);
+    expect(t.ttlLeft("nobody", 0)).toBe(0);
+  });
+
   it("sweep removes expired entries", () => {
     const t = new StickyTable({ ttlMs: 100, maxEntries: 10 });
     t.set("x", "a", 0);

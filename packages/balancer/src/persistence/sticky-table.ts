@@ -44,14 +44,38 @@ export class StickyTable {
     return backend;
   }
 
-  set(key: string, backendId: string, now: number): void {
+  /**
+   * Pins `key` to `backendId` for `ttlMs` (the table's TTL unless given: an
+   * entry adopted from another process keeps the expiry it has there).
+   * Returns the backend the key was pinned to until now (undefined: none, or expired).
+   */
+  set(key: string, backendId: string, now: number, ttlMs = this.config.ttlMs): string | undefined {
+    const old = this.entries.get(key);
     this.entries.delete(key);
-    this.entries.set(key, { backendId, expires: now + this.config.ttlMs });
+    this.entries.set(key, { backendId, expires: now + ttlMs });
     while (this.entries.size > Math.max(0, this.config.maxEntries)) {
       const oldest = this.entries.keys().next();
       if (oldest.done) break;
       this.entries.delete(oldest.value);
     }
+    return old !== undefined && now < old.expires ? old.backendId : undefined;
+  }
+
+  /** The backend `key` is pinned to now, without eligibility checks and without refreshing it. */
+  peek(key: string, now: number): string | undefined {
+    const e = this.entries.get(key);
+    return e !== undefined && now < e.expires ? e.backendId : undefined;
+  }
+
+  /** Time left before `key` expires (0: absent or expired). */
+  ttlLeft(key: string, now: number): number {
+    const e = this.entries.get(key);
+    return e !== undefined && now < e.expires ? e.expires - now : 0;
+  }
+
+  /** Live entries, least recently used first: key, backend id, time left. */
+  *live(now: number): Generator<[key: string, backendId: string, ttlLeftMs: number]> {
+    for (const [key, e] of this.entries) if (now < e.expires) yield [key, e.backendId, e.expires - now];
   }
 
   delete(key: string): void {
