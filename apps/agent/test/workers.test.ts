@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +7,7 @@ import { type AgentProcess, spawnAgent } from "./helpers/agent-process";
 import { type DelayBackend, startDelayBackend, until } from "./helpers/backends";
 import { freePort, get } from "./helpers/net";
 import { backend, httpListener, makeSnapshot, type PoolInput } from "./helpers/snapshot";
+import { burst, metrics, perWorker, pollWorkers, workerPids } from "./helpers/workers";
 
 /**
  * `fulcrum-agent --workers 2` as an operator runs it: a real control process,
@@ -16,34 +16,6 @@ import { backend, httpListener, makeSnapshot, type PoolInput } from "./helpers/s
  * (fulcrum_worker_connections_total), not from inside the processes.
  */
 
-async function metrics(port: number): Promise<string> {
-  return (await get(port, "/metrics")).body;
-}
-
-/** Per worker index: the value of `family` (e.g. fulcrum_worker_connections_total). */
-function perWorker(text: string, family: string): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const m of text.matchAll(new RegExp(`^${family}\\{worker="(\\d+)"\\} (\\S+)$`, "gm"))) {
-    out.set(Number(m[1]), Number(m[2]));
-  }
-  return out;
-}
-
-/** Polls the agent's per-worker `family` until `check` holds (counters arrive with heartbeats, every 250 ms). */
-async function pollWorkers(
-  port: number,
-  family: string,
-  check: (m: Map<number, number>) => boolean,
-  ms = 10_000,
-): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (check(perWorker(await metrics(port), family))) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return false;
-}
-
 /** Health checks per second a backend receives, over a 2 s window once checks run. */
 async function checkRate(x: DelayBackend): Promise<number> {
   await until(() => x.healthHits >= 3, 20_000);
@@ -51,33 +23,6 @@ async function checkRate(x: DelayBackend): Promise<number> {
   const t0 = Date.now();
   await new Promise((r) => setTimeout(r, 2000));
   return ((x.healthHits - h0) * 1000) / (Date.now() - t0);
-}
-
-/** Worker processes of the agent (children running the agent's entry point; tsx's esbuild is a child too). */
-function workerPids(agentPid: number): number[] {
-  const out = execFileSync("ps", ["--ppid", String(agentPid), "-o", "pid=,args="], { encoding: "utf8" });
-  return out
-    .split("\n")
-    .filter((l) => l.includes("fulcrum-agent"))
-    .map((l) => Number(l.trim().split(/\s+/)[0]));
-}
-
-/** `n` requests, each on a new connection, `concurrency` at a time; bodies (or "error: ...") in order of completion. */
-async function burst(port: number, n: number, concurrency: number, headers: Record<string, string> = {}) {
-  const bodies: string[] = [];
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < n) {
-        next++;
-        const r = await get(port, "/", { headers: { connection: "close", ...headers } }).catch(
-          (e: Error) => ({ status: 0, body: `error: ${e.message}`, headers: {} }),
-        );
-        bodies.push(r.status === 200 ? r.body : r.body || `status ${r.status}`);
-      }
-    }),
-  );
-  return bodies;
 }
 
 describe("--workers 2", () => {
@@ -238,7 +183,7 @@ describe("--workers 2", () => {
     const cookie = String(first.headers["set-cookie"]?.[0] ?? "").split(";")[0]!;
     expect(cookie).toMatch(/^FULCRUM_STICKY=/);
     const before = perWorker(await metrics(metricsPort), "fulcrum_worker_connections_total");
-    const bodies = await burst(port, 60, 8, { cookie });
+    const bodies = await burst(port, 60, 8, { headers: { cookie } });
     expect(new Set(bodies)).toEqual(new Set([first.body]));
     // Both workers read the cookie (so "whichever worker" is tested, not assumed).
     const both = await pollWorkers(metricsPort, "fulcrum_worker_connections_total", (m) =>

@@ -4,22 +4,27 @@ import { type EngineStats, emptyEngineStats } from "../engines/engine-stats";
  * Per-node statistics from the workers' own: counters and histogram buckets
  * add up, names and addresses are the same everywhere. The exceptions are
  * gauges that do not add: a backend's latency EWMA is the workers' highest
- * (the one a dashboard should notice), sticky-session counts add (each worker
- * keeps its own table for the clients it accepted).
+ * (the one a dashboard should notice), and sticky-session counts are the
+ * workers' highest: source-IP pins are node-wide (every worker holds the
+ * node's table, workers/node-sticky-tables.ts), and cookie sessions are
+ * counted by the worker that saw them, so the highest is a lower bound there.
  */
 type Json = number | string | boolean | null | Json[] | { [k: string]: Json };
 
 /** Values a worker that has exited no longer holds: dropped from its last stats before they join the departed sum. */
 const GAUGES = new Set(["activeConnections", "inFlight", "queueLength", "ewmaMs", "stickySessions"]);
 
-function mergeValue(key: string, a: Json | undefined, b: Json): Json {
+/** Fields merged by taking the highest (numbers inside them included). */
+const HIGHEST = new Set(["ewmaMs", "stickySessions"]);
+
+function mergeValue(key: string, a: Json | undefined, b: Json, highest = HIGHEST.has(key)): Json {
   if (a === undefined || a === null) return b;
   if (b === null) return a;
-  if (typeof a === "number" && typeof b === "number") return key === "ewmaMs" ? Math.max(a, b) : a + b;
-  if (Array.isArray(a) && Array.isArray(b)) return a.map((x, i) => mergeValue(key, x, b[i] ?? 0));
+  if (typeof a === "number" && typeof b === "number") return highest ? Math.max(a, b) : a + b;
+  if (Array.isArray(a) && Array.isArray(b)) return a.map((x, i) => mergeValue(key, x, b[i] ?? 0, highest));
   if (typeof a === "object" && typeof b === "object" && !Array.isArray(a) && !Array.isArray(b)) {
     const out: { [k: string]: Json } = { ...a };
-    for (const [k, v] of Object.entries(b)) out[k] = mergeValue(k, out[k], v);
+    for (const [k, v] of Object.entries(b)) out[k] = mergeValue(k, out[k], v, highest || HIGHEST.has(k));
     return out;
   }
   return a;

@@ -25,12 +25,16 @@ export interface Verdict {
   reason: string;
 }
 
+/** A source-IP pin as the node-wide table holds it: client IP, backend id, time left (ms). */
+export type Pin = [clientIp: string, backendId: string, ttlLeftMs: number];
+
 /** Control process → worker. `seq` pairs a prepare with its answer, commit and abort. */
 export type ToWorker =
   | { t: "prepare"; seq: number; args: ApplyArgs }
   | { t: "commit"; seq: number }
   | { t: "abort"; seq: number }
   | { t: "verdicts"; verdicts: Verdict[] }
+  | { t: "pins"; pool: string; pins: Pin[] }
   | { t: "call"; seq: number; method: ForwardedCall; args: unknown[] }
   | { t: "stop" };
 
@@ -44,7 +48,11 @@ export type FromWorker =
   | { t: "aborted"; seq: number }
   | { t: "beat"; stats: EngineStats; cpuMicros: number }
   | { t: "verdicts"; verdicts: Verdict[] }
-  | { t: "health"; event: HealthEvent };
+  | { t: "health"; event: HealthEvent }
+  /** A new source-IP pin (`replaced`: the backend the client was pinned to before, if any). */
+  | { t: "pin"; pool: string; client: string; backend: string; replaced?: string }
+  /** Clients served by their pin since the last touch (their sliding TTL runs on). */
+  | { t: "touch"; pool: string; clients: string[] };
 
 const FROM_WORKER_TYPES = new Set([
   "up",
@@ -56,6 +64,8 @@ const FROM_WORKER_TYPES = new Set([
   "beat",
   "verdicts",
   "health",
+  "pin",
+  "touch",
 ]);
 
 /**

@@ -1,3 +1,4 @@
+import { monotonicNow } from "../dataplane/pools/backend-runtime";
 import { NodeEngine, type PreparedApply } from "../engines/builtin/node-engine";
 import { errorCode, errorMessage } from "../errors";
 import type { Logger } from "../log";
@@ -9,6 +10,7 @@ import {
   WORKER_COUNT_ENV,
   WORKER_INDEX_ENV,
 } from "./messages";
+import { StickyRelay } from "./sticky-relay";
 
 /** How often a worker proves its event loop turns (and sends its counters). */
 export const BEAT_INTERVAL_MS = 250;
@@ -30,7 +32,9 @@ export function runWorker(log: Logger): void {
   const send = (m: FromWorker) => process.send?.(m);
   const index = Number(process.env[WORKER_INDEX_ENV] ?? "0");
   const lead = index === 0;
+  const sticky = new StickyRelay(send);
   const engine = new NodeEngine({
+    stickySync: sticky,
     log,
     workerCount: Number(process.env[WORKER_COUNT_ENV] ?? "1"),
     health: lead
@@ -98,6 +102,9 @@ export function runWorker(log: Logger): void {
       case "verdicts":
         for (const v of m.verdicts) engine.checkers.adopt(v.id, v.state, v.reason);
         return;
+      case "pins":
+        engine.adoptPins(m.pool, m.pins);
+        return;
       case "stop":
         engine.stop().finally(() => process.exit(0));
         return;
@@ -109,7 +116,12 @@ export function runWorker(log: Logger): void {
   process.on("SIGTERM", () => {});
   process.on("SIGINT", () => {});
 
+  const stickyTtlMs = (poolId: string) => {
+    const p = engine.pool(poolId)?.settings.persistence;
+    return p?.type === "source_ip" ? p.ttlSeconds * 1000 : undefined;
+  };
   const beat = () => {
+    sticky.flush(monotonicNow(), stickyTtlMs);
     const cpu = process.cpuUsage();
     send({ t: "beat", stats: engine.stats(), cpuMicros: cpu.user + cpu.system });
   };

@@ -1,5 +1,6 @@
 import cluster, { type Worker } from "node:cluster";
 import type { HealthEvent, WorkerRestart, WorkerState } from "@fulcrum/protocol";
+import { monotonicNow } from "../dataplane/pools/backend-runtime";
 import type { AppliedSnapshot, Engine, WorkerStatus } from "../engines/engine";
 import type { EngineStats } from "../engines/engine-stats";
 import { type HealthEventListener, HealthEvents } from "../engines/health-events";
@@ -19,6 +20,7 @@ import {
   WORKER_COUNT_ENV,
   WORKER_INDEX_ENV,
 } from "./messages";
+import { NodeStickyTables } from "./node-sticky-tables";
 
 export interface WorkerPoolOptions {
   log: Logger;
@@ -27,6 +29,9 @@ export interface WorkerPoolOptions {
   stallMs: number;
   backoff?: BackoffOptions;
 }
+
+/** Pins per message when the node-wide table is replayed to a (re)started worker. */
+const PIN_CHUNK = 10_000;
 
 /** A worker that lived this long before dying restarts without waiting (its back-off starts over). */
 const HEALTHY_RUN_MS = 30_000;
@@ -78,6 +83,8 @@ export class WorkerPoolEngine implements Engine {
   private calls = new Map<ForwardedCall, unknown[]>();
   /** Drained reports per pool|backend: forwarded once every serving worker has drained it. */
   private drainedBy = new Map<string, Set<number>>();
+  /** Source-IP pins node-wide: first pin of a client wins, every worker adopts it. */
+  private readonly sticky = new NodeStickyTables();
   private readonly watchdog: NodeJS.Timeout;
   private readonly backoff: BackoffOptions;
 
@@ -217,8 +224,10 @@ export class WorkerPoolEngine implements Engine {
           )
         : refusal;
     }
-    await Promise.all(targets.map((s) => this.ask(s, { t: "commit", seq }, "committed", seq)));
     const snapshot = args[0];
+    // Before the commits: pins published under the new config already land in its tables.
+    this.sticky.configure(snapshot.pools);
+    await Promise.all(targets.map((s) => this.ask(s, { t: "commit", seq }, "committed", seq)));
     this.current = { args, applied: { version: snapshot.version, hash: snapshot.hash } };
     this.drainedBy.clear();
   }
@@ -271,6 +280,10 @@ export class WorkerPoolEngine implements Engine {
       s.waiters.add(waiter);
       then();
     });
+  }
+
+  private broadcast(m: ToWorker): void {
+    for (const s of this.slots) if (s.serving) this.send(s, m);
   }
 
   private send(s: Slot, m: ToWorker): void {
@@ -347,6 +360,11 @@ export class WorkerPoolEngine implements Engine {
       await this.ask(s, { t: "commit", seq }, "committed", seq);
       if (s.index !== 0 && this.verdicts.size > 0)
         this.send(s, { t: "verdicts", verdicts: [...this.verdicts.values()] });
+      // In the same tick as `serving` below, so no pin broadcast falls between the two.
+      for (const [pool, pins] of this.sticky.all(monotonicNow())) {
+        for (let i = 0; i < pins.length; i += PIN_CHUNK)
+          this.send(s, { t: "pins", pool, pins: pins.slice(i, i + PIN_CHUNK) });
+      }
     }
     if (s.worker === worker && !worker.isDead()) s.serving = true;
   }
@@ -372,6 +390,16 @@ export class WorkerPoolEngine implements Engine {
       case "health":
         this.onWorkerHealth(s, m.event);
         return;
+      case "pin": {
+        const pin = this.sticky.pin(m.pool, m.client, m.backend, m.replaced, monotonicNow());
+        if (pin) this.broadcast({ t: "pins", pool: m.pool, pins: [pin] });
+        return;
+      }
+      case "touch": {
+        const pins = this.sticky.touch(m.pool, m.clients, monotonicNow());
+        if (pins.length > 0) this.broadcast({ t: "pins", pool: m.pool, pins });
+        return;
+      }
     }
   }
 

@@ -72,7 +72,13 @@ export interface Reply {
 export function get(
   port: number,
   path = "/",
-  opts: { host?: string; agent?: Agent; headers?: Record<string, string> } = {},
+  opts: {
+    host?: string;
+    agent?: Agent;
+    headers?: Record<string, string>;
+    /** Source address, e.g. 127.0.0.2 (any 127/8 address is local on Linux): another client IP. */
+    localAddress?: string;
+  } = {},
 ): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = request(
@@ -81,6 +87,7 @@ export function get(
         port,
         path,
         agent: opts.agent ?? false,
+        ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
         headers: { ...(opts.host ? { host: opts.host } : {}), ...opts.headers },
         timeout: 10_000,
       },

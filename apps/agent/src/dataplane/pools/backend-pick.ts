@@ -1,7 +1,6 @@
 import type { RequestFacts } from "../exchange";
 import { countStatus } from "../stats/counters";
 import type { BackendRuntime } from "./backend-runtime";
-import { monotonicNow } from "./backend-runtime";
 import type { PoolRuntime } from "./pool-runtime";
 
 /**
@@ -33,9 +32,7 @@ export function pickBackends(
   }
   // Source-IP persistence remembers the first choice, as a lease would.
   const first = out[0];
-  if (first && pool.settings.persistence.type === "source_ip" && facts.clientIp !== "") {
-    pool.shared.sticky?.set(facts.clientIp, first.id, monotonicNow());
-  }
+  if (first && pool.settings.persistence.type === "source_ip") pool.pinClient(facts.clientIp, first.id);
   return out;
 }
 

@@ -20,6 +20,7 @@ import type { AcquireResult, Lease, Outcome, PoolHandle, RequestFacts } from "..
 import { countStatus, PoolCounters } from "../stats/counters";
 import type { H2PoolUpstream } from "../upstream-h2/pool-upstream";
 import { type BackendRuntime, monotonicNow, type PoolBackendState } from "./backend-runtime";
+import type { StickySync } from "./sticky-sync";
 
 /** Source-IP affinity entries kept per pool at most (least recently used goes first). */
 export const STICKY_MAX_ENTRIES = 100_000;
@@ -29,6 +30,8 @@ export type KeyOf = (facts: RequestFacts) => string | undefined;
 export interface PoolEnv {
   readonly log: Logger;
   emit(event: HealthEvent): void;
+  /** Set with --workers N: source-IP pins are shared node-wide through it. */
+  readonly sticky?: StickySync;
 }
 
 interface Waiter {
@@ -63,6 +66,13 @@ export class PoolShared {
   budgetKey = "";
   sticky: StickyTable | undefined;
   stickyKey = "";
+  /**
+   * The pin lookup() last dropped because its backend may no longer serve
+   * (kept only when pins are shared): the next pin of that client names it as
+   * the one it replaces. One slot is enough: select() and the pin that follows
+   * run in the same tick.
+   */
+  droppedPin: { clientIp: string; backendId: string } | undefined;
   /**
    * Cookie persistence keeps no state here (the client holds the cookie); to
    * report how many sessions are pinned, the client IPs seen with each
@@ -290,10 +300,39 @@ export class PoolRuntime implements PoolHandle {
       const b = this.byCookie.get(v);
       return b !== undefined && eligible(all).includes(b) ? b : undefined;
     }
-    if (p.type === "source_ip" && this.shared.sticky) {
-      return this.shared.sticky.lookup(facts.clientIp, all, monotonicNow());
+    const table = this.shared.sticky;
+    if (p.type === "source_ip" && table) {
+      const now = monotonicNow();
+      const sync = this.env.sticky;
+      if (sync === undefined) return table.lookup(facts.clientIp, all, now);
+      const had = table.peek(facts.clientIp, now);
+      const b = table.lookup(facts.clientIp, all, now);
+      if (b !== undefined) sync.used(this.id, facts.clientIp);
+      else if (had !== undefined) this.shared.droppedPin = { clientIp: facts.clientIp, backendId: had };
+      return b;
     }
     return undefined;
+  }
+
+  /**
+   * Source-IP persistence: pins the client to `backendId` (a hit refreshes the
+   * TTL). With --workers N a new pin is published, and the control process's
+   * answer (the node-wide winner) replaces it in every worker.
+   */
+  pinClient(clientIp: string, backendId: string): void {
+    const table = this.shared.sticky;
+    if (table === undefined || clientIp === "") return;
+    const replaced = table.set(clientIp, backendId, monotonicNow());
+    const sync = this.env.sticky;
+    if (sync === undefined || replaced === backendId) return;
+    const dropped = this.shared.droppedPin;
+    this.shared.droppedPin = undefined;
+    sync.pinned(
+      this.id,
+      clientIp,
+      backendId,
+      replaced ?? (dropped?.clientIp === clientIp ? dropped.backendId : undefined),
+    );
   }
 
   /** The Set-Cookie value pinning the client to `b`, unless it already carries it (or the pool does not persist by cookie). */
@@ -316,8 +355,8 @@ export class PoolRuntime implements PoolHandle {
       if (cookie !== undefined) headers = [["set-cookie", cookie]];
       if (facts.clientIp !== "")
         this.shared.noteCookieSession(facts.clientIp, b.id, p.ttlSeconds, monotonicNow());
-    } else if (p.type === "source_ip" && facts.clientIp !== "") {
-      this.shared.sticky?.set(facts.clientIp, b.id, monotonicNow());
+    } else if (p.type === "source_ip") {
+      this.pinClient(facts.clientIp, b.id);
     }
     return new PoolLease(this, b, headers);
   }

@@ -18,6 +18,7 @@ import { BackendRegistry, type BackendState } from "../../dataplane/pools/backen
 import { TlsOrigins } from "../../dataplane/pools/backend-tls";
 import type { PoolRuntime, PoolShared } from "../../dataplane/pools/pool-runtime";
 import type { RouteTable } from "../../dataplane/pools/route-table";
+import type { StickySync } from "../../dataplane/pools/sticky-sync";
 import { UpstreamAgents } from "../../dataplane/pools/upstream-agents";
 import type { TrafficCounters } from "../../dataplane/stats/counters";
 import type { HandshakeCounters } from "../../dataplane/stats/handshake-counters";
@@ -47,6 +48,8 @@ export interface NodeEngineOptions {
   health?: HealthRole;
   /** Data-plane workers of this node, this one included (default 1): each enforces 1/N of a connection limit. */
   workerCount?: number;
+  /** With several workers: where new source-IP pins are published (the node-wide table, workers/sticky-relay.ts). */
+  stickySync?: StickySync;
 }
 
 interface DrainWatch {
@@ -80,6 +83,7 @@ export class NodeEngine implements Engine {
   private readonly rng: () => number;
   private readonly httpFrontEnd: "h1" | "node";
   private readonly workerCount: number;
+  private readonly stickySync: StickySync | undefined;
   private readonly registry = new BackendRegistry();
   /** Active health checks; workers/worker-main.ts relays verdicts between workers through it. */
   readonly checkers: HealthCheckers;
@@ -97,6 +101,7 @@ export class NodeEngine implements Engine {
     this.rng = opts.rng ?? Math.random;
     this.httpFrontEnd = opts.httpFrontEnd ?? "h1";
     this.workerCount = opts.workerCount ?? 1;
+    this.stickySync = opts.stickySync;
     this.checkers = new HealthCheckers(
       (c, to, _from, reason) => this.healthChanged(c, to, reason),
       this.rng,
@@ -128,6 +133,18 @@ export class NodeEngine implements Engine {
   /** The pool runtime serving now, for status output and tests. */
   pool(id: string): PoolRuntime | undefined {
     return this.pools.get(id);
+  }
+
+  /**
+   * Source-IP pins decided elsewhere (the control process's node-wide table):
+   * client IP, backend id, time left. They replace this worker's own pin for
+   * the client, and keep the expiry they have there.
+   */
+  adoptPins(poolId: string, pins: readonly (readonly [string, string, number])[]): void {
+    const table = this.shared.get(poolId)?.sticky;
+    if (table === undefined) return;
+    const now = monotonicNow();
+    for (const [clientIp, backendId, ttlLeftMs] of pins) table.set(clientIp, backendId, now, ttlLeftMs);
   }
 
   onHealthEvent(listener: HealthEventListener): () => void {
@@ -207,7 +224,11 @@ export class NodeEngine implements Engine {
       h2: this.h2Upstreams,
       timeouts: this.timeouts,
       workerCount: this.workerCount,
-      env: { log: this.log, emit: (e) => this.events.emit(e) },
+      env: {
+        log: this.log,
+        emit: (e) => this.events.emit(e),
+        ...(this.stickySync ? { sticky: this.stickySync } : {}),
+      },
     });
     const tableOf = (l: SnapshotListener) => compiled.tables.get(l.id) as RouteTable;
 
