@@ -21,6 +21,11 @@ export interface WorkerStatus {
   lastRestart: WorkerRestart | undefined;
   /** CPU over the last heartbeat interval, in % of one core. */
   cpuPercent: number;
+  /**
+   * Longest event-loop delay over the last heartbeat interval, in ms: a loop
+   * that is slow but not silent (no stall kill yet) shows here.
+   */
+  eventLoopDelayMs: number;
   restarts: number;
   /** Times it was killed for a stuck event loop (included in restarts). */
   stalls: number;

@@ -282,6 +282,11 @@ export function renderPrometheus({ stats, snapshot, status, agent, workers }: Pr
     "Data-plane workers killed because their heartbeat stopped (stuck event loop).",
   );
   const workerCpu = f("fulcrum_worker_cpu_percent", "gauge", "CPU of a data-plane worker, in % of one core.");
+  const workerLoopDelay = f(
+    "fulcrum_worker_event_loop_delay_seconds",
+    "gauge",
+    "Longest event-loop delay of a data-plane worker over its last heartbeat interval (250 ms).",
+  );
   const workerConnections = f(
     "fulcrum_worker_connections_total",
     "counter",
@@ -293,6 +298,7 @@ export function renderPrometheus({ stats, snapshot, status, agent, workers }: Pr
     workerRestarts.add(labels, w.restarts);
     workerStalls.add(labels, w.stalls);
     workerCpu.add(labels, w.cpuPercent);
+    workerLoopDelay.add(labels, w.eventLoopDelayMs / 1000);
     workerConnections.add(labels, w.connections);
   }
 
@@ -327,6 +333,7 @@ export function renderPrometheus({ stats, snapshot, status, agent, workers }: Pr
     workerRestarts,
     workerStalls,
     workerCpu,
+    workerLoopDelay,
     workerConnections,
   ]) {
     fam.render(out);

@@ -46,7 +46,7 @@ export type FromWorker =
   | { t: "committed"; seq: number }
   | { t: "called"; seq: number; error?: { code: string; message: string } }
   | { t: "aborted"; seq: number }
-  | { t: "beat"; stats: EngineStats; cpuMicros: number }
+  | { t: "beat"; stats: EngineStats; cpuMicros: number; loopDelayMs: number }
   | { t: "verdicts"; verdicts: Verdict[] }
   | { t: "health"; event: HealthEvent }
   /** A new source-IP pin (`replaced`: the backend the client was pinned to before, if any). */

@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { monotonicNow } from "../dataplane/pools/backend-runtime";
 import { NodeEngine, type PreparedApply } from "../engines/builtin/node-engine";
 import { errorCode, errorMessage } from "../errors";
@@ -120,10 +121,16 @@ export function runWorker(log: Logger): void {
     const p = engine.pool(poolId)?.settings.persistence;
     return p?.type === "source_ip" ? p.ttlSeconds * 1000 : undefined;
   };
+  // The loop's lateness between beats (sampled every 10 ms): a stuck loop sends no beat at all
+  // (the control process kills it), a slow one shows here (fulcrum_worker_event_loop_delay_seconds).
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   const beat = () => {
     sticky.flush(monotonicNow(), stickyTtlMs);
     const cpu = process.cpuUsage();
-    send({ t: "beat", stats: engine.stats(), cpuMicros: cpu.user + cpu.system });
+    const loopDelayMs = Number.isFinite(loopDelay.max) ? loopDelay.max / 1e6 : 0;
+    loopDelay.reset();
+    send({ t: "beat", stats: engine.stats(), cpuMicros: cpu.user + cpu.system, loopDelayMs });
   };
   setInterval(beat, BEAT_INTERVAL_MS);
   send({ t: "up" });

@@ -50,6 +50,7 @@ interface Slot {
   stats: EngineStats | undefined;
   cpuMicros: number;
   cpuPercent: number;
+  loopDelayMs: number;
   restarts: number;
   stalls: number;
   attempt: number;
@@ -100,6 +101,7 @@ export class WorkerPoolEngine implements Engine {
       stats: undefined,
       cpuMicros: 0,
       cpuPercent: 0,
+      loopDelayMs: 0,
       restarts: 0,
       stalls: 0,
       attempt: 0,
@@ -170,6 +172,7 @@ export class WorkerPoolEngine implements Engine {
       state: this.stateOf(s),
       lastRestart: s.lastRestart,
       cpuPercent: s.cpuPercent,
+      eventLoopDelayMs: s.loopDelayMs,
       restarts: s.restarts,
       stalls: s.stalls,
       connections: Object.values(s.stats?.listeners ?? {}).reduce((n, l) => n + l.totalConnections, 0),
@@ -378,6 +381,7 @@ export class WorkerPoolEngine implements Engine {
           s.cpuPercent =
             Math.round(((m.cpuMicros - s.cpuMicros) / 10 / Math.max(1, now - s.lastBeat)) * 10) / 10;
         s.cpuMicros = m.cpuMicros;
+        s.loopDelayMs = Math.round(m.loopDelayMs * 10) / 10;
         s.lastBeat = now;
         s.stats = m.stats;
         return;
