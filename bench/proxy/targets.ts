@@ -87,7 +87,9 @@ export function startAgent(
   if (!check.success) throw new Error(`generated snapshot is invalid: ${check.error.issues[0]?.message}`);
   const file = join(dir, "snapshot.json");
   writeFileSync(file, `${JSON.stringify(snapshot, null, 2)}\n`);
-  return start(name, node, [...nodeArgs, bin, "--config", file], join(dir, "agent.log"), {
+  // One worker: these targets measure per-core speed against nginx with 1 worker (bench/proxy/workers.ts scales).
+  const args = [...nodeArgs, bin, "--config", file, "--workers", "1"];
+  return start(name, node, args, join(dir, "agent.log"), {
     ...process.env,
     FULCRUM_LOG_LEVEL: "warn",
   });

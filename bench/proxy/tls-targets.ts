@@ -130,10 +130,17 @@ export function startTlsAgent(
   };
   const file = join(dir, "config.json");
   writeFileSync(file, JSON.stringify(config));
-  return start("agent", process.execPath, [agentBin, "--config", file], join(dir, "agent.log"), {
-    ...process.env,
-    FULCRUM_LOG_LEVEL: "warn",
-  });
+  // One worker: per-core speed, as the other targets (bench/proxy/workers.ts scales).
+  return start(
+    "agent",
+    process.execPath,
+    [agentBin, "--config", file, "--workers", "1"],
+    join(dir, "agent.log"),
+    {
+      ...process.env,
+      FULCRUM_LOG_LEVEL: "warn",
+    },
+  );
 }
 
 /** nginx, 1 worker, one `listen ... ssl` server per certificate, TLS 1.2 and 1.3; `h2`: `listen … ssl http2` (nginx 1.22's spelling). */

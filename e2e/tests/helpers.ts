@@ -45,6 +45,8 @@ export function spawnAgent(args: string[]): {
 } {
   const child = spawn(process.execPath, [path.join(repoRoot, "apps/agent/bin/fulcrum-agent.js"), ...args], {
     cwd: repoRoot,
+    // One data-plane process (the default, auto, would follow the machine's cores), unless the caller set it.
+    env: { ...process.env, FULCRUM_WORKERS: process.env.FULCRUM_WORKERS || "1" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";

@@ -23,8 +23,9 @@ export const USAGE = `usage:
   --stats-buffer N  per-second stats points kept while the console is unreachable (default 900 = 15 min)
 ENGINE:
   --engine NAME        data plane: builtin (default) or haproxy (env FULCRUM_ENGINE)
-  --workers N|auto     builtin engine: data-plane worker processes sharing every listener (default 1,
-                       auto = the cores this process may use; env FULCRUM_WORKERS). HAProxy ignores it (nbthread)
+  --workers N|auto     builtin engine: data-plane worker processes sharing every listener (default auto =
+                       the cores this process may use; 1 = one process, no workers; env FULCRUM_WORKERS).
+                       HAProxy ignores it (nbthread)
   --haproxy-bin PATH   haproxy executable for --engine haproxy (default haproxy on PATH, env FULCRUM_HAPROXY_BIN)
                        HAProxy's files live in STATE-DIR/haproxy (--config mode too: --state-dir DIR)
 METRICS:
@@ -42,6 +43,9 @@ export const ENGINE_NAMES = ["builtin", "haproxy"] as const;
 export type EngineConfig =
   | { name: "builtin"; workers: number; stallMs: number }
   | { name: "haproxy"; bin: string; stateDir: string };
+
+/** Default of --workers: every core the process may use, as nginx's `worker_processes auto`. */
+export const DEFAULT_WORKERS = "auto";
 
 /** Upper bound of --workers: far above any core count we expect, low enough to stop a typo (--workers 1000). */
 export const MAX_WORKERS = 256;
@@ -198,7 +202,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
   const e = engineArgs.safeParse({
     engine: values.engine ?? (env.FULCRUM_ENGINE || "builtin"),
     "haproxy-bin": values["haproxy-bin"] ?? (env.FULCRUM_HAPROXY_BIN || "haproxy"),
-    workers: values.workers ?? (env.FULCRUM_WORKERS || "1"),
+    workers: values.workers ?? (env.FULCRUM_WORKERS || DEFAULT_WORKERS),
   });
   if (!e.success) throw new ConfigError(describe(e.error));
   if (values["haproxy-bin"] !== undefined && e.data.engine !== "haproxy") {

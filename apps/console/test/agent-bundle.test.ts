@@ -33,7 +33,8 @@ interface BundledAgent {
 function startBundledAgent([command, ...args]: [string, ...string[]], cwd: string): BundledAgent {
   const child = spawn(command, args, {
     cwd,
-    env: { ...bareEnv, FULCRUM_LOG_LEVEL: "debug" },
+    // One data-plane process, as every agent test runs unless it asks for workers.
+    env: { ...bareEnv, FULCRUM_LOG_LEVEL: "debug", FULCRUM_WORKERS: "1" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";

@@ -18,11 +18,21 @@ export interface AgentProcess {
   stop(): Promise<number | null>;
 }
 
-/** Runs the real CLI as a child process, as an operator would. */
+/**
+ * Runs the real CLI as a child process, as an operator would. One data-plane
+ * process (FULCRUM_WORKERS=1) unless the test asks for workers (`--workers N`
+ * wins over the environment): the default, auto, would make what a test
+ * means depend on the machine's cores.
+ */
 export function spawnAgent(args: string[], env: Record<string, string> = {}): AgentProcess {
   const child = spawn(process.execPath, [BIN, ...args], {
     // Cast: apps that augment ProcessEnv (Next adds NODE_ENV) import this helper too.
-    env: { PATH: process.env.PATH ?? "", FULCRUM_LOG_LEVEL: "debug", ...env } as unknown as NodeJS.ProcessEnv,
+    env: {
+      PATH: process.env.PATH ?? "",
+      FULCRUM_LOG_LEVEL: "debug",
+      FULCRUM_WORKERS: "1",
+      ...env,
+    } as unknown as NodeJS.ProcessEnv,
     stdio: ["ignore", "pipe", "pipe"],
   });
   let err = "";
