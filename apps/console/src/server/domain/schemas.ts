@@ -344,27 +344,25 @@ function checkPolicyOptions(
   }
 }
 
-/** HTTP/2 over TLS needs the pool's TLS; h2c is HTTP/2 without it. Checked when both are given. */
+/** HTTP/2 over TLS needs the pool's TLS; h2c is HTTP/2 without it. The message for `upstream.protocol`, or undefined. */
+export function upstreamTlsProblem(protocol: string | undefined, hasTls: boolean): string | undefined {
+  if (protocol === "h2" && !hasTls) {
+    return "HTTP/2 over TLS needs TLS to backends: turn it on, or choose h2c for HTTP/2 without TLS.";
+  }
+  if (protocol === "h2c" && hasTls) {
+    return "h2c is HTTP/2 without TLS: choose HTTP/2 over TLS, or turn TLS to backends off.";
+  }
+  return undefined;
+}
+
+/** Checked here when both are given; an update naming one of them is checked against the stored other (updatePool). */
 function checkUpstream(
   v: { tls?: unknown; upstream?: { protocol: string } | null | undefined },
   ctx: z.RefinementCtx,
 ) {
-  const protocol = v.upstream?.protocol;
-  if (v.tls === undefined) return;
-  if (protocol === "h2" && !v.tls) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["upstream", "protocol"],
-      message: "HTTP/2 over TLS needs TLS to backends: turn it on, or choose h2c for HTTP/2 without TLS.",
-    });
-  }
-  if (protocol === "h2c" && v.tls) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["upstream", "protocol"],
-      message: "h2c is HTTP/2 without TLS: choose HTTP/2 over TLS, or turn TLS to backends off.",
-    });
-  }
+  if (v.tls === undefined || v.upstream === undefined) return;
+  const message = upstreamTlsProblem(v.upstream?.protocol, Boolean(v.tls));
+  if (message) ctx.addIssue({ code: "custom", path: ["upstream", "protocol"], message });
 }
 
 export const poolInput = poolFields.superRefine(checkPolicyOptions).superRefine(checkUpstream);

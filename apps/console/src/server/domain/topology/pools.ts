@@ -1,10 +1,10 @@
 import { Prisma } from "@fulcrum/db";
 import { z } from "zod";
-import { ConflictError, NotFoundError } from "../../errors";
+import { ConflictError, InvalidInputError, NotFoundError } from "../../errors";
 import { poolBackendKey, RANGES } from "../../metrics/aggregate";
 import type { MetricsStore } from "../../metrics/store";
 import type { Actor } from "../actor";
-import { idSchema, type poolInput, type poolUpdate } from "../schemas";
+import { idSchema, type poolInput, type poolUpdate, upstreamTlsProblem } from "../schemas";
 import { commitTopologyChange, type TopologyDeps } from "../topology-change";
 import { getCluster } from "./clusters";
 
@@ -168,6 +168,12 @@ export async function updatePool(deps: TopologyDeps, actor: Actor, input: z.infe
     upstream,
     ...rest
   } = input;
+  // An update may name only one of tls and upstream: check the pair as it will be stored.
+  const effectiveUpstream =
+    upstream !== undefined ? upstream : (before.upstream as { protocol: string } | null);
+  const effectiveTls = tls !== undefined ? tls : before.tls;
+  const problem = upstreamTlsProblem(effectiveUpstream?.protocol, Boolean(effectiveTls));
+  if (problem) throw new InvalidInputError(problem, { "upstream.protocol": problem });
   return commitTopologyChange(deps, actor, before.clusterId, async (tx) => {
     const after = await tx.pool.update({
       where: { id },
