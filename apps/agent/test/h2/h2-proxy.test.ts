@@ -1,5 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, createServer as createNetServer, type Server as NetServer } from "node:net";
 import { snapshotSchema } from "@fulcrum/protocol";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { NodeEngine } from "../../src/engines/builtin/node-engine";
@@ -8,6 +8,7 @@ import { countBy, startDelayBackend } from "../helpers/backends";
 import { makeCertificate, type TestCertificate } from "../helpers/certs";
 import { startH2Backend } from "../helpers/h2-backend";
 import { closeSession, h2Request, h2Session } from "../helpers/h2-client";
+import { F, frame, literal, rawH2, T } from "../helpers/h2-frames";
 import { freePort, get } from "../helpers/net";
 import { backend, httpListener, makeSnapshot, withListenerTls } from "../helpers/snapshot";
 import { httpsGet } from "../helpers/tls-client";
@@ -396,5 +397,133 @@ describe("ALPN h2 on a TLS listener", () => {
     } finally {
       s.destroy();
     }
+  });
+});
+
+/**
+ * A backend built on node:net writing raw HTTP/1.1 responses, so it can send
+ * what node:http would refuse to: the response is chosen by the request path.
+ * Records each request head (the raw text).
+ */
+async function startRawBackend(): Promise<{ port: number; server: NetServer; heads: string[] }> {
+  const heads: string[] = [];
+  const answers: Record<string, string> = {
+    "/dup-content-type":
+      "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Type: text/html\r\nContent-Length: 2\r\n\r\nok",
+    "/dup-location": "HTTP/1.1 302 Found\r\nLocation: /a\r\nLocation: /b\r\nContent-Length: 0\r\n\r\n",
+    "/dup-etag": 'HTTP/1.1 200 OK\r\nETag: "1"\r\nETag: "2"\r\nContent-Length: 2\r\n\r\nok',
+    "/status-799": "HTTP/1.1 799 Odd\r\nContent-Length: 2\r\n\r\nok",
+    "/dup-trailer":
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: etag\r\n\r\n2\r\nok\r\n0\r\nETag: "1"\r\nETag: "2"\r\n\r\n',
+    "/cut": "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc",
+  };
+  const server = createNetServer((sock) => {
+    let buf = "";
+    sock.on("error", () => {});
+    sock.on("data", (c: Buffer) => {
+      buf += c.toString("latin1");
+      const end = buf.indexOf("\r\n\r\n");
+      if (end < 0) return;
+      const head = buf.slice(0, end);
+      buf = "";
+      heads.push(head);
+      const path = head.split(" ")[1]!;
+      const answer = answers[path] ?? "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+      sock.write(answer, () => sock.destroy());
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return { port: (server.address() as AddressInfo).port, server, heads };
+}
+
+describe("hostile backend responses and header order, to HTTP/2 clients", () => {
+  let raw: Awaited<ReturnType<typeof startRawBackend>>;
+  beforeAll(async () => {
+    raw = await startRawBackend();
+  });
+  afterAll(() => raw.server.close());
+  const rawSnapshot = (http2: Record<string, unknown> = { h2c: true }) =>
+    makeSnapshot(1, [httpListener(port, { http2 })], [backend("r", raw.port)]);
+
+  it("answers 502 for a status node:http2 cannot send or a repeated single-value field; the connection keeps serving", async () => {
+    await engine.apply(rawSnapshot());
+    const s = h2Session(`http://127.0.0.1:${port}`);
+    try {
+      for (const path of ["/dup-content-type", "/dup-location", "/dup-etag", "/status-799"]) {
+        const r = await h2Request(s, { ":path": path, ":authority": "example.com" });
+        expect([path, r.status]).toEqual([path, 502]);
+      }
+      const ok = await h2Request(s, { ":path": "/fine", ":authority": "example.com" });
+      expect(ok.status).toBe(200);
+      expect(ok.body).toBe("ok");
+    } finally {
+      await closeSession(s);
+    }
+    const l = engine.stats().listeners[`l-${port}`]!;
+    expect(l.responses["5xx"]).toBe(4);
+    expect(l.totalConnections).toBe(1);
+  });
+
+  it("keeps the first value of a single-value trailer sent twice", async () => {
+    await engine.apply(rawSnapshot());
+    const s = h2Session(`http://127.0.0.1:${port}`);
+    try {
+      const r = await h2Request(s, { ":path": "/dup-trailer", ":authority": "example.com" });
+      expect(r.status).toBe(200);
+      expect(r.body).toBe("ok");
+      expect(r.trailers?.etag).toBe('"1"');
+    } finally {
+      await closeSession(s);
+    }
+  });
+
+  it("passes Host on when there is no :authority, wherever Host stands in the header list", async () => {
+    await engine.apply(rawSnapshot());
+    const c = await rawH2(port);
+    try {
+      const block = Buffer.concat([
+        literal(":method", "GET"),
+        literal(":scheme", "http"),
+        literal(":path", "/host"),
+        literal("x-first", "1"),
+        literal("host", "late.example"),
+      ]);
+      c.write(frame(T.HEADERS, F.END_STREAM | F.END_HEADERS, 1, block));
+      expect(await c.waitFor(() => c.answered().has(1))).toBe(true);
+    } finally {
+      c.socket.destroy();
+    }
+    const head = raw.heads.find((h) => h.startsWith("GET /host "))!;
+    const hosts = head.split("\r\n").filter((l) => l.toLowerCase().startsWith("host:"));
+    expect(hosts).toEqual(["host: late.example"]);
+  });
+
+  it("does not take streams it resets itself (a backend dying mid-body) for a client's rapid reset", async () => {
+    // maxConcurrentStreams 10: a budget of 20 resets, refilled 10 a second; 30 cuts would spend it.
+    await engine.apply(rawSnapshot({ h2c: true, maxConcurrentStreams: 10 }));
+    const s = h2Session(`http://127.0.0.1:${port}`);
+    let goaway: number | undefined;
+    s.on("goaway", (code: number) => (goaway = code));
+    try {
+      await new Promise((r) => s.once("remoteSettings", r));
+      const cuts: PromiseSettledResult<unknown>[] = [];
+      for (let batch = 0; batch < 3; batch++) {
+        const ten = Array.from({ length: 10 }, () =>
+          h2Request(s, { ":path": "/cut", ":authority": "example.com" }),
+        );
+        cuts.push(...(await Promise.allSettled(ten)));
+      }
+      expect(
+        cuts.map((r) => (r.status === "rejected" ? String((r.reason as Error).message) : "answered")),
+      ).toEqual(
+        // a cut body is reset with INTERNAL_ERROR, never taken for a whole one
+        Array.from({ length: 30 }, () => "Stream closed with error code NGHTTP2_INTERNAL_ERROR"),
+      );
+      const ok = await h2Request(s, { ":path": "/fine", ":authority": "example.com" });
+      expect(ok.status).toBe(200);
+    } finally {
+      await closeSession(s);
+    }
+    expect(goaway).toBeUndefined();
   });
 });

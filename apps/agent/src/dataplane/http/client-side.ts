@@ -61,4 +61,10 @@ export interface ClientProtocol {
    * INTERNAL_ERROR, never NO_ERROR, so a cut body is not taken for a whole one.
    */
   cut(res: ClientRes): void;
+  /**
+   * Why a backend's response head cannot be passed on (HTTP/2: a status or a
+   * repeated field node:http2 cannot send), or undefined; may drop fields from
+   * `headers` in place. The proxy answers 502 instead and blames the backend.
+   */
+  badResponseHead?(status: number, headers: string[]): string | undefined;
 }

@@ -2,6 +2,7 @@ import {
   constants,
   createServer,
   type Http2Server,
+  type Http2ServerResponse,
   type ServerHttp2Session,
   type ServerHttp2Stream,
 } from "node:http2";
@@ -16,7 +17,7 @@ import { h2ServerOptions } from "./h2-options";
 import { H2_PROTOCOL } from "./h2-side";
 import { ResetGuard, resetBudget } from "./reset-guard";
 
-const { NGHTTP2_CANCEL, NGHTTP2_ENHANCE_YOUR_CALM } = constants;
+const { NGHTTP2_CANCEL, NGHTTP2_ENHANCE_YOUR_CALM, NGHTTP2_INTERNAL_ERROR } = constants;
 
 /**
  * The HTTP/2 front end of one http listener: sockets that negotiated ALPN
@@ -49,6 +50,7 @@ export class H2Front {
         req.stream.close(NGHTTP2_ENHANCE_YOUR_CALM);
         return;
       }
+      guardWrites(res, this.log);
       // Rapid reset: a stream cancelled in the same read as its HEADERS is closed by the time this
       // runs, and never costs a backend a request.
       setImmediate(() => {
@@ -121,8 +123,22 @@ export class H2Front {
       open++;
       stream.setTimeout(streamIdleMs, () => stream.close(NGHTTP2_CANCEL));
       stream.on("error", () => {});
+      // Node emits 'aborted' for our own closes too (a cut body, the idle CANCEL, ENHANCE_YOUR_CALM,
+      // a destroyed response): only a reset the client sent counts against its budget. A client
+      // RST_STREAM reaches closeStream from nghttp2 without passing through close()/destroy().
+      let closedHere = false;
+      const close = stream.close;
+      const destroy = stream.destroy;
+      stream.close = function (this: ServerHttp2Stream, ...args: Parameters<ServerHttp2Stream["close"]>) {
+        closedHere = true;
+        return close.apply(this, args);
+      };
+      stream.destroy = function (this: ServerHttp2Stream, ...args: Parameters<ServerHttp2Stream["destroy"]>) {
+        closedHere = true;
+        return destroy.apply(this, args);
+      };
       stream.once("aborted", () => {
-        if (guard.take()) return;
+        if (closedHere || guard.take()) return;
         this.log.warn("http2 rapid reset: session closed", { remote: session.socket?.remoteAddress });
         session.goaway(NGHTTP2_ENHANCE_YOUR_CALM);
         session.destroy();
@@ -133,6 +149,38 @@ export class H2Front {
       });
     });
   }
+}
+
+/**
+ * node:http2 throws from writeHead/write/end/addTrailers on what it will not
+ * send (a header it refuses, a body on a 204); whatever badH2ResponseHead did
+ * not catch becomes a reset of that stream (INTERNAL_ERROR), never an
+ * uncaught exception that takes every connection of the process with it.
+ */
+function guardWrites(res: Http2ServerResponse, log: Logger): void {
+  const reset = (e: unknown) => {
+    log.debug("http2 response refused by node: stream reset", { code: errorCode(e) });
+    res.stream.close(NGHTTP2_INTERNAL_ERROR);
+  };
+  const writeHead = res.writeHead;
+  const write = res.write;
+  const end = res.end;
+  const addTrailers = res.addTrailers;
+  // biome-ignore lint/suspicious/noExplicitAny: the overloads of each method are passed through as they came.
+  const wrap = (fn: (...a: any[]) => any, fallback: (r: Http2ServerResponse) => unknown) =>
+    // biome-ignore lint/suspicious/noExplicitAny: see above.
+    function (this: Http2ServerResponse, ...args: any[]) {
+      try {
+        return fn.apply(this, args);
+      } catch (e) {
+        reset(e);
+        return fallback(this);
+      }
+    };
+  res.writeHead = wrap(writeHead, (r) => r) as typeof res.writeHead;
+  res.write = wrap(write, () => false) as typeof res.write;
+  res.end = wrap(end, (r) => r) as typeof res.end;
+  res.addTrailers = wrap(addTrailers, () => undefined) as typeof res.addTrailers;
 }
 
 /** A header list's size as SETTINGS_MAX_HEADER_LIST_SIZE counts it (RFC 9113 §6.5.2): octets plus 32 per field. */

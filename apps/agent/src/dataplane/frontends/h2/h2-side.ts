@@ -1,5 +1,6 @@
 import { constants, type Http2ServerRequest, type Http2ServerResponse } from "node:http2";
 import type { ClientProtocol, ClientReq, ClientTarget } from "../../http/client-side";
+import { badH2ResponseHead } from "./h2-response-head";
 
 /**
  * One HTTP/2 stream read as an HTTP/1.1 request for an HTTP/1.1 backend
@@ -20,6 +21,7 @@ export const H2_PROTOCOL: ClientProtocol = {
   forwardsTrailers: true,
   countsConnectionPerRequest: false,
   cut: (res) => (res as unknown as Http2ServerResponse).stream.close(constants.NGHTTP2_INTERNAL_ERROR),
+  badResponseHead: badH2ResponseHead,
 };
 
 /** :path and :authority (Host when :authority is absent, §8.3.1); CONNECT (no :path) is refused. */
@@ -44,7 +46,8 @@ function http1Fields(req: ClientReq): string[] {
   const raw = req.rawHeaders;
   const authority = (req as Http2ServerRequest).headers[":authority"];
   const out: string[] = [];
-  if (typeof authority === "string" && authority !== "") out.push("host", authority);
+  const hasAuthority = typeof authority === "string" && authority !== "";
+  if (hasAuthority) out.push("host", authority);
   let cookie: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
@@ -53,7 +56,8 @@ function http1Fields(req: ClientReq): string[] {
       cookie = cookie === undefined ? raw[i + 1]! : `${cookie}; ${raw[i + 1]!}`;
       continue;
     }
-    if (name === "host" && out.length > 0) continue;
+    // Only :authority replaces the client's Host; without it, Host is the target wherever it stands.
+    if (name === "host" && hasAuthority) continue;
     out.push(name, raw[i + 1]!);
   }
   if (cookie !== undefined) out.push("cookie", cookie);

@@ -28,6 +28,7 @@ import type { H2PoolUpstream } from "../../upstream-h2/pool-upstream";
 import type { Trailers } from "../../upstream-h2/translate";
 import { acmeTokenAnswer } from "../acme/challenge-answer";
 import { DEFAULT_H1_OPTIONS } from "../h1/options";
+import { h2TrailerObject } from "../h2/h2-response-head";
 import { httpsLocation } from "../redirect/https-redirect";
 import { decideRedirect, redirectHeaders } from "../redirect/redirect";
 import { NODE_HTTP1 } from "./node-request-target";
@@ -517,9 +518,11 @@ function attempt(ctx: HttpProxyContext, ex: Exchange, lease: Lease): void {
   upstream.once("response", (ures) => {
     disarm();
     gotResponse = true;
+    let reported = false;
     const status = ures.statusCode ?? 502;
     const latencyMs = performance.now() - started;
     ures.once("close", () => {
+      if (reported) return;
       const bytes = { fromClient: ex.bytesIn, toClient: ex.bytesOut };
       if (ex.clientGone || ex.refused) lease.finish({ kind: "client-aborted" }, bytes);
       else if (!ures.complete) {
@@ -534,6 +537,20 @@ function attempt(ctx: HttpProxyContext, ex: Exchange, lease: Lease): void {
     // The listener's fields replace a backend's own of the same name (HSTS: never doubled).
     if (ex.fields.length > 0) dropFields(headers, ex.fields);
     withFields(headers, ex.fields);
+    const bad = ex.side.badResponseHead?.(status, headers);
+    if (bad !== undefined) {
+      // Reported once here; the close handler above must not report it again.
+      reported = true;
+      lease.finish({
+        kind: "failed-before-response",
+        error: new Error(`bad response: ${bad}`),
+        timeout: false,
+      });
+      ures.destroy();
+      ctx.log.debug("backend response refused", { backend: backend.id, why: bad });
+      local(ex, 502, "upstream-error", "bad response from upstream");
+      return;
+    }
     ex.responded = true;
     countResponse(status, ex.listenerStats, ex.route.stats, ex.route.pool.counters);
     if (ex.side.reasonPhrase)
@@ -545,7 +562,9 @@ function attempt(ctx: HttpProxyContext, ex: Exchange, lease: Lease): void {
       () => {
         // HTTP/1.1 chunked trailers become HTTP/2 trailers (RFC 9113 §8.1).
         if (ex.side.forwardsTrailers && ures.rawTrailers.length > 0) {
-          (res as unknown as Http2ServerResponse).addTrailers(trailerObject(ures.rawTrailers));
+          (res as unknown as Http2ServerResponse).addTrailers(
+            h2TrailerObject(trailerObject(ures.rawTrailers)),
+          );
         }
         res.end();
       },
