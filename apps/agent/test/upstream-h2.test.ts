@@ -1,4 +1,6 @@
 import { Agent, request } from "node:http";
+import { createServer as createH2Server, constants as h2c, type ServerHttp2Stream } from "node:http2";
+import type { AddressInfo } from "node:net";
 import { type Snapshot, snapshotSchema } from "@fulcrum/protocol";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { NodeEngine } from "../src/engines/builtin/node-engine";
@@ -75,6 +77,44 @@ function post(
     for (const c of body) req.write(c);
     if (opts.trailers) req.addTrailers(opts.trailers);
     req.end();
+  });
+}
+
+/** A chunked POST whose chunks go 150 ms apart (the backend sees the first one alone). */
+async function postSlowly(
+  port: number,
+  path: string,
+  chunks: string[],
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: "127.0.0.1",
+        port,
+        method: "POST",
+        path,
+        agent: false,
+        headers: { "transfer-encoding": "chunked" },
+      },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (c: string) => {
+          text += c;
+        });
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+        res.on("error", reject);
+      },
+    );
+    req.on("error", reject);
+    (async () => {
+      for (const c of chunks) {
+        if (req.destroyed) return;
+        req.write(c);
+        await sleep(150);
+      }
+      req.end();
+    })().catch(reject);
   });
 }
 
@@ -351,6 +391,99 @@ for (const frontEnd of ["h1", "node"] as const)
         );
       } finally {
         await h1b.close();
+      }
+    });
+
+    it("connection-specific fields in a client's trailers are dropped, never thrown on (the process lives)", async () => {
+      const b = await start("b1");
+      await engine.apply(
+        withUpstream(makeSnapshot(1, [httpListener(port)], [backend("b1", b.port)]), { protocol: "h2c" }),
+      );
+      // node:http2 throws on each of these in sendTrailers; uncaught, that ended the agent.
+      const bad = {
+        te: "gzip",
+        "keep-alive": "timeout=5",
+        upgrade: "h2c",
+        "proxy-connection": "x",
+        host: "h",
+      };
+      for (const [name, value] of Object.entries(bad)) {
+        const r = await post(port, "/echo", ["a", "b"], { trailers: { [name]: value, "x-ok": "1" } });
+        expect(r.status).toBe(200);
+        expect((JSON.parse(r.body) as SeenH2).trailers).toEqual({ "x-ok": "1" });
+      }
+      expect((await get(port, "/")).status).toBe(200);
+    });
+
+    it("a repeated single-value request field is the client's 400, not a failure charged to the backend", async () => {
+      const b = await start("b1");
+      await engine.apply(
+        withUpstream(makeSnapshot(1, [httpListener(port)], [backend("b1", b.port)]), { protocol: "h2c" }),
+      );
+      expect((await get(port, "/")).status).toBe(200);
+      for (let i = 0; i < 3; i++) {
+        const r = await get(port, "/", { headers: { "user-agent": ["a", "b"] } } as never);
+        expect(r.status).toBe(400);
+      }
+      const s = engine.stats().backends[`127.0.0.1:${b.port}`];
+      expect(s?.failuresBeforeResponse).toBe(0);
+      // The session's stream count did not leak: it still serves, on the one connection.
+      expect((await get(port, "/")).status).toBe(200);
+      expect(b.sessions).toBe(1);
+      expect(engine.h2Upstreams.totals().streams).toBe(2);
+    });
+
+    it("REFUSED_STREAM is retried elsewhere only while no body byte went (never a truncated body)", async () => {
+      const refuser = createH2Server();
+      let refused = 0;
+      const live = new Set<Http2Session>();
+      refuser.on("session", (x) => {
+        live.add(x);
+        x.on("error", () => {});
+      });
+      refuser.on("stream", (stream: ServerHttp2Stream, h) => {
+        stream.on("error", () => {});
+        refused++;
+        // Unprocessed, by the protocol's word: at once, or after the body's first bytes.
+        if (String(h[":path"]).startsWith("/now")) stream.close(h2c.NGHTTP2_REFUSED_STREAM);
+        else stream.once("data", () => stream.close(h2c.NGHTTP2_REFUSED_STREAM));
+      });
+      await new Promise<void>((r) => refuser.listen(0, "127.0.0.1", r));
+      const b2 = await start("b2");
+      try {
+        const rport = (refuser.address() as AddressInfo).port;
+        await engine.apply(
+          withUpstream(
+            makeSnapshot(
+              1,
+              [httpListener(port)],
+              [backend("r", rport), backend("b2", b2.port)],
+              "round_robin",
+              [],
+              { retries: { enabled: true, attempts: 2 } },
+            ),
+            { protocol: "h2c" },
+          ),
+        );
+        // No body: refused, retried on b2, answered.
+        for (let i = 0; i < 2; i++) {
+          const r = await get(port, "/now");
+          expect(r.status).toBe(200);
+          expect(r.body).toBe("b2");
+        }
+        // A body whose first chunk the refuser read: not sent again with its head cut off.
+        const seenBodies: string[] = [];
+        const before = refused;
+        for (let i = 0; i < 2; i++) {
+          const r = await postSlowly(port, "/echo", ["first-", "second"]);
+          if (r.status === 200) seenBodies.push((JSON.parse(r.body) as SeenH2).body);
+          else expect(r.status).toBe(502);
+        }
+        expect(refused).toBeGreaterThan(before);
+        for (const body of seenBodies) expect(body).toBe("first-second");
+      } finally {
+        for (const x of live) x.destroy();
+        await new Promise<void>((r) => refuser.close(() => r()));
       }
     });
 

@@ -1,4 +1,5 @@
 import { GrpcDeadlineError } from "../upstream-h2/grpc";
+import { H2RequestHeaderError } from "../upstream-h2/translate";
 import type { LocalReason } from "./local-reply";
 import { UpstreamTimeoutError, UpstreamTlsError } from "./proxy-errors";
 
@@ -12,7 +13,9 @@ const CONNECT_FAILURES = new Set([
 ]);
 
 /** Maps a backend-side failure to the status and reason the client sees. */
-export function classifyUpstreamFailure(err: unknown): { status: 502 | 504; reason: LocalReason } {
+export function classifyUpstreamFailure(err: unknown): { status: 400 | 502 | 504; reason: LocalReason } {
+  // The client's head could not be said in HTTP/2 to the backend: the client's fault.
+  if (err instanceof H2RequestHeaderError) return { status: 400, reason: "bad-request" };
   if (err instanceof GrpcDeadlineError) return { status: 504, reason: "grpc-deadline-exceeded" };
   if (err instanceof UpstreamTimeoutError) {
     return { status: 504, reason: err.code.replaceAll("_", "-") as LocalReason };

@@ -46,7 +46,13 @@ import {
   isGrpcContentType,
 } from "./grpc";
 import type { H2SessionGroup } from "./session-pool";
-import { h2RequestHeaders, h2ResponseHeaders, type Trailers } from "./translate";
+import {
+  H2RequestHeaderError,
+  h2RequestHeaders,
+  h2ResponseHeaders,
+  type Trailers,
+  trailerPairs,
+} from "./translate";
 
 export interface H2Request {
   readonly method: string;
@@ -98,9 +104,18 @@ export function forwardH2(
   sink: H2Sink,
   onFailed: (err: Error, retry: H2Retry) => void,
 ): H2Attempt {
+  let headers: OutgoingHttpHeaders;
+  try {
+    headers = h2RequestHeaders(req, group.settings.protocol);
+  } catch (e) {
+    // The client's head cannot be said in HTTP/2: its fault (400), nothing to charge the backend with.
+    const err = e instanceof Error ? e : new H2RequestHeaderError(String(e));
+    lease.finish({ kind: "client-aborted" }, { fromClient: 0, toClient: 0 });
+    onFailed(err, "none");
+    return { cancel() {} };
+  }
   const conn = group.take();
   const started = performance.now();
-  const headers: OutgoingHttpHeaders = h2RequestHeaders(req, group.settings.protocol);
   const grpc = isGrpcContentType(headers["content-type"]);
   const deadlineMs = grpc ? grpcTimeoutMs(headers["grpc-timeout"]) : undefined;
   let fromClient = 0;
@@ -129,8 +144,10 @@ export function forwardH2(
   } catch (e) {
     // Header values node:http2 refuses (they passed HTTP/1.1 parsing): a bad request, not a bad backend.
     settled = true;
-    const err = e instanceof Error ? e : new UpstreamProtocolError(String(e));
-    lease.finish({ kind: "failed-before-response", error: err, timeout: false }, bytes());
+    const err = new H2RequestHeaderError(
+      `request head refused by HTTP/2: ${e instanceof Error ? e.message : String(e)}`,
+    );
+    lease.finish({ kind: "client-aborted" }, bytes());
     onFailed(err, "none");
     return { cancel() {} };
   }
@@ -155,8 +172,9 @@ export function forwardH2(
       );
     }
     if (!stream.destroyed) stream.close(constants.NGHTTP2_CANCEL);
-    // A refused stream (REFUSED_STREAM, GOAWAY past it) was not processed: as safe as a failed connect.
-    const refused = stream.rstCode === constants.NGHTTP2_REFUSED_STREAM;
+    // A refused stream (REFUSED_STREAM, GOAWAY past it) was not processed: as safe as a failed connect,
+    // but only while no body byte went (the rest of a half-read body cannot be sent again whole).
+    const refused = stream.rstCode === constants.NGHTTP2_REFUSED_STREAM && !bodySent;
     const retry: H2Retry =
       err instanceof GrpcDeadlineError
         ? "none"
@@ -274,7 +292,12 @@ export function forwardH2(
     if (settled) return;
     stream.on("wantTrailers", () => {
       const t = req.trailers?.();
-      stream.sendTrailers(t === undefined ? {} : trailerPairs(t));
+      try {
+        stream.sendTrailers(t === undefined ? {} : trailerPairs(t));
+      } catch (e) {
+        // node:http2 refused a field the filter let through: the stream is reset, the attempt fails.
+        failBefore(e instanceof Error ? e : new UpstreamProtocolError(String(e)));
+      }
     });
     body.on("data", (chunk: Buffer) => {
       if (settled) return;
@@ -286,11 +309,17 @@ export function forwardH2(
         stream.once("drain", () => body.resume());
       }
     });
-    body.once("end", () => {
+    const ended = () => {
       if (settled) return;
       stream.end();
       armHead();
-    });
+    };
+    // A retry after a refused stream may find an empty body already ended: its 'end' will not come again.
+    if (body.readableEnded) {
+      ended();
+      return;
+    }
+    body.once("end", ended);
     if (body.isPaused()) body.resume();
   };
   if (body === undefined) armHead();
@@ -306,16 +335,4 @@ export function forwardH2(
       if (!stream.destroyed) stream.close(constants.NGHTTP2_CANCEL);
     },
   };
-}
-
-/** Trailer fields a backend or client may pass on: no pseudo-headers, nothing connection-specific. */
-function trailerPairs(t: Trailers): Trailers {
-  const out: Trailers = {};
-  for (const [name, value] of Object.entries(t)) {
-    if (value === undefined || name.startsWith(":")) continue;
-    const lower = name.toLowerCase();
-    if (lower === "content-length" || lower === "transfer-encoding" || lower === "connection") continue;
-    out[lower] = value;
-  }
-  return out;
 }

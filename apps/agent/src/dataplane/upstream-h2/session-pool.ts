@@ -131,11 +131,12 @@ export class H2Conn {
 
   /** Opens a stream (queued by node until the session is up); counted until its 'close'. */
   open(headers: OutgoingHttpHeaders, endStream: boolean): ClientHttp2Stream {
+    // With a body, the client's trailers (or none) end the stream: gRPC and others carry fields there.
+    // node:http2 throws on a head it refuses: counted only once the stream exists, so a throw leaks nothing.
+    const stream = this.session.request(headers, { endStream, waitForTrailers: !endStream });
     clearTimeout(this.idleTimer);
     this.active++;
     this.streams++;
-    // With a body, the client's trailers (or none) end the stream: gRPC and others carry fields there.
-    const stream = this.session.request(headers, { endStream, waitForTrailers: !endStream });
     stream.once("close", () => this.streamClosed());
     if ((this.session.state.nextStreamID ?? 0) >= LAST_STREAM_ID) {
       this.draining = true;
