@@ -45,5 +45,13 @@ export const MAX_REJECTED_STREAMS = 50;
 export const MAX_INVALID_FRAMES = 100;
 /** HTTP/2 defines 7 settings; Node's default is 32. */
 export const MAX_SETTINGS_ENTRIES = 16;
-/** Node's default is 10. */
-export const MAX_SESSION_MEMORY_MB = 32;
+/**
+ * Node's default, 10 MiB (it was 32, more than anything legitimate needs). What nghttp2 holds for a
+ * session: the one header block being decoded (a block is contiguous on the connection, RFC 9113
+ * §4.3, so one at a time: ≤ maxHeaderListBytes, 1 MiB at the schema's maximum), two HPACK tables
+ * of 4 KiB, per-stream state (well under 1 KiB × ≤ 1,000 streams) and frames queued for the socket.
+ * Request and response bodies are not in it (they live in the JS streams, bounded by the windows).
+ * 10 MiB covers that several times over; at 32 MiB, a few hundred sessions each held near the
+ * cap would pin gigabytes before the per-session limit fired.
+ */
+export const MAX_SESSION_MEMORY_MB = 10;
