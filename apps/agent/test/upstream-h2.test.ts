@@ -1,5 +1,10 @@
 import { Agent, request } from "node:http";
-import { createServer as createH2Server, constants as h2c, type ServerHttp2Stream } from "node:http2";
+import {
+  createServer as createH2Server,
+  type Http2Session,
+  constants as h2c,
+  type ServerHttp2Stream,
+} from "node:http2";
 import type { AddressInfo } from "node:net";
 import { type Snapshot, snapshotSchema } from "@fulcrum/protocol";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
